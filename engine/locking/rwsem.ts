@@ -1,0 +1,131 @@
+import { current, report } from '../sched/current.ts';
+import type { KGen, Task } from '../sched/task.ts';
+import { Waitable } from '../sched/waitable.ts';
+import { LockClass, type LockLike } from './lock-class.ts';
+import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+
+/**
+ * struct rw_semaphore. Readers queue behind a waiting writer, as the kernel's
+ * rwsem does: that is why taking it for read twice in one task can deadlock
+ * (T1 reads, T2 waits to write, T1 reads again), and lockdep says so.
+ */
+export class RwSemaphore extends Waitable implements LockLike {
+  writer: Task | undefined;
+  readonly readers: Task[] = [];
+  readonly lockClass: LockClass;
+  private readonly labels: Record<'dr' | 'dw' | 'ur' | 'uw' | 'dg', string>;
+
+  constructor(readonly name: string, className: string = name) {
+    super();
+    this.lockClass = LockClass.get(className);
+    this.labels = {
+      dr: `down_read(${name})`,
+      dw: `down_write(${name})`,
+      ur: `up_read(${name})`,
+      uw: `up_write(${name})`,
+      dg: `downgrade_write(${name})`,
+    };
+  }
+
+  label(which: 'dr' | 'dw' | 'ur' | 'uw' | 'dg'): string {
+    return this.labels[which];
+  }
+
+  holders(): readonly Task[] {
+    return this.writer ? [this.writer] : this.readers;
+  }
+
+  describe(): string {
+    return this.name;
+  }
+
+  /** A writer is queued: new readers must wait behind it. */
+  writerWaiting(): boolean {
+    for (const w of this.waiters) if (w.waitWrite) return true;
+    return false;
+  }
+
+  canRead(): boolean {
+    return this.writer === undefined && !this.writerWaiting();
+  }
+
+  canWrite(): boolean {
+    return this.writer === undefined && this.readers.length === 0;
+  }
+
+  isLocked(): boolean {
+    return this.writer !== undefined || this.readers.length > 0;
+  }
+
+  heldByCurrent(): boolean {
+    const me = current();
+    return this.writer === me || this.readers.includes(me);
+  }
+}
+
+export function* down_read(sem: RwSemaphore, subclass = 0): KGen {
+  yield sem.label('dr');
+  might_sleep(sem.name);
+  while (!sem.canRead()) yield sem;
+  sem.readers.push(lockAcquired(sem, subclass, true, false));
+}
+
+export function* down_read_trylock(sem: RwSemaphore): KGen<boolean> {
+  yield sem.label('dr');
+  if (!sem.canRead()) return false;
+  sem.readers.push(lockAcquired(sem, 0, true, true));
+  return true;
+}
+
+export function* down_write(sem: RwSemaphore, subclass = 0): KGen {
+  yield sem.label('dw');
+  might_sleep(sem.name);
+  const me = current();
+  while (!sem.canWrite()) {
+    me.waitWrite = true;
+    yield sem;
+  }
+  me.waitWrite = false;
+  sem.writer = lockAcquired(sem, subclass, false, false);
+}
+
+export function* down_write_trylock(sem: RwSemaphore): KGen<boolean> {
+  yield sem.label('dw');
+  if (!sem.canWrite()) return false;
+  sem.writer = lockAcquired(sem, 0, false, true);
+  return true;
+}
+
+export function* up_read(sem: RwSemaphore): KGen {
+  yield sem.label('ur');
+  const me = current();
+  const i = sem.readers.lastIndexOf(me);
+  if (i >= 0) sem.readers.splice(i, 1);
+  lockReleased(sem, me);
+  sem.wakeAll();
+}
+
+export function* up_write(sem: RwSemaphore): KGen {
+  yield sem.label('uw');
+  const me = current();
+  if (sem.writer === me) sem.writer = undefined;
+  lockReleased(sem, me);
+  sem.wakeAll();
+}
+
+/** downgrade_write(): write -> read atomically, letting waiting readers in. */
+export function* downgrade_write(sem: RwSemaphore): KGen {
+  yield sem.label('dg');
+  const me = current();
+  if (sem.writer !== me) report('lock-order', `downgrade_write(${sem.name}) by ${me}, which does not hold it for write`);
+  const h = me.held.find((x) => x.lock === sem);
+  sem.writer = undefined;
+  sem.readers.push(me);
+  if (h) (h as { read: boolean }).read = true;
+  sem.wakeAll();
+}
+
+/** lockdep_assert_held_write() */
+export function rwsem_is_write_locked_by_current(sem: RwSemaphore): boolean {
+  return sem.writer === current();
+}

@@ -1,0 +1,251 @@
+import { Lockdep } from '../locking/lockdep.ts';
+import { RcuState } from '../locking/rcu.ts';
+import { setRunning } from './current.ts';
+import type { Schedule, Switch } from './schedule.ts';
+import { defaultChoice, type Strategy } from './strategy.ts';
+import { Task, type KGen } from './task.ts';
+import { Trace } from './trace.ts';
+import { isViolationError, ViolationError, type Violation } from './violation.ts';
+import type { Waitable } from './waitable.ts';
+
+export interface ExecutionOptions {
+  readonly strategy: Strategy;
+  /** Step budget; running out of it is a `liveness` violation. */
+  readonly maxSteps?: number;
+  /** Record every step (needed for reports and the determinism test). */
+  readonly trace?: boolean;
+  /** Capture JS stacks for lockdep and KASAN sites (slow; for reports). */
+  readonly debug?: boolean;
+  /** Checked after every step; throw a ViolationError to stop. */
+  readonly afterStep?: (ex: Execution) => void;
+}
+
+export interface ExecutionResult {
+  readonly violation: Violation | undefined;
+  readonly steps: number;
+  /** The canonical schedule: the switches that actually happened. */
+  readonly schedule: Schedule;
+  readonly trace: Trace | undefined;
+  readonly warnings: readonly string[];
+  readonly strategy: string;
+}
+
+export const DEFAULT_MAX_STEPS = 20_000;
+
+/**
+ * One run of a set of kernel tasks under one strategy. The loop asks the
+ * strategy for a task, resumes it for one step (to its next yield), and records
+ * the step. It ends when every non-daemon task is done, or at a violation:
+ * a thrown ViolationError, a deadlock, or an exhausted step budget.
+ */
+export class Execution {
+  readonly tasks: Task[] = [];
+  readonly lockdep: Lockdep;
+  readonly rcu: RcuState;
+  readonly tracing: boolean;
+  readonly debug: boolean;
+  step = 0;
+  /** KASAN object ids, per execution so that traces are reproducible. */
+  nextObjectId = 1;
+  currentTask: Task | undefined;
+  private readonly trace: Trace | undefined;
+  private readonly switches: Switch[] = [];
+  private readonly warnings: string[] = [];
+  private events: string[] = [];
+  private readonly runnable: number[] = [];
+  private readonly maxSteps: number;
+  private finished = false;
+
+  constructor(private readonly options: ExecutionOptions) {
+    this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.tracing = options.trace ?? false;
+    this.debug = options.debug ?? false;
+    this.trace = this.tracing ? new Trace() : undefined;
+    this.lockdep = new Lockdep(this);
+    this.rcu = new RcuState(this);
+  }
+
+  /** Create a task; callable before run() and from inside a running task (fork). */
+  spawn(name: string, body: () => KGen<unknown>, opts: { daemon?: boolean } = {}): Task {
+    const t = new Task(this.tasks.length, name, body(), opts.daemon ?? false);
+    this.tasks.push(t);
+    this.trace?.taskNames.push(name);
+    this.options.strategy.onSpawn?.(t.id);
+    return t;
+  }
+
+  /** Record a lock event (or any note) against the step being run. */
+  event(what: string): void {
+    if (this.tracing) this.events.push(what);
+  }
+
+  warn(what: string): void {
+    this.warnings.push(what);
+    this.event(what);
+  }
+
+  /** Mark the current task as having made progress (an op completed). */
+  progress(): void {
+    if (this.currentTask) this.currentTask.lastProgress = this.currentTask.steps;
+  }
+
+  run(): ExecutionResult {
+    if (this.finished) throw new Error('an Execution runs once; create a new one');
+    const prev = setRunning(this);
+    let violation: Violation | undefined;
+    try {
+      this.loop();
+    } catch (e) {
+      violation = this.toViolation(e);
+    } finally {
+      this.finished = true;
+      this.currentTask = undefined;
+      setRunning(prev);
+    }
+    return {
+      violation,
+      steps: this.step,
+      schedule: this.switches,
+      trace: this.trace,
+      warnings: this.warnings,
+      strategy: this.options.strategy.describe(),
+    };
+  }
+
+  private loop(): void {
+    const strategy = this.options.strategy;
+    const afterStep = this.options.afterStep;
+    let last = -1;
+    for (;;) {
+      if (!this.collectRunnable()) return;
+      if (this.step >= this.maxSteps) this.starved();
+      const runnable = this.runnable;
+      const chosen = strategy.nextTask(runnable, last, this.step);
+      if (chosen !== defaultChoice(runnable, last)) this.switches.push({ step: this.step, task: chosen });
+      const task = this.tasks[chosen]!;
+      if (task.state !== 'runnable') throw new Error(`strategy ${strategy.describe()} chose task ${chosen}, which is not runnable`);
+      last = chosen;
+      this.currentTask = task;
+      const label = task.label;
+      task.steps++;
+      let r: IteratorResult<string | Waitable, unknown>;
+      try {
+        r = task.gen.next();
+      } catch (e) {
+        this.event('VIOLATION');
+        this.recordStep(chosen, label);
+        throw e;
+      }
+      if (r.done) this.exited(task);
+      else if (typeof r.value === 'string') task.label = r.value;
+      else this.block(task, r.value);
+      this.recordStep(chosen, label);
+      afterStep?.(this);
+      this.step++;
+      this.currentTask = undefined;
+    }
+  }
+
+  private recordStep(task: number, label: string): void {
+    if (!this.trace) return;
+    this.trace.entries.push({ step: this.step, task, label, events: this.events });
+    this.events = [];
+  }
+
+  /** Fill `runnable` (ascending ids). False when the execution is over. */
+  private collectRunnable(): boolean {
+    const runnable = this.runnable;
+    runnable.length = 0;
+    let live = false;
+    for (const t of this.tasks) {
+      if (t.state === 'runnable') runnable.push(t.id);
+      if (t.state !== 'done' && !t.daemon) live = true;
+    }
+    // Runnable daemons (the RCU kthread running its last callbacks) finish their
+    // work after the last user task; idle daemons do not keep the run alive.
+    if (runnable.length > 0) return true;
+    if (live) this.deadlocked();
+    return false;
+  }
+
+  private block(task: Task, w: Waitable): void {
+    task.state = 'blocked';
+    task.waitingOn = w;
+    w.waiters.push(task);
+  }
+
+  private exited(task: Task): void {
+    task.state = 'done';
+    this.lockdep.taskExit(task);
+    this.rcu.taskExit(task);
+  }
+
+  /** No task can run, yet some have not finished: report the wait-for cycle. */
+  private deadlocked(): never {
+    const blocked = this.tasks.filter((t) => t.state === 'blocked');
+    const cycle = findWaitCycle(blocked);
+    const describe = (t: Task): string => {
+      const w = t.waitingOn!;
+      const hs = w.holders();
+      return `${t} waits for ${w.describe()}${hs.length ? ` held by ${hs.join(', ')}` : ' (no holder)'} at "${t.label}"`;
+    };
+    const msg = cycle
+      ? `deadlock: ${cycle.map(describe).join(' -> ')} -> back to ${cycle[0]}`
+      : `no runnable task: ${blocked.map(describe).join('; ')}`;
+    this.currentTask = undefined;
+    throw this.violationError('deadlock', msg);
+  }
+
+  /** The step budget ran out: name the task that went longest without progress. */
+  private starved(): never {
+    let worst: Task | undefined;
+    for (const t of this.tasks) {
+      if (t.state === 'done') continue;
+      if (!worst || t.steps - t.lastProgress > worst.steps - worst.lastProgress) worst = t;
+    }
+    this.currentTask = undefined;
+    const w = worst!;
+    throw this.violationError(
+      'liveness',
+      `step budget of ${this.maxSteps} exhausted: ${w} made no progress for ${w.steps - w.lastProgress} of its steps, last at "${w.label}"`,
+    );
+  }
+
+  private violationError(property: string, message: string): ViolationError {
+    return new ViolationError({ property, message, step: this.step });
+  }
+
+  private toViolation(e: unknown): Violation {
+    if (isViolationError(e)) return e.violation;
+    // Anything else thrown from a kernel path is the model's oops: a NULL
+    // dereference in the kernel is a crash, and so is a TypeError here.
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { property: 'kernel-bug', message: `oops: ${msg}`, step: this.step, task: this.currentTask?.name };
+  }
+}
+
+/** A cycle in the wait-for graph (task -> holder of what it waits on), if any. */
+export function findWaitCycle(blocked: readonly Task[]): Task[] | undefined {
+  const state = new Map<Task, 1 | 2>();
+  const path: Task[] = [];
+  const visit = (t: Task): Task[] | undefined => {
+    if (state.get(t) === 2) return undefined;
+    if (state.get(t) === 1) return path.slice(path.indexOf(t));
+    if (t.state !== 'blocked' || !t.waitingOn) return undefined;
+    state.set(t, 1);
+    path.push(t);
+    for (const h of t.waitingOn.holders()) {
+      if (h === t) return [t];
+      const c = visit(h);
+      if (c) return c;
+    }
+    path.pop();
+    state.set(t, 2);
+    return undefined;
+  };
+  for (const t of blocked) {
+    const c = visit(t);
+    if (c) return c;
+  }
+  return undefined;
+}

@@ -1,0 +1,23 @@
+/**
+ * The scheduler is an oracle asked at every step. It sees the runnable task ids
+ * (ascending) and the task that ran last, and names the next one. Strategies
+ * live one per file: random-walk.ts, pct.ts, replay.ts.
+ */
+export interface Strategy {
+  /** Called before each step; `current` is -1 before the first step. */
+  nextTask(runnable: readonly number[], current: number, step: number): number;
+  /** A task was created (PCT gives it a priority). */
+  onSpawn?(id: number): void;
+  /** What this strategy was, for reports: `pct(n=3,k=200,d=3,seed=7)`. */
+  describe(): string;
+}
+
+/**
+ * The fixed rule every execution falls back to, and relative to which the
+ * canonical schedule records its switches: keep running the current task while
+ * it can run, otherwise the lowest runnable id.
+ */
+export function defaultChoice(runnable: readonly number[], current: number): number {
+  for (let i = 0; i < runnable.length; i++) if (runnable[i] === current) return current;
+  return runnable[0]!;
+}

@@ -1,0 +1,25 @@
+/**
+ * One violation type for the whole engine: the property it breaks, a one-line
+ * message, and the step it happened at. Kernel paths raise it by throwing a
+ * ViolationError; the execution catches it and stops there.
+ */
+export interface Violation {
+  /** A property name as users type it: `kernel-bug`, `memory-safety`, `lock-order`, ... */
+  readonly property: string;
+  readonly message: string;
+  /** Global step number at which it was detected (-1 outside any execution). */
+  readonly step: number;
+  /** Name of the task that was running, if any. */
+  readonly task?: string;
+}
+
+export class ViolationError extends Error {
+  constructor(readonly violation: Violation) {
+    super(`${violation.property}: ${violation.message}`);
+    this.name = 'ViolationError';
+  }
+}
+
+export function isViolationError(e: unknown): e is ViolationError {
+  return e instanceof ViolationError;
+}
