@@ -48,6 +48,7 @@ export abstract class KObject {
   constructor(kind: string) {
     const ex = currentExecution();
     this.kasan = new KasanMeta(kind, ex ? ex.nextObjectId++ : bootIds++, site());
+    if (ex) ex.live.set(kind, (ex.live.get(kind) ?? 0) + 1);
   }
 
   /** `vma#3`: how objects are named in messages. */
@@ -67,6 +68,8 @@ export function kfree(obj: KObject): void {
     report('memory-safety', `double-free of ${obj.kname}: allocated at ${formatSite(meta.alloc)}, first freed at ${formatSite(meta.freed)}, freed again at ${formatSite(site())}`);
   }
   meta.freed = site();
+  const ex = currentExecution();
+  if (ex) ex.live.set(meta.kind, (ex.live.get(meta.kind) ?? 1) - 1);
   for (const key of Object.keys(obj)) {
     if (key === 'kasan') continue;
     Object.defineProperty(obj, key, {

@@ -47,6 +47,8 @@ export class Execution {
   step = 0;
   /** KASAN object ids, per execution so that traces are reproducible. */
   nextObjectId = 1;
+  /** KASAN's count of live objects per kind, for leak checks at the end. */
+  readonly live = new Map<string, number>();
   currentTask: Task | undefined;
   private readonly trace: Trace | undefined;
   private readonly switches: Switch[] = [];

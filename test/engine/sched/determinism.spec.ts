@@ -44,7 +44,7 @@ function build(program: ToyOp[][]): { bodies: Record<string, () => KGen>; state:
         } else if (op.kind === 'mutex') {
           yield* mutex_lock(mutexes[op.lock]!);
           yield* mutex_unlock(mutexes[op.lock]!);
-        } else if (op.write) {
+        } else if (op.kind === 'rwsem' && op.write) {
           yield* down_write(sem);
           yield* up_write(sem);
         } else {

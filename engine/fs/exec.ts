@@ -1,0 +1,147 @@
+/*
+ * fs/exec.c for the model: a new mm with a temporary stack at the top of the
+ * address space (VM_STACK_INCOMPLETE_SETUP), the argument pages written into
+ * it through GUP, the switch to the new mm, and setup_arg_pages() moving the
+ * stack down to its final place (relocate_vma_down) before the flag is
+ * cleared.
+ */
+import { WARN_ON } from '../sched/current.ts';
+import type { KGen } from '../sched/task.ts';
+import { mm_alloc, mmput } from '../kernel/fork.ts';
+import { FOLL_FORCE, FOLL_WRITE, get_user_pages_remote } from '../mm/gup.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock, vma_start_write } from '../mm/mmap_lock.ts';
+import {
+  ENOMEM,
+  STACK_TOP,
+  STACK_TOP_MAX,
+  VM_STACK_FLAGS,
+  VM_STACK_INCOMPLETE_SETUP,
+  VmArea,
+  type MmStruct,
+} from '../mm/mm_types.ts';
+import { relocate_vma_down, vma_link } from '../mm/mmap.ts';
+import { folio_put } from '../mm/page_alloc.ts';
+import {
+  anon_vma_interval_tree_post_update_vma,
+  anon_vma_interval_tree_pre_update_vma,
+  anon_vma_lock_write,
+  anon_vma_prepare,
+  anon_vma_unlock_write,
+} from '../mm/rmap.ts';
+
+/** The value exec writes into argument page i: what the new image will read. */
+export function argValue(i: number): number {
+  return 0xa000 + i;
+}
+
+/** struct linux_binprm, the parts the model uses. */
+export interface LinuxBinprm {
+  readonly mm: MmStruct;
+  readonly vma: VmArea;
+}
+
+/**
+ * __bprm_mm_init(): the temporary stack VMA, one page at STACK_TOP_MAX,
+ * flagged as incomplete so that migration's rmap walks leave it alone.
+ */
+function* bprm_mm_init(owner: string): KGen<LinuxBinprm> {
+  const mm = mm_alloc(owner);
+  yield* mmap_write_lock(mm);
+  const vma = new VmArea(mm, STACK_TOP_MAX - 1, STACK_TOP_MAX, STACK_TOP_MAX - 1, VM_STACK_FLAGS | VM_STACK_INCOMPLETE_SETUP);
+  vma.vm_lock_seq = mm.mm_lock_seq;
+  vma_link(mm, vma); // insert_vm_struct(): vm_pgoff = vm_start for anon
+  yield* mmap_write_unlock(mm);
+  return { mm, vma };
+}
+
+/**
+ * expand_downwards(): grow the stack VMA down to address, under its
+ * anon_vma lock (vm_start and vm_pgoff change together).
+ * We enter with mmap_lock held for write.
+ */
+function* expand_downwards(vma: VmArea, address: number): KGen<number> {
+  // We must make sure the anon_vma is allocated so that the anon_vma locking is not a noop.
+  if (yield* anon_vma_prepare(vma)) return -ENOMEM;
+  yield* vma_start_write(vma);
+  yield* anon_vma_lock_write(vma.anon_vma!);
+  if (address < vma.vm_start) {
+    const grow = vma.vm_start - address;
+    anon_vma_interval_tree_pre_update_vma(vma);
+    vma.vm_start = address;
+    vma.vm_pgoff -= grow;
+    anon_vma_interval_tree_post_update_vma(vma);
+  }
+  yield* anon_vma_unlock_write(vma.anon_vma!);
+  return 0;
+}
+
+/**
+ * get_arg_page(): the stack page at pos, with a reference, expanding the
+ * stack down to it first (mmap_read_lock_maybe_expand).
+ */
+function* get_arg_page(bprm: LinuxBinprm, pos: number): KGen<number> {
+  const mm = bprm.mm;
+  if (pos < bprm.vma.vm_start) {
+    yield* mmap_write_lock(mm);
+    const err = yield* expand_downwards(bprm.vma, pos);
+    if (err) {
+      yield* mmap_write_unlock(mm);
+      return err;
+    }
+    yield* mmap_write_downgrade(mm);
+  } else {
+    yield* mmap_read_lock(mm);
+  }
+  const folio = yield* get_user_pages_remote(mm, pos, FOLL_FORCE | FOLL_WRITE);
+  yield* mmap_read_unlock(mm);
+  if (!folio) return -ENOMEM;
+  yield 'copy_strings: copy argument';
+  folio.data = argValue(STACK_TOP_MAX - 1 - pos);
+  folio_put(folio);
+  return 0;
+}
+
+/**
+ * setup_arg_pages(): move the stack from STACK_TOP_MAX down to STACK_TOP and
+ * clear VM_STACK_INCOMPLETE_SETUP. We take mmap_lock for write.
+ */
+function* setup_arg_pages(bprm: LinuxBinprm): KGen<number> {
+  const mm = bprm.mm;
+  const vma = bprm.vma;
+  const stack_shift = vma.vm_end - STACK_TOP;
+  yield* mmap_write_lock(mm);
+  let ret = 0;
+  if (stack_shift) ret = yield* relocate_vma_down(vma, stack_shift);
+  if (!ret) {
+    yield* vma_start_write(vma);
+    vma.vm_flags &= ~VM_STACK_INCOMPLETE_SETUP;
+    mm.start_stack = vma.vm_start;
+    mm.arg_start = vma.vm_start;
+  }
+  yield* mmap_write_unlock(mm);
+  return ret;
+}
+
+/**
+ * do_execve(): build the new mm with `nargs` argument pages, switch to it
+ * (exec_mmap drops the old one), and set the stack up. Returns the new mm
+ * or -errno; on error the caller keeps its old mm.
+ */
+export function* do_execve(oldmm: MmStruct, owner: string, nargs: number): KGen<MmStruct | number> {
+  const bprm = yield* bprm_mm_init(owner);
+  // copy_strings(): from the top of the stack down.
+  for (let i = 0; i < nargs; i++) {
+    const err = yield* get_arg_page(bprm, STACK_TOP_MAX - 1 - i);
+    if (err) {
+      yield* mmput(bprm.mm);
+      return err;
+    }
+  }
+  // begin_new_exec() -> exec_mmap(): the point of no return.
+  yield* mmput(oldmm);
+  // Past it, a failure cannot return to the old image: Linux kills the task
+  // (force_fatal_sig). The model's setup cannot fail (no allocation in it).
+  const ret = yield* setup_arg_pages(bprm);
+  WARN_ON(ret !== 0, 'setup_arg_pages', `failed with ${ret} after the point of no return`);
+  return bprm.mm;
+}

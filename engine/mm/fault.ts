@@ -1,0 +1,77 @@
+/*
+ * arch/x86/mm/fault.c for the model, and the "hardware": a user access walks
+ * the page table and reads or writes the page in one step, as the MMU does;
+ * a missing or read-only PTE raises a fault, handled by do_user_addr_fault(),
+ * after which the access is retried.
+ */
+import type { KGen } from '../sched/task.ts';
+import { handle_mm_fault } from './memory.ts';
+import { mmap_read_lock, mmap_read_unlock } from './mmap_lock.ts';
+import {
+  EFAULT,
+  ENOMEM,
+  FAULT_FLAG_WRITE,
+  VM_FAULT_ERROR,
+  VM_FAULT_OOM,
+  VM_READ,
+  VM_WRITE,
+  mk_pte,
+  type MmStruct,
+} from './mm_types.ts';
+import { find_vma } from './mmap.ts';
+import { pfn_folio } from './page_alloc.ts';
+import { pmd_index, pte_index } from './pgtable.ts';
+import { PG_dirty } from './mm_types.ts';
+
+/**
+ * do_user_addr_fault(): find the VMA under mmap_lock, check the access, and
+ * let handle_mm_fault() resolve it. Returns 0, or -EFAULT (SIGSEGV) or
+ * -ENOMEM (VM_FAULT_OOM: the model fails the access instead of OOM-killing).
+ */
+export function* do_user_addr_fault(mm: MmStruct, address: number, write: boolean): KGen<number> {
+  yield* mmap_read_lock(mm);
+  const vma = find_vma(mm, address);
+  if (!vma || vma.vm_start > address) {
+    yield* mmap_read_unlock(mm);
+    return -EFAULT; // bad_area
+  }
+  // access_error()
+  if (write ? !(vma.vm_flags & VM_WRITE) : !(vma.vm_flags & VM_READ)) {
+    yield* mmap_read_unlock(mm);
+    return -EFAULT;
+  }
+  const fault = yield* handle_mm_fault(vma, address, write ? FAULT_FLAG_WRITE : 0);
+  yield* mmap_read_unlock(mm);
+  if (fault & VM_FAULT_OOM) return -ENOMEM;
+  if (fault & VM_FAULT_ERROR) return -EFAULT;
+  return 0;
+}
+
+/** A user load: the value read, or -errno in `err`. */
+export interface AccessResult {
+  readonly err: number;
+  readonly value: number;
+}
+
+/**
+ * A user load or store at `address`: the MMU's walk and the access are one
+ * step; on a fault, handle it and retry the instruction.
+ */
+export function* user_access(mm: MmStruct, address: number, write: boolean, value = 0): KGen<AccessResult> {
+  for (;;) {
+    yield write ? 'user store' : 'user load';
+    const table = address >= 0 ? mm.pgd[pmd_index(address)] : undefined;
+    const pte = table?.ptes[pte_index(address)];
+    if (pte && pte.kind === 'present' && (!write || pte.write)) {
+      const folio = pfn_folio(pte.pfn);
+      if (!write) return { err: 0, value: folio.data };
+      folio.data = value;
+      folio.flags |= PG_dirty;
+      // The MMU sets the dirty bit itself, without the PT lock.
+      if (!pte.dirty) table!.ptes[pte_index(address)] = mk_pte(pte.pfn, true, true);
+      return { err: 0, value };
+    }
+    const err = yield* do_user_addr_fault(mm, address, write);
+    if (err) return { err, value: 0 };
+  }
+}

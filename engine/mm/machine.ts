@@ -1,0 +1,40 @@
+/*
+ * The kernel's globals for one run: physical memory (mem_map and the free
+ * lists), init_mm.mmlist, and every live mm_struct (for property checks, the
+ * way a debugger would walk the task list). The program executor installs a
+ * fresh Machine before each execution; runs are sequential, so one pointer is
+ * exact, as `current` is.
+ */
+import { Spinlock } from '../locking/spinlock.ts';
+import type { MmStruct } from './mm_types.ts';
+import { DEFAULT_NR_FRAMES, PhysMem } from './page_alloc.ts';
+
+export interface MachineOptions {
+  readonly nr_frames?: number;
+}
+
+export class Machine {
+  readonly mem: PhysMem;
+  /** Every mm_struct not yet freed, in allocation order. */
+  readonly mms: MmStruct[] = [];
+  /** init_mm.mmlist: mms that may hold swap entries, children right after parents. */
+  readonly mmlist: MmStruct[] = [];
+  readonly mmlist_lock = new Spinlock('mmlist_lock');
+
+  constructor(options: MachineOptions = {}) {
+    this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);
+  }
+}
+
+let installed: Machine | undefined;
+
+export function installMachine(m: Machine | undefined): Machine | undefined {
+  const prev = installed;
+  installed = m;
+  return prev;
+}
+
+export function machine(): Machine {
+  if (!installed) throw new Error('no Machine installed: run kernel paths through the program executor');
+  return installed;
+}

@@ -1,0 +1,536 @@
+/*
+ * mm/memory.c for the model: page faults, COW, fork's page-table copy, zap
+ * and free_pgtables. Read it beside the kernel's: the functions, their order,
+ * their locks and their rechecks are the kernel's; what the model leaves out
+ * (THP, the zero page, file pages, uffd, KSM) is left out whole.
+ */
+import { bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
+import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
+import { write_seqcount_begin, write_seqcount_end } from '../locking/seqcount.ts';
+import { spin_unlock } from '../locking/spinlock.ts';
+import { BUG_ON, report } from '../sched/current.ts';
+import type { KGen } from '../sched/task.ts';
+import { cond_resched } from '../sched/cond_resched.ts';
+import { mmap_assert_locked } from './mmap_lock.ts';
+import {
+  EAGAIN,
+  EBUSY,
+  ENOMEM,
+  FAULT_FLAG_UNSHARE,
+  FAULT_FLAG_WRITE,
+  PG_anon_exclusive,
+  PG_swapcache,
+  PTE_NONE,
+  PTRS_PER_PTE,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  VM_SHARED,
+  VM_WIPEONFORK,
+  VM_WRITE,
+  is_cow_mapping,
+  mk_pte,
+  pte_mkdirty,
+  pte_none,
+  pte_present,
+  pte_same,
+  pte_wrprotect,
+  type Folio,
+  type MmStruct,
+  type Pte,
+  type PtePresent,
+  type PteTable,
+  type VmArea,
+  type VmFault,
+} from './mm_types.ts';
+import { folio_alloc, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
+import { pmd_addr_end, pmd_index, pte_alloc, pte_free, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
+import {
+  PageAnonExclusive,
+  anon_vma_prepare,
+  folio_add_new_anon_rmap,
+  folio_move_anon_rmap,
+  folio_remove_rmap_pte,
+  folio_test_anon,
+  folio_try_dup_anon_rmap_pte,
+  unlink_anon_vmas,
+} from './rmap.ts';
+
+/* ---------------------------------------------------------------- faults */
+
+/**
+ * handle_mm_fault(): resolve a fault at `address` in `vma`.
+ * We enter with mmap_lock held for read (or the VMA read-locked); we return
+ * with it still held. Returns 0 or VM_FAULT_* bits.
+ */
+export function* handle_mm_fault(vma: VmArea, address: number, flags: number): KGen<number> {
+  const vmf: VmFault = { vma, address, flags, orig_pte: PTE_NONE, table: undefined };
+  return yield* handle_pte_fault(vmf);
+}
+
+/**
+ * handle_pte_fault(): read the PTE without the lock, dispatch on what it is,
+ * and for a present PTE recheck it under the PT lock with pte_same().
+ */
+function* handle_pte_fault(vmf: VmFault): KGen<number> {
+  const mm = vmf.vma.vm_mm;
+  yield 'handle_pte_fault: read pmd';
+  const table = mm.pgd[pmd_index(vmf.address)];
+  if (!table) return yield* do_anonymous_page(vmf);
+  yield 'handle_pte_fault: ptep_get_lockless';
+  vmf.orig_pte = ptep_get(table, vmf.address);
+  if (pte_none(vmf.orig_pte)) return yield* do_anonymous_page(vmf);
+  if (!pte_present(vmf.orig_pte)) return yield* do_swap_page(vmf);
+
+  const locked = yield* pte_offset_map_lock(mm, vmf.address);
+  if (!locked) return 0;
+  vmf.table = locked;
+  const entry = ptep_get(locked, vmf.address);
+  if (!pte_same(entry, vmf.orig_pte)) {
+    // Somebody changed it under us: let the access retry.
+    yield* spin_unlock(locked.ptl);
+    return 0;
+  }
+  if (vmf.flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) {
+    if (!(entry as PtePresent).write) return yield* do_wp_page(vmf);
+    if (vmf.flags & FAULT_FLAG_WRITE) set_pte_at(locked, vmf.address, pte_mkdirty(entry as PtePresent));
+  }
+  yield* spin_unlock(locked.ptl);
+  return 0;
+}
+
+/**
+ * do_anonymous_page(): first touch of an anonymous page. The model maps a
+ * fresh zeroed folio for reads too (as with mm_forbids_zeropage()).
+ * We enter with mmap_lock held for read and no PT lock; we return the same.
+ */
+function* do_anonymous_page(vmf: VmFault): KGen<number> {
+  const vma = vmf.vma;
+  const mm = vma.vm_mm;
+  if (vma.vm_flags & VM_SHARED) return VM_FAULT_SIGBUS;
+  if (!(yield* pte_alloc(mm, vmf.address))) return VM_FAULT_OOM;
+  if (yield* anon_vma_prepare(vma)) return VM_FAULT_OOM;
+  const folio = folio_alloc();
+  if (!folio) return VM_FAULT_OOM;
+  folio.data = 0; // __folio_mark_uptodate after clearing
+
+  let entry = mk_pte(folio.pfn, false, false);
+  if (vma.vm_flags & VM_WRITE) entry = mk_pte(folio.pfn, true, true);
+
+  const table = yield* pte_offset_map_lock(mm, vmf.address);
+  if (!table) {
+    folio_put(folio);
+    return 0;
+  }
+  if (!pte_none(ptep_get(table, vmf.address))) {
+    // vmf_pte_changed(): another thread faulted it in first.
+    yield* spin_unlock(table.ptl);
+    folio_put(folio);
+    return 0;
+  }
+  folio_add_new_anon_rmap(folio, vma, vmf.address, true);
+  set_pte_at(table, vmf.address, entry);
+  yield* spin_unlock(table.ptl);
+  return 0;
+}
+
+/**
+ * do_swap_page(): a non-present, non-none PTE. Migration entries wait for the
+ * migration to finish (the folio lock) and retry; a migration entry whose
+ * folio is not locked is a BUG, as the kernel's migration_entry_wait says.
+ */
+function* do_swap_page(vmf: VmFault): KGen<number> {
+  const pte = vmf.orig_pte;
+  if (pte.kind === 'migration') {
+    yield* migration_entry_wait(vmf.vma.vm_mm, vmf.address);
+    return 0;
+  }
+  report('kernel-bug', `do_swap_page: ${pte.kind} entry at ${vmf.address} in ${vmf.vma} (swap is not modelled yet)`);
+}
+
+/**
+ * migration_entry_wait(): recheck the entry under the PT lock, then sleep on
+ * the folio lock without holding the PT lock.
+ */
+export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
+  const table = yield* pte_offset_map_lock(mm, address);
+  if (!table) return;
+  const pte = ptep_get(table, address);
+  if (pte.kind !== 'migration') {
+    yield* spin_unlock(table.ptl);
+    return;
+  }
+  const folio = pfn_folio(pte.pfn);
+  BUG_ON(!folio.lock.isLocked(), 'migration_entry_wait', `migration entry for unlocked ${folio.kname}`);
+  folio_get(folio);
+  yield* spin_unlock(table.ptl);
+  yield* bit_wait(folio.lock);
+  folio_put(folio);
+}
+
+/* --------------------------------------------------------------------- COW */
+
+/**
+ * do_wp_page(): a write (or unshare) fault on a present, write-protected PTE.
+ * An exclusive anon folio is reused; otherwise the refcount check under the
+ * folio lock decides (wp_can_reuse_anon_folio); otherwise we copy.
+ * We enter with the PT lock held and vmf.orig_pte checked; we return with it
+ * released.
+ */
+function* do_wp_page(vmf: VmFault): KGen<number> {
+  const table = vmf.table!;
+  const orig = vmf.orig_pte as PtePresent;
+  const folio = pfn_folio(orig.pfn);
+
+  if (vmf.flags & FAULT_FLAG_UNSHARE && PageAnonExclusive(folio)) {
+    // Unsharing an exclusive page is a no-op: a R/O pin may keep it as it is.
+    yield* spin_unlock(table.ptl);
+    return 0;
+  }
+  if (folio_test_anon(folio) && (PageAnonExclusive(folio) || (yield* wp_can_reuse_anon_folio(folio, vmf.vma)))) {
+    if (!PageAnonExclusive(folio)) folio.flags |= PG_anon_exclusive; // SetPageAnonExclusive
+    if (vmf.flags & FAULT_FLAG_UNSHARE) {
+      yield* spin_unlock(table.ptl);
+      return 0;
+    }
+    yield* wp_page_reuse(vmf);
+    return 0;
+  }
+  // Ok, we need to copy. Oh, well..
+  folio_get(folio);
+  yield* spin_unlock(table.ptl);
+  return yield* wp_page_copy(vmf, folio);
+}
+
+/**
+ * wp_can_reuse_anon_folio(): are we the only user? Checked under the folio
+ * lock, taken with a trylock since we hold the PT lock.
+ */
+function* wp_can_reuse_anon_folio(folio: Folio, vma: VmArea): KGen<boolean> {
+  // Early checks without the lock are only an optimisation.
+  const swapcache = folio.flags & PG_swapcache ? 1 : 0;
+  if (folio._refcount > 1 + swapcache) return false;
+  if (!(yield* bit_trylock(folio.lock))) return false;
+  // folio_free_swap() would drop the swap cache's reference here; [swap].
+  if (folio._refcount !== 1) {
+    yield* bit_unlock(folio.lock);
+    return false;
+  }
+  // The folio is all ours: move it to our anon_vma so rmap walks stay short.
+  folio_move_anon_rmap(folio, vma);
+  yield* bit_unlock(folio.lock);
+  return true;
+}
+
+/** wp_page_reuse(): make the PTE writable in place. We return with the PT lock released. */
+function* wp_page_reuse(vmf: VmFault): KGen {
+  const table = vmf.table!;
+  const orig = vmf.orig_pte as PtePresent;
+  const folio = pfn_folio(orig.pfn);
+  BUG_ON(!PageAnonExclusive(folio), 'wp_page_reuse', `reusing non-exclusive ${folio.kname}`);
+  set_pte_at(table, vmf.address, mk_pte(orig.pfn, (vmf.vma.vm_flags & VM_WRITE) !== 0, true));
+  yield* spin_unlock(table.ptl);
+}
+
+/**
+ * wp_page_copy(): copy the old page into a fresh exclusive one and map that
+ * instead, if the PTE is still what we saw.
+ * We enter with a reference on old_folio and no PT lock; we drop the reference.
+ */
+function* wp_page_copy(vmf: VmFault, old_folio: Folio): KGen<number> {
+  const vma = vmf.vma;
+  const mm = vma.vm_mm;
+  if (yield* anon_vma_prepare(vma)) {
+    folio_put(old_folio);
+    return VM_FAULT_OOM;
+  }
+  const new_folio = folio_alloc();
+  if (!new_folio) {
+    folio_put(old_folio);
+    return VM_FAULT_OOM;
+  }
+  // __wp_page_copy_user(): the copy races with writers through other mappings.
+  yield '__wp_page_copy_user: copy old page';
+  new_folio.data = old_folio.data;
+
+  const table = yield* pte_offset_map_lock(mm, vmf.address);
+  // What to put once unlocked: the unused new folio, or, once the new one is
+  // mapped, the old folio's mapping reference (the kernel's new_folio = old_folio).
+  let drop: Folio = new_folio;
+  if (table && pte_same(ptep_get(table, vmf.address), vmf.orig_pte)) {
+    // ptep_clear_flush, then the new page goes in with its own rmap.
+    set_pte_at(table, vmf.address, PTE_NONE);
+    folio_add_new_anon_rmap(new_folio, vma, vmf.address, true);
+    set_pte_at(table, vmf.address, mk_pte(new_folio.pfn, (vma.vm_flags & VM_WRITE) !== 0, true));
+    folio_remove_rmap_pte(old_folio, vma);
+    drop = old_folio;
+  }
+  if (table) yield* spin_unlock(table.ptl);
+  folio_put(drop);
+  // And the reference do_wp_page took.
+  folio_put(old_folio);
+  return 0;
+}
+
+/* ---------------------------------------------------------- fork: copy */
+
+/** vma_needs_copy(): only VMAs with anon pages need their page tables copied. */
+function vma_needs_copy(dst_vma: VmArea, src_vma: VmArea): boolean {
+  if (dst_vma.vm_flags & VM_WIPEONFORK) return false;
+  return src_vma.anon_vma !== undefined;
+}
+
+/**
+ * copy_page_range(): fork's copy of one VMA's page tables. A COW mapping is
+ * write-protected in the parent, with write_protect_seq odd for the length of
+ * the copy so that GUP-fast backs off.
+ * We enter with both mmap_locks held for write; 0 or -ENOMEM.
+ */
+export function* copy_page_range(dst_vma: VmArea, src_vma: VmArea): KGen<number> {
+  if (!vma_needs_copy(dst_vma, src_vma)) return 0;
+  const src_mm = src_vma.vm_mm;
+  const is_cow = is_cow_mapping(src_vma.vm_flags);
+  if (is_cow) yield* write_seqcount_begin(src_mm.write_protect_seq);
+  let ret = 0;
+  for (let addr = src_vma.vm_start; addr < src_vma.vm_end; ) {
+    const next = pmd_addr_end(addr, src_vma.vm_end);
+    yield 'copy_pmd_range: read src pmd';
+    if (src_mm.pgd[pmd_index(addr)]) {
+      if (yield* copy_pte_range(dst_vma, src_vma, addr, next)) {
+        ret = -ENOMEM;
+        break;
+      }
+    }
+    addr = next;
+  }
+  if (is_cow) yield* write_seqcount_end(src_mm.write_protect_seq);
+  return ret;
+}
+
+/**
+ * copy_pte_range(): the destination PT lock first, then the source's nested.
+ * A page that must be copied rather than shared (maybe pinned) needs a
+ * preallocated folio: drop both locks, allocate, and go again.
+ */
+function* copy_pte_range(dst_vma: VmArea, src_vma: VmArea, start: number, end: number): KGen<number> {
+  const dst_mm = dst_vma.vm_mm;
+  const src_mm = src_vma.vm_mm;
+  let prealloc: Folio | undefined;
+  let addr = start;
+  let ret = 0;
+  while (addr !== end) {
+    if (!(yield* pte_alloc(dst_mm, addr))) {
+      ret = -ENOMEM;
+      break;
+    }
+    const dst = yield* pte_offset_map_lock(dst_mm, addr);
+    if (!dst) {
+      ret = -ENOMEM;
+      break;
+    }
+    const src = yield* pte_offset_map_lock(src_mm, addr, SINGLE_DEPTH_NESTING);
+    if (!src) {
+      yield* spin_unlock(dst.ptl);
+      break;
+    }
+    ret = 0;
+    for (; addr !== end; addr++) {
+      let ptent = ptep_get(src, addr);
+      if (pte_none(ptent)) continue;
+      if (!pte_present(ptent)) {
+        copy_nonpresent_pte(dst, src, dst_vma, src_vma, addr, ptent);
+        continue;
+      }
+      // copy_present_pte() consumes *prealloc if it needs it.
+      const r = copy_present_pte(dst_vma, src_vma, dst, src, addr, ptent, prealloc);
+      if (r === -EAGAIN) {
+        ret = -EAGAIN;
+        break;
+      }
+      if (r === 1) prealloc = undefined;
+      ptent = ptep_get(src, addr);
+    }
+    yield* spin_unlock(src.ptl);
+    yield* spin_unlock(dst.ptl);
+    yield* cond_resched();
+    if (ret === -EAGAIN) {
+      prealloc = folio_alloc();
+      if (!prealloc) {
+        ret = -ENOMEM;
+        break;
+      }
+      ret = 0;
+    }
+  }
+  if (prealloc) folio_put(prealloc);
+  return ret;
+}
+
+/**
+ * copy_present_pte(): share the page with the child (write-protecting both
+ * sides of a COW mapping), unless it may be pinned: then copy it now.
+ * Returns 0, 1 when it used the preallocated folio, or -EAGAIN for one.
+ * We enter with both PT locks held.
+ */
+function copy_present_pte(
+  dst_vma: VmArea,
+  src_vma: VmArea,
+  dst: PteTable,
+  src: PteTable,
+  addr: number,
+  pte: PtePresent,
+  prealloc: Folio | undefined,
+): number {
+  const folio = pfn_folio(pte.pfn);
+  if (folio_test_anon(folio)) {
+    folio_get(folio);
+    if (folio_try_dup_anon_rmap_pte(folio, src_vma) === -EBUSY) {
+      // Page may be pinned, we have to copy.
+      folio_put(folio);
+      return copy_present_page(dst_vma, dst, addr, folio, prealloc);
+    }
+  }
+  if (is_cow_mapping(src_vma.vm_flags) && pte.write) {
+    set_pte_at(src, addr, pte_wrprotect(pte));
+    pte = pte_wrprotect(pte);
+  }
+  set_pte_at(dst, addr, mk_pte(pte.pfn, pte.write, pte.dirty));
+  return 0;
+}
+
+/** copy_present_page(): the child gets its own exclusive copy of a maybe-pinned page. */
+function copy_present_page(dst_vma: VmArea, dst: PteTable, addr: number, src_folio: Folio, prealloc: Folio | undefined): number {
+  if (!prealloc) return -EAGAIN;
+  prealloc.data = src_folio.data;
+  folio_add_new_anon_rmap(prealloc, dst_vma, addr, true);
+  set_pte_at(dst, addr, mk_pte(prealloc.pfn, (dst_vma.vm_flags & VM_WRITE) !== 0, true));
+  return 1;
+}
+
+/**
+ * copy_nonpresent_pte(): a migration entry is copied; a write entry becomes a
+ * read entry in both, so that the restored PTEs are COW. Swap entries come
+ * with [swap].
+ */
+function copy_nonpresent_pte(dst: PteTable, src: PteTable, dst_vma: VmArea, src_vma: VmArea, addr: number, pte: Pte): void {
+  if (pte.kind === 'migration') {
+    let entry = pte;
+    if (entry.mode !== 'read' && is_cow_mapping(src_vma.vm_flags)) {
+      // COW mappings require pages in both parent and child to be
+      // write-protected: make a readable migration entry of it.
+      entry = { kind: 'migration', pfn: entry.pfn, mode: 'read' };
+      set_pte_at(src, addr, entry);
+    }
+    set_pte_at(dst, addr, entry);
+    return;
+  }
+  report('kernel-bug', `copy_nonpresent_pte: ${pte.kind} entry in ${src_vma} (swap is not modelled yet); dst ${dst_vma}`);
+}
+
+/* ----------------------------------------------------------------- zap */
+
+/** struct mmu_gather: folios freed only once the TLB has been flushed. */
+export interface MmuGather {
+  readonly mm: MmStruct;
+  readonly fullmm: boolean;
+  readonly folios: Folio[];
+}
+
+export function tlb_gather_mmu(mm: MmStruct, fullmm = false): MmuGather {
+  return { mm, fullmm, folios: [] };
+}
+
+/** tlb_finish_mmu(): flush, then drop the references of the unmapped folios. */
+export function tlb_finish_mmu(tlb: MmuGather): void {
+  for (const f of tlb.folios) folio_put(f);
+  tlb.folios.length = 0;
+}
+
+/**
+ * zap_pte_range(): clear the PTEs of [addr, end) in one table.
+ * We enter with mmap_lock held (read or write) and no PT lock.
+ */
+function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number): KGen {
+  const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
+  if (!table) return;
+  for (; addr !== end; addr++) {
+    const ptent = ptep_get(table, addr);
+    if (pte_none(ptent)) continue;
+    if (pte_present(ptent)) {
+      const folio = pfn_folio(ptent.pfn);
+      set_pte_at(table, addr, PTE_NONE); // ptep_get_and_clear_full
+      folio_remove_rmap_pte(folio, vma);
+      tlb.folios.push(folio); // __tlb_remove_page
+      continue;
+    }
+    if (ptent.kind === 'swap') report('kernel-bug', `zap_pte_range: swap entry (swap is not modelled yet)`);
+    // A migration entry: the folio's mapping was already dropped by try_to_migrate.
+    set_pte_at(table, addr, PTE_NONE);
+  }
+  yield* spin_unlock(table.ptl);
+}
+
+/** unmap_page_range(): zap [start, end) of one VMA, table by table. */
+function* unmap_page_range(tlb: MmuGather, vma: VmArea, start: number, end: number): KGen {
+  for (let addr = start; addr < end; ) {
+    const next = pmd_addr_end(addr, end);
+    yield 'zap_pmd_range: read pmd';
+    if (vma.vm_mm.pgd[pmd_index(addr)]) yield* zap_pte_range(tlb, vma, addr, next);
+    addr = next;
+  }
+}
+
+/**
+ * unmap_vmas(): zap every VMA of `vmas` within [start, end).
+ * We enter with mmap_lock held; the VMAs are detached or about to go.
+ */
+export function* unmap_vmas(tlb: MmuGather, vmas: readonly VmArea[], start: number, end: number): KGen {
+  for (const vma of vmas) {
+    const s = Math.max(start, vma.vm_start);
+    const e = Math.min(end, vma.vm_end);
+    if (s < e) yield* unmap_page_range(tlb, vma, s, e);
+  }
+}
+
+/**
+ * zap_page_range_single(): MADV_DONTNEED's zap of part of one VMA.
+ * We enter with mmap_lock held for read; we return with it.
+ */
+export function* zap_page_range_single(vma: VmArea, start: number, end: number): KGen {
+  mmap_assert_locked(vma.vm_mm, 'zap_page_range_single');
+  const tlb = tlb_gather_mmu(vma.vm_mm);
+  yield* unmap_page_range(tlb, vma, start, end);
+  tlb_finish_mmu(tlb);
+}
+
+/* ------------------------------------------------------------ pgtables */
+
+/**
+ * free_pgtables(): unlink the departing VMAs from rmap, then free the page
+ * tables that no remaining VMA can use: those wholly inside [floor, ceiling).
+ * Unlinking first means no rmap walk can reach a table we free.
+ * We enter with mmap_lock held (write, or read for detached VMAs).
+ */
+export function* free_pgtables(tlb: MmuGather, vmas: readonly VmArea[], floor: number, ceiling: number): KGen {
+  for (const vma of vmas) yield* unlink_anon_vmas(vma);
+  for (const vma of vmas) yield* free_pgd_range(tlb, vma.vm_start, vma.vm_end, floor, ceiling);
+}
+
+/**
+ * free_pgd_range(): free the PTE tables covering [addr, end) that lie wholly
+ * within [floor, ceiling), so a table shared with a neighbouring VMA stays.
+ */
+export function* free_pgd_range(tlb: MmuGather, addr: number, end: number, floor: number, ceiling: number): KGen {
+  const mm = tlb.mm;
+  const first = pmd_index(addr);
+  const last = pmd_index(end - 1);
+  for (let idx = first; idx <= last; idx++) {
+    const lo = idx * PTRS_PER_PTE;
+    const hi = lo + PTRS_PER_PTE;
+    if (lo < floor || hi > ceiling) continue;
+    yield 'free_pte_range: pmd_clear';
+    const table = mm.pgd[idx];
+    if (!table) continue;
+    mm.pgd[idx] = undefined;
+    pte_free(table);
+  }
+}

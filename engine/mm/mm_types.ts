@@ -1,0 +1,297 @@
+/*
+ * include/linux/mm_types.h, page-flags.h, pgtable.h, swapops.h for the model.
+ *
+ * Addresses are virtual page numbers: the model has no sub-page offsets, so
+ * `address` everywhere is what the kernel would write `address >> PAGE_SHIFT`.
+ * The page-table tree is two levels: a PMD level (mm->pgd[pmd_index]) over
+ * PTE-table pages of PTRS_PER_PTE entries, each with its own split PT lock.
+ */
+import { BitLock } from '../locking/bitlock.ts';
+import { RwSemaphore } from '../locking/rwsem.ts';
+import { Seqcount } from '../locking/seqcount.ts';
+import { Spinlock } from '../locking/spinlock.ts';
+import { KObject } from './kasan.ts';
+
+/* Geometry: small, so that several page tables, collisions and ENOMEM happen. */
+export const PTRS_PER_PTE = 16;
+export const TASK_SIZE = 256;
+export const PTRS_PER_PMD = TASK_SIZE / PTRS_PER_PTE;
+/** Where exec builds the temporary stack (the very top of the address space). */
+export const STACK_TOP_MAX = TASK_SIZE;
+/** Where exec moves the stack to: setup_arg_pages shifts it down to end here. */
+export const STACK_TOP = TASK_SIZE - 2 * PTRS_PER_PTE;
+/** Top-down get_unmapped_area searches below this. */
+export const MMAP_BASE = STACK_TOP - PTRS_PER_PTE;
+/** mmap_min_addr: page 0.. stay unmapped. */
+export const MMAP_MIN_ADDR = 1;
+
+/* Page flags (include/linux/page-flags.h). A folio here is one page. */
+export const PG_locked = 1 << 0;
+export const PG_anon = 1 << 1; // folio->mapping & PAGE_MAPPING_ANON
+export const PG_anon_exclusive = 1 << 2;
+export const PG_swapcache = 1 << 3;
+export const PG_dirty = 1 << 4;
+export const PG_uptodate = 1 << 5;
+
+/* vm_flags (include/linux/mm.h). */
+export const VM_READ = 0x1;
+export const VM_WRITE = 0x2;
+export const VM_EXEC = 0x4;
+export const VM_SHARED = 0x8;
+export const VM_MAYREAD = 0x10;
+export const VM_MAYWRITE = 0x20;
+export const VM_GROWSDOWN = 0x100;
+export const VM_SEQ_READ = 0x8000;
+export const VM_RAND_READ = 0x10000;
+export const VM_DONTCOPY = 0x20000;
+export const VM_ACCOUNT = 0x100000;
+export const VM_WIPEONFORK = 0x2000000;
+/** Exec's stack while it is being moved: rmap walks for migration must skip it. */
+export const VM_STACK_INCOMPLETE_SETUP = VM_RAND_READ | VM_SEQ_READ;
+export const VM_STACK_FLAGS = VM_GROWSDOWN | VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT;
+
+/* mm->flags */
+export const MMF_HAS_PINNED = 1 << 0;
+
+export function is_cow_mapping(flags: number): boolean {
+  return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+}
+
+/* ------------------------------------------------------------------ PTEs */
+
+export interface PteNone {
+  readonly kind: 'none';
+}
+export interface PtePresent {
+  readonly kind: 'present';
+  readonly pfn: number;
+  readonly write: boolean;
+  readonly dirty: boolean;
+}
+/** A swap entry; `exclusive` is the swap PTE's PG_anon_exclusive bit. */
+export interface PteSwap {
+  readonly kind: 'swap';
+  readonly type: number;
+  readonly offset: number;
+  readonly exclusive: boolean;
+}
+/** A migration entry: read, readable-exclusive (anon only) or write. */
+export interface PteMigration {
+  readonly kind: 'migration';
+  readonly pfn: number;
+  readonly mode: 'read' | 'read-exclusive' | 'write';
+}
+export type Pte = PteNone | PtePresent | PteSwap | PteMigration;
+
+export const PTE_NONE: PteNone = Object.freeze({ kind: 'none' });
+
+export function mk_pte(pfn: number, write: boolean, dirty = write): PtePresent {
+  return { kind: 'present', pfn, write, dirty };
+}
+export function pte_none(p: Pte): p is PteNone {
+  return p.kind === 'none';
+}
+export function pte_present(p: Pte): p is PtePresent {
+  return p.kind === 'present';
+}
+export function pte_write(p: Pte): boolean {
+  return p.kind === 'present' && p.write;
+}
+export function pte_wrprotect(p: PtePresent): PtePresent {
+  return p.write ? { kind: 'present', pfn: p.pfn, write: false, dirty: p.dirty } : p;
+}
+export function pte_mkwrite(p: PtePresent): PtePresent {
+  return { kind: 'present', pfn: p.pfn, write: true, dirty: true };
+}
+export function pte_mkdirty(p: PtePresent): PtePresent {
+  return p.dirty ? p : { kind: 'present', pfn: p.pfn, write: p.write, dirty: true };
+}
+/** Entries are immutable values: the same object, or equal fields. */
+export function pte_same(a: Pte, b: Pte): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'none':
+      return true;
+    case 'present': {
+      const o = b as PtePresent;
+      return a.pfn === o.pfn && a.write === o.write && a.dirty === o.dirty;
+    }
+    case 'swap': {
+      const o = b as PteSwap;
+      return a.type === o.type && a.offset === o.offset && a.exclusive === o.exclusive;
+    }
+    case 'migration': {
+      const o = b as PteMigration;
+      return a.pfn === o.pfn && a.mode === o.mode;
+    }
+  }
+}
+export function pte_to_string(p: Pte): string {
+  switch (p.kind) {
+    case 'none':
+      return 'none';
+    case 'present':
+      return `pfn ${p.pfn}${p.write ? ' W' : ' R'}${p.dirty ? 'D' : ''}`;
+    case 'swap':
+      return `swap ${p.type}:${p.offset}${p.exclusive ? ' excl' : ''}`;
+    case 'migration':
+      return `migration pfn ${p.pfn} ${p.mode}`;
+  }
+}
+
+/* --------------------------------------------------------------- objects */
+
+/** A page-table page: PTRS_PER_PTE entries and its split PT lock. */
+export class PteTable extends KObject {
+  readonly ptes: Pte[] = new Array<Pte>(PTRS_PER_PTE).fill(PTE_NONE);
+  readonly ptl: Spinlock;
+
+  constructor(mm: MmStruct, pmdIndex: number) {
+    super('pte_table');
+    this.ptl = new Spinlock(`ptl(${mm.kname}:${pmdIndex})`, 'ptlock');
+  }
+}
+
+/** A folio of one page, as struct folio / struct page. */
+export class Folio extends KObject {
+  flags = 0;
+  /** folio_ref_count() */
+  _refcount = 1;
+  /** folio_mapcount(): present PTEs that map it (0-based, unlike the kernel's -1). */
+  _mapcount = 0;
+  /** FOLL_PIN references (folio_maybe_dma_pinned). Each also holds a refcount. */
+  _pincount = 0;
+  /** folio->mapping: the anon_vma for anon folios. */
+  mapping: AnonVma | undefined;
+  /** folio->index: linear page index within the anon_vma's pgoff space. */
+  index = 0;
+  /** folio->private / folio->swap: the swap entry while in the swap cache. */
+  swap: { type: number; offset: number } | undefined;
+  /** The page's contents: a value, so that data bugs are visible. */
+  data = 0;
+  readonly lock: BitLock;
+
+  constructor(readonly pfn: number) {
+    super('folio');
+    this.lock = new BitLock(this, PG_locked, `folio_lock(pfn ${pfn})`, 'folio_lock');
+  }
+}
+
+/** struct anon_vma: the root's rwsem is the lock for the whole tree. */
+export class AnonVma extends KObject {
+  root: AnonVma;
+  parent: AnonVma;
+  readonly rwsem: RwSemaphore;
+  refcount = 1;
+  /** anon_vma->rb_root: the interval tree of AVCs, kept sorted by vm_pgoff. */
+  readonly rb_root: AnonVmaChain[] = [];
+  num_children = 0;
+  num_active_vmas = 0;
+
+  constructor() {
+    super('anon_vma');
+    this.root = this;
+    this.parent = this;
+    this.rwsem = new RwSemaphore(`anon_vma_lock(${this.kname})`, 'anon_vma->rwsem');
+  }
+}
+
+/** struct anon_vma_chain: links one VMA to one anon_vma. */
+export class AnonVmaChain extends KObject {
+  constructor(
+    readonly vma: VmArea,
+    readonly anon_vma: AnonVma,
+  ) {
+    super('anon_vma_chain');
+  }
+}
+
+/** struct vm_area_struct */
+export class VmArea extends KObject {
+  vm_start: number;
+  vm_end: number;
+  vm_pgoff: number;
+  vm_flags: number;
+  anon_vma: AnonVma | undefined;
+  /** vma->anon_vma_chain (same_vma list): list_add puts the newest first. */
+  readonly anon_vma_chain: AnonVmaChain[] = [];
+  /** Per-VMA lock sequence (vma_start_write sets it to mm->mm_lock_seq). */
+  vm_lock_seq = -1;
+  readonly vm_lock: RwSemaphore;
+
+  constructor(
+    readonly vm_mm: MmStruct,
+    start: number,
+    end: number,
+    pgoff: number,
+    flags: number,
+  ) {
+    super('vma');
+    this.vm_start = start;
+    this.vm_end = end;
+    this.vm_pgoff = pgoff;
+    this.vm_flags = flags;
+    this.vm_lock = new RwSemaphore(`vma_lock(${this.kname})`, 'vma->vm_lock');
+  }
+
+  override toString(): string {
+    return `${this.kname}[${this.vm_start},${this.vm_end})`;
+  }
+}
+
+/** struct mm_struct */
+export class MmStruct extends KObject {
+  readonly mmap_lock: RwSemaphore;
+  readonly page_table_lock: Spinlock;
+  /** mm->write_protect_seq: fork write-protects; GUP-fast must notice. */
+  readonly write_protect_seq: Seqcount;
+  mm_users = 1;
+  mm_count = 1;
+  flags = 0;
+  /** Bumped each time mmap_lock is released for write (per-VMA locks). */
+  mm_lock_seq = 0;
+  /** The VMA tree (a maple tree in Linux): sorted by vm_start, no overlaps. */
+  readonly mmap: VmArea[] = [];
+  /** The PMD level: a PTE table per PTRS_PER_PTE pages, or none. */
+  readonly pgd: (PteTable | undefined)[] = new Array<PteTable | undefined>(PTRS_PER_PMD).fill(undefined);
+  mmap_base = MMAP_BASE;
+  start_stack = 0;
+  arg_start = 0;
+  /** Member of init_mm.mmlist (for swapoff) once it has swap entries. */
+  onMmlist = false;
+
+  constructor(readonly owner: string) {
+    super('mm');
+    this.mmap_lock = new RwSemaphore(`mmap_lock(${this.kname})`, 'mmap_lock');
+    this.page_table_lock = new Spinlock(`page_table_lock(${this.kname})`, 'mm->page_table_lock');
+    this.write_protect_seq = new Seqcount(`write_protect_seq(${this.kname})`);
+  }
+}
+
+/* Fault flags and results (include/linux/mm_types.h, mm.h). */
+export const FAULT_FLAG_WRITE = 1 << 0;
+export const FAULT_FLAG_UNSHARE = 1 << 10;
+export const FAULT_FLAG_REMOTE = 1 << 7;
+
+export const VM_FAULT_OOM = 0x1;
+export const VM_FAULT_SIGBUS = 0x2;
+export const VM_FAULT_SIGSEGV = 0x40;
+export const VM_FAULT_RETRY = 0x400;
+export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
+
+/** struct vm_fault: the control object of a fault. */
+export interface VmFault {
+  readonly vma: VmArea;
+  readonly address: number;
+  readonly flags: number;
+  /** The PTE as read without the lock, to be rechecked with pte_same under it. */
+  orig_pte: Pte;
+  table: PteTable | undefined;
+}
+
+export const ENOMEM = 12;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const EINVAL = 22;
+export const EAGAIN = 11;

@@ -1,0 +1,393 @@
+/*
+ * mm/mmap.c and mm/vma.c for the model: the VMA tree, anonymous private mmap,
+ * munmap with VMA splits, vma_expand / vma_shrink under the rmap locks the
+ * kernel takes (vma_prepare / vma_complete), exit_mmap, and exec's
+ * relocate_vma_down.
+ */
+import { call_rcu } from '../locking/rcu.ts';
+import { BUG_ON } from '../sched/current.ts';
+import type { KGen } from '../sched/task.ts';
+import { kfree } from './kasan.ts';
+import {
+  free_pgd_range,
+  free_pgtables,
+  tlb_finish_mmu,
+  tlb_gather_mmu,
+  unmap_vmas,
+} from './memory.ts';
+import {
+  mmap_assert_write_locked,
+  mmap_read_unlock,
+  mmap_write_downgrade,
+  mmap_write_lock,
+  mmap_write_unlock,
+  mmap_read_lock,
+  vma_start_write,
+} from './mmap_lock.ts';
+import {
+  EFAULT,
+  EINVAL,
+  ENOMEM,
+  MMAP_MIN_ADDR,
+  TASK_SIZE,
+  VM_MAYREAD,
+  VM_MAYWRITE,
+  VM_READ,
+  VM_WRITE,
+  VmArea,
+  type MmStruct,
+} from './mm_types.ts';
+import { move_page_tables } from './mremap.ts';
+import {
+  anon_vma_clone,
+  anon_vma_interval_tree_post_update_vma,
+  anon_vma_interval_tree_pre_update_vma,
+  anon_vma_lock_write,
+  anon_vma_unlock_write,
+} from './rmap.ts';
+
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+
+export function calc_vm_prot_bits(prot: number): number {
+  return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0);
+}
+
+/* ------------------------------------------------------------ the tree */
+
+/** find_vma(): the first VMA with vm_end > addr. We enter with mmap_lock held. */
+export function find_vma(mm: MmStruct, addr: number): VmArea | undefined {
+  for (const vma of mm.mmap) if (vma.vm_end > addr) return vma;
+  return undefined;
+}
+
+/** vma_lookup(): the VMA containing addr, if any. */
+export function vma_lookup(mm: MmStruct, addr: number): VmArea | undefined {
+  const vma = find_vma(mm, addr);
+  return vma && vma.vm_start <= addr ? vma : undefined;
+}
+
+export function find_vma_prev(mm: MmStruct, addr: number): VmArea | undefined {
+  let prev: VmArea | undefined;
+  for (const vma of mm.mmap) {
+    if (vma.vm_start >= addr) break;
+    prev = vma;
+  }
+  return prev;
+}
+
+/** vma_link() / vma_iter_store(): insert into the sorted tree. */
+export function vma_link(mm: MmStruct, vma: VmArea): void {
+  let i = 0;
+  while (i < mm.mmap.length && mm.mmap[i]!.vm_start < vma.vm_start) i++;
+  BUG_ON(i < mm.mmap.length && mm.mmap[i]!.vm_start < vma.vm_end, 'vma_link', `${vma} overlaps ${mm.mmap[i]}`);
+  BUG_ON(i > 0 && mm.mmap[i - 1]!.vm_end > vma.vm_start, 'vma_link', `${vma} overlaps ${mm.mmap[i - 1]}`);
+  mm.mmap.splice(i, 0, vma);
+}
+
+/** vma_iter_clear(): take a VMA out of the tree (it is now detached). */
+export function vma_detach(mm: MmStruct, vma: VmArea): void {
+  const i = mm.mmap.indexOf(vma);
+  BUG_ON(i < 0, 'vma_detach', `${vma} not in ${mm.kname}`);
+  mm.mmap.splice(i, 1);
+}
+
+/** vm_area_dup(): a copy of the VMA, with no AVCs yet. */
+export function vm_area_dup(orig: VmArea, mm: MmStruct = orig.vm_mm): VmArea {
+  const vma = new VmArea(mm, orig.vm_start, orig.vm_end, orig.vm_pgoff, orig.vm_flags);
+  vma.anon_vma = orig.anon_vma;
+  return vma;
+}
+
+/**
+ * remove_vma(): free a detached VMA. With per-VMA locks, lock_vma_under_rcu()
+ * may still be looking at it: the free waits for a grace period.
+ */
+export function remove_vma(vma: VmArea): void {
+  call_rcu(() => kfree(vma));
+}
+
+/**
+ * get_unmapped_area(): top-down, like arch_get_unmapped_area_topdown(): the
+ * highest gap below mm->mmap_base that fits. -ENOMEM if none.
+ * We enter with mmap_lock held for write.
+ */
+export function get_unmapped_area(mm: MmStruct, len: number): number {
+  let high = mm.mmap_base;
+  for (let i = mm.mmap.length - 1; i >= -1; i--) {
+    const vma = i >= 0 ? mm.mmap[i]! : undefined;
+    if (vma && vma.vm_start >= high) continue;
+    const low = vma ? vma.vm_end : MMAP_MIN_ADDR;
+    if (high - low >= len) return high - len;
+    if (!vma) break;
+    high = vma.vm_start;
+  }
+  return -ENOMEM;
+}
+
+/* -------------------------------------------- vma_prepare / vma_complete */
+
+/**
+ * vma_prepare(): before changing a VMA's range, take its anon_vma lock and
+ * take it out of the interval tree (vm_pgoff is the key).
+ */
+function* vma_prepare(vma: VmArea): KGen {
+  if (vma.anon_vma) {
+    yield* anon_vma_lock_write(vma.anon_vma);
+    anon_vma_interval_tree_pre_update_vma(vma);
+  }
+}
+
+function* vma_complete(vma: VmArea): KGen {
+  if (vma.anon_vma) {
+    anon_vma_interval_tree_post_update_vma(vma);
+    yield* anon_vma_unlock_write(vma.anon_vma);
+  }
+}
+
+/**
+ * vma_expand(): grow `vma` to [start, end) with pgoff, under the rmap locks.
+ * We enter with mmap_lock held for write.
+ */
+export function* vma_expand(vma: VmArea, start: number, end: number, pgoff: number): KGen<number> {
+  mmap_assert_write_locked(vma.vm_mm, 'vma_expand');
+  yield* vma_start_write(vma);
+  yield* vma_prepare(vma);
+  vma.vm_start = start;
+  vma.vm_end = end;
+  vma.vm_pgoff = pgoff;
+  yield* vma_complete(vma);
+  return 0;
+}
+
+/** vma_shrink(): cut `vma` down to [start, end). We enter with mmap_lock held for write. */
+export function* vma_shrink(vma: VmArea, start: number, end: number, pgoff: number): KGen<number> {
+  BUG_ON((vma.vm_start !== start && vma.vm_end !== end) || start > end, 'vma_shrink', `${vma} to [${start},${end})`);
+  yield* vma_start_write(vma);
+  yield* vma_prepare(vma);
+  vma.vm_start = start;
+  vma.vm_end = end;
+  vma.vm_pgoff = pgoff;
+  yield* vma_complete(vma);
+  return 0;
+}
+
+/**
+ * __split_vma(): split at addr. With new_below the new VMA takes the lower
+ * part, otherwise the upper. Returns the new VMA, or -ENOMEM.
+ * We enter with mmap_lock held for write.
+ */
+export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGen<VmArea | number> {
+  const mm = vma.vm_mm;
+  const fresh = vm_area_dup(vma);
+  if (new_below) fresh.vm_end = addr;
+  else {
+    fresh.vm_start = addr;
+    fresh.vm_pgoff += addr - vma.vm_start;
+  }
+  const err = yield* anon_vma_clone(fresh, vma);
+  if (err) {
+    kfree(fresh);
+    return err;
+  }
+  yield* vma_start_write(vma);
+  fresh.vm_lock_seq = mm.mm_lock_seq; // vma_start_write(new): born write-locked
+  yield* vma_prepare(vma);
+  if (new_below) {
+    vma.vm_pgoff += addr - vma.vm_start;
+    vma.vm_start = addr;
+  } else {
+    vma.vm_end = addr;
+  }
+  vma_link(mm, fresh);
+  yield* vma_complete(vma);
+  return fresh;
+}
+
+/** Does the new range [addr, end) with vm_flags continue prev? (can_vma_merge_after) */
+function can_vma_merge_after(prev: VmArea | undefined, addr: number, flags: number, pgoff: number): prev is VmArea {
+  return (
+    prev !== undefined &&
+    prev.vm_end === addr &&
+    prev.vm_flags === flags &&
+    prev.vm_pgoff + (prev.vm_end - prev.vm_start) === pgoff &&
+    // is_mergeable_anon_vma(): the new range has no anon_vma yet, so prev's
+    // may extend over it only if prev's chain is its own.
+    prev.anon_vma_chain.length <= 1
+  );
+}
+
+/* -------------------------------------------------------------- mmap */
+
+/**
+ * do_mmap(): an anonymous private mapping of len pages. Returns the address
+ * or -errno. We enter with mmap_lock held for write (vm_mmap_pgoff takes it).
+ */
+export function* do_mmap(mm: MmStruct, len: number, prot: number): KGen<number> {
+  mmap_assert_write_locked(mm, 'do_mmap');
+  if (len <= 0 || len > TASK_SIZE) return -EINVAL;
+  const addr = get_unmapped_area(mm, len);
+  if (addr < 0) return addr;
+  const vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE;
+  return yield* mmap_region(mm, addr, len, vm_flags, addr);
+}
+
+/** mmap_region(): merge with the VMA before if we can, else a new VMA. */
+function* mmap_region(mm: MmStruct, addr: number, len: number, vm_flags: number, pgoff: number): KGen<number> {
+  const prev = find_vma_prev(mm, addr);
+  if (can_vma_merge_after(prev, addr, vm_flags, pgoff)) {
+    yield* vma_expand(prev, prev.vm_start, addr + len, prev.vm_pgoff);
+    return addr;
+  }
+  const vma = new VmArea(mm, addr, addr + len, pgoff, vm_flags);
+  vma.vm_lock_seq = mm.mm_lock_seq;
+  vma_link(mm, vma);
+  return addr;
+}
+
+/** vm_mmap(): the syscall: take mmap_lock for write around do_mmap. */
+export function* vm_mmap(mm: MmStruct, len: number, prot: number): KGen<number> {
+  yield* mmap_write_lock(mm);
+  const ret = yield* do_mmap(mm, len, prot);
+  yield* mmap_write_unlock(mm);
+  return ret;
+}
+
+/* ------------------------------------------------------------- munmap */
+
+/**
+ * do_vmi_munmap(): unmap [start, start+len). The VMAs in the range are split
+ * off and detached under the write lock; with `unlock` the lock is then
+ * downgraded to read for the zap (faults elsewhere may proceed) and released
+ * on return. Without it we return with mmap_lock still held for write.
+ * We enter with mmap_lock held for write. 0 or -errno.
+ */
+export function* do_vmi_munmap(mm: MmStruct, start: number, len: number, unlock: boolean): KGen<number> {
+  mmap_assert_write_locked(mm, 'do_vmi_munmap');
+  const end = start + len;
+  if (len <= 0 || start < 0 || end > TASK_SIZE) {
+    if (unlock) yield* mmap_write_unlock(mm);
+    return -EINVAL;
+  }
+  let vma = find_vma(mm, start);
+  if (!vma || vma.vm_start >= end) {
+    if (unlock) yield* mmap_write_unlock(mm);
+    return 0;
+  }
+  // Split off the part before start: the existing VMA keeps it.
+  if (start > vma.vm_start) {
+    const r = yield* __split_vma(vma, start, false);
+    if (typeof r === 'number') {
+      if (unlock) yield* mmap_write_unlock(mm);
+      return r;
+    }
+    vma = r;
+  }
+  const detach: VmArea[] = [];
+  let v: VmArea | undefined = vma;
+  while (v && v.vm_start < end) {
+    let cur: VmArea = v;
+    if (cur.vm_end > end) {
+      // Split off the part after end: the new VMA (below) is ours to unmap.
+      const r: VmArea | number = yield* __split_vma(cur, end, true);
+      if (typeof r === 'number') {
+        if (unlock) yield* mmap_write_unlock(mm);
+        return r;
+      }
+      cur = r;
+    }
+    yield* vma_start_write(cur);
+    detach.push(cur);
+    v = mm.mmap[mm.mmap.indexOf(cur) + 1];
+  }
+  const prev = find_vma_prev(mm, start);
+  for (const v of detach) vma_detach(mm, v);
+  const next = find_vma(mm, end);
+  if (unlock) yield* mmap_write_downgrade(mm);
+
+  yield* unmap_region(mm, detach, prev, next, start, end);
+  for (const v of detach) remove_vma(v);
+  if (unlock) yield* mmap_read_unlock(mm);
+  return 0;
+}
+
+/**
+ * unmap_region(): zap the detached VMAs and free their page tables between
+ * the neighbours that stay.
+ */
+function* unmap_region(mm: MmStruct, vmas: readonly VmArea[], prev: VmArea | undefined, next: VmArea | undefined, start: number, end: number): KGen {
+  const tlb = tlb_gather_mmu(mm);
+  yield* unmap_vmas(tlb, vmas, start, end);
+  tlb_finish_mmu(tlb);
+  yield* free_pgtables(tlb, vmas, prev ? prev.vm_end : 0, next ? next.vm_start : TASK_SIZE);
+}
+
+/** __vm_munmap(): the syscall. */
+export function* vm_munmap(mm: MmStruct, start: number, len: number): KGen<number> {
+  yield* mmap_write_lock(mm);
+  return yield* do_vmi_munmap(mm, start, len, true);
+}
+
+/* --------------------------------------------------------------- exit */
+
+/**
+ * exit_mmap(): tear down an mm whose last user is gone. Zap under the read
+ * lock, then free page tables and VMAs under the write lock.
+ */
+export function* exit_mmap(mm: MmStruct): KGen {
+  yield* mmap_read_lock(mm);
+  const vmas = [...mm.mmap];
+  const tlb = tlb_gather_mmu(mm, true);
+  yield* unmap_vmas(tlb, vmas, 0, TASK_SIZE);
+  tlb_finish_mmu(tlb);
+  yield* mmap_read_unlock(mm);
+
+  yield* mmap_write_lock(mm);
+  yield* free_pgtables(tlb, vmas, 0, TASK_SIZE);
+  for (const vma of vmas) {
+    vma_detach(mm, vma);
+    remove_vma(vma);
+  }
+  yield* mmap_write_unlock(mm);
+}
+
+/* --------------------------------------------------------------- exec */
+
+/**
+ * relocate_vma_down(): move exec's stack VMA down by `shift` pages.
+ *  1) extend the VMA to cover both the old and new ranges, keeping vm_pgoff,
+ *  2) move its page tables down,
+ *  3) free the page tables left behind,
+ *  4) shrink the VMA to the new range.
+ * Between 1 and 4 rmap computes addresses in the new range while the PTEs are
+ * still (partly) in the old one: rmap walks for migration must skip this VMA,
+ * which is why it is flagged VM_STACK_INCOMPLETE_SETUP until setup_arg_pages
+ * clears the flag. We enter with mmap_lock held for write.
+ */
+export function* relocate_vma_down(vma: VmArea, shift: number): KGen<number> {
+  const mm = vma.vm_mm;
+  const old_start = vma.vm_start;
+  const old_end = vma.vm_end;
+  const length = old_end - old_start;
+  const new_start = old_start - shift;
+  const new_end = old_end - shift;
+  BUG_ON(new_start > new_end, 'relocate_vma_down', 'new_start > new_end');
+  // Ensure there are no vmas between where we want to go and where we are.
+  if (find_vma(mm, new_start) !== vma) return -EFAULT;
+
+  // Cover the whole range: [new_start, old_end).
+  if (yield* vma_expand(vma, new_start, old_end, vma.vm_pgoff)) return -ENOMEM;
+  // Move the page tables downwards; need_rmap_locks is false: the stack is
+  // flagged instead.
+  if (length !== (yield* move_page_tables(vma, old_start, vma, new_start, length, false))) return -ENOMEM;
+
+  const tlb = tlb_gather_mmu(mm);
+  const next = mm.mmap[mm.mmap.indexOf(vma) + 1];
+  const ceiling = next ? next.vm_start : TASK_SIZE;
+  if (new_end > old_start) yield* free_pgd_range(tlb, new_end, old_end, new_end, ceiling);
+  else yield* free_pgd_range(tlb, old_start, old_end, new_end, ceiling);
+  tlb_finish_mmu(tlb);
+
+  // Shrink the vma to just the new range.
+  return yield* vma_shrink(vma, new_start, new_end, vma.vm_pgoff);
+}

@@ -1,0 +1,88 @@
+/*
+ * mm/page_alloc.c and mm/swap.c's folio_put: a small physical memory.
+ *
+ * Frames are numbered 0..nr_frames-1 and handed out lowest first, so the same
+ * program allocates the same pfns. A freed folio is poisoned (KASAN): a stale
+ * PTE that still names its pfn finds the poisoned folio and any touch of it is
+ * a use-after-free, until the frame is handed out again, when the stale PTE
+ * silently maps somebody else's page, as it would in the kernel.
+ */
+import { BUG_ON, report } from '../sched/current.ts';
+import { kfree } from './kasan.ts';
+import { Folio, PG_anon, PG_anon_exclusive } from './mm_types.ts';
+import { machine } from './machine.ts';
+
+export const DEFAULT_NR_FRAMES = 24;
+
+export class PhysMem {
+  /** The folio most recently placed in each frame (poisoned once freed). */
+  readonly frames: (Folio | undefined)[];
+  private readonly free: number[] = [];
+
+  constructor(readonly nr_frames: number = DEFAULT_NR_FRAMES) {
+    this.frames = new Array<Folio | undefined>(nr_frames).fill(undefined);
+    for (let pfn = nr_frames - 1; pfn >= 0; pfn--) this.free.push(pfn);
+  }
+
+  nr_free(): number {
+    return this.free.length;
+  }
+
+  /** Lowest free pfn first. */
+  take(): number | undefined {
+    return this.free.pop();
+  }
+
+  give(pfn: number): void {
+    // Keep the free list sorted descending so that pop() returns the lowest.
+    let i = this.free.length;
+    while (i > 0 && this.free[i - 1]! < pfn) i--;
+    this.free.splice(i, 0, pfn);
+  }
+}
+
+/** folio_alloc(): a fresh folio with one reference, or undefined (ENOMEM). */
+export function folio_alloc(): Folio | undefined {
+  const mem = machine().mem;
+  const pfn = mem.take();
+  if (pfn === undefined) return undefined;
+  const folio = new Folio(pfn);
+  mem.frames[pfn] = folio;
+  return folio;
+}
+
+/** pfn_folio(): whatever lives in the frame now, possibly a freed folio. */
+export function pfn_folio(pfn: number): Folio {
+  const f = machine().mem.frames[pfn];
+  if (!f) report('kernel-bug', `pfn_folio(${pfn}): no folio was ever allocated at this pfn`);
+  return f;
+}
+
+export function folio_get(folio: Folio): void {
+  BUG_ON(folio._refcount <= 0, 'folio_get', `refcount ${folio._refcount} on ${folio.kname}`);
+  folio._refcount++;
+}
+
+/** folio_try_get(): fails on a folio whose last reference is gone. */
+export function folio_try_get(folio: Folio): boolean {
+  if (folio._refcount <= 0) return false;
+  folio._refcount++;
+  return true;
+}
+
+/** folio_put(): drop a reference; the last one frees the frame. */
+export function folio_put(folio: Folio): void {
+  BUG_ON(folio._refcount <= 0, 'folio_put', `refcount underflow on ${folio.kname}`);
+  if (--folio._refcount === 0) __folio_put(folio);
+}
+
+function __folio_put(folio: Folio): void {
+  BUG_ON(folio._mapcount !== 0, '__folio_put', `${folio.kname} freed while mapped ${folio._mapcount} times`);
+  BUG_ON(folio.lock.isLocked(), '__folio_put', `${folio.kname} freed while locked`);
+  BUG_ON(folio._pincount !== 0, '__folio_put', `${folio.kname} freed while pinned`);
+  // free_pages_prepare: page->mapping and the anon flags go with the page.
+  folio.flags &= ~(PG_anon | PG_anon_exclusive);
+  const pfn = folio.pfn;
+  kfree(folio);
+  machine().mem.give(pfn);
+}

@@ -1,0 +1,554 @@
+/*
+ * mm/rmap.c - physical to virtual reverse mappings, for the model.
+ *
+ * Lock ordering in mm (from mm/rmap.c; the model takes its locks in this order
+ * and lockdep holds it to it):
+ *
+ * inode->i_rwsem	(while writing or truncating, not reading or faulting)
+ *   mm->mmap_lock
+ *     mapping->invalidate_lock (in filemap_fault)
+ *       folio_lock
+ *         hugetlbfs_i_mmap_rwsem_key (in huge_pmd_share, see hugetlbfs below)
+ *           vma_start_write
+ *             mapping->i_mmap_rwsem
+ *               anon_vma->rwsem
+ *                 mm->page_table_lock or pte_lock
+ *                   swap_lock (in swap_duplicate, swap_info_get)
+ *                     mmlist_lock (in mmput, drain_mmlist and others)
+ *                     mapping->private_lock (in block_dirty_folio)
+ *                       i_pages lock (widely used)
+ *                         lruvec->lru_lock (in folio_lruvec_lock_irq)
+ *                     inode->i_lock (in set_page_dirty's __mark_inode_dirty)
+ *                     bdi.wb->list_lock (in set_page_dirty's __mark_inode_dirty)
+ *                       sb_lock (within inode_lock in fs/fs-writeback.c)
+ *                       i_pages lock (widely used, in set_page_dirty,
+ *                                 in arch-dependent flush_dcache_mmap_lock,
+ *                                 within bdi.wb->list_lock in __sync_single_inode)
+ *
+ * anon_vma->rwsem,mapping->i_mmap_rwsem   (memory_failure, collect_procs_anon)
+ *   ->tasklist_lock
+ *     pte map lock
+ *
+ * hugetlbfs PageHuge() take locks in this order:
+ *   hugetlb_fault_mutex (hugetlbfs specific page fault mutex)
+ *     vma_lock (hugetlb specific lock for pmd_sharing)
+ *       mapping->i_mmap_rwsem (also used for hugetlb pmd sharing)
+ *         folio_lock
+ *
+ * The model's anon side: the interval tree of an anon_vma is a list of AVCs
+ * sorted by vm_pgoff, a new AVC going after those with an equal key, as the
+ * kernel's rbtree insert does. That order is what lets mremap and fork skip
+ * the rmap locks: a walk sees the parent (or old) VMA before the child (or
+ * new) one, so it finds a moving PTE at one end or the other.
+ */
+import { down_read, down_read_trylock, down_write, up_read, up_write } from '../locking/rwsem.ts';
+import { call_rcu, rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
+import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
+import { BUG_ON } from '../sched/current.ts';
+import type { KGen } from '../sched/task.ts';
+import { kfree } from './kasan.ts';
+import {
+  AnonVma,
+  AnonVmaChain,
+  EBUSY,
+  MMF_HAS_PINNED,
+  PG_anon,
+  PG_anon_exclusive,
+  type Folio,
+  type PteTable,
+  type VmArea,
+} from './mm_types.ts';
+import { pte_offset_map_lock, ptep_get } from './pgtable.ts';
+
+/* ------------------------------------------------------ anon_vma locking */
+
+export function* anon_vma_lock_write(anon_vma: AnonVma): KGen {
+  yield* down_write(anon_vma.root.rwsem);
+}
+
+export function* anon_vma_unlock_write(anon_vma: AnonVma): KGen {
+  yield* up_write(anon_vma.root.rwsem);
+}
+
+export function* anon_vma_lock_read(anon_vma: AnonVma): KGen {
+  yield* down_read(anon_vma.root.rwsem);
+}
+
+export function* anon_vma_unlock_read(anon_vma: AnonVma): KGen {
+  yield* up_read(anon_vma.root.rwsem);
+}
+
+function anon_vma_alloc(): AnonVma {
+  // refcount 1, root = self: anon_vma_fork() re-roots it at the parent's root.
+  return new AnonVma();
+}
+
+/**
+ * anon_vma_free(): the lock/unlock pair synchronises with a concurrent
+ * folio_lock_anon_vma_read() that took the root lock before we dropped the
+ * last reference. The memory is SLAB_TYPESAFE_BY_RCU: freed after a grace
+ * period, so a reader that looked it up under RCU never touches freed memory.
+ */
+function* anon_vma_free(anon_vma: AnonVma): KGen {
+  BUG_ON(anon_vma.refcount !== 0, 'anon_vma_free', `refcount ${anon_vma.refcount}`);
+  if (anon_vma.root.rwsem.isLocked()) {
+    yield* anon_vma_lock_write(anon_vma);
+    yield* anon_vma_unlock_write(anon_vma);
+  }
+  call_rcu(() => kfree(anon_vma));
+}
+
+export function get_anon_vma(anon_vma: AnonVma): void {
+  anon_vma.refcount++;
+}
+
+export function* put_anon_vma(anon_vma: AnonVma): KGen {
+  if (--anon_vma.refcount === 0) yield* __put_anon_vma(anon_vma);
+}
+
+function* __put_anon_vma(anon_vma: AnonVma): KGen {
+  const root = anon_vma.root;
+  yield* anon_vma_free(anon_vma);
+  if (root !== anon_vma && --root.refcount === 0) yield* anon_vma_free(root);
+}
+
+/* ----------------------------------------------------- the interval tree */
+
+/** anon_vma_interval_tree_insert(): sorted by vm_pgoff, after equal keys. */
+function anon_vma_interval_tree_insert(avc: AnonVmaChain, anon_vma: AnonVma): void {
+  const tree = anon_vma.rb_root;
+  const key = avc.vma.vm_pgoff;
+  let i = tree.length;
+  while (i > 0 && tree[i - 1]!.vma.vm_pgoff > key) i--;
+  tree.splice(i, 0, avc);
+}
+
+function anon_vma_interval_tree_remove(avc: AnonVmaChain, anon_vma: AnonVma): void {
+  const tree = anon_vma.rb_root;
+  const i = tree.indexOf(avc);
+  BUG_ON(i < 0, 'anon_vma_interval_tree_remove', `${avc.kname} not in ${anon_vma.kname}`);
+  tree.splice(i, 1);
+}
+
+/**
+ * anon_vma_interval_tree_pre_update_vma() / _post_update_vma(): vm_pgoff is
+ * the tree key, so a VMA whose start or pgoff changes is taken out and put
+ * back. We enter and return with the anon_vma lock held for write.
+ */
+export function anon_vma_interval_tree_pre_update_vma(vma: VmArea): void {
+  for (const avc of vma.anon_vma_chain) anon_vma_interval_tree_remove(avc, avc.anon_vma);
+}
+
+export function anon_vma_interval_tree_post_update_vma(vma: VmArea): void {
+  for (const avc of vma.anon_vma_chain) anon_vma_interval_tree_insert(avc, avc.anon_vma);
+}
+
+function anon_vma_chain_link(vma: VmArea, avc: AnonVmaChain, anon_vma: AnonVma): void {
+  vma.anon_vma_chain.unshift(avc); // list_add(&avc->same_vma, &vma->anon_vma_chain)
+  anon_vma_interval_tree_insert(avc, anon_vma);
+}
+
+/* -------------------------------------------------- attaching anon_vmas */
+
+/**
+ * anon_vma_prepare(): attach an anon_vma to a VMA that is about to get its
+ * first anonymous page.
+ * We enter with mmap_lock held for read; we return with it. 0 or -ENOMEM.
+ */
+export function* anon_vma_prepare(vma: VmArea): KGen<number> {
+  yield 'anon_vma_prepare: read vma->anon_vma';
+  if (vma.anon_vma) return 0;
+  return yield* __anon_vma_prepare(vma);
+}
+
+function* __anon_vma_prepare(vma: VmArea): KGen<number> {
+  const mm = vma.vm_mm;
+  let allocated: AnonVma | undefined = anon_vma_alloc();
+  const anon_vma = allocated;
+  let avc: AnonVmaChain | undefined = new AnonVmaChain(vma, anon_vma);
+
+  yield* anon_vma_lock_write(anon_vma);
+  // page_table_lock to protect against threads
+  yield* spin_lock(mm.page_table_lock);
+  if (!vma.anon_vma) {
+    vma.anon_vma = anon_vma;
+    anon_vma_chain_link(vma, avc, anon_vma);
+    anon_vma.num_active_vmas++;
+    allocated = undefined;
+    avc = undefined;
+  }
+  yield* spin_unlock(mm.page_table_lock);
+  yield* anon_vma_unlock_write(anon_vma);
+
+  if (allocated) yield* put_anon_vma(allocated);
+  if (avc) kfree(avc);
+  return 0;
+}
+
+/**
+ * lock_anon_vma_root(): all anon_vmas of one VMA share a root; take its
+ * rwsem once for the whole traversal.
+ */
+function* lock_anon_vma_root(root: AnonVma | undefined, anon_vma: AnonVma): KGen<AnonVma> {
+  const new_root = anon_vma.root;
+  if (new_root !== root) {
+    if (root) yield* up_write(root.rwsem);
+    root = new_root;
+    yield* down_write(root.rwsem);
+  }
+  return root;
+}
+
+function* unlock_anon_vma_root(root: AnonVma | undefined): KGen {
+  if (root) yield* up_write(root.rwsem);
+}
+
+/**
+ * anon_vma_clone(): attach the anon_vmas of src to dst (split, copy_vma, fork).
+ * We enter with mmap_lock held for write. 0 or -ENOMEM.
+ */
+export function* anon_vma_clone(dst: VmArea, src: VmArea): KGen<number> {
+  let root: AnonVma | undefined;
+  // list_for_each_entry_reverse: oldest first, so dst's chain ends up in src's order.
+  for (let i = src.anon_vma_chain.length - 1; i >= 0; i--) {
+    const pavc = src.anon_vma_chain[i]!;
+    const anon_vma = pavc.anon_vma;
+    const avc = new AnonVmaChain(dst, anon_vma);
+    root = yield* lock_anon_vma_root(root, anon_vma);
+    anon_vma_chain_link(dst, avc, anon_vma);
+  }
+  if (dst.anon_vma) dst.anon_vma.num_active_vmas++;
+  yield* unlock_anon_vma_root(root);
+  return 0;
+}
+
+/**
+ * anon_vma_fork(): attach the child's VMA to the parent VMA's anon_vmas, so
+ * rmap finds pages not yet COWed in the child, then give it an anon_vma of
+ * its own for the pages it COWs.
+ * We enter with both mms' mmap_locks held for write. 0 or -ENOMEM.
+ */
+export function* anon_vma_fork(vma: VmArea, pvma: VmArea): KGen<number> {
+  // Don't bother if the parent process has no anon_vma here.
+  if (!pvma.anon_vma) return 0;
+  // Drop the inherited anon_vma: we allocate our own below.
+  vma.anon_vma = undefined;
+
+  // First, attach the new VMA to the parent VMA's anon_vmas.
+  const err = yield* anon_vma_clone(vma, pvma);
+  if (err) return err;
+
+  // Then add our own anon_vma.
+  const anon_vma = anon_vma_alloc();
+  anon_vma.num_active_vmas++;
+  const avc = new AnonVmaChain(vma, anon_vma);
+
+  // The root anon_vma's rwsem is the lock actually used when we lock any of
+  // the anon_vmas in this anon_vma tree.
+  anon_vma.root = pvma.anon_vma.root;
+  anon_vma.parent = pvma.anon_vma;
+  // The root must stay until this anon_vma is freed: the lock lives there.
+  get_anon_vma(anon_vma.root);
+  // Mark this anon_vma as the one where our new (COWed) pages go.
+  vma.anon_vma = anon_vma;
+  yield* anon_vma_lock_write(anon_vma);
+  anon_vma_chain_link(vma, avc, anon_vma);
+  anon_vma.parent.num_children++;
+  yield* anon_vma_unlock_write(anon_vma);
+  return 0;
+}
+
+/**
+ * unlink_anon_vmas(): detach a VMA that is going away from all its anon_vmas,
+ * freeing those left empty.
+ * We enter with mmap_lock held (for write, or for read on a detached VMA).
+ */
+export function* unlink_anon_vmas(vma: VmArea): KGen {
+  let root: AnonVma | undefined;
+  const chain = vma.anon_vma_chain;
+  const empty: AnonVmaChain[] = [];
+  // Newest to oldest, so that the root anon_vma is freed last.
+  for (const avc of [...chain]) {
+    const anon_vma = avc.anon_vma;
+    root = yield* lock_anon_vma_root(root, anon_vma);
+    anon_vma_interval_tree_remove(avc, anon_vma);
+    // Leave empty anon_vmas on the list: they are freed outside the lock.
+    if (anon_vma.rb_root.length === 0) {
+      anon_vma.parent.num_children--;
+      empty.push(avc);
+      continue;
+    }
+    chain.splice(chain.indexOf(avc), 1);
+    kfree(avc);
+  }
+  if (vma.anon_vma) {
+    vma.anon_vma.num_active_vmas--;
+    vma.anon_vma = undefined;
+  }
+  yield* unlock_anon_vma_root(root);
+
+  // __put_anon_vma() needs the root lock for write: free outside it.
+  for (const avc of empty) {
+    yield* put_anon_vma(avc.anon_vma);
+    chain.splice(chain.indexOf(avc), 1);
+    kfree(avc);
+  }
+}
+
+/* ------------------------------------------------- adding/removing rmaps */
+
+/** linear_page_index(): the folio->index a page at `address` in `vma` gets. */
+export function linear_page_index(vma: VmArea, address: number): number {
+  return address - vma.vm_start + vma.vm_pgoff;
+}
+
+/**
+ * folio_add_new_anon_rmap(): a fresh anon folio's first mapping. Fresh anon
+ * folios are exclusive (RMAP_EXCLUSIVE): only this PTE maps them.
+ * We enter with the PT lock held.
+ */
+export function folio_add_new_anon_rmap(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
+  BUG_ON(!vma.anon_vma, 'folio_add_new_anon_rmap', `${vma} has no anon_vma`);
+  BUG_ON(folio._mapcount !== 0, 'folio_add_new_anon_rmap', `${folio.kname} already mapped`);
+  folio._mapcount = 1;
+  __folio_set_anon(folio, vma, address, exclusive);
+}
+
+function __folio_set_anon(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
+  folio.mapping = vma.anon_vma;
+  folio.index = linear_page_index(vma, address);
+  folio.flags |= PG_anon;
+  if (exclusive) folio.flags |= PG_anon_exclusive;
+  else folio.flags &= ~PG_anon_exclusive;
+}
+
+/**
+ * __page_check_anon_rmap(): the page must belong to this VMA's anon_vma tree
+ * and sit at the address rmap will compute for it. A mismatch means rmap can
+ * no longer find this PTE.
+ */
+function __page_check_anon_rmap(folio: Folio, vma: VmArea, address: number): void {
+  BUG_ON(
+    !vma.anon_vma || folio.mapping!.root !== vma.anon_vma.root,
+    '__page_check_anon_rmap',
+    `${folio.kname} anon_vma root differs from ${vma}'s`,
+  );
+  BUG_ON(
+    folio.index !== linear_page_index(vma, address),
+    '__page_check_anon_rmap',
+    `${folio.kname} index ${folio.index} mapped at ${address} in ${vma} (pgoff ${vma.vm_pgoff}) expects ${linear_page_index(vma, address)}`,
+  );
+}
+
+/**
+ * folio_add_anon_rmap_pte(): map an existing anon folio (swap-in, migration
+ * restore). RMAP_EXCLUSIVE restores PG_anon_exclusive.
+ * We enter with the PT lock and the folio lock held.
+ */
+export function folio_add_anon_rmap_pte(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
+  BUG_ON(!folio.lock.isLocked(), 'folio_add_anon_rmap_pte', `${folio.kname} not locked`);
+  const first = folio._mapcount++ === 0;
+  if (first) __folio_set_anon(folio, vma, address, exclusive);
+  else {
+    __page_check_anon_rmap(folio, vma, address);
+    if (exclusive) folio.flags |= PG_anon_exclusive;
+  }
+}
+
+/** folio_remove_rmap_pte(): one PTE less maps it. We enter with the PT lock held. */
+export function folio_remove_rmap_pte(folio: Folio, vma: VmArea): void {
+  BUG_ON(folio._mapcount <= 0, 'folio_remove_rmap_pte', `${folio.kname} mapcount underflow in ${vma}`);
+  folio._mapcount--;
+}
+
+export function PageAnonExclusive(folio: Folio): boolean {
+  return (folio.flags & PG_anon_exclusive) !== 0;
+}
+
+export function folio_test_anon(folio: Folio): boolean {
+  return (folio.flags & PG_anon) !== 0;
+}
+
+export function folio_maybe_dma_pinned(folio: Folio): boolean {
+  return folio._pincount > 0;
+}
+
+/** folio_needs_cow_for_dma(): only mms that ever pinned can have pinned pages. */
+export function folio_needs_cow_for_dma(vma: VmArea, folio: Folio): boolean {
+  if (!(vma.vm_mm.flags & MMF_HAS_PINNED)) return false;
+  return folio_maybe_dma_pinned(folio);
+}
+
+/**
+ * folio_try_dup_anon_rmap_pte(): fork's duplicate step. An exclusive page
+ * becomes possibly shared, unless it may be pinned: then the caller must copy
+ * it for the child (-EBUSY), so the pin keeps seeing the parent's page.
+ * We enter with the source PT lock held and write_protect_seq odd.
+ */
+export function folio_try_dup_anon_rmap_pte(folio: Folio, src_vma: VmArea): number {
+  if (PageAnonExclusive(folio)) {
+    if (folio_needs_cow_for_dma(src_vma, folio)) return -EBUSY;
+    folio.flags &= ~PG_anon_exclusive;
+  }
+  folio._mapcount++;
+  return 0;
+}
+
+/**
+ * folio_try_share_anon_rmap_pte(): swap-out and migration unmap an exclusive
+ * page, so it becomes possibly shared; a page that may be pinned cannot be,
+ * and then the unmap fails. We enter with the PT lock held and the PTE cleared.
+ */
+export function folio_try_share_anon_rmap_pte(folio: Folio): number {
+  BUG_ON(!PageAnonExclusive(folio), 'folio_try_share_anon_rmap_pte', `${folio.kname} not exclusive`);
+  if (folio_maybe_dma_pinned(folio)) return -EBUSY;
+  folio.flags &= ~PG_anon_exclusive;
+  return 0;
+}
+
+/**
+ * folio_move_anon_rmap(): do_wp_page reuses a folio it now knows to be
+ * exclusive: move it to the VMA's own anon_vma so rmap walks stay short.
+ * We enter with the folio lock held.
+ */
+export function folio_move_anon_rmap(folio: Folio, vma: VmArea): void {
+  BUG_ON(!folio.lock.isLocked(), 'folio_move_anon_rmap', `${folio.kname} not locked`);
+  folio.mapping = vma.anon_vma;
+}
+
+/* -------------------------------------------------------------- rmap walk */
+
+/** struct rmap_walk_control */
+export interface RmapWalkControl {
+  /** Called for each VMA that may map the folio; false stops the walk. */
+  rmap_one(folio: Folio, vma: VmArea, address: number): KGen<boolean>;
+  /** VMAs to skip (migration skips exec's incomplete stack). */
+  invalid_vma?(vma: VmArea): boolean;
+  /** Stop early once this holds (e.g. the folio is no longer mapped). */
+  done?(folio: Folio): boolean;
+}
+
+/**
+ * folio_lock_anon_vma_read(): the anon_vma of a mapped folio, locked for
+ * read, or undefined. folio->mapping is only stable while the folio is
+ * mapped; RCU keeps the anon_vma's memory valid while we look.
+ */
+export function* folio_lock_anon_vma_read(folio: Folio): KGen<AnonVma | undefined> {
+  rcu_read_lock();
+  yield 'folio_lock_anon_vma_read: read folio->mapping';
+  let anon_vma = folio_test_anon(folio) ? folio.mapping : undefined;
+  if (!anon_vma || folio._mapcount === 0) {
+    rcu_read_unlock();
+    return undefined;
+  }
+  const root_anon_vma = anon_vma.root;
+  if (yield* down_read_trylock(root_anon_vma.rwsem)) {
+    // Still mapped: the anon_vma is still its anon_vma, and holding the lock
+    // keeps it from going away (see anon_vma_free).
+    if (folio._mapcount === 0) {
+      yield* up_read(root_anon_vma.rwsem);
+      anon_vma = undefined;
+    }
+    rcu_read_unlock();
+    return anon_vma;
+  }
+  // trylock failed, we got to sleep: pin the anon_vma first.
+  if (anon_vma.refcount === 0) {
+    rcu_read_unlock();
+    return undefined;
+  }
+  anon_vma.refcount++;
+  if (folio._mapcount === 0) {
+    rcu_read_unlock();
+    yield* put_anon_vma(anon_vma);
+    return undefined;
+  }
+  rcu_read_unlock();
+  yield* anon_vma_lock_read(anon_vma);
+  if (--anon_vma.refcount === 0) {
+    // We held the last reference: cannot put_anon_vma() under the lock.
+    yield* anon_vma_unlock_read(anon_vma);
+    yield* __put_anon_vma(anon_vma);
+    return undefined;
+  }
+  return anon_vma;
+}
+
+/**
+ * vma_address(): where rmap expects the folio in this VMA, computed from
+ * vm_start and vm_pgoff, or -1 if outside it. The reads are unlocked against
+ * anyone who changes them without the anon_vma lock (see relocate_vma_down):
+ * that is the race of seed 000.
+ */
+function* vma_address(folio: Folio, vma: VmArea): KGen<number> {
+  yield 'vma_address: read vm_start/vm_pgoff';
+  const address = vma.vm_start + (folio.index - vma.vm_pgoff);
+  if (address < vma.vm_start || address >= vma.vm_end) return -1;
+  return address;
+}
+
+/**
+ * rmap_walk_anon(): visit every VMA of the folio's anon_vma tree whose range
+ * covers the folio's index.
+ * We enter with the folio locked; we return with it locked.
+ */
+export function* rmap_walk_anon(folio: Folio, rwc: RmapWalkControl): KGen {
+  const anon_vma = yield* folio_lock_anon_vma_read(folio);
+  if (!anon_vma) return;
+  const pgoff = folio.index;
+  for (const avc of [...anon_vma.rb_root]) {
+    const vma = avc.vma;
+    if (pgoff < vma.vm_pgoff || pgoff >= vma.vm_pgoff + (vma.vm_end - vma.vm_start)) continue;
+    const address = yield* vma_address(folio, vma);
+    if (address < 0) continue;
+    if (rwc.invalid_vma?.(vma)) continue;
+    if (!(yield* rwc.rmap_one(folio, vma, address))) break;
+    if (rwc.done?.(folio)) break;
+  }
+  yield* anon_vma_unlock_read(anon_vma);
+}
+
+export function* rmap_walk(folio: Folio, rwc: RmapWalkControl): KGen {
+  BUG_ON(!folio.lock.isLocked(), 'rmap_walk', `${folio.kname} not locked`);
+  if (folio_test_anon(folio)) yield* rmap_walk_anon(folio, rwc);
+}
+
+/* ---------------------------------------------------- page_vma_mapped_walk */
+
+export const PVMW_MIGRATION = 1 << 1;
+
+/** struct page_vma_mapped_walk: the control object of one PTE lookup. */
+export interface PageVmaMappedWalk {
+  readonly folio: Folio;
+  readonly vma: VmArea;
+  readonly address: number;
+  readonly flags: number;
+  /** Set when the walk succeeds: the table whose PT lock is held. */
+  table?: PteTable;
+}
+
+/**
+ * page_vma_mapped_walk(): does the PTE at pvmw.address map the folio (or,
+ * with PVMW_MIGRATION, hold a migration entry for it)?
+ * We enter with nothing; on true we return with the PT lock held.
+ */
+export function* page_vma_mapped_walk(pvmw: PageVmaMappedWalk): KGen<boolean> {
+  const table = yield* pte_offset_map_lock(pvmw.vma.vm_mm, pvmw.address);
+  if (!table) return false;
+  const pte = ptep_get(table, pvmw.address);
+  const pfn = pvmw.folio.pfn;
+  const hit =
+    pvmw.flags & PVMW_MIGRATION ? pte.kind === 'migration' && pte.pfn === pfn : pte.kind === 'present' && pte.pfn === pfn;
+  if (hit) {
+    pvmw.table = table;
+    return true;
+  }
+  yield* spin_unlock(table.ptl);
+  return false;
+}
+
+export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
+  if (pvmw.table) yield* spin_unlock(pvmw.table.ptl);
+  pvmw.table = undefined;
+}
+

@@ -1,0 +1,267 @@
+/**
+ * The program executor: turns a Program into kernel tasks, one per user
+ * thread, each running its ops in order through the model's syscalls, and
+ * records what user space saw (History) for the properties.
+ */
+import { Execution, type ExecutionResult } from '../sched/execution.ts';
+import type { Strategy } from '../sched/strategy.ts';
+import type { KGen } from '../sched/task.ts';
+import { isViolationError, type Violation } from '../sched/violation.ts';
+import { setRunning } from '../sched/current.ts';
+import { do_execve } from '../fs/exec.ts';
+import { exit_mm } from '../kernel/exit.ts';
+import { dup_mm, mm_alloc, mmget, mmput } from '../kernel/fork.ts';
+import { user_access } from '../mm/fault.ts';
+import { Machine, installMachine } from '../mm/machine.ts';
+import { do_madvise } from '../mm/madvise.ts';
+import { EAGAIN, EINVAL, STACK_TOP, type MmStruct } from '../mm/mm_types.ts';
+import { PROT_READ, PROT_WRITE, vm_mmap, vm_munmap } from '../mm/mmap.ts';
+import { sys_mprotect } from '../mm/mprotect.ts';
+import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
+import { History, type OpRecord } from './history.ts';
+import type { Op, Program, Prot } from './ops.ts';
+import { UserSpace } from './userspace.ts';
+
+export interface RunHooks {
+  /** After every step: cheap checks only. */
+  afterStep?(ctx: RunContext): void;
+  /** After every completed op (syscall). */
+  afterOp?(ctx: RunContext, rec: OpRecord): void;
+  /** Once every task has finished, with the machine still installed. */
+  atEnd?(ctx: RunContext): void;
+}
+
+export interface RunOptions {
+  readonly strategy: Strategy;
+  readonly maxSteps?: number;
+  readonly trace?: boolean;
+  readonly debug?: boolean;
+  readonly hooks?: RunHooks;
+}
+
+/** Everything a property may look at during and after a run. */
+export interface RunContext {
+  readonly program: Program;
+  readonly machine: Machine;
+  readonly execution: Execution;
+  readonly history: History;
+  readonly spaces: UserSpace[];
+  /** User threads currently inside an op (or exiting): 0 means quiescent. */
+  busy: number;
+}
+
+export interface RunResult extends ExecutionResult {
+  readonly history: History;
+  readonly context: RunContext;
+}
+
+function protBits(p: Prot): number {
+  return p === 'rw' ? PROT_READ | PROT_WRITE : p === 'r' ? PROT_READ : 0;
+}
+
+interface OpOutcome {
+  result: number;
+  addr?: number;
+  pages?: number;
+  value?: number;
+  newAs?: number;
+  newAddr?: number;
+  space?: UserSpace;
+}
+
+class Executor {
+  readonly ctx: RunContext;
+  private readonly forked = new Set<number>();
+
+  constructor(
+    readonly program: Program,
+    readonly options: RunOptions,
+  ) {
+    const execution = new Execution({
+      strategy: options.strategy,
+      maxSteps: options.maxSteps,
+      trace: options.trace,
+      debug: options.debug,
+      afterStep: options.hooks?.afterStep ? () => options.hooks!.afterStep!(this.ctx) : undefined,
+    });
+    this.ctx = {
+      program,
+      machine: new Machine({ nr_frames: program.frames }),
+      execution,
+      history: new History(),
+      spaces: [],
+      busy: 0,
+    };
+  }
+
+  run(): RunResult {
+    const prevMachine = installMachine(this.ctx.machine);
+    try {
+      const ex = this.ctx.execution;
+      // Boot: process 0's address space exists before any task runs.
+      const prevEx = setRunning(ex);
+      const init = this.program.processes[0];
+      let mm: MmStruct | undefined;
+      try {
+        if (init && init.threads.length > 0) mm = mm_alloc('P0');
+      } finally {
+        setRunning(prevEx);
+      }
+      if (init && mm) this.startProcess(0, mm);
+      const result = ex.run();
+      let violation = result.violation;
+      if (!violation) violation = this.atEnd();
+      return { ...result, violation, history: this.ctx.history, context: this.ctx };
+    } finally {
+      installMachine(prevMachine);
+    }
+  }
+
+  private atEnd(): Violation | undefined {
+    const hook = this.options.hooks?.atEnd;
+    if (!hook) return undefined;
+    const ex = this.ctx.execution;
+    const prev = setRunning(ex);
+    try {
+      hook(this.ctx);
+      return undefined;
+    } catch (e) {
+      if (isViolationError(e)) return e.violation;
+      throw e;
+    } finally {
+      setRunning(prev);
+    }
+  }
+
+  /** Give process pid its address space and start its threads on it. */
+  private startProcess(pid: number, mm: MmStruct): UserSpace {
+    const space = new UserSpace(this.ctx.spaces.length, mm, pid);
+    this.ctx.spaces.push(space);
+    const threads = this.program.processes[pid]!.threads;
+    // The creator's reference is the first thread's; each further thread takes one.
+    for (let tid = 1; tid < threads.length; tid++) mmget(mm);
+    threads.forEach((ops, tid) => {
+      const name = `P${pid}.T${tid}`;
+      this.ctx.execution.spawn(name, () => this.thread(space, ops, name));
+    });
+    return space;
+  }
+
+  private *thread(space: UserSpace, ops: readonly Op[], name: string): KGen {
+    const ex = this.ctx.execution;
+    const hooks = this.options.hooks;
+    let us = space;
+    for (let index = 0; index < ops.length; index++) {
+      const op = ops[index]!;
+      const start = ex.step;
+      this.ctx.busy++;
+      const out = yield* this.runOp(us, op);
+      this.ctx.busy--;
+      const rec: OpRecord = { thread: name, index, op, as: us.id, start, end: ex.step, ...out };
+      delete (rec as { space?: unknown }).space;
+      this.ctx.history.add(rec);
+      ex.progress();
+      if (out.space) us = out.space;
+      hooks?.afterOp?.(this.ctx, rec);
+      if (op.op === 'exit') break;
+    }
+    this.ctx.busy++;
+    yield* exit_mm(us.mm);
+    this.ctx.busy--;
+  }
+
+  private *runOp(us: UserSpace, op: Op): KGen<OpOutcome> {
+    const mm = us.mm;
+    switch (op.op) {
+      case 'mmap': {
+        const addr = yield* vm_mmap(mm, op.pages, protBits(op.prot));
+        if (addr >= 0) us.regions.set(op.region, { start: addr, pages: op.pages });
+        return { result: addr, addr: addr >= 0 ? addr : undefined, pages: op.pages };
+      }
+      case 'munmap': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL };
+        const addr = r.start + op.page;
+        const ret = yield* vm_munmap(mm, addr, op.pages);
+        if (ret === 0 && op.page === 0 && op.pages >= r.pages) us.regions.delete(op.region);
+        return { result: ret, addr, pages: op.pages };
+      }
+      case 'mremap': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL };
+        let flags = op.maymove ? MREMAP_MAYMOVE : 0;
+        let to = 0;
+        if (op.fixedTo !== undefined) {
+          const t = us.regions.get(op.fixedTo);
+          if (!t) return { result: -EINVAL };
+          flags |= MREMAP_FIXED | MREMAP_MAYMOVE;
+          to = t.start;
+        }
+        const ret = yield* sys_mremap(mm, r.start, r.pages, op.pages, flags, to);
+        if (ret >= 0) {
+          if (op.fixedTo !== undefined && op.fixedTo !== op.region) us.regions.delete(op.fixedTo);
+          us.regions.set(op.region, { start: ret, pages: op.pages });
+        }
+        return { result: ret, addr: r.start, pages: r.pages, newAddr: ret >= 0 ? ret : undefined };
+      }
+      case 'mprotect': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL };
+        const addr = r.start + op.page;
+        return { result: yield* sys_mprotect(mm, addr, op.pages, protBits(op.prot)), addr, pages: op.pages };
+      }
+      case 'madvise': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL };
+        const addr = r.start + op.page;
+        return { result: yield* do_madvise(mm, addr, op.pages, op.advice), addr, pages: op.pages };
+      }
+      case 'read': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL };
+        const addr = r.start + op.page;
+        const a = yield* user_access(mm, addr, false);
+        return { result: a.err, addr, pages: 1, value: a.err ? undefined : a.value };
+      }
+      case 'write': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL };
+        const addr = r.start + op.page;
+        const a = yield* user_access(mm, addr, true, op.value);
+        return { result: a.err, addr, pages: 1, value: op.value };
+      }
+      case 'fork': {
+        const child = op.child;
+        if (!this.program.processes[child] || child === us.pid) return { result: -EINVAL };
+        if (this.forked.has(child) || child === 0) return { result: -EAGAIN };
+        this.forked.add(child);
+        const r = yield* dup_mm(mm, `P${child}`);
+        if (typeof r === 'number') return { result: r };
+        const threads = this.program.processes[child]!.threads;
+        if (threads.length === 0) {
+          yield* mmput(r);
+          return { result: child };
+        }
+        const space = this.startProcess(child, r);
+        space.copyRegionsFrom(us);
+        return { result: child, newAs: space.id };
+      }
+      case 'exec': {
+        const args = Math.max(1, op.args);
+        const r = yield* do_execve(mm, `P${us.pid}`, args);
+        if (typeof r === 'number') return { result: r };
+        const space = new UserSpace(this.ctx.spaces.length, r, us.pid);
+        this.ctx.spaces.push(space);
+        space.regions.set(op.region, { start: STACK_TOP - args, pages: args });
+        return { result: 0, addr: STACK_TOP - args, pages: args, newAs: space.id, space };
+      }
+      case 'exit':
+        return { result: 0 };
+    }
+  }
+}
+
+/** Run a program once under a strategy. */
+export function runProgram(program: Program, options: RunOptions): RunResult {
+  return new Executor(program, options).run();
+}

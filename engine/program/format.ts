@@ -1,0 +1,41 @@
+import type { Op, Program, Prot } from './ops.ts';
+
+const prot = (p: Prot): string => p;
+
+/** One op as people read it: `write r0[2]=7`, `mremap r1 -> 4 pages maymove`. */
+export function formatOp(op: Op): string {
+  switch (op.op) {
+    case 'mmap':
+      return `mmap r${op.region} ${op.pages}p ${prot(op.prot)}`;
+    case 'munmap':
+      return `munmap r${op.region}[${op.page}..+${op.pages}]`;
+    case 'mremap':
+      return `mremap r${op.region} -> ${op.pages}p${op.maymove ? ' maymove' : ''}${op.fixedTo !== undefined ? ` fixed@r${op.fixedTo}` : ''}`;
+    case 'mprotect':
+      return `mprotect r${op.region}[${op.page}..+${op.pages}] ${prot(op.prot)}`;
+    case 'madvise':
+      return `madvise r${op.region}[${op.page}..+${op.pages}] ${op.advice}`;
+    case 'read':
+      return `read r${op.region}[${op.page}]`;
+    case 'write':
+      return `write r${op.region}[${op.page}]=${op.value}`;
+    case 'fork':
+      return `fork P${op.child}`;
+    case 'exec':
+      return `exec r${op.region} (${op.args} arg pages)`;
+    case 'exit':
+      return 'exit';
+  }
+}
+
+/** The whole program, a line per thread: `P0.T1: mmap r0 2p rw; write r0[0]=1`. */
+export function formatProgram(p: Program): string {
+  const lines: string[] = [];
+  p.processes.forEach((proc, pid) => {
+    proc.threads.forEach((ops, tid) => {
+      lines.push(`P${pid}.T${tid}: ${ops.length ? ops.map(formatOp).join('; ') : '(no ops)'}`);
+    });
+  });
+  if (p.frames !== undefined) lines.push(`frames: ${p.frames}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,46 @@
+/**
+ * The program language: processes, each a list of threads, each a list of
+ * ops. Memory is named symbolically, by region handle and page index, so a
+ * program stays valid when the shrinker removes ops: an op whose region does
+ * not exist (yet, or any more) fails with EINVAL without entering the kernel.
+ */
+import type { Advice } from '../mm/madvise.ts';
+
+export type Prot = 'rw' | 'r' | 'none';
+export type { Advice };
+
+export type Op =
+  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot }
+  | { readonly op: 'munmap'; readonly region: number; readonly page: number; readonly pages: number }
+  | { readonly op: 'mremap'; readonly region: number; readonly pages: number; readonly maymove: boolean; readonly fixedTo?: number }
+  | { readonly op: 'mprotect'; readonly region: number; readonly page: number; readonly pages: number; readonly prot: Prot }
+  | { readonly op: 'madvise'; readonly region: number; readonly page: number; readonly pages: number; readonly advice: Advice }
+  | { readonly op: 'read'; readonly region: number; readonly page: number }
+  | { readonly op: 'write'; readonly region: number; readonly page: number; readonly value: number }
+  /** Create process `child` (an index into Program.processes); its threads start when fork returns. */
+  | { readonly op: 'fork'; readonly child: number }
+  /** Replace the caller's address space; the new stack, `args` pages of arguments, becomes `region`. */
+  | { readonly op: 'exec'; readonly region: number; readonly args: number }
+  /** The thread stops here and leaves its mm. */
+  | { readonly op: 'exit' };
+
+export type OpKind = Op['op'];
+
+export const OP_KINDS: readonly OpKind[] = ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exec', 'exit'];
+
+export interface ProcessSpec {
+  readonly threads: readonly (readonly Op[])[];
+}
+
+export interface Program {
+  /** processes[0] runs from the start; the others only once a fork names them. */
+  readonly processes: readonly ProcessSpec[];
+  /** Physical memory in frames (default 24). */
+  readonly frames?: number;
+}
+
+export function countOps(p: Program): number {
+  let n = 0;
+  for (const proc of p.processes) for (const t of proc.threads) n += t.length;
+  return n;
+}
