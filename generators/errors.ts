@@ -1,0 +1,6 @@
+export class GeneratorOptionsError extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = 'GeneratorOptionsError';
+  }
+}

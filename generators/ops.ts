@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import type { Op, OpKind } from '../engine/program/ops.ts';
+import type { ResolvedProgramOptions } from './options.ts';
+
+/** How often each op kind is drawn, relative to the others. */
+export const OP_WEIGHTS: Record<OpKind, number> = {
+  mmap: 4,
+  munmap: 1,
+  mremap: 2,
+  mprotect: 1,
+  madvise: 2,
+  read: 6,
+  write: 6,
+  fork: 2,
+  exec: 1,
+  exit: 1,
+};
+
+/** One op of the given kind; write values are filled in later (unique per program). */
+export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op> {
+  const region = fc.nat(o.regions - 1);
+  const page = fc.nat(o.maxPages - 1);
+  const pages = fc.integer({ min: 1, max: o.maxPages });
+  const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
+  switch (kind) {
+    case 'mmap':
+      return fc.record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const) });
+    case 'munmap':
+      return fc.record({ op: fc.constant('munmap' as const), region, page, pages });
+    case 'mremap':
+      return fc.record(
+        { op: fc.constant('mremap' as const), region, pages: fc.integer({ min: 1, max: o.maxPages + 2 }), maymove: fc.boolean(), fixedTo: region },
+        { requiredKeys: ['op', 'region', 'pages', 'maymove'] },
+      );
+    case 'mprotect':
+      return fc.record({ op: fc.constant('mprotect' as const), region, page, pages, prot });
+    case 'madvise':
+      return fc.record({
+        op: fc.constant('madvise' as const),
+        region,
+        page,
+        pages,
+        advice: fc.constantFrom('DONTNEED' as const, 'DONTNEED' as const, 'WIPEONFORK' as const, 'KEEPONFORK' as const, 'DONTFORK' as const, 'DOFORK' as const),
+      });
+    case 'read':
+      return fc.record({ op: fc.constant('read' as const), region, page });
+    case 'write':
+      return fc.record({ op: fc.constant('write' as const), region, page, value: fc.constant(0) });
+    case 'fork':
+      return processes > 1 ? fc.record({ op: fc.constant('fork' as const), child: fc.integer({ min: 1, max: processes - 1 }) }) : fc.constant({ op: 'exit' as const });
+    case 'exec':
+      return fc.record({ op: fc.constant('exec' as const), region, args: fc.integer({ min: 1, max: 3 }) });
+    case 'exit':
+      return fc.constant({ op: 'exit' as const });
+  }
+}

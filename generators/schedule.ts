@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { Pct, RandomWalk, Replay, type Schedule, type Strategy } from '../engine/index.ts';
+import { GeneratorOptionsError } from './errors.ts';
+
+/** A schedule as data, so that it can be stored in a corpus entry and replayed. */
+export type ScheduleSpec =
+  | { readonly kind: 'random'; readonly seed: number }
+  | { readonly kind: 'pct'; readonly seed: number; readonly depth: number; readonly maxSteps: number }
+  | { readonly kind: 'replay'; readonly switches: Schedule };
+
+export function makeStrategy(s: ScheduleSpec): Strategy {
+  switch (s.kind) {
+    case 'random':
+      return new RandomWalk(s.seed);
+    case 'pct':
+      return new Pct({ seed: s.seed, depth: s.depth, maxSteps: s.maxSteps });
+    case 'replay':
+      return new Replay(s.switches);
+  }
+}
+
+export interface ScheduleArbOptions {
+  /** Which kinds to draw (default random and pct). */
+  readonly kinds?: readonly ('random' | 'pct' | 'replay')[];
+  /** PCT's k: an estimate of the steps of one run. */
+  readonly pctSteps?: number;
+  readonly maxDepth?: number;
+}
+
+/** Schedules: random walk, PCT parameters, or an explicit switch list. */
+export function scheduleArb(options: ScheduleArbOptions = {}): fc.Arbitrary<ScheduleSpec> {
+  const kinds = options.kinds ?? ['random', 'pct'];
+  const pctSteps = options.pctSteps ?? 300;
+  const maxDepth = options.maxDepth ?? 4;
+  if (kinds.length === 0) throw new GeneratorOptionsError('scheduleArb: kinds must name at least one of random, pct, replay');
+  if (!Number.isInteger(pctSteps) || pctSteps < 1) throw new GeneratorOptionsError(`scheduleArb: pctSteps must be a positive integer, got ${pctSteps}`);
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) throw new GeneratorOptionsError(`scheduleArb: maxDepth must be a positive integer, got ${maxDepth}`);
+  const arbs: fc.Arbitrary<ScheduleSpec>[] = [];
+  if (kinds.includes('random')) arbs.push(fc.record({ kind: fc.constant('random' as const), seed: fc.nat() }));
+  if (kinds.includes('pct')) {
+    arbs.push(fc.record({ kind: fc.constant('pct' as const), seed: fc.nat(), depth: fc.integer({ min: 1, max: maxDepth }), maxSteps: fc.constant(pctSteps) }));
+  }
+  if (kinds.includes('replay')) {
+    arbs.push(
+      fc
+        .uniqueArray(fc.record({ step: fc.nat(pctSteps), task: fc.nat(8) }), { selector: (s) => s.step, maxLength: 12 })
+        .map((sw) => ({ kind: 'replay' as const, switches: [...sw].sort((a, b) => a.step - b.step) })),
+    );
+  }
+  return fc.oneof(...arbs);
+}

@@ -1,0 +1,66 @@
+/** A token for "this address is not mapped": a successful read never returns it. */
+export const UNMAPPED = -1;
+
+/** Something that set an address's possible contents over [start, end]. */
+export interface TimelineEvent {
+  readonly start: number;
+  readonly end: number;
+  readonly values: Set<number>;
+  /** Who set it, for messages. */
+  readonly what: string;
+}
+
+/**
+ * The history of one address in one address space: events with step
+ * intervals, each giving a set of possible values. What the address may hold
+ * during [s, e] is what any event overlapping [s, e] set, plus what the
+ * latest completed events before s set (any of them, if they overlap each
+ * other): the linearizability window of every access.
+ */
+export class Timeline {
+  readonly events: TimelineEvent[] = [];
+
+  add(ev: TimelineEvent): void {
+    this.events.push(ev);
+  }
+
+  possibleDuring(s: number, e: number, into: Set<number> = new Set()): Set<number> {
+    let frontier = -Infinity;
+    for (const ev of this.events) if (ev.end < s && ev.start > frontier) frontier = ev.start;
+    let any = false;
+    for (const ev of this.events) {
+      const overlaps = ev.start <= e && ev.end >= s;
+      const latest = ev.end < s && ev.end >= frontier;
+      if (overlaps || latest) {
+        for (const v of ev.values) into.add(v);
+        any = any || latest || ev.start <= s;
+      }
+    }
+    // Nothing had happened here before s: the address was never mapped.
+    if (!any) into.add(UNMAPPED);
+    return into;
+  }
+
+  /** The event that gave `value`, for provenance in messages. */
+  whoGave(value: number): TimelineEvent | undefined {
+    return this.events.find((ev) => ev.values.has(value));
+  }
+}
+
+/** Timelines per address space and address. */
+export class Timelines {
+  private readonly map = new Map<number, Map<number, Timeline>>();
+
+  get(as: number, addr: number): Timeline {
+    let m = this.map.get(as);
+    if (!m) this.map.set(as, (m = new Map()));
+    let t = m.get(addr);
+    if (!t) m.set(addr, (t = new Timeline()));
+    return t;
+  }
+
+  /** Addresses with any history in `as`, ascending. */
+  addresses(as: number): number[] {
+    return [...(this.map.get(as)?.keys() ?? [])].sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,30 @@
+import { report } from '../engine/sched/current.ts';
+import { PG_swapcache } from '../engine/mm/mm_types.ts';
+import type { RunContext } from '../engine/program/executor.ts';
+import type { Property } from './property.ts';
+import { liveFolios } from './walk.ts';
+
+/** refcount >= mapcount + pins + swap cache, for every folio in use. */
+export function checkRefcounts(ctx: RunContext): void {
+  for (const f of liveFolios(ctx.machine)) {
+    const need = f._mapcount + f._pincount + (f.flags & PG_swapcache ? 1 : 0);
+    if (f._refcount < need || f._refcount <= 0) {
+      report('refcounts', `${f.kname} has refcount ${f._refcount} < mapcount ${f._mapcount} + pins ${f._pincount} + swapcache ${f.flags & PG_swapcache ? 1 : 0}`);
+    }
+  }
+}
+
+/** Once every process has exited, nothing is left allocated. */
+export function checkNoLeaks(ctx: RunContext): void {
+  const leaked = [...ctx.execution.live].filter(([, n]) => n !== 0).map(([k, n]) => `${n} ${k}`);
+  const used = ctx.machine.mem.nr_frames - ctx.machine.mem.nr_free();
+  if (used > 0) leaked.unshift(`${used} page frame${used > 1 ? 's' : ''} (${liveFolios(ctx.machine).map((f) => `${f.kname} ref ${f._refcount}`).join(', ')})`);
+  if (leaked.length > 0) report('refcounts', `leak after all processes exited: ${leaked.join(', ')}`);
+}
+
+export const refcounts: Property = {
+  name: 'refcounts',
+  description: 'refcount >= mapcount + pins + swap cache; nothing leaks once all processes exit',
+  afterOp: checkRefcounts,
+  atEnd: checkNoLeaks,
+};

@@ -1,0 +1,26 @@
+import { pfn_folio } from '../engine/mm/page_alloc.ts';
+import { PTRS_PER_PTE, type Folio, type MmStruct, type Pte } from '../engine/mm/mm_types.ts';
+import type { Machine } from '../engine/mm/machine.ts';
+
+/** Every non-none PTE of an mm, in address order. */
+export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void): void {
+  const pgd = mm.pgd;
+  for (let idx = 0; idx < pgd.length; idx++) {
+    const table = pgd[idx];
+    if (!table) continue;
+    const ptes = table.ptes;
+    for (let i = 0; i < PTRS_PER_PTE; i++) {
+      const pte = ptes[i]!;
+      if (pte.kind !== 'none') cb(idx * PTRS_PER_PTE + i, pte);
+    }
+  }
+}
+
+/** Every folio in use (allocated and not freed), by pfn. */
+export function liveFolios(m: Machine): Folio[] {
+  const out: Folio[] = [];
+  for (const f of m.mem.frames) if (f && !f.kasan.freed) out.push(f);
+  return out;
+}
+
+export { pfn_folio };
