@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { WORDS_PER_PAGE } from '../engine/mm/mm_types.ts';
 import type { Op, OpKind } from '../engine/program/ops.ts';
 import type { ResolvedProgramOptions } from './options.ts';
 
@@ -21,6 +22,7 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   const region = fc.nat(o.regions - 1);
   const page = fc.nat(o.maxPages - 1);
   const pages = fc.integer({ min: 1, max: o.maxPages });
+  const word = fc.nat(WORDS_PER_PAGE - 1);
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
   switch (kind) {
     case 'mmap':
@@ -43,9 +45,9 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
         advice: fc.constantFrom('DONTNEED' as const, 'DONTNEED' as const, 'WIPEONFORK' as const, 'KEEPONFORK' as const, 'DONTFORK' as const, 'DOFORK' as const),
       });
     case 'read':
-      return fc.record({ op: fc.constant('read' as const), region, page });
+      return fc.record({ op: fc.constant('read' as const), region, page, word });
     case 'write':
-      return fc.record({ op: fc.constant('write' as const), region, page, value: fc.constant(0) });
+      return fc.record({ op: fc.constant('write' as const), region, page, word, value: fc.constant(0) });
     case 'fork':
       return processes > 1 ? fc.record({ op: fc.constant('fork' as const), child: fc.integer({ min: 1, max: processes - 1 }) }) : fc.constant({ op: 'exit' as const });
     case 'exec':

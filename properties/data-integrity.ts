@@ -1,5 +1,6 @@
 import { report } from '../engine/sched/current.ts';
 import { argValue } from '../engine/fs/exec.ts';
+import { WORDS_PER_PAGE } from '../engine/mm/mm_types.ts';
 import type { OpRecord } from '../engine/program/history.ts';
 import type { Op } from '../engine/program/ops.ts';
 import type { RunContext } from '../engine/program/executor.ts';
@@ -9,6 +10,19 @@ import { Timelines, UNMAPPED } from './oracle/timeline.ts';
 
 const WIPE = 1;
 const DONTFORK = 2;
+
+/** Contents are tracked per word: a cell is (address, word). Attributes per page. */
+function cell(addr: number, word: number): number {
+  return addr * WORDS_PER_PAGE + word;
+}
+
+function cellsOf(addr: number): number[] {
+  return Array.from({ length: WORDS_PER_PAGE }, (_, w) => cell(addr, w));
+}
+
+function pageOf(c: number): number {
+  return Math.floor(c / WORDS_PER_PAGE);
+}
 
 /** A derived event: its values come from other timelines, so it is computed to a fixpoint. */
 interface Derived {
@@ -42,30 +56,29 @@ export function checkDataIntegrity(ctx: RunContext): void {
   for (const rec of recs) {
     if (rec.result < 0) continue;
     const { op, as } = rec;
-    const range = (from = rec.addr!, n = rec.pages!): number[] => Array.from({ length: n }, (_, i) => from + i);
+    const pages = (from = rec.addr!, n = rec.pages!): number[] => Array.from({ length: n }, (_, i) => from + i);
+    const cells = (from = rec.addr!, n = rec.pages!): number[] => pages(from, n).flatMap(cellsOf);
     switch (op.op) {
       case 'write':
-        content.get(as, rec.addr!).add(ev(rec, [rec.value!]));
+        content.get(as, cell(rec.addr!, op.word)).add(ev(rec, [rec.value!]));
         break;
       case 'mmap':
-        for (const a of range()) {
-          content.get(as, a).add(ev(rec, [0]));
-          attrs.get(as, a).add(ev(rec, [0]));
-        }
+        for (const c of cells()) content.get(as, c).add(ev(rec, [0]));
+        for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
         break;
       case 'munmap':
-        for (const a of range()) {
-          content.get(as, a).add(ev(rec, [UNMAPPED]));
-          attrs.get(as, a).add(ev(rec, [0]));
-        }
+        for (const c of cells()) content.get(as, c).add(ev(rec, [UNMAPPED]));
+        for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
         break;
       case 'madvise':
-        if (op.advice === 'DONTNEED') for (const a of range()) content.get(as, a).add(ev(rec, [0]));
+        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(ev(rec, [0]));
         else derived.push(madviseAttrs(rec, attrs, ev(rec, [])));
         break;
       case 'exec': {
         const n = rec.pages!;
-        for (let j = 0; j < n; j++) content.get(rec.newAs!, rec.addr! + j).add(ev(rec, [argValue(n - 1 - j)]));
+        for (let j = 0; j < n; j++) {
+          for (let w = 0; w < WORDS_PER_PAGE; w++) content.get(rec.newAs!, cell(rec.addr! + j, w)).add(ev(rec, [w === 0 ? argValue(n - 1 - j) : 0]));
+        }
         break;
       }
       case 'mremap':
@@ -83,7 +96,7 @@ export function checkDataIntegrity(ctx: RunContext): void {
   }
   for (const rec of recs) {
     if (rec.op.op !== 'read' || rec.result < 0) continue;
-    const allowed = content.get(rec.as, rec.addr!).possibleDuring(rec.start, rec.end);
+    const allowed = content.get(rec.as, cell(rec.addr!, rec.op.word)).possibleDuring(rec.start, rec.end);
     if (!allowed.has(rec.value!)) {
       allowed.delete(UNMAPPED);
       const source = recs.find((r) => r.op.op === 'write' && r.value === rec.value && r.result >= 0);
@@ -138,14 +151,17 @@ function mremapMove(
   const oldPages = rec.pages!;
   const newAddr = rec.newAddr!;
   const newPages = op.pages;
-  const targets: { from: number | undefined; to: number; c: ReturnType<typeof ev>; a: ReturnType<typeof ev> }[] = [];
+  const targets: { from: number | undefined; to: number; c: ReturnType<typeof ev>[]; a: ReturnType<typeof ev> }[] = [];
   for (let i = 0; i < newPages; i++) {
     const from = i < oldPages ? oldAddr + i : undefined;
     const to = newAddr + i;
     if (from === to) continue; // unchanged in place
-    const c = ev(rec, from === undefined ? [0] : []);
+    const c = cellsOf(to).map((x) => {
+      const e = ev(rec, from === undefined ? [0] : []);
+      content.get(rec.as, x).add(e);
+      return e;
+    });
     const a = ev(rec, []);
-    content.get(rec.as, to).add(c);
     attrs.get(rec.as, to).add(a);
     targets.push({ from, to, c, a });
   }
@@ -153,7 +169,7 @@ function mremapMove(
   for (let i = 0; i < oldPages; i++) {
     const a = oldAddr + i;
     if (a >= newAddr && a < newAddr + newPages) continue;
-    content.get(rec.as, a).add(ev(rec, [UNMAPPED]));
+    for (const x of cellsOf(a)) content.get(rec.as, x).add(ev(rec, [UNMAPPED]));
     attrs.get(rec.as, a).add(ev(rec, [0]));
   }
   return {
@@ -162,7 +178,12 @@ function mremapMove(
       let changed = false;
       for (const t of targets) {
         const src = t.from ?? oldAddr + oldPages - 1; // grown pages take the VMA's flags
-        if (t.from !== undefined && addAll(t.c.values, content.get(rec.as, t.from).possibleDuring(rec.start, rec.end))) changed = true;
+        if (t.from !== undefined) {
+          const fromCells = cellsOf(t.from);
+          t.c.forEach((e, w) => {
+            if (addAll(e.values, content.get(rec.as, fromCells[w]!).possibleDuring(rec.start, rec.end))) changed = true;
+          });
+        }
         const fl = attrs.get(rec.as, src).possibleDuring(rec.start, rec.end);
         fl.delete(UNMAPPED);
         if (fl.size === 0) fl.add(0);
@@ -181,32 +202,42 @@ function forkCopy(
   ev: (rec: OpRecord, values: Iterable<number>) => { start: number; end: number; values: Set<number>; what: string },
 ): Derived {
   const child = rec.newAs!;
-  const made = new Map<number, { c: ReturnType<typeof ev>; a: ReturnType<typeof ev> }>();
+  const madeCells = new Map<number, ReturnType<typeof ev>>();
+  const madePages = new Map<number, ReturnType<typeof ev>>();
+  const flagsDuring = (page: number): Set<number> => {
+    const fl = attrs.get(rec.as, page).possibleDuring(rec.start, rec.end);
+    fl.delete(UNMAPPED);
+    if (fl.size === 0) fl.add(0);
+    return fl;
+  };
   return {
     rec,
     apply(): boolean {
       let changed = false;
-      for (const addr of content.addresses(rec.as)) {
-        let t = made.get(addr);
-        if (!t) {
-          t = { c: ev(rec, []), a: ev(rec, []) };
-          made.set(addr, t);
-          content.get(child, addr).add(t.c);
-          attrs.get(child, addr).add(t.a);
+      for (const c of content.addresses(rec.as)) {
+        let e = madeCells.get(c);
+        if (!e) {
+          madeCells.set(c, (e = ev(rec, [])));
+          content.get(child, c).add(e);
           changed = true;
         }
-        const values = content.get(rec.as, addr).possibleDuring(rec.start, rec.end);
-        const fl = attrs.get(rec.as, addr).possibleDuring(rec.start, rec.end);
-        fl.delete(UNMAPPED);
-        if (fl.size === 0) fl.add(0);
+        const values = content.get(rec.as, c).possibleDuring(rec.start, rec.end);
         const out = new Set<number>();
-        for (const f of fl) {
+        for (const f of flagsDuring(pageOf(c))) {
           if (f & DONTFORK) out.add(UNMAPPED);
-          else if (f & WIPE) out.add(values.has(UNMAPPED) ? UNMAPPED : 0).add(0);
+          else if (f & WIPE) out.add(0);
           else for (const v of values) out.add(v);
         }
-        if (addAll(t.c.values, out)) changed = true;
-        if (addAll(t.a.values, [...fl].map((f) => f & ~DONTFORK))) changed = true;
+        if (addAll(e.values, out)) changed = true;
+      }
+      for (const page of attrs.addresses(rec.as)) {
+        let e = madePages.get(page);
+        if (!e) {
+          madePages.set(page, (e = ev(rec, [])));
+          attrs.get(child, page).add(e);
+          changed = true;
+        }
+        if (addAll(e.values, [...flagsDuring(page)].map((f) => f & ~DONTFORK))) changed = true;
       }
       return changed;
     },

@@ -29,7 +29,7 @@ import {
   anon_vma_unlock_write,
 } from '../mm/rmap.ts';
 
-/** The value exec writes into argument page i: what the new image will read. */
+/** The value exec writes into word 0 of argument page i: what the new image will read. */
 export function argValue(i: number): number {
   return 0xa000 + i;
 }
@@ -96,7 +96,7 @@ function* get_arg_page(bprm: LinuxBinprm, pos: number): KGen<number> {
   yield* mmap_read_unlock(mm);
   if (!folio) return -ENOMEM;
   yield 'copy_strings: copy argument';
-  folio.data = argValue(STACK_TOP_MAX - 1 - pos);
+  folio.data[0] = argValue(STACK_TOP_MAX - 1 - pos);
   folio_put(folio);
   return 0;
 }

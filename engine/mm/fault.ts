@@ -54,18 +54,19 @@ export interface AccessResult {
 }
 
 /**
- * A user load or store at `address`: the MMU's walk and the access are one
- * step; on a fault, handle it and retry the instruction.
+ * A user load or store of word `word` of the page at `address`: the MMU's
+ * walk and the access are one step; on a fault, handle it and retry the
+ * instruction.
  */
-export function* user_access(mm: MmStruct, address: number, write: boolean, value = 0): KGen<AccessResult> {
+export function* user_access(mm: MmStruct, address: number, word: number, write: boolean, value = 0): KGen<AccessResult> {
   for (;;) {
     yield write ? 'user store' : 'user load';
     const table = address >= 0 ? mm.pgd[pmd_index(address)] : undefined;
     const pte = table?.ptes[pte_index(address)];
     if (pte && pte.kind === 'present' && (!write || pte.write)) {
       const folio = pfn_folio(pte.pfn);
-      if (!write) return { err: 0, value: folio.data };
-      folio.data = value;
+      if (!write) return { err: 0, value: folio.data[word]! };
+      folio.data[word] = value;
       folio.flags |= PG_dirty;
       // The MMU sets the dirty bit itself, without the PT lock.
       if (!pte.dirty) table!.ptes[pte_index(address)] = mk_pte(pte.pfn, true, true);

@@ -111,7 +111,7 @@ function* do_anonymous_page(vmf: VmFault): KGen<number> {
   if (yield* anon_vma_prepare(vma)) return VM_FAULT_OOM;
   const folio = folio_alloc();
   if (!folio) return VM_FAULT_OOM;
-  folio.data = 0; // __folio_mark_uptodate after clearing
+  folio.data.fill(0); // clear_user_highpage, then __folio_mark_uptodate
 
   let entry = mk_pte(folio.pfn, false, false);
   if (vma.vm_flags & VM_WRITE) entry = mk_pte(folio.pfn, true, true);
@@ -250,7 +250,7 @@ function* wp_page_copy(vmf: VmFault, old_folio: Folio): KGen<number> {
   }
   // __wp_page_copy_user(): the copy races with writers through other mappings.
   yield '__wp_page_copy_user: copy old page';
-  new_folio.data = old_folio.data;
+  new_folio.data = [...old_folio.data];
 
   const table = yield* pte_offset_map_lock(mm, vmf.address);
   // What to put once unlocked: the unused new folio, or, once the new one is
@@ -400,7 +400,7 @@ function copy_present_pte(
 /** copy_present_page(): the child gets its own exclusive copy of a maybe-pinned page. */
 function copy_present_page(dst_vma: VmArea, dst: PteTable, addr: number, src_folio: Folio, prealloc: Folio | undefined): number {
   if (!prealloc) return -EAGAIN;
-  prealloc.data = src_folio.data;
+  prealloc.data = [...src_folio.data];
   folio_add_new_anon_rmap(prealloc, dst_vma, addr, true);
   set_pte_at(dst, addr, mk_pte(prealloc.pfn, (dst_vma.vm_flags & VM_WRITE) !== 0, true));
   return 1;

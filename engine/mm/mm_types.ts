@@ -13,6 +13,8 @@ import { Spinlock } from '../locking/spinlock.ts';
 import { KObject } from './kasan.ts';
 
 /* Geometry: small, so that several page tables, collisions and ENOMEM happen. */
+/** Words of user data per page: more than one, so that a copy that loses data shows. */
+export const WORDS_PER_PAGE = 2;
 export const PTRS_PER_PTE = 16;
 export const TASK_SIZE = 256;
 export const PTRS_PER_PMD = TASK_SIZE / PTRS_PER_PTE;
@@ -168,8 +170,8 @@ export class Folio extends KObject {
   index = 0;
   /** folio->private / folio->swap: the swap entry while in the swap cache. */
   swap: { type: number; offset: number } | undefined;
-  /** The page's contents: a value, so that data bugs are visible. */
-  data = 0;
+  /** The page's contents: real values, so that data bugs are visible. */
+  data: number[] = new Array<number>(WORDS_PER_PAGE).fill(0);
   readonly lock: BitLock;
 
   constructor(readonly pfn: number) {

@@ -220,14 +220,14 @@ class Executor {
         const r = us.regions.get(op.region);
         if (!r) return { result: -EINVAL };
         const addr = r.start + op.page;
-        const a = yield* user_access(mm, addr, false);
+        const a = yield* user_access(mm, addr, op.word, false);
         return { result: a.err, addr, pages: 1, value: a.err ? undefined : a.value };
       }
       case 'write': {
         const r = us.regions.get(op.region);
         if (!r) return { result: -EINVAL };
         const addr = r.start + op.page;
-        const a = yield* user_access(mm, addr, true, op.value);
+        const a = yield* user_access(mm, addr, op.word, true, op.value);
         return { result: a.err, addr, pages: 1, value: op.value };
       }
       case 'fork': {

@@ -2,7 +2,7 @@ import type { Op, Program, Prot } from './ops.ts';
 
 const prot = (p: Prot): string => p;
 
-/** One op as people read it: `write r0[2]=7`, `mremap r1 -> 4 pages maymove`. */
+/** One op as people read it: `write r0[2].1=7` (page 2, word 1), `mremap r1 -> 4 pages maymove`. */
 export function formatOp(op: Op): string {
   switch (op.op) {
     case 'mmap':
@@ -16,9 +16,9 @@ export function formatOp(op: Op): string {
     case 'madvise':
       return `madvise r${op.region}[${op.page}..+${op.pages}] ${op.advice}`;
     case 'read':
-      return `read r${op.region}[${op.page}]`;
+      return `read r${op.region}[${op.page}].${op.word}`;
     case 'write':
-      return `write r${op.region}[${op.page}]=${op.value}`;
+      return `write r${op.region}[${op.page}].${op.word}=${op.value}`;
     case 'fork':
       return `fork P${op.child}`;
     case 'exec':

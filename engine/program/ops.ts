@@ -15,8 +15,8 @@ export type Op =
   | { readonly op: 'mremap'; readonly region: number; readonly pages: number; readonly maymove: boolean; readonly fixedTo?: number }
   | { readonly op: 'mprotect'; readonly region: number; readonly page: number; readonly pages: number; readonly prot: Prot }
   | { readonly op: 'madvise'; readonly region: number; readonly page: number; readonly pages: number; readonly advice: Advice }
-  | { readonly op: 'read'; readonly region: number; readonly page: number }
-  | { readonly op: 'write'; readonly region: number; readonly page: number; readonly value: number }
+  | { readonly op: 'read'; readonly region: number; readonly page: number; readonly word: number }
+  | { readonly op: 'write'; readonly region: number; readonly page: number; readonly word: number; readonly value: number }
   /** Create process `child` (an index into Program.processes); its threads start when fork returns. */
   | { readonly op: 'fork'; readonly child: number }
   /** Replace the caller's address space; the new stack, `args` pages of arguments, becomes `region`. */
