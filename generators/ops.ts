@@ -19,8 +19,9 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
 
 /** One op of the given kind; write values are filled in later (unique per program). */
 export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op> {
-  const region = fc.nat(o.regions - 1);
-  const page = fc.nat(o.maxPages - 1);
+  // Biased towards the first region and page: collisions are where bugs live.
+  const region = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(o.regions - 1), weight: 1 });
+  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 2 });
   const pages = fc.integer({ min: 1, max: o.maxPages });
   const word = fc.nat(WORDS_PER_PAGE - 1);
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);

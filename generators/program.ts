@@ -19,6 +19,12 @@ function threadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processe
   return fc.array(op, { minLength: 1, maxLength: o.maxOpsPerThread });
 }
 
+/** Mostly more than one process: a lone process cannot fork. */
+function processCount(max: number): fc.Arbitrary<number> {
+  if (max === 1) return fc.constant(1);
+  return fc.oneof({ arbitrary: fc.constant(1), weight: 1 }, { arbitrary: fc.integer({ min: 2, max }), weight: 4 });
+}
+
 /**
  * Programs: up to maxProcesses processes (process 0 runs; the others run once
  * forked), 1..maxThreads threads each. Process 0's first thread starts by
@@ -27,9 +33,16 @@ function threadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processe
  */
 export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Program> {
   const o = resolveProgramOptions(options);
-  const kinds: fc.Arbitrary<readonly OpKind[]> = o.swarm ? fc.subarray([...o.ops], { minLength: 1 }) : fc.constant(o.ops);
+  // Swarm over the ops that change the address space; reads and writes stay
+  // on (when allowed): they are how a bug becomes visible.
+  const observers = o.ops.filter((k) => k === 'read' || k === 'write');
+  const others = o.ops.filter((k) => k !== 'read' && k !== 'write');
+  const kinds: fc.Arbitrary<readonly OpKind[]> =
+    o.swarm && others.length > 0
+      ? fc.subarray(others, { minLength: observers.length ? 0 : 1 }).map((ks) => [...observers, ...ks])
+      : fc.constant(o.ops);
   return fc
-    .tuple(kinds, fc.integer({ min: 1, max: o.maxProcesses }))
+    .tuple(kinds, processCount(o.maxProcesses))
     .chain(([ks, n]) =>
       fc.array(fc.array(threadArb(ks, o, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }).map((procs) => ({ procs, ks })),
     )

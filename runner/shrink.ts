@@ -1,4 +1,5 @@
-import type { Schedule, Violation } from '../engine/index.ts';
+import type { Schedule, Switch, Violation } from '../engine/index.ts';
+import type { OpRecord } from '../engine/program/history.ts';
 import { countOps, type Op, type Program } from '../engine/program/ops.ts';
 import { replayCase, selectedViolation, type CaseOptions } from './case.ts';
 import type { Repro, ShrinkStats } from './types.ts';
@@ -7,6 +8,8 @@ interface Failing {
   readonly program: Program;
   readonly schedule: Schedule;
   readonly violation: Violation;
+  /** When each op of this run ran: to realign switches when ops go. */
+  readonly records: readonly OpRecord[];
 }
 
 export interface ShrinkResult {
@@ -37,6 +40,30 @@ function withoutOps(p: Program, drop: ReadonlySet<string>): Program {
   return withThreads(p, t);
 }
 
+/**
+ * The schedule with the removed ops' steps cut out: a switch after a removed
+ * op moves earlier by the steps that op took; one inside it goes. Switches
+ * are keyed by global step, so without this every removal would also move
+ * every later switch, and a shrink would need two changes at once.
+ */
+function realign(schedule: Schedule, records: readonly OpRecord[], drop: ReadonlySet<string>): Schedule {
+  const cut = records.filter((r) => {
+    const m = /^P(\d+)\.T(\d+)$/.exec(r.thread);
+    return m !== null && drop.has(`${m[1]}.${m[2]}.${r.index}`);
+  });
+  const out: Switch[] = [];
+  for (const sw of schedule) {
+    let step = sw.step;
+    let inside = false;
+    for (const r of cut) {
+      if (sw.step > r.start && sw.step < r.end) inside = true;
+      else if (sw.step >= r.end) step -= r.end - r.start;
+    }
+    if (!inside && (out.length === 0 || out[out.length - 1]!.step < step)) out.push({ step, task: sw.task });
+  }
+  return out;
+}
+
 /** Processes no fork names never run: clear them, so the report shows only what ran. */
 function dropUnforked(p: Program): Program {
   const forked = new Set<number>([0]);
@@ -62,7 +89,7 @@ export function shrink(program: Program, schedule: Schedule, property: string, o
     runs++;
     const r = replayCase(p, s, o);
     const v = selectedViolation(r, o);
-    return v && v.property === property ? { program: p, schedule: r.schedule, violation: v } : undefined;
+    return v && v.property === property ? { program: p, schedule: r.schedule, violation: v, records: r.history.records } : undefined;
   };
 
   let cur = attempt(program, schedule);
@@ -71,11 +98,16 @@ export function shrink(program: Program, schedule: Schedule, property: string, o
   const fromSwitches = cur.schedule.length;
   const budget = (): boolean => runs < maxRuns;
 
-  const tryProgram = (p: Program): boolean => {
-    if (!budget()) return false;
-    const f = attempt(p, cur!.schedule);
-    if (f) cur = f;
-    return f !== undefined;
+  const tryProgram = (p: Program, realigned?: Schedule): boolean => {
+    for (const s of realigned ? [cur!.schedule, realigned, []] : [cur!.schedule]) {
+      if (!budget()) return false;
+      const f = attempt(p, s);
+      if (f) {
+        cur = f;
+        return true;
+      }
+    }
+    return false;
   };
   const trySchedule = (s: Schedule): boolean => {
     if (!budget()) return false;
@@ -104,7 +136,7 @@ export function shrink(program: Program, schedule: Schedule, property: string, o
         const pos = positions(threadsOf(cur.program));
         if (start >= pos.length) break;
         const drop = new Set(pos.slice(start, start + size).map(([a, b, c]) => `${a}.${b}.${c}`));
-        if (tryProgram(withoutOps(cur.program, drop))) changed = true;
+        if (tryProgram(withoutOps(cur.program, drop), realign(cur.schedule, cur.records, drop))) changed = true;
         else start += size;
       }
     }

@@ -25,18 +25,22 @@ export class Timeline {
   }
 
   possibleDuring(s: number, e: number, into: Set<number> = new Set()): Set<number> {
-    let frontier = -Infinity;
-    for (const ev of this.events) if (ev.end < s && ev.start > frontier) frontier = ev.start;
+    // Steps are atomic and each belongs to one task, so two ops share a step
+    // only as consecutive ops of one thread (one ends where the next begins):
+    // an event with end <= s completed before the access began.
+    let superseding = -Infinity;
+    for (const ev of this.events) if (ev.end <= s && ev.start > superseding) superseding = ev.start;
     let any = false;
     for (const ev of this.events) {
-      const overlaps = ev.start <= e && ev.end >= s;
-      const latest = ev.end < s && ev.end >= frontier;
+      const overlaps = ev.start < e && ev.end > s;
+      // Completed before, and not followed by another completed event that began after it ended.
+      const latest = ev.end <= s && ev.end > superseding;
       if (overlaps || latest) {
         for (const v of ev.values) into.add(v);
-        any = any || latest || ev.start <= s;
+        any = true;
       }
     }
-    // Nothing had happened here before s: the address was never mapped.
+    // Nothing had happened here: the address was never mapped.
     if (!any) into.add(UNMAPPED);
     return into;
   }
