@@ -15,7 +15,14 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   fork: 2,
   exec: 1,
   exit: 1,
+  pin: 3,
+  pinRead: 3,
+  pinWrite: 3,
+  unpin: 1,
 };
+
+/** Pin handles a program uses: few, so that pins are reused and collide. */
+const PIN_HANDLES = 2;
 
 /** One op of the given kind; write values are filled in later (unique per program). */
 export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op> {
@@ -55,5 +62,21 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
       return fc.record({ op: fc.constant('exec' as const), region, args: fc.integer({ min: 1, max: 3 }) });
     case 'exit':
       return fc.constant({ op: 'exit' as const });
+    case 'pin':
+      return fc.record({
+        op: fc.constant('pin' as const),
+        pin: fc.nat(PIN_HANDLES - 1),
+        region,
+        page,
+        write: fc.boolean(),
+        fast: fc.boolean(),
+        longterm: fc.boolean(),
+      });
+    case 'pinRead':
+      return fc.record({ op: fc.constant('pinRead' as const), pin: fc.nat(PIN_HANDLES - 1), word });
+    case 'pinWrite':
+      return fc.record({ op: fc.constant('pinWrite' as const), pin: fc.nat(PIN_HANDLES - 1), word, value: fc.constant(0) });
+    case 'unpin':
+      return fc.record({ op: fc.constant('unpin' as const), pin: fc.nat(PIN_HANDLES - 1) });
   }
 }

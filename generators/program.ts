@@ -9,7 +9,7 @@ export function numberWrites(p: Program): Program {
   return {
     ...p,
     processes: p.processes.map((proc) => ({
-      threads: proc.threads.map((ops) => ops.map((op): Op => (op.op === 'write' ? { ...op, value: ++v } : op))),
+      threads: proc.threads.map((ops) => ops.map((op): Op => (op.op === 'write' || op.op === 'pinWrite' ? { ...op, value: ++v } : op))),
     })),
   };
 }
@@ -35,8 +35,8 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
   const o = resolveProgramOptions(options);
   // Swarm over the ops that change the address space; reads and writes stay
   // on (when allowed): they are how a bug becomes visible.
-  const observers = o.ops.filter((k) => k === 'read' || k === 'write');
-  const others = o.ops.filter((k) => k !== 'read' && k !== 'write');
+  const observers: OpKind[] = o.ops.filter((k) => k === 'read' || k === 'write');
+  const others = o.ops.filter((k) => !observers.includes(k));
   const kinds: fc.Arbitrary<readonly OpKind[]> =
     o.swarm && others.length > 0
       ? fc.subarray(others, { minLength: observers.length ? 0 : 1 }).map((ks) => [...observers, ...ks])

@@ -1,5 +1,6 @@
 import type { RunHooks } from '../engine/program/executor.ts';
 import { dataIntegrity } from './data-integrity.ts';
+import { gupPinCoherence } from './gup-pin-coherence.ts';
 import { deadlock, kernelBug, liveness, lockOrder, memorySafety } from './engine-detected.ts';
 import { UnknownPropertyError } from './errors.ts';
 import type { Property } from './property.ts';
@@ -16,6 +17,7 @@ export const properties: readonly Property[] = [
   rmapCompleteness,
   refcounts,
   dataIntegrity,
+  gupPinCoherence,
 ];
 
 export const propertyNames: readonly string[] = properties.map((p) => p.name);

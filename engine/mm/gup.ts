@@ -1,52 +1,265 @@
 /*
- * mm/gup.c for the model: get_user_pages_remote() with FOLL_GET, used by
- * exec to write its argument pages into the new mm. FOLL_PIN, unsharing and
- * GUP-fast come with [gup].
+ * mm/gup.c for the model: get_user_pages / pin_user_pages (FOLL_GET,
+ * FOLL_PIN, FOLL_WRITE, FOLL_FORCE, FOLL_LONGTERM), follow_page_pte(),
+ * faultin_page() with FAULT_FLAG_UNSHARE, GUP-fast, and unpin_user_page().
+ *
+ * Reliable pins (seed 003): a FOLL_PIN on an anonymous page is only taken
+ * while the page is PG_anon_exclusive. A R/O pin of a page that may be shared
+ * first unshares it (FAULT_FLAG_UNSHARE), so that the pinned page and the page
+ * mapped at the address stay the same: fork copies a maybe-pinned page
+ * instead of sharing it, and swap-out / migration fail on one.
+ *
+ * The model has no zones or CMA: FOLL_LONGTERM is accepted and changes
+ * nothing (there is nothing to migrate out of ZONE_MOVABLE first).
  */
+import { rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
+import { raw_read_seqcount, read_seqcount_retry } from '../locking/seqcount.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
+import { BUG_ON } from '../sched/current.ts';
 import type { KGen } from '../sched/task.ts';
+import { cond_resched } from '../sched/cond_resched.ts';
 import { handle_mm_fault } from './memory.ts';
-import { mmap_assert_locked } from './mmap_lock.ts';
-import { FAULT_FLAG_REMOTE, FAULT_FLAG_WRITE, VM_FAULT_ERROR, type Folio, type MmStruct } from './mm_types.ts';
+import { mmap_assert_locked, mmap_read_lock, mmap_read_unlock } from './mmap_lock.ts';
+import {
+  EFAULT,
+  ENOMEM,
+  FAULT_FLAG_REMOTE,
+  FAULT_FLAG_UNSHARE,
+  FAULT_FLAG_WRITE,
+  MMF_HAS_PINNED,
+  VM_FAULT_ERROR,
+  VM_FAULT_OOM,
+  VM_MAYREAD,
+  VM_MAYWRITE,
+  VM_READ,
+  VM_SHARED,
+  VM_WRITE,
+  is_cow_mapping,
+  type Folio,
+  type MmStruct,
+  type Pte,
+  type VmArea,
+} from './mm_types.ts';
 import { vma_lookup } from './mmap.ts';
-import { folio_get, pfn_folio } from './page_alloc.ts';
-import { pte_offset_map_lock, ptep_get } from './pgtable.ts';
+import { folio_put, pfn_folio } from './page_alloc.ts';
+import { pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
+import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
 
 export const FOLL_WRITE = 1 << 0;
 export const FOLL_GET = 1 << 1;
 export const FOLL_FORCE = 1 << 4;
+export const FOLL_REMOTE = 1 << 13;
+export const FOLL_PIN = 1 << 18;
+export const FOLL_LONGTERM = 1 << 16;
+
+/* ---------------------------------------------------------- references */
 
 /**
- * follow_page_pte(): the folio at address, with a reference, if its PTE
- * allows the access; undefined if a fault is needed.
+ * try_grab_folio(): FOLL_GET takes a reference; FOLL_PIN takes a pin (the
+ * kernel adds GUP_PIN_COUNTING_BIAS to a small folio's refcount; the model
+ * keeps an exact pincount and one reference per pin).
  */
-function* follow_page_pte(mm: MmStruct, address: number, gup_flags: number): KGen<Folio | undefined> {
-  const table = yield* pte_offset_map_lock(mm, address);
+export function try_grab_folio(folio: Folio, flags: number): boolean {
+  if (folio._refcount <= 0) return false;
+  folio._refcount++;
+  if (flags & FOLL_PIN) folio._pincount++;
+  return true;
+}
+
+/** gup_put_folio(): drop what try_grab_folio() took. */
+export function gup_put_folio(folio: Folio, flags: number): void {
+  if (flags & FOLL_PIN) {
+    BUG_ON(folio._pincount <= 0, 'gup_put_folio', `unpin of unpinned ${folio.kname}`);
+    folio._pincount--;
+  }
+  folio_put(folio);
+}
+
+/** unpin_user_page(): the driver is done with the page. */
+export function unpin_user_page(folio: Folio): void {
+  gup_put_folio(folio, FOLL_PIN);
+}
+
+function mm_set_has_pinned_flag(mm: MmStruct): void {
+  mm.flags |= MMF_HAS_PINNED;
+}
+
+/* -------------------------------------------------------------- checks */
+
+/**
+ * gup_must_unshare(): a R/O pin of an anonymous page that is not known to be
+ * exclusive must unshare it first. FOLL_WRITE is handled implicitly: the PTE
+ * has to be writable, and a writable anon PTE maps an exclusive page.
+ */
+export function gup_must_unshare(flags: number, folio: Folio): boolean {
+  if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
+  if (!folio_test_anon(folio)) return false;
+  return !PageAnonExclusive(folio);
+}
+
+/** can_follow_write_pte(): FOLL_FORCE may write through a R/O PTE of an exclusive anon page (ptrace). */
+function can_follow_write_pte(pte: Pte, folio: Folio, vma: VmArea, flags: number): boolean {
+  if (pte.kind === 'present' && pte.write) return true;
+  if (!(flags & FOLL_FORCE)) return false;
+  if (vma.vm_flags & VM_SHARED) return false;
+  if (!(vma.vm_flags & VM_MAYWRITE)) return false;
+  if (vma.vm_flags & VM_WRITE) return false;
+  return folio_test_anon(folio) && PageAnonExclusive(folio);
+}
+
+/** check_vma_flags(): may this GUP touch this VMA at all? */
+function check_vma_flags(vma: VmArea, flags: number): number {
+  if (flags & FOLL_WRITE) {
+    if (!(vma.vm_flags & VM_WRITE)) {
+      if (!(flags & FOLL_FORCE)) return -EFAULT;
+      if (!is_cow_mapping(vma.vm_flags)) return -EFAULT;
+    }
+  } else if (!(vma.vm_flags & VM_READ)) {
+    if (!(flags & FOLL_FORCE)) return -EFAULT;
+    if (!(vma.vm_flags & VM_MAYREAD)) return -EFAULT;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ slow GUP */
+
+const EMLINK = 31;
+
+/**
+ * follow_page_pte(): the folio at address, grabbed, if the PTE allows the
+ * access; undefined if a fault is needed; -EMLINK if a R/O pin must unshare.
+ * We enter with mmap_lock held for read.
+ */
+function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<Folio | undefined | number> {
+  const table = yield* pte_offset_map_lock(vma.vm_mm, address);
   if (!table) return undefined;
   const pte = ptep_get(table, address);
-  let folio: Folio | undefined;
-  if (pte.kind === 'present' && (!(gup_flags & FOLL_WRITE) || pte.write)) {
-    folio = pfn_folio(pte.pfn);
-    folio_get(folio);
+  let ret: Folio | undefined | number;
+  if (pte.kind === 'present') {
+    const folio = pfn_folio(pte.pfn);
+    if (flags & FOLL_WRITE && !can_follow_write_pte(pte, folio, vma, flags)) ret = undefined;
+    else if (!pte.write && gup_must_unshare(flags, folio)) ret = -EMLINK;
+    else {
+      BUG_ON(
+        (flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(folio),
+        'follow_page_pte',
+        `pinning non-exclusive anon ${folio.kname}`,
+      );
+      ret = try_grab_folio(folio, flags) ? folio : -ENOMEM;
+    }
   }
   yield* spin_unlock(table.ptl);
-  return folio;
+  return ret;
 }
 
 /**
- * get_user_pages_remote() for one page: follow, fault in, follow again.
+ * faultin_page(): fault the page in for GUP: a write fault for FOLL_WRITE,
+ * an unshare fault for a R/O pin of a possibly shared anon page.
+ */
+function* faultin_page(vma: VmArea, address: number, flags: number, unshare: boolean): KGen<number> {
+  let fault_flags = 0;
+  if (flags & FOLL_WRITE) fault_flags |= FAULT_FLAG_WRITE;
+  if (flags & FOLL_REMOTE) fault_flags |= FAULT_FLAG_REMOTE;
+  if (unshare) {
+    fault_flags |= FAULT_FLAG_UNSHARE;
+    // FAULT_FLAG_WRITE and FAULT_FLAG_UNSHARE are incompatible.
+    BUG_ON((fault_flags & FAULT_FLAG_WRITE) !== 0, 'faultin_page', 'unshare with FAULT_FLAG_WRITE');
+  }
+  const ret = yield* handle_mm_fault(vma, address, fault_flags);
+  if (ret & VM_FAULT_OOM) return -ENOMEM;
+  if (ret & VM_FAULT_ERROR) return -EFAULT;
+  return 0;
+}
+
+/**
+ * __get_user_pages() for one page: look the VMA up, follow the PTE, fault
+ * and retry until the page can be grabbed.
  * We enter with mmap_lock held for read; we return with it.
  */
-export function* get_user_pages_remote(mm: MmStruct, address: number, gup_flags: number): KGen<Folio | undefined> {
-  mmap_assert_locked(mm, 'get_user_pages_remote');
+export function* __get_user_pages(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+  mmap_assert_locked(mm, '__get_user_pages');
   const vma = vma_lookup(mm, address);
-  if (!vma) return undefined;
+  if (!vma) return -EFAULT;
+  const err = check_vma_flags(vma, flags);
+  if (err) return err;
   for (;;) {
-    const folio = yield* follow_page_pte(mm, address, gup_flags);
-    if (folio) return folio;
-    // faultin_page()
-    const flags = FAULT_FLAG_REMOTE | (gup_flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0);
-    const ret = yield* handle_mm_fault(vma, address, flags);
-    if (ret & VM_FAULT_ERROR) return undefined;
+    yield* cond_resched();
+    const r = yield* follow_page_pte(vma, address, flags);
+    if (typeof r === 'object') return r;
+    if (typeof r === 'number' && r !== -EMLINK) return r;
+    const ret = yield* faultin_page(vma, address, flags, r === -EMLINK);
+    if (ret) return ret;
   }
+}
+
+/** get_user_pages_remote() for one page (FOLL_GET), e.g. exec's get_arg_page(). */
+export function* get_user_pages_remote(mm: MmStruct, address: number, flags: number): KGen<Folio | undefined> {
+  const r = yield* __get_user_pages(mm, address, flags | FOLL_GET | FOLL_REMOTE);
+  return typeof r === 'number' ? undefined : r;
+}
+
+/**
+ * pin_user_pages() for one page: the slow path, under mmap_lock.
+ * We take mmap_lock for read. Returns the pinned folio or -errno.
+ */
+export function* pin_user_pages(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+  // Set before the pin can exist: fork checks it under the PT lock.
+  mm_set_has_pinned_flag(mm);
+  yield* mmap_read_lock(mm);
+  const r = yield* __get_user_pages(mm, address, flags | FOLL_PIN);
+  yield* mmap_read_unlock(mm);
+  return r;
+}
+
+/* ------------------------------------------------------------ GUP-fast */
+
+/**
+ * gup_fast_pte_range() for one page, without mmap_lock or the PT lock:
+ * read the PTE, grab the folio, re-read the PTE (an unmap may have cleared
+ * it in between: then let go), and refuse a page a R/O pin would have to
+ * unshare. Page tables cannot be freed under us: interrupts are off in the
+ * kernel, a read-side RCU section here (tables are freed after a grace period).
+ */
+function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen<Folio | undefined> {
+  rcu_read_lock(); // local_irq_save()
+  let got: Folio | undefined;
+  yield 'gup_fast: read pmd';
+  const table = mm.pgd[pmd_index(address)];
+  if (table) {
+    yield 'gup_fast: ptep_get_lockless';
+    const pte = table.ptes[pte_index(address)]!;
+    if (pte.kind === 'present' && (!(flags & FOLL_WRITE) || pte.write)) {
+      const folio = pfn_folio(pte.pfn);
+      yield 'gup_fast: try_grab_folio_fast';
+      if (try_grab_folio(folio, flags)) {
+        yield 'gup_fast: recheck pte';
+        if (mm.pgd[pmd_index(address)] !== table || table.ptes[pte_index(address)] !== pte) gup_put_folio(folio, flags);
+        else if (!pte.write && gup_must_unshare(flags, folio)) gup_put_folio(folio, flags);
+        else got = folio;
+      }
+    }
+  }
+  rcu_read_unlock(); // local_irq_restore()
+  return got;
+}
+
+/**
+ * pin_user_pages_fast() for one page: GUP-fast, falling back to the slow
+ * path. A concurrent fork is noticed through mm->write_protect_seq: fork
+ * write-protects (and shares) anon pages while the count is odd, so a pin
+ * taken then might be of a page that is no longer exclusive.
+ */
+export function* pin_user_pages_fast(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+  flags |= FOLL_PIN;
+  mm_set_has_pinned_flag(mm);
+  const seq = yield* raw_read_seqcount(mm.write_protect_seq);
+  if (!(seq & 1)) {
+    const folio = yield* gup_fast_pte_range(mm, address, flags);
+    if (folio) {
+      if (!(yield* read_seqcount_retry(mm.write_protect_seq, seq))) return folio;
+      // Raced with fork: undo, and take the slow path, which waits for it.
+      gup_put_folio(folio, flags);
+    }
+  }
+  return yield* pin_user_pages(mm, address, flags);
 }

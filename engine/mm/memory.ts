@@ -172,7 +172,9 @@ export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
 /**
  * do_wp_page(): a write (or unshare) fault on a present, write-protected PTE.
  * An exclusive anon folio is reused; otherwise the refcount check under the
- * folio lock decides (wp_can_reuse_anon_folio); otherwise we copy.
+ * folio lock decides (wp_can_reuse_anon_folio); otherwise we copy. An unshare
+ * fault (FAULT_FLAG_UNSHARE, from a R/O pin) ends with an exclusive page still
+ * mapped R/O.
  * We enter with the PT lock held and vmf.orig_pte checked; we return with it
  * released.
  */
@@ -181,11 +183,8 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
   const orig = vmf.orig_pte as PtePresent;
   const folio = pfn_folio(orig.pfn);
 
-  if (vmf.flags & FAULT_FLAG_UNSHARE && PageAnonExclusive(folio)) {
-    // Unsharing an exclusive page is a no-op: a R/O pin may keep it as it is.
-    yield* spin_unlock(table.ptl);
-    return 0;
-  }
+  // Private mapping: an exclusive page is reused without further checks; an
+  // unshare fault (a R/O pin) then only needs it marked exclusive.
   if (folio_test_anon(folio) && (PageAnonExclusive(folio) || (yield* wp_can_reuse_anon_folio(folio, vmf.vma)))) {
     if (!PageAnonExclusive(folio)) folio.flags |= PG_anon_exclusive; // SetPageAnonExclusive
     if (vmf.flags & FAULT_FLAG_UNSHARE) {
@@ -260,7 +259,9 @@ function* wp_page_copy(vmf: VmFault, old_folio: Folio): KGen<number> {
     // ptep_clear_flush, then the new page goes in with its own rmap.
     set_pte_at(table, vmf.address, PTE_NONE);
     folio_add_new_anon_rmap(new_folio, vma, vmf.address, true);
-    set_pte_at(table, vmf.address, mk_pte(new_folio.pfn, (vma.vm_flags & VM_WRITE) !== 0, true));
+    // An unshare copy stays R/O: only a write fault makes the PTE writable.
+    const writable = !(vmf.flags & FAULT_FLAG_UNSHARE) && (vma.vm_flags & VM_WRITE) !== 0;
+    set_pte_at(table, vmf.address, mk_pte(new_folio.pfn, writable, writable));
     folio_remove_rmap_pte(old_folio, vma);
     drop = old_folio;
   }

@@ -14,7 +14,8 @@ import { dup_mm, mm_alloc, mmget, mmput } from '../kernel/fork.ts';
 import { user_access } from '../mm/fault.ts';
 import { Machine, installMachine } from '../mm/machine.ts';
 import { do_madvise } from '../mm/madvise.ts';
-import { EAGAIN, EINVAL, STACK_TOP, type MmStruct } from '../mm/mm_types.ts';
+import { EAGAIN, EBUSY, EINVAL, STACK_TOP, type MmStruct } from '../mm/mm_types.ts';
+import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../mm/gup.ts';
 import { PROT_READ, PROT_WRITE, vm_mmap, vm_munmap } from '../mm/mmap.ts';
 import { sys_mprotect } from '../mm/mprotect.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
@@ -66,12 +67,15 @@ interface OpOutcome {
   value?: number;
   newAs?: number;
   newAddr?: number;
+  pin?: number;
+  pinId?: number;
   space?: UserSpace;
 }
 
 class Executor {
   readonly ctx: RunContext;
   private readonly forked = new Set<number>();
+  private pinIds = 0;
 
   constructor(
     readonly program: Program,
@@ -140,6 +144,7 @@ class Executor {
     const threads = this.program.processes[pid]!.threads;
     // The creator's reference is the first thread's; each further thread takes one.
     for (let tid = 1; tid < threads.length; tid++) mmget(mm);
+    space.threads = threads.length;
     threads.forEach((ops, tid) => {
       const name = `P${pid}.T${tid}`;
       this.ctx.execution.spawn(name, () => this.thread(space, ops, name));
@@ -167,7 +172,18 @@ class Executor {
     }
     this.ctx.busy++;
     yield* exit_mm(us.mm);
+    this.leave(us);
     this.ctx.busy--;
+  }
+
+  /**
+   * A thread leaves an address space (exit or exec). With the last one the
+   * process's files go (exit_files follows exit_mm): the devices drop their pins.
+   */
+  private leave(us: UserSpace): void {
+    if (--us.threads > 0) return;
+    for (const p of us.pins.values()) unpin_user_page(p.folio);
+    us.pins.clear();
   }
 
   private *runOp(us: UserSpace, op: Op): KGen<OpOutcome> {
@@ -182,7 +198,9 @@ class Executor {
         const r = us.regions.get(op.region);
         if (!r) return { result: -EINVAL };
         const addr = r.start + op.page;
+        const token = us.detachPins(addr, op.pages);
         const ret = yield* vm_munmap(mm, addr, op.pages);
+        us.detachDone(token);
         if (ret === 0 && op.page === 0 && op.pages >= r.pages) us.regions.delete(op.region);
         return { result: ret, addr, pages: op.pages };
       }
@@ -197,7 +215,9 @@ class Executor {
           flags |= MREMAP_FIXED | MREMAP_MAYMOVE;
           to = t.start;
         }
+        const tokens = [us.detachPins(r.start, r.pages), ...(op.fixedTo !== undefined ? [us.detachPins(to, op.pages)] : [])];
         const ret = yield* sys_mremap(mm, r.start, r.pages, op.pages, flags, to);
+        for (const t of tokens) us.detachDone(t);
         if (ret >= 0) {
           if (op.fixedTo !== undefined && op.fixedTo !== op.region) us.regions.delete(op.fixedTo);
           us.regions.set(op.region, { start: ret, pages: op.pages });
@@ -214,7 +234,10 @@ class Executor {
         const r = us.regions.get(op.region);
         if (!r) return { result: -EINVAL };
         const addr = r.start + op.page;
-        return { result: yield* do_madvise(mm, addr, op.pages, op.advice), addr, pages: op.pages };
+        const token = op.advice === 'DONTNEED' ? us.detachPins(addr, op.pages) : undefined;
+        const result = yield* do_madvise(mm, addr, op.pages, op.advice);
+        if (token) us.detachDone(token);
+        return { result, addr, pages: op.pages };
       }
       case 'read': {
         const r = us.regions.get(op.region);
@@ -253,10 +276,49 @@ class Executor {
         const space = new UserSpace(this.ctx.spaces.length, r, us.pid);
         this.ctx.spaces.push(space);
         space.regions.set(op.region, { start: STACK_TOP - args, pages: args });
+        space.threads = 1;
+        this.leave(us);
         return { result: 0, addr: STACK_TOP - args, pages: args, newAs: space.id, space };
       }
       case 'exit':
         return { result: 0 };
+      case 'pin': {
+        const r = us.regions.get(op.region);
+        if (!r) return { result: -EINVAL, pin: op.pin };
+        if (us.pins.has(op.pin)) return { result: -EBUSY, pin: op.pin };
+        const addr = r.start + op.page;
+        const flags = (op.write ? FOLL_WRITE : 0) | (op.longterm ? FOLL_LONGTERM : 0);
+        const got = op.fast ? yield* pin_user_pages_fast(mm, addr, flags) : yield* pin_user_pages(mm, addr, flags);
+        if (typeof got === 'number') return { result: got, addr, pages: 1, pin: op.pin };
+        if (us.pins.has(op.pin)) {
+          // Another thread took the handle while we were in GUP: the device refuses the second page.
+          unpin_user_page(got);
+          return { result: -EBUSY, addr, pages: 1, pin: op.pin };
+        }
+        const id = this.pinIds++;
+        us.pins.set(op.pin, { id, addr, folio: got, write: op.write, detached: us.beingDetached(addr) });
+        return { result: 0, addr, pages: 1, pin: op.pin, pinId: id };
+      }
+      case 'pinRead':
+      case 'pinWrite': {
+        const p = us.pins.get(op.pin);
+        if (!p) return { result: -EINVAL, pin: op.pin };
+        // The device's DMA goes to the page itself, not through page tables.
+        yield op.op === 'pinRead' ? 'device DMA read' : 'device DMA write';
+        const at = { addr: p.addr, pages: 1, pin: op.pin, pinId: p.id };
+        if (op.op === 'pinRead') return { result: 0, value: p.folio.data[op.word]!, ...at };
+        if (!p.write) return { result: -EINVAL, ...at };
+        p.folio.data[op.word] = op.value;
+        return { result: 0, value: op.value, ...at };
+      }
+      case 'unpin': {
+        const p = us.pins.get(op.pin);
+        if (!p) return { result: -EINVAL, pin: op.pin };
+        yield 'unpin_user_page';
+        us.pins.delete(op.pin);
+        unpin_user_page(p.folio);
+        return { result: 0, addr: p.addr, pages: 1, pin: op.pin, pinId: p.id };
+      }
     }
   }
 }

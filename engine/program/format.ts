@@ -25,6 +25,14 @@ export function formatOp(op: Op): string {
       return `exec r${op.region} (${op.args} arg pages)`;
     case 'exit':
       return 'exit';
+    case 'pin':
+      return `pin#${op.pin} r${op.region}[${op.page}] ${op.write ? 'R/W' : 'R/O'}${op.fast ? ' fast' : ''}${op.longterm ? ' longterm' : ''}`;
+    case 'pinRead':
+      return `pinRead #${op.pin}.${op.word}`;
+    case 'pinWrite':
+      return `pinWrite #${op.pin}.${op.word}=${op.value}`;
+    case 'unpin':
+      return `unpin #${op.pin}`;
   }
 }
 

@@ -24,6 +24,9 @@ export interface OpRecord {
   readonly newAs?: number;
   /** mremap: where the region now starts. */
   readonly newAddr?: number;
+  /** pin ops: the pin handle, and the pin's serial id (unique in the run). */
+  readonly pin?: number;
+  readonly pinId?: number;
 }
 
 export class History {

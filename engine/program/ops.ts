@@ -22,11 +22,35 @@ export type Op =
   /** Replace the caller's address space; the new stack, `args` pages of arguments, becomes `region`. */
   | { readonly op: 'exec'; readonly region: number; readonly args: number }
   /** The thread stops here and leaves its mm. */
-  | { readonly op: 'exit' };
+  | { readonly op: 'exit' }
+  /**
+   * GUP-pin one page for a "device" (FOLL_PIN; R/W with FOLL_WRITE; GUP-fast
+   * or the slow path; FOLL_LONGTERM), kept under handle `pin` by the process.
+   */
+  | { readonly op: 'pin'; readonly pin: number; readonly region: number; readonly page: number; readonly write: boolean; readonly fast: boolean; readonly longterm: boolean }
+  /** The device reads or writes a word of the pinned page (DMA: no page tables). */
+  | { readonly op: 'pinRead'; readonly pin: number; readonly word: number }
+  | { readonly op: 'pinWrite'; readonly pin: number; readonly word: number; readonly value: number }
+  | { readonly op: 'unpin'; readonly pin: number };
 
 export type OpKind = Op['op'];
 
-export const OP_KINDS: readonly OpKind[] = ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exec', 'exit'];
+export const OP_KINDS: readonly OpKind[] = [
+  'mmap',
+  'munmap',
+  'mremap',
+  'mprotect',
+  'madvise',
+  'read',
+  'write',
+  'fork',
+  'exec',
+  'exit',
+  'pin',
+  'pinRead',
+  'pinWrite',
+  'unpin',
+];
 
 export interface ProcessSpec {
   readonly threads: readonly (readonly Op[])[];

@@ -1,8 +1,18 @@
-import type { MmStruct } from '../mm/mm_types.ts';
+import type { Folio, MmStruct } from '../mm/mm_types.ts';
 
 export interface RegionInfo {
   start: number;
   pages: number;
+}
+
+/** A page pinned for a device: held until unpinned or the process goes. */
+export interface PinInfo {
+  readonly id: number;
+  readonly addr: number;
+  readonly folio: Folio;
+  readonly write: boolean;
+  /** The process itself unmapped, moved or zapped the address since. */
+  detached: boolean;
 }
 
 /**
@@ -12,6 +22,11 @@ export interface RegionInfo {
  */
 export class UserSpace {
   readonly regions = new Map<number, RegionInfo>();
+  readonly pins = new Map<number, PinInfo>();
+  /** Threads running in this address space. */
+  threads = 0;
+  /** Ranges an in-flight munmap / mremap / DONTNEED is taking away. */
+  private readonly detaching: { addr: number; pages: number }[] = [];
 
   constructor(
     readonly id: number,
@@ -21,5 +36,26 @@ export class UserSpace {
 
   copyRegionsFrom(other: UserSpace): void {
     for (const [k, v] of other.regions) this.regions.set(k, { ...v });
+  }
+
+  /**
+   * The process starts to unmap, move or zap [addr, addr+pages): its pins
+   * there no longer name its mapping, nor does a pin that completes while
+   * this is in flight. Returns the token for detachDone().
+   */
+  detachPins(addr: number, pages: number): object {
+    for (const p of this.pins.values()) if (p.addr >= addr && p.addr < addr + pages) p.detached = true;
+    const range = { addr, pages };
+    this.detaching.push(range);
+    return range;
+  }
+
+  detachDone(token: object): void {
+    this.detaching.splice(this.detaching.indexOf(token as { addr: number; pages: number }), 1);
+  }
+
+  /** Is [addr] being taken away by an op in flight? */
+  beingDetached(addr: number): boolean {
+    return this.detaching.some((r) => addr >= r.addr && addr < r.addr + r.pages);
   }
 }

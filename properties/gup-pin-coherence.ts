@@ -1,0 +1,93 @@
+import { report } from '../engine/sched/current.ts';
+import { pte_to_string } from '../engine/mm/mm_types.ts';
+import type { RunContext } from '../engine/program/executor.ts';
+import { formatOp } from '../engine/program/format.ts';
+import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
+import { pmd_index, pte_index } from '../engine/mm/pgtable.ts';
+import { buildOracle } from './oracle/build.ts';
+import { cell } from './oracle/cells.ts';
+import { coherentAccess } from './oracle/pins.ts';
+import { UNMAPPED } from './oracle/timeline.ts';
+import type { Property } from './property.ts';
+import { forEachPte, liveFolios, pfn_folio } from './walk.ts';
+
+/** A writable present PTE to an anon page maps an exclusive page (seed 003, I). */
+function checkWritableExclusive(ctx: RunContext): void {
+  for (const mm of ctx.machine.mms) {
+    forEachPte(mm, (address, pte) => {
+      if (pte.kind !== 'present' || !pte.write) return;
+      const folio = pfn_folio(pte.pfn);
+      if (folio_test_anon(folio) && !PageAnonExclusive(folio)) {
+        report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps ${folio.kname} writable at ${address}, but it is not PG_anon_exclusive`);
+      }
+    });
+  }
+}
+
+/**
+ * At a quiescent point (no op in flight): a pinned page that is mapped is
+ * exclusive, and every pin the process has not itself detached (munmap,
+ * mremap, DONTNEED) still names the page mapped at its address: no COW,
+ * fork, swap or migration moved the mapping away from it.
+ */
+function checkPinsStillMapped(ctx: RunContext): void {
+  for (const f of liveFolios(ctx.machine)) {
+    if (f._pincount > 0 && f._mapcount > 0 && folio_test_anon(f) && !PageAnonExclusive(f)) {
+      report('gup-pin-coherence', `${f.kname} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
+    }
+  }
+  for (const space of ctx.spaces) {
+    for (const [handle, p] of space.pins) {
+      if (p.detached) continue;
+      const table = space.mm.pgd[pmd_index(p.addr)];
+      const pte = table?.ptes[pte_index(p.addr)];
+      if (pte?.kind === 'present' && pte.pfn === p.folio.pfn) continue;
+      report(
+        'gup-pin-coherence',
+        `pin#${handle} of P${space.pid} (${p.write ? 'R/W' : 'R/O'}) holds pfn ${p.folio.pfn}, but address ${p.addr} now ${pte ? `has ${pte_to_string(pte)}` : 'has no page table'}: the pinned page and the mapped page diverged`,
+      );
+    }
+  }
+}
+
+/**
+ * Through data: while the pin is the mapped page, a device read through it
+ * returns what the mapping may hold; once the process detached the address,
+ * only what the mapping could have held until then or what went in through
+ * a pin. No other process's write is ever visible through a pin.
+ */
+function checkPinData(ctx: RunContext): void {
+  const recs = ctx.history.records;
+  const { content, pins } = buildOracle(recs);
+  for (const rec of recs) {
+    if (rec.op.op !== 'pinRead' || rec.result < 0) continue;
+    const life = pins.get(rec.pinId!);
+    if (!life) continue;
+    const timeline = content.get(rec.as, cell(rec.addr!, rec.op.word));
+    let allowed: Set<number>;
+    if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);
+    else {
+      allowed = new Set<number>();
+      for (const e of timeline.events) if (e.start < life.detachEnd) for (const v of e.values) allowed.add(v);
+      for (const w of recs) if (w.op.op === 'pinWrite' && w.result >= 0 && w.as === rec.as && w.addr === rec.addr) allowed.add(w.value!);
+    }
+    if (allowed.has(rec.value!)) continue;
+    allowed.delete(UNMAPPED);
+    const source = recs.find((r) => (r.op.op === 'write' || r.op.op === 'pinWrite') && r.value === rec.value && r.result >= 0);
+    report(
+      'gup-pin-coherence',
+      `${rec.thread} ${formatOp(rec.op)} (pinned at address ${rec.addr}) read ${rec.value}; allowed: {${[...allowed].join(', ')}}` +
+        (source ? `; ${rec.value} was written by ${source.thread} ${formatOp(source.op)} at steps ${source.start}-${source.end}` : ''),
+    );
+  }
+}
+
+export const gupPinCoherence: Property = {
+  name: 'gup-pin-coherence',
+  description: 'a pinned anon page stays the page mapped at the pinned address until the process itself unmaps it; pinned and mapped => PG_anon_exclusive; writable anon PTE => exclusive',
+  afterOp(ctx) {
+    checkWritableExclusive(ctx);
+    if (ctx.busy === 0) checkPinsStillMapped(ctx);
+  },
+  atEnd: checkPinData,
+};

@@ -1,0 +1,211 @@
+import { argValue } from '../../engine/fs/exec.ts';
+import { ENOMEM, WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
+import type { OpRecord } from '../../engine/program/history.ts';
+import type { Op } from '../../engine/program/ops.ts';
+import { formatOp } from '../../engine/program/format.ts';
+import { cell, cellsOf, pageOf } from './cells.ts';
+import { coherentAccess, pinLives, type PinLife } from './pins.ts';
+import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
+
+const WIPE = 1;
+const DONTFORK = 2;
+
+/** What user space may observe: contents per cell, fork-relevant flags per page. */
+export interface Oracle {
+  readonly content: Timelines;
+  readonly attrs: Timelines;
+  readonly pins: Map<number, PinLife>;
+}
+
+/** A derived event: its values come from other timelines, so it is computed to a fixpoint. */
+interface Derived {
+  apply(): boolean;
+}
+
+type MakeEvent = (rec: OpRecord, values: Iterable<number>) => TimelineEvent;
+
+function addAll(into: Set<number>, from: Iterable<number>): boolean {
+  const n = into.size;
+  for (const v of from) into.add(v);
+  return into.size !== n;
+}
+
+/** The flags fork and mremap read, as possible during [s, e]; none known means none set. */
+function flagsDuring(attrs: Timelines, as: number, page: number, s: number, e: number): Set<number> {
+  const fl = attrs.get(as, page).possibleDuring(s, e);
+  fl.delete(UNMAPPED);
+  if (fl.size === 0) fl.add(0);
+  return fl;
+}
+
+/**
+ * Replay the user-visible history into timelines. Per address space and word,
+ * writes (including a device's writes through a pin that is still the page
+ * mapped there) set values; mmap, DONTNEED and exec's arguments set known
+ * values; munmap unmaps; fork and mremap copy what their source could hold
+ * while they ran, computed to a fixpoint because their intervals may overlap.
+ */
+export function buildOracle(recs: readonly OpRecord[]): Oracle {
+  const content = new Timelines();
+  const attrs = new Timelines();
+  const pins = pinLives(recs);
+  const derived: Derived[] = [];
+  const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), what: `${rec.thread} ${formatOp(rec.op)}` });
+
+  for (const rec of recs) {
+    // madvise over a range with holes advises the mapped parts, then says -ENOMEM.
+    const partial = rec.op.op === 'madvise' && rec.result === -ENOMEM;
+    if (rec.result < 0 && !partial) continue;
+    const { op, as } = rec;
+    const pages = (): number[] => Array.from({ length: rec.pages! }, (_, i) => rec.addr! + i);
+    const cells = (): number[] => pages().flatMap(cellsOf);
+    switch (op.op) {
+      case 'write':
+        content.get(as, cell(rec.addr!, op.word)).add(ev(rec, [rec.value!]));
+        break;
+      case 'pinWrite': {
+        const life = pins.get(rec.pinId!);
+        if (life && coherentAccess(life, rec)) content.get(as, cell(rec.addr!, op.word)).add(ev(rec, [rec.value!]));
+        break;
+      }
+      case 'mmap':
+        for (const c of cells()) content.get(as, c).add(ev(rec, [0]));
+        for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
+        break;
+      case 'munmap':
+        for (const c of cells()) content.get(as, c).add(ev(rec, [UNMAPPED]));
+        for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
+        break;
+      case 'madvise':
+        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(ev(rec, [0]));
+        else derived.push(madviseAttrs(rec, op, attrs, ev));
+        break;
+      case 'exec': {
+        const n = rec.pages!;
+        for (let j = 0; j < n; j++) {
+          for (let w = 0; w < WORDS_PER_PAGE; w++) content.get(rec.newAs!, cell(rec.addr! + j, w)).add(ev(rec, [w === 0 ? argValue(n - 1 - j) : 0]));
+        }
+        break;
+      }
+      case 'mremap':
+        derived.push(mremapMove(rec, op as Extract<Op, { op: 'mremap' }>, content, attrs, ev));
+        break;
+      case 'fork':
+        if (rec.newAs !== undefined) derived.push(forkCopy(rec, content, attrs, ev));
+        break;
+    }
+  }
+  for (let round = 0; round < 16; round++) {
+    let changed = false;
+    for (const d of derived) if (d.apply()) changed = true;
+    if (!changed) break;
+  }
+  return { content, attrs, pins };
+}
+
+/** WIPEONFORK / KEEPONFORK / DONTFORK / DOFORK change the flags fork reads. */
+function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, ev: MakeEvent): Derived {
+  const set = op.advice === 'WIPEONFORK' ? WIPE : op.advice === 'DONTFORK' ? DONTFORK : 0;
+  const clear = op.advice === 'KEEPONFORK' ? WIPE : op.advice === 'DOFORK' ? DONTFORK : 0;
+  const targets = Array.from({ length: rec.pages! }, (_, i) => ({ addr: rec.addr! + i, ev: ev(rec, []) }));
+  for (const t of targets) attrs.get(rec.as, t.addr).add(t.ev);
+  return {
+    apply(): boolean {
+      let changed = false;
+      for (const t of targets) {
+        // The flags before: anything any other event allowed until this one ended (loose, never wrong).
+        const before = new Set<number>();
+        for (const e of attrs.get(rec.as, t.addr).events) if (e !== t.ev && e.start <= rec.end) addAll(before, e.values);
+        before.delete(UNMAPPED);
+        if (before.size === 0) before.add(0);
+        if (addAll(t.ev.values, [...before].map((v) => (v | set) & ~clear))) changed = true;
+      }
+      return changed;
+    },
+  };
+}
+
+/** mremap: the old range's contents (and flags) appear at the new address; grown pages are zero. */
+function mremapMove(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, content: Timelines, attrs: Timelines, ev: MakeEvent): Derived {
+  const oldAddr = rec.addr!;
+  const oldPages = rec.pages!;
+  const newAddr = rec.newAddr!;
+  const targets: { from: number | undefined; to: number; c: TimelineEvent[]; a: TimelineEvent }[] = [];
+  for (let i = 0; i < op.pages; i++) {
+    const from = i < oldPages ? oldAddr + i : undefined;
+    const to = newAddr + i;
+    if (from === to) continue; // unchanged in place
+    const c = cellsOf(to).map((x) => {
+      const e = ev(rec, from === undefined ? [0] : []);
+      content.get(rec.as, x).add(e);
+      return e;
+    });
+    const a = ev(rec, []);
+    attrs.get(rec.as, to).add(a);
+    targets.push({ from, to, c, a });
+  }
+  // What no longer belongs to the mapping is unmapped.
+  for (let i = 0; i < oldPages; i++) {
+    const a = oldAddr + i;
+    if (a >= newAddr && a < newAddr + op.pages) continue;
+    for (const x of cellsOf(a)) content.get(rec.as, x).add(ev(rec, [UNMAPPED]));
+    attrs.get(rec.as, a).add(ev(rec, [0]));
+  }
+  return {
+    apply(): boolean {
+      let changed = false;
+      for (const t of targets) {
+        if (t.from !== undefined) {
+          const fromCells = cellsOf(t.from);
+          t.c.forEach((e, w) => {
+            if (addAll(e.values, content.get(rec.as, fromCells[w]!).possibleDuring(rec.start, rec.end))) changed = true;
+          });
+        }
+        // Grown pages take the VMA's flags: those of its last old page.
+        const src = t.from ?? oldAddr + oldPages - 1;
+        if (addAll(t.a.values, flagsDuring(attrs, rec.as, src, rec.start, rec.end))) changed = true;
+      }
+      return changed;
+    },
+  };
+}
+
+/** fork: the child's pages hold what the parent's held at some point during the fork. */
+function forkCopy(rec: OpRecord, content: Timelines, attrs: Timelines, ev: MakeEvent): Derived {
+  const child = rec.newAs!;
+  const cells = new Map<number, TimelineEvent>();
+  const pages = new Map<number, TimelineEvent>();
+  const made = (m: Map<number, TimelineEvent>, key: number, t: Timelines): TimelineEvent => {
+    let e = m.get(key);
+    if (!e) {
+      m.set(key, (e = ev(rec, [])));
+      t.get(child, key).add(e);
+    }
+    return e;
+  };
+  return {
+    apply(): boolean {
+      let changed = false;
+      for (const c of content.addresses(rec.as)) {
+        const known = cells.has(c);
+        const e = made(cells, c, content);
+        if (!known) changed = true;
+        const values = content.get(rec.as, c).possibleDuring(rec.start, rec.end);
+        const out = new Set<number>();
+        for (const f of flagsDuring(attrs, rec.as, pageOf(c), rec.start, rec.end)) {
+          if (f & DONTFORK) out.add(UNMAPPED);
+          else if (f & WIPE) out.add(0);
+          else addAll(out, values);
+        }
+        if (addAll(e.values, out)) changed = true;
+      }
+      for (const page of attrs.addresses(rec.as)) {
+        const known = pages.has(page);
+        const e = made(pages, page, attrs);
+        if (!known) changed = true;
+        if (addAll(e.values, [...flagsDuring(attrs, rec.as, page, rec.start, rec.end)].map((f) => f & ~DONTFORK))) changed = true;
+      }
+      return changed;
+    },
+  };
+}
