@@ -52,8 +52,13 @@ function hunkName(p: StructuredPatch, i: number): string {
   return `hunk ${i + 1} (@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@)`;
 }
 
-/** Apply a unified diff to the tree at root; name the first hunk that fails. */
-export function applyTo(root: string, patchText: string, patchName: string): void {
+/**
+ * What a unified diff makes of the tree at root, file by file, without
+ * writing anything: every hunk is checked before any file changes, so a
+ * patch that fails on its second file leaves no half-patched copy behind.
+ * Names the first hunk that fails.
+ */
+export function patchedFiles(root: string, patchText: string, patchName: string): Map<string, string> {
   let patches: StructuredPatch[];
   try {
     patches = parsePatch(patchText);
@@ -62,14 +67,16 @@ export function applyTo(root: string, patchText: string, patchName: string): voi
   }
   const files = patches.filter((p) => p.hunks.length > 0);
   if (files.length === 0) throw new PatchFormatError(patchName, 'no hunks found');
+  const out = new Map<string, string>();
   for (const p of files) {
     const rel = targetPath(p);
     if (!rel) throw new PatchFormatError(patchName, 'a file header has no name');
     const file = join(root, rel);
-    if (!existsSync(file)) throw new PatchApplyError(patchName, rel, '(file not found)');
-    const source = readFileSync(file, 'utf8');
-    const out = applyPatch(source, p);
-    if (out === false) {
+    // A second diff of the same file applies on top of the first.
+    const source = out.get(rel) ?? (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+    if (source === undefined) throw new PatchApplyError(patchName, rel, '(file not found)');
+    const patched = applyPatch(source, p);
+    if (patched === false) {
       // Find the first hunk that does not apply on its own.
       let bad = 0;
       for (let i = 0; i < p.hunks.length; i++) {
@@ -80,6 +87,17 @@ export function applyTo(root: string, patchText: string, patchName: string): voi
       }
       throw new PatchApplyError(patchName, rel, hunkName(p, bad));
     }
-    writeFileSync(file, out);
+    out.set(rel, patched);
   }
+  return out;
+}
+
+/** Apply a unified diff to the tree at root; name the first hunk that fails. */
+export function applyTo(root: string, patchText: string, patchName: string): void {
+  for (const [rel, text] of patchedFiles(root, patchText, patchName)) writeFileSync(join(root, rel), text);
+}
+
+/** Throw PatchApplyError/PatchFormatError unless the patch applies to the project; reads only. */
+export function checkApplies(patchText: string, patchName: string): void {
+  patchedFiles(PROJECT_ROOT, patchText, patchName);
 }

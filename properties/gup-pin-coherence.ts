@@ -1,4 +1,5 @@
 import { report } from '../engine/sched/current.ts';
+import { kobject_freed } from '../engine/mm/kasan.ts';
 import { pte_to_string } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
@@ -9,7 +10,7 @@ import { cell } from './oracle/cells.ts';
 import { coherentAccess } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
-import { forEachPte, liveFolios, pfn_folio } from './walk.ts';
+import { forEachPte, pfn_folio, ptLocksHeld } from './walk.ts';
 
 /** A writable present PTE to an anon page maps an exclusive page (seed 003, I). */
 function checkWritableExclusive(ctx: RunContext): void {
@@ -25,23 +26,28 @@ function checkWritableExclusive(ctx: RunContext): void {
 }
 
 /**
- * At a quiescent point (no op in flight): a pinned page that is mapped is
- * exclusive, and every pin the process has not itself detached (munmap,
- * mremap, DONTNEED) still names the page mapped at its address: no COW,
- * fork, swap or migration moved the mapping away from it.
+ * Every pin the process holds and has not itself detached (munmap, mremap,
+ * DONTNEED) still names the page mapped at its address, and that page is
+ * PG_anon_exclusive: no COW, fork, swap or migration moved the mapping away
+ * from it. Checked for pins already handed to the device (a GUP-fast pin in
+ * flight may be let go again), outside PT-lock critical sections.
  */
 function checkPinsStillMapped(ctx: RunContext): void {
-  for (const f of liveFolios(ctx.machine)) {
-    if (f._pincount > 0 && f._mapcount > 0 && folio_test_anon(f) && !PageAnonExclusive(f)) {
-      report('gup-pin-coherence', `${f.kname} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
-    }
-  }
   for (const space of ctx.spaces) {
+    // An address space being torn down (its last user gone: exit, or a
+    // sibling's exec) takes its mappings before the devices drop their pins.
+    if (space.pins.size === 0 || kobject_freed(space.mm) || space.mm.mm_users === 0) continue;
     for (const [handle, p] of space.pins) {
       if (p.detached) continue;
       const table = space.mm.pgd[pmd_index(p.addr)];
       const pte = table?.ptes[pte_index(p.addr)];
-      if (pte?.kind === 'present' && pte.pfn === p.folio.pfn) continue;
+      const f = p.folio;
+      if (pte?.kind === 'present' && pte.pfn === f.pfn) {
+        if (folio_test_anon(f) && !PageAnonExclusive(f)) {
+          report('gup-pin-coherence', `pin#${handle} of P${space.pid}: ${f.kname} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
+        }
+        continue;
+      }
       report(
         'gup-pin-coherence',
         `pin#${handle} of P${space.pid} (${p.write ? 'R/W' : 'R/O'}) holds pfn ${p.folio.pfn}, but address ${p.addr} now ${pte ? `has ${pte_to_string(pte)}` : 'has no page table'}: the pinned page and the mapped page diverged`,
@@ -86,8 +92,9 @@ export const gupPinCoherence: Property = {
   name: 'gup-pin-coherence',
   description: 'a pinned anon page stays the page mapped at the pinned address until the process itself unmaps it; pinned and mapped => PG_anon_exclusive; writable anon PTE => exclusive',
   afterOp(ctx) {
+    if (ptLocksHeld(ctx)) return;
     checkWritableExclusive(ctx);
-    if (ctx.busy === 0) checkPinsStillMapped(ctx);
+    checkPinsStillMapped(ctx);
   },
   atEnd: checkPinData,
 };

@@ -1,6 +1,7 @@
 import { pfn_folio } from '../engine/mm/page_alloc.ts';
 import { PTRS_PER_PTE, type Folio, type MmStruct, type Pte } from '../engine/mm/mm_types.ts';
 import type { Machine } from '../engine/mm/machine.ts';
+import type { RunContext } from '../engine/program/executor.ts';
 
 /** Every non-none PTE of an mm, in address order. */
 export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void): void {
@@ -14,6 +15,16 @@ export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void
       if (pte.kind !== 'none') cb(idx * PTRS_PER_PTE + i, pte);
     }
   }
+}
+
+/**
+ * Is some task inside a PT-lock critical section? There the kernel changes a
+ * PTE and its rmap in several stores (fork raises mapcount and clears
+ * PG_anon_exclusive before it write-protects), so structural checks wait.
+ */
+export function ptLocksHeld(ctx: RunContext): boolean {
+  for (const t of ctx.execution.tasks) for (const h of t.held) if (h.lock.lockClass.name === 'ptlock') return true;
+  return false;
 }
 
 /** Every folio in use (allocated and not freed), by pfn. */

@@ -41,7 +41,7 @@ import {
   type VmArea,
 } from './mm_types.ts';
 import { vma_lookup } from './mmap.ts';
-import { folio_put, pfn_folio } from './page_alloc.ts';
+import { folio_put, folio_try_get_speculative, pfn_folio } from './page_alloc.ts';
 import { pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
 
@@ -223,20 +223,18 @@ export function* pin_user_pages(mm: MmStruct, address: number, flags: number): K
 function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen<Folio | undefined> {
   rcu_read_lock(); // local_irq_save()
   let got: Folio | undefined;
-  yield 'gup_fast: read pmd';
+  yield 'gup_fast: walk to pte (lockless)';
   const table = mm.pgd[pmd_index(address)];
-  if (table) {
-    yield 'gup_fast: ptep_get_lockless';
-    const pte = table.ptes[pte_index(address)]!;
-    if (pte.kind === 'present' && (!(flags & FOLL_WRITE) || pte.write)) {
-      const folio = pfn_folio(pte.pfn);
-      yield 'gup_fast: try_grab_folio_fast';
-      if (try_grab_folio(folio, flags)) {
-        yield 'gup_fast: recheck pte';
-        if (mm.pgd[pmd_index(address)] !== table || table.ptes[pte_index(address)] !== pte) gup_put_folio(folio, flags);
-        else if (!pte.write && gup_must_unshare(flags, folio)) gup_put_folio(folio, flags);
-        else got = folio;
-      }
+  const pte = table?.ptes[pte_index(address)];
+  if (table && pte && pte.kind === 'present' && (!(flags & FOLL_WRITE) || pte.write)) {
+    yield 'gup_fast: try_grab_folio_fast';
+    const folio = folio_try_get_speculative(pte.pfn);
+    if (folio) {
+      if (flags & FOLL_PIN) folio._pincount++;
+      yield 'gup_fast: recheck pmd and pte';
+      if (mm.pgd[pmd_index(address)] !== table || table.ptes[pte_index(address)] !== pte) gup_put_folio(folio, flags);
+      else if (!pte.write && gup_must_unshare(flags, folio)) gup_put_folio(folio, flags);
+      else got = folio;
     }
   }
   rcu_read_unlock(); // local_irq_restore()

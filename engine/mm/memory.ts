@@ -342,7 +342,7 @@ function* copy_pte_range(dst_vma: VmArea, src_vma: VmArea, start: number, end: n
         continue;
       }
       // copy_present_pte() consumes *prealloc if it needs it.
-      const r = copy_present_pte(dst_vma, src_vma, dst, src, addr, ptent, prealloc);
+      const r = yield* copy_present_pte(dst_vma, src_vma, dst, src, addr, ptent, prealloc);
       if (r === -EAGAIN) {
         ret = -EAGAIN;
         break;
@@ -370,9 +370,11 @@ function* copy_pte_range(dst_vma: VmArea, src_vma: VmArea, start: number, end: n
  * copy_present_pte(): share the page with the child (write-protecting both
  * sides of a COW mapping), unless it may be pinned: then copy it now.
  * Returns 0, 1 when it used the preallocated folio, or -EAGAIN for one.
- * We enter with both PT locks held.
+ * We enter with both PT locks held. GUP-fast does not take them: it may look
+ * at the source PTE between the pin check and the write-protect, which is
+ * why it must recheck mm->write_protect_seq (the other side of this race).
  */
-function copy_present_pte(
+function* copy_present_pte(
   dst_vma: VmArea,
   src_vma: VmArea,
   dst: PteTable,
@@ -380,7 +382,7 @@ function copy_present_pte(
   addr: number,
   pte: PtePresent,
   prealloc: Folio | undefined,
-): number {
+): KGen<number> {
   const folio = pfn_folio(pte.pfn);
   if (folio_test_anon(folio)) {
     folio_get(folio);
@@ -390,6 +392,7 @@ function copy_present_pte(
       return copy_present_page(dst_vma, dst, addr, folio, prealloc);
     }
   }
+  yield 'copy_present_pte: wrprotect src pte';
   if (is_cow_mapping(src_vma.vm_flags) && pte.write) {
     set_pte_at(src, addr, pte_wrprotect(pte));
     pte = pte_wrprotect(pte);

@@ -8,7 +8,7 @@
  * silently maps somebody else's page, as it would in the kernel.
  */
 import { BUG_ON, report } from '../sched/current.ts';
-import { kfree } from './kasan.ts';
+import { kfree, kobject_freed } from './kasan.ts';
 import { Folio, PG_anon, PG_anon_exclusive } from './mm_types.ts';
 import { machine } from './machine.ts';
 
@@ -61,6 +61,21 @@ export function pfn_folio(pfn: number): Folio {
 export function folio_get(folio: Folio): void {
   BUG_ON(folio._refcount <= 0, 'folio_get', `refcount ${folio._refcount} on ${folio.kname}`);
   folio._refcount++;
+}
+
+/**
+ * folio_try_get_rcu() on a pfn, for lockless walkers (GUP-fast) that read a
+ * PTE without any lock: the struct page itself is never freed, so the
+ * speculative get always touches valid memory; a page freed meanwhile has
+ * refcount 0 and the get fails. The model's freed folio object is poisoned,
+ * so a freed frame reads as refcount 0 here, without touching it. The frame
+ * may already hold another folio: the caller's PTE recheck then lets go.
+ */
+export function folio_try_get_speculative(pfn: number): Folio | undefined {
+  const f = machine().mem.frames[pfn];
+  if (!f || kobject_freed(f) || f._refcount <= 0) return undefined;
+  f._refcount++;
+  return f;
 }
 
 /** folio_try_get(): fails on a folio whose last reference is gone. */

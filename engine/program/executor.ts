@@ -200,7 +200,7 @@ class Executor {
         const addr = r.start + op.page;
         const token = us.detachPins(addr, op.pages);
         const ret = yield* vm_munmap(mm, addr, op.pages);
-        us.detachDone(token);
+        us.detachDone(token, this.ctx.execution.step);
         if (ret === 0 && op.page === 0 && op.pages >= r.pages) us.regions.delete(op.region);
         return { result: ret, addr, pages: op.pages };
       }
@@ -217,7 +217,7 @@ class Executor {
         }
         const tokens = [us.detachPins(r.start, r.pages), ...(op.fixedTo !== undefined ? [us.detachPins(to, op.pages)] : [])];
         const ret = yield* sys_mremap(mm, r.start, r.pages, op.pages, flags, to);
-        for (const t of tokens) us.detachDone(t);
+        for (const t of tokens) us.detachDone(t, this.ctx.execution.step);
         if (ret >= 0) {
           if (op.fixedTo !== undefined && op.fixedTo !== op.region) us.regions.delete(op.fixedTo);
           us.regions.set(op.region, { start: ret, pages: op.pages });
@@ -236,7 +236,7 @@ class Executor {
         const addr = r.start + op.page;
         const token = op.advice === 'DONTNEED' ? us.detachPins(addr, op.pages) : undefined;
         const result = yield* do_madvise(mm, addr, op.pages, op.advice);
-        if (token) us.detachDone(token);
+        if (token) us.detachDone(token, this.ctx.execution.step);
         return { result, addr, pages: op.pages };
       }
       case 'read': {
@@ -283,6 +283,7 @@ class Executor {
       case 'exit':
         return { result: 0 };
       case 'pin': {
+        const begun = this.ctx.execution.step;
         const r = us.regions.get(op.region);
         if (!r) return { result: -EINVAL, pin: op.pin };
         if (us.pins.has(op.pin)) return { result: -EBUSY, pin: op.pin };
@@ -296,15 +297,15 @@ class Executor {
           return { result: -EBUSY, addr, pages: 1, pin: op.pin };
         }
         const id = this.pinIds++;
-        us.pins.set(op.pin, { id, addr, folio: got, write: op.write, detached: us.beingDetached(addr) });
+        us.pins.set(op.pin, { id, addr, folio: got, write: op.write, detached: us.detachedSince(addr, begun) });
         return { result: 0, addr, pages: 1, pin: op.pin, pinId: id };
       }
       case 'pinRead':
       case 'pinWrite': {
-        const p = us.pins.get(op.pin);
-        if (!p) return { result: -EINVAL, pin: op.pin };
         // The device's DMA goes to the page itself, not through page tables.
         yield op.op === 'pinRead' ? 'device DMA read' : 'device DMA write';
+        const p = us.pins.get(op.pin);
+        if (!p) return { result: -EINVAL, pin: op.pin };
         const at = { addr: p.addr, pages: 1, pin: op.pin, pinId: p.id };
         if (op.op === 'pinRead') return { result: 0, value: p.folio.data[op.word]!, ...at };
         if (!p.write) return { result: -EINVAL, ...at };
@@ -312,9 +313,10 @@ class Executor {
         return { result: 0, value: op.value, ...at };
       }
       case 'unpin': {
+        yield 'unpin_user_page';
+        // The driver looks the handle up and drops it in one go (under its own lock).
         const p = us.pins.get(op.pin);
         if (!p) return { result: -EINVAL, pin: op.pin };
-        yield 'unpin_user_page';
         us.pins.delete(op.pin);
         unpin_user_page(p.folio);
         return { result: 0, addr: p.addr, pages: 1, pin: op.pin, pinId: p.id };

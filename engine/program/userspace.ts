@@ -25,8 +25,8 @@ export class UserSpace {
   readonly pins = new Map<number, PinInfo>();
   /** Threads running in this address space. */
   threads = 0;
-  /** Ranges an in-flight munmap / mremap / DONTNEED is taking away. */
-  private readonly detaching: { addr: number; pages: number }[] = [];
+  /** Ranges munmap / mremap / DONTNEED took away, with the step each ended at (undefined: in flight). */
+  private readonly detaching: { addr: number; pages: number; end: number | undefined }[] = [];
 
   constructor(
     readonly id: number,
@@ -40,22 +40,22 @@ export class UserSpace {
 
   /**
    * The process starts to unmap, move or zap [addr, addr+pages): its pins
-   * there no longer name its mapping, nor does a pin that completes while
-   * this is in flight. Returns the token for detachDone().
+   * there no longer name its mapping, nor does a pin whose GUP overlapped
+   * this op. Returns the token for detachDone().
    */
   detachPins(addr: number, pages: number): object {
     for (const p of this.pins.values()) if (p.addr >= addr && p.addr < addr + pages) p.detached = true;
-    const range = { addr, pages };
+    const range = { addr, pages, end: undefined as number | undefined };
     this.detaching.push(range);
     return range;
   }
 
-  detachDone(token: object): void {
-    this.detaching.splice(this.detaching.indexOf(token as { addr: number; pages: number }), 1);
+  detachDone(token: object, step: number): void {
+    (token as { end: number | undefined }).end = step;
   }
 
-  /** Is [addr] being taken away by an op in flight? */
-  beingDetached(addr: number): boolean {
-    return this.detaching.some((r) => addr >= r.addr && addr < r.addr + r.pages);
+  /** Did an op that takes [addr] away run at any time since `step`? */
+  detachedSince(addr: number, step: number): boolean {
+    return this.detaching.some((r) => addr >= r.addr && addr < r.addr + r.pages && (r.end === undefined || r.end > step));
   }
 }

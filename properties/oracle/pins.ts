@@ -26,8 +26,12 @@ function detaches(r: OpRecord, addr: number): boolean {
       return within(r.addr, r.pages);
     case 'madvise':
       return r.op.advice === 'DONTNEED' && within(r.addr, r.pages);
-    case 'mremap':
-      return within(r.addr, r.pages) || (r.op.fixedTo !== undefined && within(r.newAddr, r.op.pages));
+    case 'mremap': {
+      // Moved: the whole old range (and a MREMAP_FIXED target) left the mapping.
+      // In place: only what a shrink cut off.
+      if (r.newAddr !== r.addr) return within(r.addr, r.pages) || (r.op.fixedTo !== undefined && within(r.newAddr, r.op.pages));
+      return r.op.pages < r.pages! && within(r.addr! + r.op.pages, r.pages! - r.op.pages);
+    }
     default:
       return false;
   }

@@ -1,0 +1,50 @@
+import { shown } from '../../corpus/errors.ts';
+import type { SaveOutcome } from '../../corpus/store.ts';
+import type { FuzzResult } from '../../runner/index.ts';
+import { formatShard, type Shard } from '../parse.ts';
+
+export interface FuzzSummary {
+  readonly result: FuzzResult;
+  readonly engine: string;
+  readonly patch?: string;
+  readonly shard?: Shard;
+  /** Corpus files by signature (with --corpus). */
+  readonly saved: ReadonlyMap<string, SaveOutcome>;
+}
+
+/**
+ * The --json line. Everything but elapsedMs, execsPerSec and shrink.ms is a
+ * function of the command line, so two runs of one seed can be compared.
+ */
+export function fuzzSummaryJson(s: FuzzSummary) {
+  const r = s.result;
+  return {
+    seed: r.seed,
+    shard: s.shard && formatShard(s.shard),
+    patch: s.patch,
+    engine: s.engine,
+    runs: r.runs,
+    steps: r.steps,
+    elapsedMs: Math.round(r.elapsedMs),
+    execsPerSec: Math.round(r.execsPerSec),
+    interrupted: r.interrupted,
+    violations: r.violations.map((f) => ({
+      property: f.property,
+      message: f.message,
+      signature: f.signature,
+      run: f.run,
+      repro: f.repro,
+      shrink: f.shrink,
+      file: s.saved.has(f.signature) ? shown(s.saved.get(f.signature)!.file) : undefined,
+    })),
+  };
+}
+
+export function fuzzSummaryText(s: FuzzSummary): string {
+  const r = s.result;
+  const where = [`seed ${r.seed}`, s.shard && `shard ${formatShard(s.shard)}`, s.patch && `patch ${s.patch}`].filter(Boolean).join(', ');
+  const found = r.violations.length === 0 ? 'no violation' : `${r.violations.length} violation(s): ${[...new Set(r.violations.map((f) => f.property))].join(', ')}`;
+  const lines = [`fuzz: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round(r.execsPerSec)} execs/s), ${where}: ${found}`];
+  if (r.interrupted) lines.push('stopped early by a signal; what was found is above (and saved with --corpus)');
+  return lines.join('\n');
+}

@@ -1,0 +1,67 @@
+import { engineHash } from '../../corpus/engine-hash.ts';
+import { failureOf, type CorpusEntry } from '../../corpus/entry.ts';
+import { shown } from '../../corpus/errors.ts';
+import type { Model } from '../../corpus/model.ts';
+import { entryProperties, replayEntry, type ReplayOutcome } from '../../corpus/replay.ts';
+import { encodeSchedule } from '../../engine/index.ts';
+import { formatProgram } from '../../engine/program/format.ts';
+import { UsageError } from '../errors.ts';
+import { println, type Io } from '../io.ts';
+import { withEntry } from './open-entry.ts';
+
+export interface ReplayFlags {
+  readonly json?: boolean;
+  readonly html?: string;
+}
+
+function staleNote(e: CorpusEntry, current: string): string[] {
+  return e.engine === current ? [] : [`note: found on engine ${e.engine}; the engine is now ${current} (the model changed since)`];
+}
+
+/** What a repro that passes now looks like: it may fail differently, or not at all. */
+function noLongerFails(file: string, e: CorpusEntry, out: ReplayOutcome): string {
+  const v = out.violation;
+  return [
+    `NO LONGER FAILS ${shown(file)}: recorded ${e.property}: ${e.message}`,
+    `  the replay ${v ? `reports ${v.property}: ${v.message}` : 'passes'}`,
+    '',
+    'program:',
+    ...formatProgram(e.program).split('\n').map((l) => `  ${l}`),
+    '',
+    `schedule: ${encodeSchedule(e.schedule) || '(default order)'}`,
+    '',
+    'interleaving:',
+    out.result.trace!.toLanes({ mark: v?.step }),
+  ].join('\n');
+}
+
+function replayJson(file: string, e: CorpusEntry, out: ReplayOutcome, current: string) {
+  const trace = out.result.trace!;
+  return {
+    file: shown(file),
+    property: e.property,
+    message: e.message,
+    reproduced: out.reproduced,
+    violation: out.violation ?? null,
+    patch: e.patch,
+    engine: { recorded: e.engine, current },
+    repro: { program: e.program, schedule: e.schedule },
+    interleaving: { tasks: trace.taskNames, steps: trace.entries },
+  };
+}
+
+/** `mmfuzz replay FILE`: 1 when the entry still violates its property, 0 when it no longer fails. */
+export async function replayCommand(file: string, flags: ReplayFlags, io: Io): Promise<number> {
+  if (flags.html !== undefined) throw new UsageError('--html is not implemented yet; use the text report, or --json for the interleaving as data');
+  return withEntry(file, (e: CorpusEntry, model: Model) => {
+    const out = replayEntry(e, model, { trace: true, debug: true });
+    const current = engineHash(model.root);
+    if (flags.json) {
+      println(io.stdout, JSON.stringify(replayJson(file, e, out, current)));
+    } else {
+      const report = out.reproduced ? model.runner.formatFailure(failureOf(e), { properties: entryProperties(e, model) }) : noLongerFails(file, e, out);
+      println(io.stdout, [report, ...staleNote(e, current)].join('\n'));
+    }
+    return out.reproduced ? 1 : 0;
+  });
+}

@@ -1,0 +1,71 @@
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { corpusListCommand, corpusMergeCommand, corpusPruneCommand, DEFAULT_CORPUS } from './commands/corpus.ts';
+import { fuzzCommand, type FuzzFlags } from './commands/fuzz.ts';
+import { replayCommand, type ReplayFlags } from './commands/replay.ts';
+import { shrinkCommand } from './commands/shrink.ts';
+import type { Io } from './io.ts';
+import { countParser, parseDuration, parseSeed, parseShard } from './parse.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The commands. Commander's own errors are thrown (exitOverride) and printed
+ * by main() as one line; nothing is printed here but help. Each action hands
+ * its exit code to `exit`.
+ */
+export function buildProgram(io: Io, exit: (code: number) => void): Command {
+  const program = new Command('mmfuzz')
+    .description('property-based fuzzing of Linux memory-management invariants')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: () => {}, outputError: () => {} });
+
+  program
+    .command('fuzz')
+    .description('run a campaign; exit 1 if a property was violated')
+    .addOption(new Option('--runs <N>', 'stop after N runs (default 1000 unless --time)').argParser(countParser('--runs', '20000')).conflicts('time'))
+    .option('--time <duration>', 'stop after this long: 30s, 10m, 1h', parseDuration('--time'))
+    .option('--seed <S>', 'campaign seed, 0..4294967295 (default 0)', parseSeed)
+    .option('--properties <a,b>', 'check only these properties (default: all)')
+    .option('--corpus <DIR>', 'save each shrunk failure here, one file per bug')
+    .option('--json', 'print the result as one JSON object on the last line of stdout')
+    .option('--workers <N>', 'worker threads (only 1 for now)', countParser('--workers', '1'))
+    .option('--shard <i/N>', 'run only shard i of N (1-based): runs i-1, i-1+N, ...', parseShard)
+    .option('--patch <FILE>', 'fuzz a copy of the model with this unified diff applied')
+    .action(async (flags: FuzzFlags) => exit(await fuzzCommand(flags, io)));
+
+  program
+    .command('replay')
+    .description('replay a corpus entry with its interleaving; exit 1 if it still fails, 0 if not')
+    .argument('<FILE>', 'a corpus entry (JSON)')
+    .option('--json', 'print the replay as one JSON object')
+    .option('--html <OUT>', 'write the interleaving as HTML (not implemented yet)')
+    .action(async (file: string, flags: ReplayFlags) => exit(await replayCommand(file, flags, io)));
+
+  program
+    .command('shrink')
+    .description('shrink a corpus entry again and rewrite it if smaller; exit 1 if it still fails, 0 if not')
+    .argument('<FILE>', 'a corpus entry (JSON)')
+    .action(async (file: string) => exit(await shrinkCommand(file, io)));
+
+  const corpus = program.command('corpus').description('list, merge and prune corpus directories');
+  corpus
+    .command('list')
+    .argument('[DIR...]', 'corpus directories', [DEFAULT_CORPUS])
+    .option('--json', 'print the list as one JSON object')
+    .action((dirs: string[], flags: { json?: boolean }) => exit(corpusListCommand(dirs, flags, io)));
+  corpus
+    .command('merge')
+    .argument('<SRC...>', 'corpus directories to merge')
+    .option('--into <DIR>', 'the corpus to merge into', DEFAULT_CORPUS)
+    .action((sources: string[], flags: { into: string }) => exit(corpusMergeCommand(sources, flags.into, io)));
+  corpus
+    .command('prune')
+    .description('remove entries that no longer reproduce, and duplicates')
+    .argument('[DIR...]', 'corpus directories', [DEFAULT_CORPUS])
+    .option('--dry-run', 'only say what would be removed')
+    .action(async (dirs: string[], flags: { dryRun?: boolean }) => exit(await corpusPruneCommand(dirs, flags, io)));
+
+  return program;
+}

@@ -1,0 +1,12 @@
+import { BudgetError } from './errors.ts';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `60s`, `500ms`, `2m`, `1h`, or a bare number of seconds, in milliseconds. */
+export function parseBudget(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) throw new BudgetError(text);
+  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new BudgetError(text);
+  return ms;
+}

@@ -1,0 +1,160 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import type { Command } from 'commander';
+import { GeneratorOptionsError } from '../generators/index.ts';
+import type { Failure } from '../runner/index.ts';
+import { parseBudget } from './budget.ts';
+import { BudgetError, NoPatchesError, PatchApplyError, PatchFileError, PatchFormatError, PatchHeaderError } from './errors.ts';
+import { parsePatchHeader, type PatchHeader } from './header.ts';
+import { KNOWN_BAD_DIR, PATCHES_DIR, knownBadEntry, saveKnownBad } from './known-bad.ts';
+import { formatReports, reportsJson, type PatchReport } from './report.ts';
+import { hashTree } from './tree-hash.ts';
+import { checkApplies, Workspace } from './workspace.ts';
+
+type Runner = typeof import('../runner/index.ts');
+
+export const DEFAULT_BUDGET_MS = 60_000;
+
+export interface CheckPatchesOptions {
+  /** Campaign time per patch (default 60 s). */
+  readonly budgetMs?: number;
+  /** Print the JSON object instead of the table. */
+  readonly json?: boolean;
+  /** Where caught repros go (default corpus/known-bad). */
+  readonly corpusDir?: string;
+  /** stdout and progress (stderr) writers; tests capture them. */
+  readonly out?: (text: string) => void;
+  readonly progress?: (text: string) => void;
+}
+
+interface Loaded {
+  readonly file: string;
+  readonly name: string;
+  readonly text: string;
+  readonly header: PatchHeader;
+}
+
+function defaultPatches(): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(PATCHES_DIR);
+  } catch {
+    // No directory is the same as no patches.
+  }
+  const files = names.filter((n) => n.endsWith('.patch')).sort().map((n) => join(PATCHES_DIR, n));
+  if (files.length === 0) throw new NoPatchesError(relative(process.cwd(), PATCHES_DIR) || PATCHES_DIR);
+  return files;
+}
+
+/** Read, parse and dry-run every patch before any campaign: bad input fails fast, not after an hour. */
+function load(file: string): Loaded {
+  const name = basename(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PatchFileError(file, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+  }
+  const header = parsePatchHeader(text, name);
+  checkApplies(text, name);
+  return { file, name, text, header };
+}
+
+/** One budgeted campaign on the patched copy; stops at the first violation. */
+async function checkOne(p: Loaded, budgetMs: number, corpusDir: string): Promise<PatchReport> {
+  const ws = Workspace.create(p.text, p.name);
+  try {
+    const runner = await ws.import<Runner>('runner/index.ts');
+    const t0 = performance.now();
+    let foundAt = 0;
+    const r = runner.fuzz({
+      timeMs: budgetMs,
+      seed: p.header.fuzzSeed,
+      program: p.header.program,
+      continueOnFailure: false,
+      onFailure: () => (foundAt = performance.now()),
+    });
+    const f: Failure | undefined = r.violations[0];
+    const base = { name: p.name, seed: p.header.seed, expect: p.header.expect, runs: r.runs };
+    if (!f) return { ...base, caught: false, seconds: r.elapsedMs / 1000 };
+    const caught = f.property === p.header.expect;
+    // Detection is when the failing run ended: the shrink that follows is not part of it.
+    const report: PatchReport = {
+      ...base,
+      caught,
+      property: f.property,
+      message: f.message,
+      seconds: Math.max(0, foundAt - t0 - f.shrink.ms) / 1000,
+      ops: f.shrink.ops,
+      switches: f.shrink.switches,
+      repro: f.repro,
+    };
+    if (!caught) return report;
+    const file = saveKnownBad(corpusDir, knownBadEntry(p.name, p.header.seed, hashTree(join(ws.root, 'engine')), f));
+    return { ...report, corpusFile: relative(process.cwd(), file) || file };
+  } finally {
+    ws.dispose();
+  }
+}
+
+/**
+ * Apply each known-bad patch to a copy of the model and fuzz it until the
+ * budget runs out or a property fires. A patch counts as caught only when the
+ * property its header expects fires; its shrunk repro goes to the corpus.
+ * The working tree is never written, except for the corpus entries.
+ */
+export async function checkPatches(files: readonly string[], o: CheckPatchesOptions = {}): Promise<PatchReport[]> {
+  const budgetMs = o.budgetMs ?? DEFAULT_BUDGET_MS;
+  const out = o.out ?? ((t: string) => process.stdout.write(`${t}\n`));
+  const progress = o.progress ?? ((t: string) => process.stderr.write(`${t}\n`));
+  const loaded = (files.length ? files : defaultPatches()).map(load);
+  const reports: PatchReport[] = [];
+  for (const p of loaded) {
+    if (!o.json) progress(`check-patches: ${p.name} (expect ${p.header.expect}, budget ${(budgetMs / 1000).toFixed(0)} s)`);
+    reports.push(await checkOne(p, budgetMs, o.corpusDir ?? KNOWN_BAD_DIR));
+  }
+  out(o.json ? reportsJson(reports) : formatReports(reports));
+  return reports;
+}
+
+/** Bad input: exit 2 with the error's one-line message. */
+const BAD_INPUT = [BudgetError, NoPatchesError, PatchApplyError, PatchFileError, PatchFormatError, PatchHeaderError, GeneratorOptionsError];
+
+export interface CheckPatchesArgs extends Omit<CheckPatchesOptions, 'budgetMs'> {
+  /** As typed on the command line: 60s, 2m, 500ms. */
+  readonly budget?: string;
+  readonly err?: (text: string) => void;
+}
+
+/** The command's body: 0 all caught, 1 some not caught, 2 bad input. */
+export async function runCheckPatches(files: readonly string[], a: CheckPatchesArgs = {}): Promise<number> {
+  const err = a.err ?? ((t: string) => process.stderr.write(`${t}\n`));
+  try {
+    const budgetMs = a.budget === undefined ? undefined : parseBudget(a.budget);
+    const reports = await checkPatches(files, { ...a, budgetMs });
+    return reports.every((r) => r.caught) ? 0 : 1;
+  } catch (e) {
+    if (BAD_INPUT.some((c) => e instanceof c)) {
+      err(`mmfuzz check-patches: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Register `check-patches [FILE...] [--budget 60s] [--json]` on the mmfuzz
+ * program. The exit code goes to process.exitCode (commander actions return
+ * nothing), so the caller must use parseAsync() and keep a non-zero code.
+ */
+export function checkPatchesCommand(program: Command): Command {
+  return program
+    .command('check-patches')
+    .description('apply each known-bad patch to a copy of the model and check that its expected property catches it')
+    .argument('[FILE...]', 'patches to check (default: mutation/patches/*.patch)')
+    .option('--budget <duration>', 'campaign time per patch: 60s, 2m, 500ms', '60s')
+    .option('--json', 'print one JSON object on the last line of stdout')
+    .action(async (files: string[], opts: { budget: string; json?: boolean }) => {
+      process.exitCode = await runCheckPatches(files, { budget: opts.budget, json: opts.json === true });
+    });
+}

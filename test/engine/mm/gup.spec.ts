@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import type { Op, Program } from '../../../engine/program/ops.ts';
+import { before, interleaving, rec } from '../../helpers/scenario.ts';
+
+const mmap: Op = { op: 'mmap', region: 0, pages: 1, prot: 'rw' };
+const w = (value: number, word = 0): Op => ({ op: 'write', region: 0, page: 0, word, value });
+const pin = (write: boolean, fast = false): Op => ({ op: 'pin', pin: 0, region: 0, page: 0, write, fast, longterm: true });
+const pinRead = (word = 0): Op => ({ op: 'pinRead', pin: 0, word });
+const read = (word = 0): Op => ({ op: 'read', region: 0, page: 0, word });
+
+/** Harmless ops that give the other process time to act. */
+const pad = (n: number): Op[] => Array.from({ length: n }, (_, i): Op => ({ op: 'mmap', region: 1 + (i % 2), pages: 1, prot: 'rw' }));
+
+/** Parent P0 with one thread, child P1 forked by it. */
+const prog = (parent: Op[], child: Op[]): Program => ({ processes: [{ threads: [parent] }, { threads: [child] }] });
+
+describe('engine/mm/gup: reliable pins (seed 003 scenarios)', () => {
+  it("COW after fork: the parent's later writes never reach the child", () => {
+    const p = prog([mmap, w(1), { op: 'fork', child: 1 }, w(2)], [read()]);
+    const r = interleaving(p, (x) => before(rec(x, 'P0.T0', 3), rec(x, 'P1.T0', 0)));
+    assert.equal(rec(r, 'P1.T0', 0).value, 1);
+  });
+
+  for (const fast of [false, true]) {
+    const how = fast ? 'GUP-fast' : 'GUP';
+    it(`the child takes a R/O pin (${how}) and unmaps; the parent then writes: the pin does not see it`, () => {
+      const p = prog([mmap, w(1), { op: 'fork', child: 1 }, ...pad(3), w(2)], [pin(false, fast), { op: 'munmap', region: 0, page: 0, pages: 1 }, ...pad(3), pinRead()]);
+      const r = interleaving(p, (x) => rec(x, 'P1.T0', 0).result === 0 && before(rec(x, 'P1.T0', 1), rec(x, 'P0.T0', 6)) && before(rec(x, 'P0.T0', 6), rec(x, 'P1.T0', 5)));
+      assert.equal(rec(r, 'P1.T0', 5).value, 1);
+    });
+
+    it(`a R/W pin (${how}) before fork; the parent writes after the fork: the pin sees the parent's writes`, () => {
+      const p = prog([mmap, w(1), pin(true, fast), { op: 'fork', child: 1 }, w(2), pinRead()], [read(), w(3), read()]);
+      const r = interleaving(p, (x) => rec(x, 'P0.T0', 2).result === 0);
+      assert.equal(rec(r, 'P0.T0', 5).value, 2);
+      // And the child has its own copy: it reads what was there at fork, then its own write.
+      assert.deepEqual([rec(r, 'P1.T0', 0).value, rec(r, 'P1.T0', 2).value], [1, 3]);
+    });
+
+    it(`a R/O pin (${how}) on a page shared with a live child; the parent writes: the pin sees it`, () => {
+      const p = prog([mmap, w(1), { op: 'fork', child: 1 }, pin(false, fast), w(2), pinRead()], [...pad(2), read(), read()]);
+      // The child is alive (has not even read yet) when the parent pins.
+      const r = interleaving(p, (x) => rec(x, 'P0.T0', 3).result === 0 && before(rec(x, 'P0.T0', 3), rec(x, 'P1.T0', 2)));
+      assert.equal(rec(r, 'P0.T0', 5).value, 2);
+      assert.equal(rec(r, 'P1.T0', 3).value, 1, 'the child must keep the fork-time value');
+    });
+
+    it(`the same R/O pin (${how}) after the child has exited: the pin sees the parent's write`, () => {
+      const p = prog([mmap, w(1), { op: 'fork', child: 1 }, read(), pin(false, fast), w(2), pinRead()], [read()]);
+      const r = interleaving(p, (x) => rec(x, 'P0.T0', 4).result === 0 && before(rec(x, 'P1.T0', 0), rec(x, 'P0.T0', 4)));
+      assert.equal(rec(r, 'P0.T0', 6).value, 2);
+    });
+  }
+
+  it('a R/O pin on an exclusive page mapped R/O by mprotect stays coherent after the write', () => {
+    const p: Program = {
+      processes: [
+        {
+          threads: [
+            [
+              mmap,
+              w(1),
+              { op: 'mprotect', region: 0, page: 0, pages: 1, prot: 'r' },
+              pin(false),
+              { op: 'mprotect', region: 0, page: 0, pages: 1, prot: 'rw' },
+              w(2),
+              pinRead(),
+            ],
+          ],
+        },
+      ],
+    };
+    const r = interleaving(p, () => true);
+    assert.equal(rec(r, 'P0.T0', 3).result, 0);
+    assert.equal(rec(r, 'P0.T0', 6).value, 2);
+  });
+
+  it('a device write through a R/W pin is what the process reads', () => {
+    const p: Program = { processes: [{ threads: [[mmap, w(1), pin(true), { op: 'pinWrite', pin: 0, word: 1, value: 7 }, read(1)]] }] };
+    const r = interleaving(p, () => true);
+    assert.equal(rec(r, 'P0.T0', 4).value, 7);
+  });
+
+  it('pins of one process race its fork and its writes without any violation', () => {
+    const p: Program = {
+      processes: [
+        { threads: [[mmap, w(1), pin(false, true), w(2), pinRead()], [{ op: 'fork', child: 1 }, w(3, 1)]] },
+        { threads: [[read(), w(4), read()]] },
+      ],
+    };
+    assert.throws(() => interleaving(p, () => false, 300), /no interleaving/);
+  });
+});
