@@ -2,7 +2,7 @@
 // engine/ never imports fast-check.
 export { Execution, DEFAULT_MAX_STEPS, findWaitCycle, type ExecutionOptions, type ExecutionResult } from './sched/execution.ts';
 export { current, currentExecution, currentStep, report, BUG_ON, WARN_ON } from './sched/current.ts';
-export { cond_resched } from './sched/cond_resched.ts';
+export { cond_resched, schedule_timeout_uninterruptible } from './sched/cond_resched.ts';
 export { Task, type KGen, type Yielded } from './sched/task.ts';
 export { Waitable, WaitQueue } from './sched/waitable.ts';
 export { Trace, type TraceEntry } from './sched/trace.ts';

@@ -19,7 +19,20 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   pinRead: 3,
   pinWrite: 3,
   unpin: 1,
+  swapon: 1,
+  swapoff: 2,
+  reclaim: 4,
+  hugetlbCreate: 1,
+  hugetlbMmap: 3,
+  hugetlbPunch: 2,
+  hugetlbTruncate: 1,
 };
+
+/** hugetlbfs files a program uses: few, so that processes map the same one. */
+const HUGETLB_FILES = 2;
+
+/** Swap device handles a program uses. */
+const SWAP_DEVICES = 2;
 
 /** Pin handles a program uses: few, so that pins are reused and collide. */
 const PIN_HANDLES = 2;
@@ -50,7 +63,18 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
         region,
         page,
         pages,
-        advice: fc.constantFrom('DONTNEED' as const, 'DONTNEED' as const, 'WIPEONFORK' as const, 'KEEPONFORK' as const, 'DONTFORK' as const, 'DOFORK' as const),
+        advice: fc.constantFrom(
+          'DONTNEED' as const,
+          'DONTNEED' as const,
+          'WIPEONFORK' as const,
+          'KEEPONFORK' as const,
+          'DONTFORK' as const,
+          'DOFORK' as const,
+          'PAGEOUT' as const,
+          'PAGEOUT' as const,
+          'COLD' as const,
+          'WILLNEED' as const,
+        ),
       });
     case 'read':
       return fc.record({ op: fc.constant('read' as const), region, page, word });
@@ -78,5 +102,44 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
       return fc.record({ op: fc.constant('pinWrite' as const), pin: fc.nat(PIN_HANDLES - 1), word, value: fc.constant(0) });
     case 'unpin':
       return fc.record({ op: fc.constant('unpin' as const), pin: fc.nat(PIN_HANDLES - 1) });
+    case 'swapon':
+      return fc.record({ op: fc.constant('swapon' as const), dev: fc.nat(SWAP_DEVICES - 1), slots: fc.integer({ min: 1, max: 8 }) });
+    case 'swapoff':
+      return fc.record({ op: fc.constant('swapoff' as const), dev: fc.nat(SWAP_DEVICES - 1) });
+    case 'reclaim':
+      return fc.record({ op: fc.constant('reclaim' as const), victim: fc.nat(15) });
+    case 'hugetlbCreate':
+    case 'hugetlbMmap':
+    case 'hugetlbPunch':
+    case 'hugetlbTruncate':
+      return hugetlbOpArb(kind, region);
   }
+}
+
+/**
+ * hugetlbfs ops: biased to file 0 and its first huge page, so that processes
+ * share a file page (and its page table) and truncate or punch what others fault.
+ */
+function hugetlbOpArb(kind: 'hugetlbCreate' | 'hugetlbMmap' | 'hugetlbPunch' | 'hugetlbTruncate', region: fc.Arbitrary<number>): fc.Arbitrary<Op> {
+  const file = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(HUGETLB_FILES - 1), weight: 1 });
+  const hpage = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(1), weight: 1 });
+  const hpages = fc.integer({ min: 1, max: 2 });
+  switch (kind) {
+    case 'hugetlbCreate':
+      return fc.record({ op: fc.constant('hugetlbCreate' as const), file, hpages });
+    case 'hugetlbMmap':
+      return fc.record({ op: fc.constant('hugetlbMmap' as const), region, file, hpage, hpages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const) });
+    case 'hugetlbPunch':
+      return fc.record({ op: fc.constant('hugetlbPunch' as const), file, hpage, hpages });
+    case 'hugetlbTruncate':
+      return fc.record({ op: fc.constant('hugetlbTruncate' as const), file, hpages: fc.nat(2) });
+  }
+}
+
+/** A kernel thread's ops: reclaim passes, and sometimes a swapoff (the seed 004 races). */
+export function kthreadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions): fc.Arbitrary<Op[]> {
+  const ks = kinds.filter((k) => k === 'reclaim' || k === 'swapoff' || k === 'swapon');
+  if (ks.length === 0) return fc.constant([]);
+  const op = fc.oneof(...ks.map((k) => ({ arbitrary: opArb(k, o, 1), weight: OP_WEIGHTS[k] })));
+  return fc.array(op, { minLength: 1, maxLength: Math.max(1, Math.ceil(o.maxOpsPerThread / 2)) });
 }

@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import type { Op, OpKind, Program } from '../engine/program/ops.ts';
-import { opArb, OP_WEIGHTS } from './ops.ts';
+import { kthreadArb, opArb, OP_WEIGHTS } from './ops.ts';
 import { resolveProgramOptions, type ProgramArbOptions, type ResolvedProgramOptions } from './options.ts';
 
 /** Give every write a distinct value (1, 2, ...), in program order, so a read names its source. */
 export function numberWrites(p: Program): Program {
   let v = 0;
+  const number = (ops: readonly Op[]): Op[] => ops.map((op): Op => (op.op === 'write' || op.op === 'pinWrite' ? { ...op, value: ++v } : op));
   return {
     ...p,
-    processes: p.processes.map((proc) => ({
-      threads: proc.threads.map((ops) => ops.map((op): Op => (op.op === 'write' || op.op === 'pinWrite' ? { ...op, value: ++v } : op))),
-    })),
+    processes: p.processes.map((proc) => ({ threads: proc.threads.map(number) })),
   };
 }
 
@@ -44,11 +43,22 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
   return fc
     .tuple(kinds, processCount(o.maxProcesses))
     .chain(([ks, n]) =>
-      fc.array(fc.array(threadArb(ks, o, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }).map((procs) => ({ procs, ks })),
+      fc
+        .tuple(
+          fc.array(fc.array(threadArb(ks, o, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
+          fc.array(kthreadArb(ks, o), { minLength: 0, maxLength: 1 }),
+        )
+        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks })),
     )
-    .map(({ procs }) => {
+    .map(({ procs, kthreads, ks }) => {
       const first = procs[0]![0]!;
       if (first[0]?.op !== 'mmap' && o.ops.includes('mmap')) first.unshift({ op: 'mmap', region: 0, pages: o.maxPages, prot: 'rw' });
-      return numberWrites({ processes: procs.map((threads) => ({ threads })), frames: o.frames });
+      // Reclaim and swapoff need a device: programs that may use swap start with one.
+      const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.length > 0;
+      if (swaps && o.ops.includes('swapon')) first.unshift({ op: 'swapon', dev: 0, slots: 8 });
+      // Programs that may map hugetlbfs files start with r0 a shared mapping of file 0, which forks inherit.
+      if (ks.includes('hugetlbMmap')) first.splice(first.findIndex((x) => x.op === 'mmap') + 1, 0, { op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' });
+      const p: Program = { processes: procs.map((threads) => ({ threads })), frames: o.frames };
+      return numberWrites(kthreads.length ? { ...p, kthreads } : p);
     });
 }

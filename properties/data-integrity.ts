@@ -2,12 +2,14 @@ import { report } from '../engine/sched/current.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { buildOracle } from './oracle/build.ts';
-import { cell } from './oracle/cells.ts';
+import { possibleRead } from './oracle/files.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
 
 /**
- * The user-visible oracle. Per address space and word, a read may return a
+ * The user-visible oracle. Per address space and word (per file page and
+ * word where a hugetlbfs file is mapped: shared by every process that maps it,
+ * kept after munmap, zeroed by hole punch and truncate), a read may return a
  * write that overlapped it or one of the latest writes completed before it;
  * mmap, DONTNEED and WIPEONFORK give zero; a fork's child starts with what the
  * parent held at some point during the fork; mremap moves contents; exec's
@@ -16,10 +18,10 @@ import type { Property } from './property.ts';
  */
 export function checkDataIntegrity(ctx: RunContext): void {
   const recs = ctx.history.records;
-  const { content } = buildOracle(recs);
+  const { content, files, bindings } = buildOracle(recs);
   for (const rec of recs) {
     if (rec.op.op !== 'read' || rec.result < 0) continue;
-    const allowed = content.get(rec.as, cell(rec.addr!, rec.op.word)).possibleDuring(rec.start, rec.end);
+    const allowed = possibleRead(content, files, bindings, rec.as, rec.addr!, rec.op.word, rec.start, rec.end);
     if (allowed.has(rec.value!)) continue;
     allowed.delete(UNMAPPED);
     const source = recs.find((r) => (r.op.op === 'write' || r.op.op === 'pinWrite') && r.value === rec.value && r.result >= 0);

@@ -1,6 +1,7 @@
 import type { RunHooks } from '../engine/program/executor.ts';
 import { dataIntegrity } from './data-integrity.ts';
 import { gupPinCoherence } from './gup-pin-coherence.ts';
+import { noStaleSwapHandles } from './no-stale-swap-handles.ts';
 import { deadlock, kernelBug, liveness, lockOrder, memorySafety } from './engine-detected.ts';
 import { UnknownPropertyError } from './errors.ts';
 import type { Property } from './property.ts';
@@ -18,6 +19,7 @@ export const properties: readonly Property[] = [
   refcounts,
   dataIntegrity,
   gupPinCoherence,
+  noStaleSwapHandles,
 ];
 
 export const propertyNames: readonly string[] = properties.map((p) => p.name);

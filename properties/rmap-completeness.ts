@@ -3,6 +3,7 @@ import { VM_STACK_INCOMPLETE_SETUP, type Folio, type MmStruct } from '../engine/
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
 import { forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
+import { checkHugetlbRmap } from './hugetlb.ts';
 
 /** Would rmap_walk from the folio visit (mm, address)? The same computation as vma_address(). */
 function rmapFinds(folio: Folio, mm: MmStruct, address: number): boolean {
@@ -56,5 +57,6 @@ export const rmapCompleteness: Property = {
   description: 'every PTE that maps a folio is found by rmap_walk from the folio; mapcount equals the PTEs that map it',
   afterOp(ctx) {
     if (!ptLocksHeld(ctx)) checkRmapCompleteness(ctx);
+    checkHugetlbRmap(ctx);
   },
 };

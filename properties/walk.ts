@@ -1,14 +1,19 @@
 import { pfn_folio } from '../engine/mm/page_alloc.ts';
+import { is_hugetlb_pt_page } from '../engine/mm/hugetlb.ts';
 import { PTRS_PER_PTE, type Folio, type MmStruct, type Pte } from '../engine/mm/mm_types.ts';
 import type { Machine } from '../engine/mm/machine.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 
-/** Every non-none PTE of an mm, in address order. */
+/**
+ * Every non-none PTE of an mm that maps base pages, in address order. Huge
+ * PTEs (hugetlb page-table pages, possibly shared) map pool pages, not page
+ * frames: properties/hugetlb.ts checks those.
+ */
 export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void): void {
   const pgd = mm.pgd;
   for (let idx = 0; idx < pgd.length; idx++) {
     const table = pgd[idx];
-    if (!table) continue;
+    if (!table || is_hugetlb_pt_page(table)) continue;
     const ptes = table.ptes;
     for (let i = 0; i < PTRS_PER_PTE; i++) {
       const pte = ptes[i]!;

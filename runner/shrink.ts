@@ -18,14 +18,27 @@ export interface ShrinkResult {
   readonly stats: ShrinkStats;
 }
 
+/** Every thread's ops; kernel threads are a last pseudo-process. */
 type Threads = Op[][][];
 
 function threadsOf(p: Program): Threads {
-  return p.processes.map((proc) => proc.threads.map((ops) => [...ops]));
+  return [...p.processes.map((proc) => proc.threads.map((ops) => [...ops])), (p.kthreads ?? []).map((ops) => [...ops])];
 }
 
 function withThreads(p: Program, t: Threads): Program {
-  return { ...p, processes: t.map((threads) => ({ threads })) };
+  const kthreads = t[t.length - 1]!;
+  const out: Program = { ...p, processes: t.slice(0, -1).map((threads) => ({ threads })) };
+  if (kthreads.length > 0) return { ...out, kthreads };
+  const { kthreads: _dropped, ...rest } = out;
+  return rest;
+}
+
+/** `P1.T0` -> "1.0"; kernel thread `K0` -> "<processes>.0". */
+function threadKey(thread: string, processes: number): string | undefined {
+  const m = /^P(\d+)\.T(\d+)$/.exec(thread);
+  if (m) return `${m[1]}.${m[2]}`;
+  const k = /^K(\d+)$/.exec(thread);
+  return k ? `${processes}.${k[1]}` : undefined;
 }
 
 /** Every op's position, in a stable order: process, thread, index. */
@@ -46,10 +59,10 @@ function withoutOps(p: Program, drop: ReadonlySet<string>): Program {
  * are keyed by global step, so without this every removal would also move
  * every later switch, and a shrink would need two changes at once.
  */
-function realign(schedule: Schedule, records: readonly OpRecord[], drop: ReadonlySet<string>): Schedule {
+function realign(schedule: Schedule, records: readonly OpRecord[], drop: ReadonlySet<string>, processes: number): Schedule {
   const cut = records.filter((r) => {
-    const m = /^P(\d+)\.T(\d+)$/.exec(r.thread);
-    return m !== null && drop.has(`${m[1]}.${m[2]}.${r.index}`);
+    const key = threadKey(r.thread, processes);
+    return key !== undefined && drop.has(`${key}.${r.index}`);
   });
   const out: Switch[] = [];
   for (const sw of schedule) {
@@ -66,7 +79,7 @@ function realign(schedule: Schedule, records: readonly OpRecord[], drop: Readonl
 
 /** Processes no fork names never run: clear them, so the report shows only what ran. */
 function dropUnforked(p: Program): Program {
-  const forked = new Set<number>([0]);
+  const forked = new Set<number>([0, p.processes.length]);
   for (const proc of p.processes) for (const ops of proc.threads) for (const op of ops) if (op.op === 'fork') forked.add(op.child);
   return withThreads(
     p,
@@ -122,8 +135,8 @@ export function shrink(program: Program, schedule: Schedule, property: string, o
   for (let changed = true; changed && budget(); ) {
     changed = false;
     // Whole threads.
-    for (let pid = 0; pid < cur.program.processes.length; pid++) {
-      for (let tid = cur.program.processes[pid]!.threads.length - 1; tid >= 0; tid--) {
+    for (let pid = 0; pid <= cur.program.processes.length; pid++) {
+      for (let tid = threadsOf(cur.program)[pid]!.length - 1; tid >= 0; tid--) {
         const t = threadsOf(cur.program);
         if (!t[pid]?.[tid]) continue;
         t[pid]!.splice(tid, 1);
@@ -136,7 +149,7 @@ export function shrink(program: Program, schedule: Schedule, property: string, o
         const pos = positions(threadsOf(cur.program));
         if (start >= pos.length) break;
         const drop = new Set(pos.slice(start, start + size).map(([a, b, c]) => `${a}.${b}.${c}`));
-        if (tryProgram(withoutOps(cur.program, drop), realign(cur.schedule, cur.records, drop))) changed = true;
+        if (tryProgram(withoutOps(cur.program, drop), realign(cur.schedule, cur.records, drop, cur.program.processes.length))) changed = true;
         else start += size;
       }
     }

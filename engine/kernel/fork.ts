@@ -12,6 +12,7 @@ import { exit_mmap, vm_area_dup, vma_link } from '../mm/mmap.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from '../mm/mmap_lock.ts';
 import { ENOMEM, MmStruct, VM_DONTCOPY, VM_WIPEONFORK } from '../mm/mm_types.ts';
 import { anon_vma_fork } from '../mm/rmap.ts';
+import { dup_mmap_file } from '../fs/fs.ts';
 
 /** mm_alloc(): a fresh, empty mm with one user. */
 export function mm_alloc(owner: string): MmStruct {
@@ -49,6 +50,7 @@ export function* dup_mmap(mm: MmStruct, oldmm: MmStruct): KGen<number> {
       retval = -ENOMEM;
       break;
     }
+    yield* dup_mmap_file(tmp, mpnt);
     tmp.vm_lock_seq = mm.mm_lock_seq;
     vma_link(mm, tmp);
     if (!(tmp.vm_flags & VM_WIPEONFORK)) retval = yield* copy_page_range(tmp, mpnt);

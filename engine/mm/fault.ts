@@ -22,6 +22,7 @@ import { find_vma } from './mmap.ts';
 import { pfn_folio } from './page_alloc.ts';
 import { pmd_index, pte_index } from './pgtable.ts';
 import { PG_dirty } from './mm_types.ts';
+import { huge_pte_user_access, is_hugetlb_pt_page } from './hugetlb.ts';
 
 /**
  * do_user_addr_fault(): find the VMA under mmap_lock, check the access, and
@@ -62,7 +63,11 @@ export function* user_access(mm: MmStruct, address: number, word: number, write:
   for (;;) {
     yield write ? 'user store' : 'user load';
     const table = address >= 0 ? mm.pgd[pmd_index(address)] : undefined;
-    const pte = table?.ptes[pte_index(address)];
+    // A hugetlb page-table page holds one huge PTE for the whole slot.
+    const huge = table && is_hugetlb_pt_page(table);
+    const hit = huge ? huge_pte_user_access(table, address, word, write, value) : undefined;
+    if (hit) return hit;
+    const pte = huge ? undefined : table?.ptes[pte_index(address)];
     if (pte && pte.kind === 'present' && (!write || pte.write)) {
       const folio = pfn_folio(pte.pfn);
       if (!write) return { err: 0, value: folio.data[word]! };

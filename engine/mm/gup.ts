@@ -44,6 +44,7 @@ import { vma_lookup } from './mmap.ts';
 import { folio_put, folio_try_get_speculative, pfn_folio } from './page_alloc.ts';
 import { pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
+import { is_vm_hugetlb_page } from './hugetlb.ts';
 
 export const FOLL_WRITE = 1 << 0;
 export const FOLL_GET = 1 << 1;
@@ -180,6 +181,8 @@ export function* __get_user_pages(mm: MmStruct, address: number, flags: number):
   mmap_assert_locked(mm, '__get_user_pages');
   const vma = vma_lookup(mm, address);
   if (!vma) return -EFAULT;
+  // [hugetlb] hugetlb_follow_page_mask() is not modelled: no GUP of huge pages.
+  if (is_vm_hugetlb_page(vma)) return -EFAULT;
   const err = check_vma_flags(vma, flags);
   if (err) return err;
   for (;;) {

@@ -7,6 +7,7 @@
  */
 import { Spinlock } from '../locking/spinlock.ts';
 import type { MmStruct } from './mm_types.ts';
+import type { SwapInfo } from './swap.ts';
 import { DEFAULT_NR_FRAMES, PhysMem } from './page_alloc.ts';
 
 export interface MachineOptions {
@@ -20,6 +21,9 @@ export class Machine {
   /** init_mm.mmlist: mms that may hold swap entries, children right after parents. */
   readonly mmlist: MmStruct[] = [];
   readonly mmlist_lock = new Spinlock('mmlist_lock');
+  /** swap_info[]: indexed by swap type; a device stays here (flags 0) after swapoff. */
+  readonly swap_info: SwapInfo[] = [];
+  readonly swap_lock = new Spinlock('swap_lock');
 
   constructor(options: MachineOptions = {}) {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);

@@ -1,19 +1,67 @@
 /*
  * mm/madvise.c for the model: DONTNEED (zap under the read lock),
  * WIPEONFORK / KEEPONFORK and DONTFORK / DOFORK (flags, under the write lock,
- * splitting at the range ends). PAGEOUT, COLD and WILLNEED come with [swap].
+ * splitting at the range ends), PAGEOUT (reclaim the range's unshared anon
+ * folios), WILLNEED (swap-in readahead of its swap entries) and COLD (which
+ * only moves folios to the inactive LRU: the model has no LRU, so nothing).
  */
 import type { KGen } from '../sched/task.ts';
 import { zap_page_range_single } from './memory.ts';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
-import { EINVAL, ENOMEM, TASK_SIZE, VM_DONTCOPY, VM_WIPEONFORK, type MmStruct, type VmArea } from './mm_types.ts';
+import { spin_unlock } from '../locking/spinlock.ts';
+import { EINVAL, ENOMEM, TASK_SIZE, VM_DONTCOPY, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
+import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
+import { folio_test_anon } from './rmap.ts';
+import { swp_entry } from './swap.ts';
+import { read_swap_cache_async } from './swap_state.ts';
+import { shrink_folio } from './vmscan.ts';
 import { __split_vma, find_vma } from './mmap.ts';
+import { hugetlb_madvise, is_vm_hugetlb_page } from './hugetlb.ts';
 
-export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK';
+export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED';
 
 /** madvise_need_mmap_write(): only the flag-changing advice takes the write lock. */
 function madvise_need_mmap_write(advice: Advice): boolean {
-  return advice !== 'DONTNEED';
+  return advice !== 'DONTNEED' && advice !== 'PAGEOUT' && advice !== 'COLD' && advice !== 'WILLNEED';
+}
+
+/**
+ * madvise_cold_or_pageout_pte_range() + reclaim_pages(): isolate (take a
+ * reference on) every anon folio mapped once in the range, under the PT lock;
+ * then reclaim them. Folios mapped by others are left alone.
+ * We enter with mmap_lock held for read.
+ */
+function* madvise_pageout(vma: VmArea, start: number, end: number): KGen {
+  const isolated: Folio[] = [];
+  for (let addr = start; addr < end; ) {
+    const next = pmd_addr_end(addr, end);
+    const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
+    if (table) {
+      for (let a = addr; a < next; a++) {
+        const pte = ptep_get(table, a);
+        if (pte.kind !== 'present') continue;
+        const folio = pfn_folio(pte.pfn);
+        // Do not interfere with other mappings of this folio.
+        if (!folio_test_anon(folio) || folio._mapcount !== 1) continue;
+        if (folio_try_get(folio)) isolated.push(folio);
+      }
+      yield* spin_unlock(table.ptl);
+    }
+    addr = next;
+  }
+  for (const folio of isolated) yield* shrink_folio(folio);
+}
+
+/** madvise_willneed() for anon: read the range's swapped-out pages into the swap cache. */
+function* madvise_willneed(vma: VmArea, start: number, end: number): KGen {
+  for (let addr = start; addr < end; addr++) {
+    yield 'swapin_walk_pmd_entry: ptep_get';
+    const pte = vma.vm_mm.pgd[pmd_index(addr)]?.ptes[pte_index(addr)];
+    if (pte?.kind !== 'swap') continue;
+    const folio = yield* read_swap_cache_async(swp_entry(pte.type, pte.offset));
+    if (folio) folio_put(folio);
+  }
 }
 
 /** madvise_update_vma(): split off what lies outside [start, end), then set the flags. */
@@ -44,17 +92,30 @@ function newFlags(flags: number, advice: Advice): number {
       return flags | VM_DONTCOPY;
     case 'DOFORK':
       return flags & ~VM_DONTCOPY;
-    case 'DONTNEED':
+    default:
       return flags;
   }
 }
 
 /** madvise_vma_behavior(): one VMA's part of the range. */
 function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: Advice): KGen<number> {
+  if (is_vm_hugetlb_page(vma)) {
+    const r = yield* hugetlb_madvise(vma, start, end, advice);
+    if (r !== undefined) return r;
+  }
   if (advice === 'DONTNEED') {
     yield* zap_page_range_single(vma, start, end);
     return 0;
   }
+  if (advice === 'PAGEOUT') {
+    yield* madvise_pageout(vma, start, end);
+    return 0;
+  }
+  if (advice === 'WILLNEED') {
+    yield* madvise_willneed(vma, start, end);
+    return 0;
+  }
+  if (advice === 'COLD') return 0;
   return yield* madvise_update_vma(vma, start, end, newFlags(vma.vm_flags, advice));
 }
 

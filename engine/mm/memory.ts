@@ -4,11 +4,15 @@
  * their locks and their rechecks are the kernel's; what the model leaves out
  * (THP, the zero page, file pages, uffd, KSM) is left out whole.
  */
-import { bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
+import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { write_seqcount_begin, write_seqcount_end } from '../locking/seqcount.ts';
-import { spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON, report } from '../sched/current.ts';
+import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
+import { BUG_ON } from '../sched/current.ts';
+import { machine } from './machine.ts';
+import { swp_entry } from './swap.ts';
+import { swap_cache_get_folio, swapin_readahead } from './swap_state.ts';
+import { folio_free_swap, free_swap_and_cache, get_swap_device, put_swap_device, swap_duplicate, swap_free } from './swapfile.ts';
 import type { KGen } from '../sched/task.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
 import { mmap_assert_locked } from './mmap_lock.ts';
@@ -47,6 +51,7 @@ import { pmd_addr_end, pmd_index, pte_alloc, pte_free, pte_offset_map_lock, ptep
 import {
   PageAnonExclusive,
   anon_vma_prepare,
+  folio_add_anon_rmap_pte,
   folio_add_new_anon_rmap,
   folio_move_anon_rmap,
   folio_remove_rmap_pte,
@@ -54,6 +59,8 @@ import {
   folio_try_dup_anon_rmap_pte,
   unlink_anon_vmas,
 } from './rmap.ts';
+import { unlink_file_vma } from '../fs/fs.ts';
+import { ZAP_FLAG_UNMAP, __unmap_hugepage_range_final, hugetlb_fault, is_vm_hugetlb_page } from './hugetlb.ts';
 
 /* ---------------------------------------------------------------- faults */
 
@@ -63,6 +70,7 @@ import {
  * with it still held. Returns 0 or VM_FAULT_* bits.
  */
 export function* handle_mm_fault(vma: VmArea, address: number, flags: number): KGen<number> {
+  if (is_vm_hugetlb_page(vma)) return yield* hugetlb_fault(vma.vm_mm, vma, address, flags);
   const vmf: VmFault = { vma, address, flags, orig_pte: PTE_NONE, table: undefined };
   return yield* handle_pte_fault(vmf);
 }
@@ -137,14 +145,87 @@ function* do_anonymous_page(vmf: VmFault): KGen<number> {
  * do_swap_page(): a non-present, non-none PTE. Migration entries wait for the
  * migration to finish (the folio lock) and retry; a migration entry whose
  * folio is not locked is a BUG, as the kernel's migration_entry_wait says.
+ * A swap entry is read back through the swap cache: the device is pinned
+ * against swapoff (get_swap_device), the folio locked, its swap cache
+ * identity and the PTE rechecked (pte_same) under the PT lock; the swap PTE
+ * says whether the page was exclusive.
+ * We enter with mmap_lock held for read and no PT lock; we return the same.
  */
 function* do_swap_page(vmf: VmFault): KGen<number> {
-  const pte = vmf.orig_pte;
-  if (pte.kind === 'migration') {
-    yield* migration_entry_wait(vmf.vma.vm_mm, vmf.address);
+  const orig = vmf.orig_pte;
+  const vma = vmf.vma;
+  if (orig.kind === 'migration') {
+    yield* migration_entry_wait(vma.vm_mm, vmf.address);
     return 0;
   }
-  report('kernel-bug', `do_swap_page: ${pte.kind} entry at ${vmf.address} in ${vmf.vma} (swap is not modelled yet)`);
+  if (orig.kind !== 'swap') return 0;
+  const entry = swp_entry(orig.type, orig.offset);
+  // Prevent swapoff from happening to us.
+  const si = yield* get_swap_device(entry);
+  if (!si) return 0;
+  let folio = swap_cache_get_folio(si, entry.offset);
+  if (!folio) {
+    folio = yield* swapin_readahead(entry);
+    if (!folio) {
+      // Back out if somebody else faulted in this pte while we released the pte lock.
+      const t = yield* pte_offset_map_lock(vma.vm_mm, vmf.address);
+      let ret = 0;
+      if (t) {
+        if (pte_same(ptep_get(t, vmf.address), orig)) ret = VM_FAULT_OOM;
+        yield* spin_unlock(t.ptl);
+      }
+      put_swap_device(si);
+      return ret;
+    }
+  }
+  yield* bit_lock(folio.lock);
+  // Make sure folio_free_swap() or swapoff did not release the swap cache from under us.
+  if (!(folio.flags & PG_swapcache) || folio.swap?.type !== entry.type || folio.swap.offset !== entry.offset) {
+    yield* bit_unlock(folio.lock);
+    folio_put(folio);
+    put_swap_device(si);
+    return 0;
+  }
+  // Back out if somebody else already faulted in this pte.
+  const table = yield* pte_offset_map_lock(vma.vm_mm, vmf.address);
+  if (!table || !pte_same(ptep_get(table, vmf.address), orig)) {
+    if (table) yield* spin_unlock(table.ptl);
+    yield* bit_unlock(folio.lock);
+    folio_put(folio);
+    put_swap_device(si);
+    return 0;
+  }
+  let exclusive = orig.exclusive;
+  // Remove the swap entry and conditionally try to free up the swap cache.
+  yield* swap_free(entry);
+  if (vmf.flags & FAULT_FLAG_WRITE && folio._refcount === 2) yield* folio_free_swap(folio);
+  // Same logic as in do_wp_page(): a page known exclusive, or referenced only by us, is mapped writable.
+  let write = false;
+  let flags = vmf.flags;
+  if (exclusive || folio._refcount === 1) {
+    if (vma.vm_flags & VM_WRITE) {
+      write = true;
+      flags &= ~FAULT_FLAG_WRITE;
+    }
+    exclusive = true;
+  }
+  // A folio read in fresh from swap is not anon yet; one that stayed in the
+  // swap cache since reclaim unmapped it still is.
+  if (!folio_test_anon(folio)) folio_add_new_anon_rmap(folio, vma, vmf.address, exclusive);
+  else folio_add_anon_rmap_pte(folio, vma, vmf.address, exclusive);
+  const pte = mk_pte(folio.pfn, write, write && (vmf.flags & FAULT_FLAG_WRITE) !== 0);
+  set_pte_at(table, vmf.address, pte);
+  yield* bit_unlock(folio.lock);
+  if (flags & FAULT_FLAG_WRITE) {
+    // A write fault on a page we could not map writable: COW it now.
+    const wvmf: VmFault = { vma, address: vmf.address, flags, orig_pte: pte, table };
+    const ret = yield* do_wp_page(wvmf);
+    put_swap_device(si);
+    return ret;
+  }
+  yield* spin_unlock(table.ptl);
+  put_swap_device(si);
+  return 0;
 }
 
 /**
@@ -209,7 +290,7 @@ function* wp_can_reuse_anon_folio(folio: Folio, vma: VmArea): KGen<boolean> {
   const swapcache = folio.flags & PG_swapcache ? 1 : 0;
   if (folio._refcount > 1 + swapcache) return false;
   if (!(yield* bit_trylock(folio.lock))) return false;
-  // folio_free_swap() would drop the swap cache's reference here; [swap].
+  if (folio.flags & PG_swapcache) yield* folio_free_swap(folio);
   if (folio._refcount !== 1) {
     yield* bit_unlock(folio.lock);
     return false;
@@ -338,7 +419,10 @@ function* copy_pte_range(dst_vma: VmArea, src_vma: VmArea, start: number, end: n
       let ptent = ptep_get(src, addr);
       if (pte_none(ptent)) continue;
       if (!pte_present(ptent)) {
-        copy_nonpresent_pte(dst, src, dst_vma, src_vma, addr, ptent);
+        if ((yield* copy_nonpresent_pte(dst, src, dst_vma, src_vma, addr, ptent)) < 0) {
+          ret = -ENOMEM;
+          break;
+        }
         continue;
       }
       // copy_present_pte() consumes *prealloc if it needs it.
@@ -353,6 +437,7 @@ function* copy_pte_range(dst_vma: VmArea, src_vma: VmArea, start: number, end: n
     yield* spin_unlock(src.ptl);
     yield* spin_unlock(dst.ptl);
     yield* cond_resched();
+    if (ret === -ENOMEM) break;
     if (ret === -EAGAIN) {
       prealloc = folio_alloc();
       if (!prealloc) {
@@ -411,11 +496,38 @@ function copy_present_page(dst_vma: VmArea, dst: PteTable, addr: number, src_fol
 }
 
 /**
- * copy_nonpresent_pte(): a migration entry is copied; a write entry becomes a
- * read entry in both, so that the restored PTEs are COW. Swap entries come
- * with [swap].
+ * copy_nonpresent_pte(): a swap entry gains a reference for the child, the
+ * child's mm goes on the mmlist right after its parent's (so swapoff's walk,
+ * if it already passed the parent, retries rather than misses it), and the
+ * entry is marked shared in both. A migration entry is copied; a write entry
+ * becomes a read entry in both, so that the restored PTEs are COW.
+ * We enter with both PT locks held. 0 or -ENOMEM (swap count overflow).
  */
-function copy_nonpresent_pte(dst: PteTable, src: PteTable, dst_vma: VmArea, src_vma: VmArea, addr: number, pte: Pte): void {
+function* copy_nonpresent_pte(dst: PteTable, src: PteTable, dst_vma: VmArea, src_vma: VmArea, addr: number, pte: Pte): KGen<number> {
+  if (pte.kind === 'swap') {
+    const entry = swp_entry(pte.type, pte.offset);
+    if ((yield* swap_duplicate(entry)) < 0) return -ENOMEM;
+    const dst_mm = dst_vma.vm_mm;
+    if (!dst_mm.onMmlist) {
+      const m = machine();
+      yield* spin_lock(m.mmlist_lock);
+      if (!dst_mm.onMmlist) {
+        // list_add(&dst_mm->mmlist, &src_mm->mmlist)
+        const at = m.mmlist.indexOf(src_vma.vm_mm);
+        m.mmlist.splice(at + 1, 0, dst_mm);
+        dst_mm.onMmlist = true;
+      }
+      yield* spin_unlock(m.mmlist_lock);
+    }
+    // Mark the swap entry as shared.
+    let entryPte = pte;
+    if (pte.exclusive) {
+      entryPte = { kind: 'swap', type: pte.type, offset: pte.offset, exclusive: false };
+      set_pte_at(src, addr, entryPte);
+    }
+    set_pte_at(dst, addr, entryPte);
+    return 0;
+  }
   if (pte.kind === 'migration') {
     let entry = pte;
     if (entry.mode !== 'read' && is_cow_mapping(src_vma.vm_flags)) {
@@ -425,9 +537,8 @@ function copy_nonpresent_pte(dst: PteTable, src: PteTable, dst_vma: VmArea, src_
       set_pte_at(src, addr, entry);
     }
     set_pte_at(dst, addr, entry);
-    return;
   }
-  report('kernel-bug', `copy_nonpresent_pte: ${pte.kind} entry in ${src_vma} (swap is not modelled yet); dst ${dst_vma}`);
+  return 0;
 }
 
 /* ----------------------------------------------------------------- zap */
@@ -466,7 +577,7 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number):
       tlb.folios.push(folio); // __tlb_remove_page
       continue;
     }
-    if (ptent.kind === 'swap') report('kernel-bug', `zap_pte_range: swap entry (swap is not modelled yet)`);
+    if (ptent.kind === 'swap') yield* free_swap_and_cache(swp_entry(ptent.type, ptent.offset));
     // A migration entry: the folio's mapping was already dropped by try_to_migrate.
     set_pte_at(table, addr, PTE_NONE);
   }
@@ -491,7 +602,8 @@ export function* unmap_vmas(tlb: MmuGather, vmas: readonly VmArea[], start: numb
   for (const vma of vmas) {
     const s = Math.max(start, vma.vm_start);
     const e = Math.min(end, vma.vm_end);
-    if (s < e) yield* unmap_page_range(tlb, vma, s, e);
+    if (s < e && is_vm_hugetlb_page(vma)) yield* __unmap_hugepage_range_final(tlb, vma, s, e, ZAP_FLAG_UNMAP);
+    else if (s < e) yield* unmap_page_range(tlb, vma, s, e);
   }
 }
 
@@ -516,6 +628,7 @@ export function* zap_page_range_single(vma: VmArea, start: number, end: number):
  */
 export function* free_pgtables(tlb: MmuGather, vmas: readonly VmArea[], floor: number, ceiling: number): KGen {
   for (const vma of vmas) yield* unlink_anon_vmas(vma);
+  for (const vma of vmas) yield* unlink_file_vma(vma);
   for (const vma of vmas) yield* free_pgd_range(tlb, vma.vm_start, vma.vm_end, floor, ceiling);
 }
 

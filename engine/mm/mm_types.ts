@@ -11,6 +11,8 @@ import { RwSemaphore } from '../locking/rwsem.ts';
 import { Seqcount } from '../locking/seqcount.ts';
 import { Spinlock } from '../locking/spinlock.ts';
 import { KObject } from './kasan.ts';
+import type { File } from '../fs/fs.ts';
+import type { HugetlbVmaLock } from './hugetlb.ts';
 
 /* Geometry: small, so that several page tables, collisions and ENOMEM happen. */
 /** Words of user data per page: more than one, so that a copy that loses data shows. */
@@ -48,6 +50,9 @@ export const VM_RAND_READ = 0x10000;
 export const VM_DONTCOPY = 0x20000;
 export const VM_ACCOUNT = 0x100000;
 export const VM_WIPEONFORK = 0x2000000;
+export const VM_MAYSHARE = 0x80;
+export const VM_DONTEXPAND = 0x40000;
+export const VM_HUGETLB = 0x400000;
 /** Exec's stack while it is being moved: rmap walks for migration must skip it. */
 export const VM_STACK_INCOMPLETE_SETUP = VM_RAND_READ | VM_SEQ_READ;
 export const VM_STACK_FLAGS = VM_GROWSDOWN | VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT;
@@ -174,8 +179,8 @@ export class Folio extends KObject {
   data: number[] = new Array<number>(WORDS_PER_PAGE).fill(0);
   readonly lock: BitLock;
 
-  constructor(readonly pfn: number) {
-    super('folio');
+  constructor(readonly pfn: number, kind = 'folio') {
+    super(kind);
     this.lock = new BitLock(this, PG_locked, `folio_lock(pfn ${pfn})`, 'folio_lock');
   }
 }
@@ -220,6 +225,10 @@ export class VmArea extends KObject {
   readonly anon_vma_chain: AnonVmaChain[] = [];
   /** Per-VMA lock sequence (vma_start_write sets it to mm->mm_lock_seq). */
   vm_lock_seq = -1;
+  /** vma->vm_file: the file a shared mapping maps (hugetlbfs), or none for anon. */
+  vm_file: File | undefined = undefined;
+  /** vma->vm_private_data: for a shareable hugetlb VMA, its hugetlb vma_lock. */
+  vm_private_data: HugetlbVmaLock | undefined = undefined;
   readonly vm_lock: RwSemaphore;
 
   constructor(

@@ -45,6 +45,8 @@ import {
   anon_vma_lock_write,
   anon_vma_unlock_write,
 } from './rmap.ts';
+import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';
+import { hugetlb_vm_op_open, hugetlb_vm_op_split, is_vm_hugetlb_page } from './hugetlb.ts';
 
 export const PROT_READ = 0x1;
 export const PROT_WRITE = 0x2;
@@ -96,6 +98,8 @@ export function vma_detach(mm: MmStruct, vma: VmArea): void {
 export function vm_area_dup(orig: VmArea, mm: MmStruct = orig.vm_mm): VmArea {
   const vma = new VmArea(mm, orig.vm_start, orig.vm_end, orig.vm_pgoff, orig.vm_flags);
   vma.anon_vma = orig.anon_vma;
+  vma.vm_file = orig.vm_file;
+  vma.vm_private_data = orig.vm_private_data;
   return vma;
 }
 
@@ -131,7 +135,8 @@ export function get_unmapped_area(mm: MmStruct, len: number): number {
  * vma_prepare(): before changing a VMA's range, take its anon_vma lock and
  * take it out of the interval tree (vm_pgoff is the key).
  */
-function* vma_prepare(vma: VmArea): KGen {
+function* vma_prepare(vma: VmArea, insert?: VmArea): KGen {
+  yield* vma_prepare_file(vma, insert);
   if (vma.anon_vma) {
     yield* anon_vma_lock_write(vma.anon_vma);
     anon_vma_interval_tree_pre_update_vma(vma);
@@ -143,6 +148,7 @@ function* vma_complete(vma: VmArea): KGen {
     anon_vma_interval_tree_post_update_vma(vma);
     yield* anon_vma_unlock_write(vma.anon_vma);
   }
+  yield* vma_complete_file(vma);
 }
 
 /**
@@ -179,6 +185,9 @@ export function* vma_shrink(vma: VmArea, start: number, end: number, pgoff: numb
  */
 export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGen<VmArea | number> {
   const mm = vma.vm_mm;
+  // vma->vm_ops->may_split
+  const may_split = is_vm_hugetlb_page(vma) ? hugetlb_vm_op_split(addr) : 0;
+  if (may_split) return may_split;
   const fresh = vm_area_dup(vma);
   if (new_below) fresh.vm_end = addr;
   else {
@@ -190,9 +199,10 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
     kfree(fresh);
     return err;
   }
+  if (is_vm_hugetlb_page(fresh)) hugetlb_vm_op_open(fresh); // vma->vm_ops->open
   yield* vma_start_write(vma);
   fresh.vm_lock_seq = mm.mm_lock_seq; // vma_start_write(new): born write-locked
-  yield* vma_prepare(vma);
+  yield* vma_prepare(vma, fresh);
   if (new_below) {
     vma.vm_pgoff += addr - vma.vm_start;
     vma.vm_start = addr;

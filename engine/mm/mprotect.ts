@@ -13,6 +13,7 @@ import { __split_vma, calc_vm_prot_bits, find_vma } from './mmap.ts';
 import { pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
+import { hugetlb_change_protection, is_vm_hugetlb_page } from './hugetlb.ts';
 
 /** can_change_pte_writable(): a private anon PTE may be made writable only for an exclusive page. */
 function can_change_pte_writable(vma: VmArea, pfn: number): boolean {
@@ -37,6 +38,10 @@ function* change_pte_range(vma: VmArea, addr: number, end: number): KGen {
 
 /** change_protection(): walk [start, end) of the VMA, table by table. */
 export function* change_protection(vma: VmArea, start: number, end: number): KGen {
+  if (is_vm_hugetlb_page(vma)) {
+    yield* hugetlb_change_protection(vma, start, end);
+    return;
+  }
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'change_pmd_range: read pmd';

@@ -20,6 +20,7 @@ import {
 import { pmd_addr_end, pmd_index, pte_alloc, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { anon_vma_clone, anon_vma_lock_write, anon_vma_unlock_write } from './rmap.ts';
 import { kfree } from './kasan.ts';
+import { is_vm_hugetlb_page } from './hugetlb.ts';
 
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
@@ -171,6 +172,8 @@ export function* sys_mremap(mm: MmStruct, addr: number, old_len: number, new_len
 function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): KGen<number> {
   let vma = vma_lookup(mm, addr);
   if (!vma) return -EFAULT;
+  // [hugetlb] move_hugetlb_page_tables() is not modelled.
+  if (is_vm_hugetlb_page(vma)) return -EINVAL;
   if (flags & MREMAP_FIXED) return yield* mremap_to(mm, addr, old_len, new_addr, new_len);
 
   // Always allow a shrinking remap: that just unmaps the unnecessary pages.

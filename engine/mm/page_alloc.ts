@@ -91,6 +91,23 @@ export function folio_put(folio: Folio): void {
   if (--folio._refcount === 0) __folio_put(folio);
 }
 
+/**
+ * folio_ref_freeze(): take the refcount from `count` to 0 if nobody else
+ * holds a reference, so that speculative gets fail while the folio is torn
+ * down (__remove_mapping). False if someone else holds one.
+ */
+export function folio_ref_freeze(folio: Folio, count: number): boolean {
+  if (folio._refcount !== count) return false;
+  folio._refcount = 0;
+  return true;
+}
+
+/** Free a folio whose refcount was frozen to 0. */
+export function free_frozen_folio(folio: Folio): void {
+  BUG_ON(folio._refcount !== 0, 'free_frozen_folio', `${folio.kname} refcount ${folio._refcount}`);
+  __folio_put(folio);
+}
+
 function __folio_put(folio: Folio): void {
   BUG_ON(folio._mapcount !== 0, '__folio_put', `${folio.kname} freed while mapped ${folio._mapcount} times`);
   BUG_ON(folio.lock.isLocked(), '__folio_put', `${folio.kname} freed while locked`);

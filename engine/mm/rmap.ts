@@ -44,7 +44,7 @@
 import { down_read, down_read_trylock, down_write, up_read, up_write } from '../locking/rwsem.ts';
 import { call_rcu, rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../sched/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
 import {
@@ -54,11 +54,16 @@ import {
   MMF_HAS_PINNED,
   PG_anon,
   PG_anon_exclusive,
+  PTE_NONE,
   type Folio,
+  type PteSwap,
   type PteTable,
   type VmArea,
 } from './mm_types.ts';
-import { pte_offset_map_lock, ptep_get } from './pgtable.ts';
+import { machine } from './machine.ts';
+import { folio_put } from './page_alloc.ts';
+import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
+import { swap_duplicate, swap_free } from './swapfile.ts';
 
 /* ------------------------------------------------------ anon_vma locking */
 
@@ -309,13 +314,17 @@ export function linear_page_index(vma: VmArea, address: number): number {
  */
 export function folio_add_new_anon_rmap(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
   BUG_ON(!vma.anon_vma, 'folio_add_new_anon_rmap', `${vma} has no anon_vma`);
+  BUG_ON(folio_test_anon(folio), 'folio_add_new_anon_rmap', `${folio.kname} is already anon`);
   BUG_ON(folio._mapcount !== 0, 'folio_add_new_anon_rmap', `${folio.kname} already mapped`);
   folio._mapcount = 1;
   __folio_set_anon(folio, vma, address, exclusive);
 }
 
 function __folio_set_anon(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
-  folio.mapping = vma.anon_vma;
+  // If the folio isn't exclusive to this vma, we must use the _oldest_
+  // possible anon_vma for the folio mapping: only the root's tree is sure to
+  // hold every VMA that may map it.
+  folio.mapping = exclusive ? vma.anon_vma : vma.anon_vma!.root;
   folio.index = linear_page_index(vma, address);
   folio.flags |= PG_anon;
   if (exclusive) folio.flags |= PG_anon_exclusive;
@@ -341,18 +350,17 @@ function __page_check_anon_rmap(folio: Folio, vma: VmArea, address: number): voi
 }
 
 /**
- * folio_add_anon_rmap_pte(): map an existing anon folio (swap-in, migration
- * restore). RMAP_EXCLUSIVE restores PG_anon_exclusive.
+ * folio_add_anon_rmap_pte(): map a folio that is already anon (a swap cache
+ * folio unmapped by reclaim keeps folio->mapping; migration's new folio
+ * copies it). RMAP_EXCLUSIVE restores PG_anon_exclusive.
  * We enter with the PT lock and the folio lock held.
  */
 export function folio_add_anon_rmap_pte(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
   BUG_ON(!folio.lock.isLocked(), 'folio_add_anon_rmap_pte', `${folio.kname} not locked`);
-  const first = folio._mapcount++ === 0;
-  if (first) __folio_set_anon(folio, vma, address, exclusive);
-  else {
-    __page_check_anon_rmap(folio, vma, address);
-    if (exclusive) folio.flags |= PG_anon_exclusive;
-  }
+  BUG_ON(!folio_test_anon(folio), 'folio_add_anon_rmap_pte', `${folio.kname} is not anon`);
+  folio._mapcount++;
+  __page_check_anon_rmap(folio, vma, address);
+  if (exclusive) folio.flags |= PG_anon_exclusive;
 }
 
 /** folio_remove_rmap_pte(): one PTE less maps it. We enter with the PT lock held. */
@@ -552,3 +560,67 @@ export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
   pvmw.table = undefined;
 }
 
+
+/* ------------------------------------------------------------ try_to_unmap */
+
+/**
+ * try_to_unmap_one(): replace one PTE of the folio by a swap entry. The PTE
+ * is cleared first, then the slot gains a reference, then an exclusive page
+ * is marked possibly shared, which fails if it may be pinned: then the PTE is
+ * put back and the unmap fails (seed 003: "For swap this means, unmapping
+ * will fail"). The swap PTE remembers exclusivity. The mm joins init_mm's
+ * mmlist (at its head) so that swapoff can find the entry.
+ * We enter with the folio locked and the anon_vma read-locked.
+ */
+function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boolean> {
+  const pvmw: PageVmaMappedWalk = { folio, vma, address, flags: 0 };
+  if (!(yield* page_vma_mapped_walk(pvmw))) return true;
+  const table = pvmw.table!;
+  const pteval = ptep_get(table, address);
+  const anon_exclusive = PageAnonExclusive(folio);
+  // ptep_clear_flush(): from here GUP-fast sees no page, but may have grabbed it already.
+  set_pte_at(table, address, PTE_NONE);
+  yield 'try_to_unmap_one: ptep_clear_flush done';
+  const entry = folio.swap;
+  let ok = entry !== undefined;
+  if (WARN_ON(!ok, 'try_to_unmap_one', `anon ${folio.kname} not in the swap cache`)) ok = false;
+  else if ((yield* swap_duplicate(entry!)) < 0) ok = false;
+  else if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) {
+    // Pinned: the pin must keep seeing the page mapped here.
+    yield* swap_free(entry!);
+    ok = false;
+  }
+  if (!ok) {
+    set_pte_at(table, address, pteval);
+    yield* page_vma_mapped_walk_done(pvmw);
+    return false;
+  }
+  const mm = vma.vm_mm;
+  if (!mm.onMmlist) {
+    const m = machine();
+    yield* spin_lock(m.mmlist_lock);
+    if (!mm.onMmlist) {
+      m.mmlist.unshift(mm); // list_add(&mm->mmlist, &init_mm.mmlist)
+      mm.onMmlist = true;
+    }
+    yield* spin_unlock(m.mmlist_lock);
+  }
+  const swp: PteSwap = { kind: 'swap', type: entry!.type, offset: entry!.offset, exclusive: anon_exclusive };
+  set_pte_at(table, address, swp);
+  folio_remove_rmap_pte(folio, vma);
+  folio_put(folio);
+  yield* page_vma_mapped_walk_done(pvmw);
+  return true;
+}
+
+/**
+ * try_to_unmap(): unmap the folio from every PTE rmap finds; afterwards it
+ * may still be mapped (a PTE could not be unmapped), which the caller checks.
+ * We enter with the folio locked.
+ */
+export function* try_to_unmap(folio: Folio): KGen {
+  yield* rmap_walk(folio, {
+    rmap_one: try_to_unmap_one,
+    done: (f) => f._mapcount === 0,
+  });
+}

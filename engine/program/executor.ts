@@ -7,7 +7,8 @@ import { Execution, type ExecutionResult } from '../sched/execution.ts';
 import type { Strategy } from '../sched/strategy.ts';
 import type { KGen } from '../sched/task.ts';
 import { isViolationError, type Violation } from '../sched/violation.ts';
-import { setRunning } from '../sched/current.ts';
+import { WARN_ON, setRunning } from '../sched/current.ts';
+import { WaitQueue } from '../sched/waitable.ts';
 import { do_execve } from '../fs/exec.ts';
 import { exit_mm } from '../kernel/exit.ts';
 import { dup_mm, mm_alloc, mmget, mmput } from '../kernel/fork.ts';
@@ -18,10 +19,13 @@ import { EAGAIN, EBUSY, EINVAL, STACK_TOP, type MmStruct } from '../mm/mm_types.
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../mm/gup.ts';
 import { PROT_READ, PROT_WRITE, vm_mmap, vm_munmap } from '../mm/mmap.ts';
 import { sys_mprotect } from '../mm/mprotect.ts';
+import { sys_swapoff, sys_swapon } from '../mm/swapfile.ts';
+import { kswapd_reclaim } from '../mm/vmscan.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
 import { History, type OpRecord } from './history.ts';
 import type { Op, Program, Prot } from './ops.ts';
 import { UserSpace } from './userspace.ts';
+import { inHugePages, runHugetlbfsOp } from './hugetlbfs-ops.ts';
 
 export interface RunHooks {
   /** After every step: cheap checks only. */
@@ -56,6 +60,12 @@ export interface RunResult extends ExecutionResult {
   readonly context: RunContext;
 }
 
+/** Does any thread of the program turn swap on? */
+function usesSwap(p: Program): boolean {
+  const all = [...p.processes.flatMap((proc) => proc.threads), ...(p.kthreads ?? [])];
+  return all.some((ops) => ops.some((op) => op.op === 'swapon'));
+}
+
 function protBits(p: Prot): number {
   return p === 'rw' ? PROT_READ | PROT_WRITE : p === 'r' ? PROT_READ : 0;
 }
@@ -76,6 +86,11 @@ class Executor {
   readonly ctx: RunContext;
   private readonly forked = new Set<number>();
   private pinIds = 0;
+  /** Swap devices by the program's handle: handle -> swap type. */
+  private readonly devices = new Map<number, number>();
+  /** Program threads (user and kernel) not yet done, and the queue the shutdown task waits on. */
+  private userThreads = 0;
+  private readonly allExited = new WaitQueue('all user threads exited');
 
   constructor(
     readonly program: Program,
@@ -112,6 +127,12 @@ class Executor {
         setRunning(prevEx);
       }
       if (init && mm) this.startProcess(0, mm);
+      (this.program.kthreads ?? []).forEach((ops, k) => {
+        const name = `K${k}`;
+        this.userThreads++;
+        ex.spawn(name, () => this.kthread(ops, name));
+      });
+      if (usesSwap(this.program)) ex.spawn('shutdown', () => this.shutdown());
       const result = ex.run();
       let violation = result.violation;
       if (!violation) violation = this.atEnd();
@@ -147,6 +168,7 @@ class Executor {
     space.threads = threads.length;
     threads.forEach((ops, tid) => {
       const name = `P${pid}.T${tid}`;
+      this.userThreads++;
       this.ctx.execution.spawn(name, () => this.thread(space, ops, name));
     });
     return space;
@@ -174,6 +196,69 @@ class Executor {
     yield* exit_mm(us.mm);
     this.leave(us);
     this.ctx.busy--;
+    if (--this.userThreads === 0) this.allExited.wakeAll();
+  }
+
+  /**
+   * The machine going down: once every user thread has exited, swap off
+   * every device still on. Swap cache pages nothing refers to any more are
+   * reclaimable cache, not a leak; this drops them, and proves that swapoff
+   * finishes.
+   */
+  private *shutdown(): KGen {
+    while (this.userThreads > 0) yield this.allExited;
+    for (const type of [...this.devices.values()].filter((t) => t >= 0)) {
+      const ret = yield* sys_swapoff(type);
+      WARN_ON(ret !== 0, 'shutdown', `swapoff of swap ${type} failed with ${ret}`);
+    }
+    this.devices.clear();
+  }
+
+  /** A kernel thread: no mm; it runs the ops that need none (reclaim, swapon, swapoff). */
+  private *kthread(ops: readonly Op[], name: string): KGen {
+    const ex = this.ctx.execution;
+    for (let index = 0; index < ops.length; index++) {
+      const op = ops[index]!;
+      const start = ex.step;
+      this.ctx.busy++;
+      const out = yield* this.runKernelOp(op);
+      this.ctx.busy--;
+      const rec: OpRecord = { thread: name, index, op, as: -1, start, end: ex.step, ...out };
+      this.ctx.history.add(rec);
+      ex.progress();
+      this.options.hooks?.afterOp?.(this.ctx, rec);
+      if (op.op === 'exit') break;
+    }
+    if (--this.userThreads === 0) this.allExited.wakeAll();
+  }
+
+  /** Ops that need no address space; undefined for those that do. */
+  private *runKernelOp(op: Op): KGen<OpOutcome> {
+    switch (op.op) {
+      case 'swapon': {
+        if (this.devices.has(op.dev)) return { result: -EBUSY };
+        // Reserve the handle: another thread's swapon of it must not race ours.
+        this.devices.set(op.dev, -1);
+        const type = yield* sys_swapon(op.slots);
+        if (type >= 0) this.devices.set(op.dev, type);
+        else this.devices.delete(op.dev);
+        return { result: type };
+      }
+      case 'swapoff': {
+        const type = this.devices.get(op.dev);
+        if (type === undefined || type < 0) return { result: -EINVAL };
+        const ret = yield* sys_swapoff(type);
+        if (ret === 0) this.devices.delete(op.dev);
+        return { result: ret };
+      }
+      case 'reclaim':
+        return { result: (yield* kswapd_reclaim(op.victim)) ? 1 : 0 };
+      case 'exit':
+        return { result: 0 };
+      default:
+        // A kernel thread has no mm to map, read or fork.
+        return { result: -EINVAL };
+    }
   }
 
   /**
@@ -188,7 +273,17 @@ class Executor {
 
   private *runOp(us: UserSpace, op: Op): KGen<OpOutcome> {
     const mm = us.mm;
+    op = inHugePages(us, op);
     switch (op.op) {
+      case 'hugetlbCreate':
+      case 'hugetlbMmap':
+      case 'hugetlbPunch':
+      case 'hugetlbTruncate':
+        return yield* runHugetlbfsOp(us, op);
+      case 'swapon':
+      case 'swapoff':
+      case 'reclaim':
+        return yield* this.runKernelOp(op);
       case 'mmap': {
         const addr = yield* vm_mmap(mm, op.pages, protBits(op.prot));
         if (addr >= 0) us.regions.set(op.region, { start: addr, pages: op.pages });

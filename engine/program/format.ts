@@ -33,6 +33,20 @@ export function formatOp(op: Op): string {
       return `pinWrite #${op.pin}.${op.word}=${op.value}`;
     case 'unpin':
       return `unpin #${op.pin}`;
+    case 'swapon':
+      return `swapon dev${op.dev} (${op.slots} slots)`;
+    case 'swapoff':
+      return `swapoff dev${op.dev}`;
+    case 'reclaim':
+      return `reclaim victim ${op.victim}`;
+    case 'hugetlbCreate':
+      return `hugetlb_create f${op.file} ${op.hpages}hp`;
+    case 'hugetlbMmap':
+      return `mmap r${op.region} = f${op.file}[${op.hpage}..+${op.hpages}]hp ${prot(op.prot)} shared`;
+    case 'hugetlbPunch':
+      return `punch f${op.file}[${op.hpage}..+${op.hpages}]hp`;
+    case 'hugetlbTruncate':
+      return `ftruncate f${op.file} ${op.hpages}hp`;
   }
 }
 
@@ -44,6 +58,7 @@ export function formatProgram(p: Program): string {
       lines.push(`P${pid}.T${tid}: ${ops.length ? ops.map(formatOp).join('; ') : '(no ops)'}`);
     });
   });
+  (p.kthreads ?? []).forEach((ops, k) => lines.push(`K${k}: ${ops.length ? ops.map(formatOp).join('; ') : '(no ops)'}`));
   if (p.frames !== undefined) lines.push(`frames: ${p.frames}`);
   return lines.join('\n');
 }

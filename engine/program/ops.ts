@@ -31,7 +31,23 @@ export type Op =
   /** The device reads or writes a word of the pinned page (DMA: no page tables). */
   | { readonly op: 'pinRead'; readonly pin: number; readonly word: number }
   | { readonly op: 'pinWrite'; readonly pin: number; readonly word: number; readonly value: number }
-  | { readonly op: 'unpin'; readonly pin: number };
+  | { readonly op: 'unpin'; readonly pin: number }
+  /** Add a swap device of `slots` slots, known to the program as `dev`. */
+  | { readonly op: 'swapon'; readonly dev: number; readonly slots: number }
+  | { readonly op: 'swapoff'; readonly dev: number }
+  /** Reclaim one anon folio, chosen by `victim` among those in use (pfn order): kswapd's work. */
+  | { readonly op: 'reclaim'; readonly victim: number }
+  /** open(O_CREAT | O_EXCL) hugetlbfs file `file` (a name shared by all processes) and size it to `hpages` huge pages. */
+  | { readonly op: 'hugetlbCreate'; readonly file: number; readonly hpages: number }
+  /**
+   * mmap(MAP_SHARED) huge pages [hpage, hpage+hpages) of hugetlbfs file `file` (opened with O_CREAT)
+   * as `region`. In a hugetlb region the page indices and counts of the other ops are in huge pages.
+   */
+  | { readonly op: 'hugetlbMmap'; readonly region: number; readonly file: number; readonly hpage: number; readonly hpages: number; readonly prot: Prot }
+  /** fallocate(PUNCH_HOLE | KEEP_SIZE) of huge pages [hpage, hpage+hpages) of file `file`. */
+  | { readonly op: 'hugetlbPunch'; readonly file: number; readonly hpage: number; readonly hpages: number }
+  /** ftruncate() of file `file` to `hpages` huge pages. */
+  | { readonly op: 'hugetlbTruncate'; readonly file: number; readonly hpages: number };
 
 export type OpKind = Op['op'];
 
@@ -50,6 +66,13 @@ export const OP_KINDS: readonly OpKind[] = [
   'pinRead',
   'pinWrite',
   'unpin',
+  'swapon',
+  'swapoff',
+  'reclaim',
+  'hugetlbCreate',
+  'hugetlbMmap',
+  'hugetlbPunch',
+  'hugetlbTruncate',
 ];
 
 export interface ProcessSpec {
@@ -61,10 +84,13 @@ export interface Program {
   readonly processes: readonly ProcessSpec[];
   /** Physical memory in frames (default 24). */
   readonly frames?: number;
+  /** Kernel threads (kswapd, kcompactd): no mm; they run reclaim, migration, swapoff. */
+  readonly kthreads?: readonly (readonly Op[])[];
 }
 
 export function countOps(p: Program): number {
   let n = 0;
   for (const proc of p.processes) for (const t of proc.threads) n += t.length;
+  for (const t of p.kthreads ?? []) n += t.length;
   return n;
 }

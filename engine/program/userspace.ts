@@ -3,6 +3,8 @@ import type { Folio, MmStruct } from '../mm/mm_types.ts';
 export interface RegionInfo {
   start: number;
   pages: number;
+  /** Pages per page index of the ops naming the region: HPAGE_NR_PAGES for a hugetlb region. */
+  unit?: number;
 }
 
 /** A page pinned for a device: held until unpinned or the process goes. */

@@ -1,5 +1,6 @@
 import { Lockdep } from '../locking/lockdep.ts';
 import { RcuState } from '../locking/rcu.ts';
+import { SCHEDULE_TIMEOUT } from './cond_resched.ts';
 import { setRunning } from './current.ts';
 import type { Schedule, Switch } from './schedule.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
@@ -139,8 +140,10 @@ export class Execution {
         throw e;
       }
       if (r.done) this.exited(task);
-      else if (typeof r.value === 'string') task.label = r.value;
-      else this.block(task, r.value);
+      else if (typeof r.value === 'string') {
+        task.label = r.value;
+        if (r.value === SCHEDULE_TIMEOUT) strategy.onYield?.(chosen);
+      } else this.block(task, r.value);
       this.recordStep(chosen, label);
       afterStep?.(this);
       this.step++;

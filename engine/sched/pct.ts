@@ -23,6 +23,8 @@ export class Pct implements Strategy {
   private readonly changePoints: number[] = [];
   private nextChange = 0;
   private spawned = 0;
+  /** Below every change-point priority: where yielding tasks go. */
+  private lowest = 0;
 
   constructor(readonly options: PctOptions) {
     if (!Number.isInteger(options.depth) || options.depth < 1) {
@@ -34,6 +36,11 @@ export class Pct implements Strategy {
     this.prng = new Prng(options.seed);
     for (let i = 0; i < options.depth - 1; i++) this.changePoints.push(1 + this.prng.below(options.maxSteps));
     this.changePoints.sort((a, b) => a - b);
+  }
+
+  /** A task in a retry loop goes below every other: it waits for them. */
+  onYield(id: number): void {
+    this.priority[id] = --this.lowest;
   }
 
   onSpawn(id: number): void {

@@ -8,6 +8,12 @@ export interface Strategy {
   nextTask(runnable: readonly number[], current: number, step: number): number;
   /** A task was created (PCT gives it a priority). */
   onSpawn?(id: number): void;
+  /**
+   * A task sleeps in schedule_timeout_uninterruptible(): a loop waiting for someone else.
+   * A priority scheduler must let the others run, or it livelocks the model
+   * where the kernel would not (the loop sleeps, or other CPUs progress).
+   */
+  onYield?(id: number): void;
   /** What this strategy was, for reports: `pct(n=3,k=200,d=3,seed=7)`. */
   describe(): string;
 }

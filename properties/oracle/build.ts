@@ -6,6 +6,7 @@ import { formatOp } from '../../engine/program/format.ts';
 import { cell, cellsOf, pageOf } from './cells.ts';
 import { coherentAccess, pinLives, type PinLife } from './pins.ts';
 import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
+import { buildBindings, fileEvents, newFileTimelines, writeTargets } from './files.ts';
 
 const WIPE = 1;
 const DONTFORK = 2;
@@ -13,6 +14,10 @@ const DONTFORK = 2;
 /** What user space may observe: contents per cell, fork-relevant flags per page. */
 export interface Oracle {
   readonly content: Timelines;
+  /** Contents of hugetlbfs file pages, per (file, file cell): shared by every process that maps them. */
+  readonly files: Timelines;
+  /** Per (address space, page): anonymous memory (NOT_FILE) or which file page is mapped there. */
+  readonly bindings: Timelines;
   readonly attrs: Timelines;
   readonly pins: Map<number, PinLife>;
 }
@@ -47,10 +52,12 @@ function flagsDuring(attrs: Timelines, as: number, page: number, s: number, e: n
  */
 export function buildOracle(recs: readonly OpRecord[]): Oracle {
   const content = new Timelines();
+  const files = newFileTimelines();
   const attrs = new Timelines();
   const pins = pinLives(recs);
   const derived: Derived[] = [];
   const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), what: `${rec.thread} ${formatOp(rec.op)}` });
+  const bindings = buildBindings(recs, ev);
 
   for (const rec of recs) {
     // madvise over a range with holes advises the mapped parts, then says -ENOMEM.
@@ -60,8 +67,17 @@ export function buildOracle(recs: readonly OpRecord[]): Oracle {
     const pages = (): number[] => Array.from({ length: rec.pages! }, (_, i) => rec.addr! + i);
     const cells = (): number[] => pages().flatMap(cellsOf);
     switch (op.op) {
-      case 'write':
-        content.get(as, cell(rec.addr!, op.word)).add(ev(rec, [rec.value!]));
+      case 'write': {
+        // Into the address space's own memory, or a file page shared with others.
+        const t = writeTargets(bindings, rec, op.word);
+        const e = (): TimelineEvent => ({ ...ev(rec, [rec.value!]), weak: t.weak });
+        if (t.anon) content.get(as, cell(rec.addr!, op.word)).add(e());
+        for (const f of t.files) files.get(f.file, f.cell).add(e());
+        break;
+      }
+      case 'hugetlbPunch':
+      case 'hugetlbTruncate':
+        fileEvents(rec, files, ev);
         break;
       case 'pinWrite': {
         const life = pins.get(rec.pinId!);
@@ -100,7 +116,7 @@ export function buildOracle(recs: readonly OpRecord[]): Oracle {
     for (const d of derived) if (d.apply()) changed = true;
     if (!changed) break;
   }
-  return { content, attrs, pins };
+  return { content, files, bindings, attrs, pins };
 }
 
 /** WIPEONFORK / KEEPONFORK / DONTFORK / DOFORK change the flags fork reads. */

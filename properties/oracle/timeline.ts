@@ -8,6 +8,11 @@ export interface TimelineEvent {
   readonly values: Set<number>;
   /** Who set it, for messages. */
   readonly what: string;
+  /**
+   * It may not have happened here at all (a write whose mapping was being
+   * replaced while it ran): it adds its values but supersedes nothing.
+   */
+  readonly weak?: boolean;
 }
 
 /**
@@ -29,7 +34,7 @@ export class Timeline {
     // only as consecutive ops of one thread (one ends where the next begins):
     // an event with end <= s completed before the access began.
     let superseding = -Infinity;
-    for (const ev of this.events) if (ev.end <= s && ev.start > superseding) superseding = ev.start;
+    for (const ev of this.events) if (ev.end <= s && ev.start > superseding && !ev.weak) superseding = ev.start;
     let any = false;
     for (const ev of this.events) {
       const overlaps = ev.start < e && ev.end > s;
@@ -55,11 +60,17 @@ export class Timeline {
 export class Timelines {
   private readonly map = new Map<number, Map<number, Timeline>>();
 
+  /** With `initial`, every timeline starts out holding it (a file's pages read zero until written). */
+  constructor(private readonly initial?: TimelineEvent) {}
+
   get(as: number, addr: number): Timeline {
     let m = this.map.get(as);
     if (!m) this.map.set(as, (m = new Map()));
     let t = m.get(addr);
-    if (!t) m.set(addr, (t = new Timeline()));
+    if (!t) {
+      m.set(addr, (t = new Timeline()));
+      if (this.initial) t.add(this.initial);
+    }
     return t;
   }
 

@@ -1,0 +1,26 @@
+/*
+ * mm/page_io.c for the model: the swap device's "I/O" is a copy between the
+ * folio and the slot, done under the folio lock (as writeback and read I/O
+ * are, in effect, for the pages they cover).
+ */
+import { BUG_ON } from '../sched/current.ts';
+import type { KGen } from '../sched/task.ts';
+import { PG_dirty, type Folio } from './mm_types.ts';
+import type { SwpEntry } from './swap.ts';
+import { swp_swap_info } from './swapfile.ts';
+
+/** swap_writepage(): write the folio's contents to its slot. We enter with the folio locked. */
+export function* swap_writepage(folio: Folio): KGen {
+  BUG_ON(!folio.lock.isLocked(), 'swap_writepage', `${folio.kname} not locked`);
+  const entry = folio.swap!;
+  yield 'swap_writepage: write to slot';
+  swp_swap_info(entry)!.swap_map!.slots[entry.offset] = [...folio.data];
+  folio.flags &= ~PG_dirty;
+}
+
+/** swap_read_folio(): fill a fresh swap cache folio from its slot. We enter with the folio locked. */
+export function* swap_read_folio(folio: Folio, entry: SwpEntry): KGen {
+  BUG_ON(!folio.lock.isLocked(), 'swap_read_folio', `${folio.kname} not locked`);
+  yield 'swap_read_folio: read slot';
+  folio.data = [...swp_swap_info(entry)!.swap_map!.slots[entry.offset]!];
+}

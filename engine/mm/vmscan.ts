@@ -1,0 +1,79 @@
+/*
+ * mm/vmscan.c for the model: reclaim of anonymous folios to swap. A kernel
+ * thread (kswapd) or MADV_PAGEOUT picks folios; shrink_folio_list() locks
+ * each, gives it a slot in the swap cache, unmaps it from every PTE (a
+ * pinned exclusive folio stays mapped), writes it out, and frees it if it
+ * can freeze its refcount (nobody else holds a reference).
+ */
+import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
+import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
+import type { KGen } from '../sched/task.ts';
+import { machine } from './machine.ts';
+import { PG_anon, PG_dirty, PG_swapcache, type Folio } from './mm_types.ts';
+import { folio_put, folio_ref_freeze, folio_try_get, free_frozen_folio } from './page_alloc.ts';
+import { swap_writepage } from './page_io.ts';
+import { try_to_unmap } from './rmap.ts';
+import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
+import { put_swap_folio, swp_swap_info } from './swapfile.ts';
+
+/**
+ * shrink_folio_list() for one isolated folio.
+ * We enter holding a reference on the folio (the isolation); we drop it.
+ */
+export function* shrink_folio(folio: Folio): KGen<boolean> {
+  if (!(yield* bit_trylock(folio.lock))) {
+    folio_put(folio);
+    return false;
+  }
+  let freed = false;
+  keep: {
+    if (!(folio.flags & PG_anon)) break keep;
+    if (!(folio.flags & PG_swapcache) && !(yield* add_to_swap(folio))) break keep;
+    if (folio._mapcount > 0) {
+      yield* try_to_unmap(folio);
+      if (folio._mapcount > 0) break keep; // activate_locked: still mapped
+    }
+    if (folio.flags & PG_dirty) yield* swap_writepage(folio);
+    // __remove_mapping(): only our reference and the swap cache's may be left.
+    const si = swp_swap_info(folio.swap!)!;
+    yield* spin_lock(si.cache_lock);
+    if (!folio_ref_freeze(folio, 2)) {
+      yield* spin_unlock(si.cache_lock);
+      break keep;
+    }
+    const entry = folio.swap!;
+    __delete_from_swap_cache(si, folio);
+    yield* spin_unlock(si.cache_lock);
+    yield* put_swap_folio(entry);
+    yield* bit_unlock(folio.lock);
+    free_frozen_folio(folio);
+    freed = true;
+  }
+  if (!freed) {
+    yield* bit_unlock(folio.lock);
+    folio_put(folio);
+  }
+  return freed;
+}
+
+/**
+ * What kswapd scans: the anon folios in use, in pfn order; `victim` picks
+ * one (modulo their number), so a program names its victim deterministically.
+ */
+function pick_victim(victim: number): Folio | undefined {
+  const candidates: Folio[] = [];
+  for (const f of machine().mem.frames) {
+    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0) continue;
+    if (f._mapcount > 0 || f.flags & PG_swapcache) candidates.push(f);
+  }
+  if (candidates.length === 0) return undefined;
+  return candidates[victim % candidates.length];
+}
+
+/** One reclaim pass of kswapd: isolate the chosen folio and try to reclaim it. */
+export function* kswapd_reclaim(victim: number): KGen<boolean> {
+  yield 'isolate_lru_folios';
+  const folio = pick_victim(victim);
+  if (!folio || !folio_try_get(folio)) return false;
+  return yield* shrink_folio(folio);
+}

@@ -1,0 +1,149 @@
+import { HPAGE_NR_PAGES } from '../../engine/mm/hugetlb.ts';
+import { HUGETLBFS_MAX_HPAGES } from '../../engine/fs/hugetlbfs.ts';
+import type { OpRecord } from '../../engine/program/history.ts';
+import { cell, cellsOf } from './cells.ts';
+import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
+
+/*
+ * Shared file mappings for the oracle. What a process reads at an address
+ * depends on what is mapped there: its own anonymous memory, keyed by
+ * (address space, address, word) as before, or a page of a hugetlbfs file,
+ * keyed by (file, file page, word) and so shared by every process mapping
+ * it, kept after munmap, zeroed by hole punch and truncate. A binding
+ * timeline per (address space, page) says which it is, over time.
+ */
+
+/** The binding of an address to anonymous memory (or to nothing). */
+export const NOT_FILE = 0;
+const FILE_SPAN = 1 << 16;
+
+/** The binding of an address to page `page` of file `file`. */
+export function fileBinding(file: number, page: number): number {
+  return 1 + file * FILE_SPAN + page;
+}
+
+function bindingFile(b: number): { file: number; page: number } {
+  return { file: Math.floor((b - 1) / FILE_SPAN), page: (b - 1) % FILE_SPAN };
+}
+
+/** File contents: every file page reads zero until something is written (files are never removed). */
+export function newFileTimelines(): Timelines {
+  return new Timelines({ start: -2, end: -1, values: new Set([0]), what: 'the file was empty' });
+}
+
+type MakeEvent = (rec: OpRecord, values: Iterable<number>) => TimelineEvent;
+
+/** What the address may be bound to during [s, e]: NOT_FILE and/or file pages. */
+function bindingsDuring(bindings: Timelines, as: number, page: number, s: number, e: number): Set<number> {
+  const b = bindings.get(as, page).possibleDuring(s, e);
+  if (b.delete(UNMAPPED)) b.add(NOT_FILE);
+  return b;
+}
+
+/**
+ * The binding timelines: mmap (anonymous), munmap and mremap bind their
+ * pages to no file; a hugetlbfs mmap binds its pages to the file's; a fork's
+ * child starts with what its parent's pages were bound to during the fork
+ * (computed to a fixpoint: the parent may itself be a child). exec starts a
+ * new address space, bound to nothing.
+ */
+export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelines {
+  const bindings = new Timelines();
+  const forks: OpRecord[] = [];
+  for (const rec of recs) {
+    if (rec.result < 0) continue;
+    const { op, as } = rec;
+    const bind = (from: number, n: number, value: (i: number) => number): void => {
+      for (let i = 0; i < n; i++) bindings.get(as, from + i).add(ev(rec, [value(i)]));
+    };
+    switch (op.op) {
+      case 'mmap':
+      case 'munmap':
+        bind(rec.addr!, rec.pages!, () => NOT_FILE);
+        break;
+      case 'hugetlbMmap':
+        bind(rec.addr!, rec.pages!, (i) => fileBinding(op.file, op.hpage * HPAGE_NR_PAGES + i));
+        break;
+      case 'mremap':
+        // Only anonymous mappings move: the old range and the new both end up anonymous (or unmapped).
+        bind(rec.addr!, rec.pages!, () => NOT_FILE);
+        bind(rec.newAddr!, op.pages, () => NOT_FILE);
+        break;
+      case 'fork':
+        if (rec.newAs !== undefined) forks.push(rec);
+        break;
+    }
+  }
+  const made = new Map<string, TimelineEvent>();
+  for (let round = 0; round < 16; round++) {
+    let changed = false;
+    for (const rec of forks) {
+      for (const page of bindings.addresses(rec.as)) {
+        const key = `${rec.newAs}:${page}`;
+        let e = made.get(key);
+        if (!e) {
+          made.set(key, (e = ev(rec, [])));
+          bindings.get(rec.newAs!, page).add(e);
+          changed = true;
+        }
+        const n = e.values.size;
+        for (const b of bindingsDuring(bindings, rec.as, page, rec.start, rec.end)) e.values.add(b);
+        if (e.values.size !== n) changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return bindings;
+}
+
+/**
+ * Where a write to (as, addr, word) during [s, e] may have gone: the
+ * address space's own cell and/or file cells. When more than one is
+ * possible, each gets a weak event (it may not have happened there).
+ */
+export function writeTargets(bindings: Timelines, rec: OpRecord, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
+  const b = bindingsDuring(bindings, rec.as, rec.addr!, rec.start, rec.end);
+  const files: { file: number; cell: number }[] = [];
+  for (const x of b) {
+    if (x === NOT_FILE) continue;
+    const f = bindingFile(x);
+    files.push({ file: f.file, cell: cell(f.page, word) });
+  }
+  return { anon: b.has(NOT_FILE), files, weak: b.size > 1 };
+}
+
+/** What a read of (as, addr, word) during [s, e] may return, through whatever was mapped there. */
+export function possibleRead(content: Timelines, files: Timelines, bindings: Timelines, as: number, addr: number, word: number, s: number, e: number): Set<number> {
+  const out = new Set<number>();
+  for (const b of bindingsDuring(bindings, as, addr, s, e)) {
+    if (b === NOT_FILE) content.get(as, cell(addr, word)).possibleDuring(s, e, out);
+    else {
+      const f = bindingFile(b);
+      files.get(f.file, cell(f.page, word)).possibleDuring(s, e, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Hole punch and truncate zero the file pages they remove: a later fault
+ * reads a fresh zeroed page (truncate's pages beyond the new size cannot be
+ * read until the file grows again, and then they are zero).
+ */
+export function fileEvents(rec: OpRecord, files: Timelines, ev: MakeEvent): void {
+  const { op } = rec;
+  let from: number;
+  let to: number;
+  if (op.op === 'hugetlbPunch') {
+    from = op.hpage;
+    to = op.hpage + op.hpages;
+  } else if (op.op === 'hugetlbTruncate') {
+    from = op.hpages;
+    to = HUGETLBFS_MAX_HPAGES;
+  } else return;
+  if (rec.result < 0) return;
+  const file = op.file;
+  for (let hp = from; hp < Math.min(to, HUGETLBFS_MAX_HPAGES); hp++) {
+    for (let p = hp * HPAGE_NR_PAGES; p < (hp + 1) * HPAGE_NR_PAGES; p++) for (const c of cellsOf(p)) files.get(file, c).add(ev(rec, [0]));
+  }
+}
