@@ -44,6 +44,8 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   const page = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 2 });
   const pages = fc.integer({ min: 1, max: o.maxPages });
   const word = fc.nat(WORDS_PER_PAGE - 1);
+  // Mostly the device every swap program starts with (dev 0).
+  const dev = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(SWAP_DEVICES - 1), weight: 1 });
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
   switch (kind) {
     case 'mmap':
@@ -103,9 +105,9 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
     case 'unpin':
       return fc.record({ op: fc.constant('unpin' as const), pin: fc.nat(PIN_HANDLES - 1) });
     case 'swapon':
-      return fc.record({ op: fc.constant('swapon' as const), dev: fc.nat(SWAP_DEVICES - 1), slots: fc.integer({ min: 1, max: 8 }) });
+      return fc.record({ op: fc.constant('swapon' as const), dev, slots: fc.integer({ min: 1, max: 8 }) });
     case 'swapoff':
-      return fc.record({ op: fc.constant('swapoff' as const), dev: fc.nat(SWAP_DEVICES - 1) });
+      return fc.record({ op: fc.constant('swapoff' as const), dev });
     case 'reclaim':
       return fc.record({ op: fc.constant('reclaim' as const), victim: fc.nat(15) });
     case 'hugetlbCreate':

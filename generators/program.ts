@@ -57,7 +57,12 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.length > 0;
       if (swaps && o.ops.includes('swapon')) first.unshift({ op: 'swapon', dev: 0, slots: 8 });
       // Programs that may map hugetlbfs files start with r0 a shared mapping of file 0, which forks inherit.
-      if (ks.includes('hugetlbMmap')) first.splice(first.findIndex((x) => x.op === 'mmap') + 1, 0, { op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' });
+      // With fork on, P1 is forked right away: two processes share the file's pages (and page tables).
+      if (ks.includes('hugetlbMmap')) {
+        const prelude: Op[] = [{ op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' }];
+        if (ks.includes('fork') && procs.length > 1) prelude.push({ op: 'fork', child: 1 });
+        first.splice(first.findIndex((x) => x.op === 'mmap') + 1, 0, ...prelude);
+      }
       const p: Program = { processes: procs.map((threads) => ({ threads })), frames: o.frames };
       return numberWrites(kthreads.length ? { ...p, kthreads } : p);
     });

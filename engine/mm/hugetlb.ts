@@ -31,6 +31,7 @@ import { RwSemaphore, down_read, down_write, down_write_trylock, up_read, up_wri
 import { spin_lock, spin_unlock, type Spinlock } from '../locking/spinlock.ts';
 import { BUG_ON, WARN_ON } from '../sched/current.ts';
 import type { KGen } from '../sched/task.ts';
+import { cond_resched } from '../sched/cond_resched.ts';
 import type { AddressSpace } from '../fs/fs.ts';
 import { i_mmap_assert_write_locked, i_mmap_lock_read, i_mmap_lock_write, i_mmap_unlock_read, i_mmap_unlock_write, vma_interval_tree_foreach } from '../fs/fs.ts';
 import type { AccessResult } from './fault.ts';
@@ -607,7 +608,7 @@ function* hugetlb_no_page(mapping: AddressSpace, vmf: HugetlbVmFault, hash: numb
       yield* spin_unlock(ptl);
       return yield* hugetlb_no_page_out(vma, hash, stable ? VM_FAULT_SIGBUS : 0);
     }
-    folio.data.fill(0); // folio_zero_user
+    yield* folio_zero_user(folio);
     folio.flags |= PG_uptodate;
     if ((yield* hugetlb_add_to_page_cache(folio, mapping, vmf.pgoff)) !== 0) {
       hugetlb_folio_put(folio);
@@ -630,6 +631,18 @@ function* hugetlb_no_page(mapping: AddressSpace, vmf: HugetlbVmFault, hash: numb
   // Otherwise our reference is the mapping's.
   if (backout) hugetlb_folio_put(folio);
   return yield* hugetlb_no_page_out(vma, hash, ret);
+}
+
+/**
+ * folio_zero_user(): clear a huge page subpage by subpage, with a
+ * cond_resched() between subpages (process_huge_page): a long stretch of the
+ * fault, spent holding the page-table pointer.
+ */
+function* folio_zero_user(folio: HugetlbFolio): KGen {
+  for (let i = 0; i < HPAGE_NR_PAGES; i++) {
+    yield* cond_resched();
+    folio.data.fill(0, i * WORDS_PER_PAGE, (i + 1) * WORDS_PER_PAGE); // clear_user_highpage
+  }
 }
 
 function* hugetlb_no_page_out(vma: VmArea, hash: number, ret: number): KGen<number> {
