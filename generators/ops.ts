@@ -22,6 +22,7 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   swapon: 1,
   swapoff: 2,
   reclaim: 4,
+  migrate: 4,
   hugetlbCreate: 1,
   hugetlbMmap: 3,
   hugetlbPunch: 2,
@@ -110,6 +111,8 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
       return fc.record({ op: fc.constant('swapoff' as const), dev });
     case 'reclaim':
       return fc.record({ op: fc.constant('reclaim' as const), victim: fc.nat(15) });
+    case 'migrate':
+      return fc.record({ op: fc.constant('migrate' as const), victim: fc.nat(15) });
     case 'hugetlbCreate':
     case 'hugetlbMmap':
     case 'hugetlbPunch':
@@ -140,7 +143,7 @@ function hugetlbOpArb(kind: 'hugetlbCreate' | 'hugetlbMmap' | 'hugetlbPunch' | '
 
 /** A kernel thread's ops: reclaim passes, and sometimes a swapoff (the seed 004 races). */
 export function kthreadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions): fc.Arbitrary<Op[]> {
-  const ks = kinds.filter((k) => k === 'reclaim' || k === 'swapoff' || k === 'swapon');
+  const ks = kinds.filter((k) => k === 'reclaim' || k === 'swapoff' || k === 'swapon' || k === 'migrate');
   if (ks.length === 0) return fc.constant([]);
   const op = fc.oneof(...ks.map((k) => ({ arbitrary: opArb(k, o, 1), weight: OP_WEIGHTS[k] })));
   return fc.array(op, { minLength: 1, maxLength: Math.max(1, Math.ceil(o.maxOpsPerThread / 2)) });

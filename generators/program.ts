@@ -54,7 +54,7 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       const first = procs[0]![0]!;
       if (first[0]?.op !== 'mmap' && o.ops.includes('mmap')) first.unshift({ op: 'mmap', region: 0, pages: o.maxPages, prot: 'rw' });
       // Reclaim and swapoff need a device: programs that may use swap start with one.
-      const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.length > 0;
+      const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.some((t) => t.some((op) => op.op === 'reclaim' || op.op === 'swapoff'));
       if (swaps && o.ops.includes('swapon')) first.unshift({ op: 'swapon', dev: 0, slots: 8 });
       // Programs that may map hugetlbfs files start with r0 a shared mapping of file 0, which forks inherit.
       // With fork on, P1 is forked right away: two processes share the file's pages (and page tables).

@@ -2,6 +2,7 @@ import type { RunHooks } from '../engine/program/executor.ts';
 import { dataIntegrity } from './data-integrity.ts';
 import { gupPinCoherence } from './gup-pin-coherence.ts';
 import { noStaleSwapHandles } from './no-stale-swap-handles.ts';
+import { noLeftoverMigrationEntries } from './no-leftover-migration-entries.ts';
 import { deadlock, kernelBug, liveness, lockOrder, memorySafety } from './engine-detected.ts';
 import { UnknownPropertyError } from './errors.ts';
 import type { Property } from './property.ts';
@@ -20,6 +21,7 @@ export const properties: readonly Property[] = [
   dataIntegrity,
   gupPinCoherence,
   noStaleSwapHandles,
+  noLeftoverMigrationEntries,
 ];
 
 export const propertyNames: readonly string[] = properties.map((p) => p.name);

@@ -1,4 +1,5 @@
 import { report } from '../engine/sched/current.ts';
+import { kobject_freed } from '../engine/mm/kasan.ts';
 import { VM_STACK_INCOMPLETE_SETUP, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
@@ -26,7 +27,7 @@ function inIncompleteStack(mm: MmStruct, address: number): boolean {
 }
 
 /**
- * Every present PTE that maps a folio is found by rmap_walk from the folio,
+ * Every present PTE (or migration entry) that maps a folio is found by rmap_walk from the folio,
  * and a folio's mapcount equals the PTEs that map it. Checked after every op
  * at which no task is inside a PT-lock critical section.
  */
@@ -34,6 +35,15 @@ export function checkRmapCompleteness(ctx: RunContext): void {
   const seen = new Map<Folio, number>();
   for (const mm of ctx.machine.mms) {
     forEachPte(mm, (address, pte) => {
+      if (pte.kind === 'migration') {
+        // A migration entry must be found too, or it cannot be restored.
+        const f = ctx.machine.mem.frames[pte.pfn];
+        if (!f || kobject_freed(f) || inIncompleteStack(mm, address)) return;
+        if (!rmapFinds(f, mm, address)) {
+          report('rmap-completeness', `${mm.kname} (${mm.owner}) has a migration entry for ${f.kname} at ${address}, but rmap_walk from it (index ${f.index}) does not find it`);
+        }
+        return;
+      }
       if (pte.kind !== 'present') return;
       const folio = pfn_folio(pte.pfn);
       seen.set(folio, (seen.get(folio) ?? 0) + 1);

@@ -434,6 +434,36 @@ export interface RmapWalkControl {
   invalid_vma?(vma: VmArea): boolean;
   /** Stop early once this holds (e.g. the folio is no longer mapped). */
   done?(folio: Folio): boolean;
+  /**
+   * How to lock the anon_vma: folio_lock_anon_vma_read() (checks the folio is
+   * still mapped; for try_to_unmap / try_to_migrate), or by default straight
+   * from folio->mapping, for a caller that holds a reference on the anon_vma
+   * (remove_migration_ptes on a folio nothing maps yet).
+   */
+  anon_lock?(folio: Folio): KGen<AnonVma | undefined>;
+}
+
+/** rmap_walk_anon_lock(): lock folio->mapping's root; the caller keeps the anon_vma alive. */
+function* rmap_walk_anon_lock(folio: Folio): KGen<AnonVma | undefined> {
+  yield 'rmap_walk_anon_lock: read folio->mapping';
+  const anon_vma = folio.mapping;
+  if (!anon_vma) return undefined;
+  yield* anon_vma_lock_read(anon_vma);
+  return anon_vma;
+}
+
+/**
+ * folio_get_anon_vma(): a reference on the folio's anon_vma, taken while it
+ * is still mapped, so that it outlives the unmap (migration).
+ */
+export function* folio_get_anon_vma(folio: Folio): KGen<AnonVma | undefined> {
+  rcu_read_lock();
+  yield 'folio_get_anon_vma: read folio->mapping';
+  let anon_vma = folio_test_anon(folio) ? folio.mapping : undefined;
+  if (anon_vma && (folio._mapcount === 0 || anon_vma.refcount === 0)) anon_vma = undefined;
+  if (anon_vma) anon_vma.refcount++;
+  rcu_read_unlock();
+  return anon_vma;
 }
 
 /**
@@ -501,7 +531,7 @@ function* vma_address(folio: Folio, vma: VmArea): KGen<number> {
  * We enter with the folio locked; we return with it locked.
  */
 export function* rmap_walk_anon(folio: Folio, rwc: RmapWalkControl): KGen {
-  const anon_vma = yield* folio_lock_anon_vma_read(folio);
+  const anon_vma = rwc.anon_lock ? yield* rwc.anon_lock(folio) : yield* rmap_walk_anon_lock(folio);
   if (!anon_vma) return;
   const pgoff = folio.index;
   for (const avc of [...anon_vma.rb_root]) {
@@ -622,5 +652,6 @@ export function* try_to_unmap(folio: Folio): KGen {
   yield* rmap_walk(folio, {
     rmap_one: try_to_unmap_one,
     done: (f) => f._mapcount === 0,
+    anon_lock: folio_lock_anon_vma_read,
   });
 }

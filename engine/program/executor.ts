@@ -21,6 +21,7 @@ import { PROT_READ, PROT_WRITE, vm_mmap, vm_munmap } from '../mm/mmap.ts';
 import { sys_mprotect } from '../mm/mprotect.ts';
 import { sys_swapoff, sys_swapon } from '../mm/swapfile.ts';
 import { kswapd_reclaim } from '../mm/vmscan.ts';
+import { kcompactd_migrate } from '../mm/migrate.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
 import { History, type OpRecord } from './history.ts';
 import type { Op, Program, Prot } from './ops.ts';
@@ -253,6 +254,8 @@ class Executor {
       }
       case 'reclaim':
         return { result: (yield* kswapd_reclaim(op.victim)) ? 1 : 0 };
+      case 'migrate':
+        return { result: (yield* kcompactd_migrate(op.victim)) ? 1 : 0 };
       case 'exit':
         return { result: 0 };
       default:
@@ -283,6 +286,7 @@ class Executor {
       case 'swapon':
       case 'swapoff':
       case 'reclaim':
+      case 'migrate':
         return yield* this.runKernelOp(op);
       case 'mmap': {
         const addr = yield* vm_mmap(mm, op.pages, protBits(op.prot));

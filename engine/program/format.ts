@@ -39,6 +39,8 @@ export function formatOp(op: Op): string {
       return `swapoff dev${op.dev}`;
     case 'reclaim':
       return `reclaim victim ${op.victim}`;
+    case 'migrate':
+      return `migrate victim ${op.victim}`;
     case 'hugetlbCreate':
       return `hugetlb_create f${op.file} ${op.hpages}hp`;
     case 'hugetlbMmap':

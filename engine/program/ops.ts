@@ -37,6 +37,8 @@ export type Op =
   | { readonly op: 'swapoff'; readonly dev: number }
   /** Reclaim one anon folio, chosen by `victim` among those in use (pfn order): kswapd's work. */
   | { readonly op: 'reclaim'; readonly victim: number }
+  /** Migrate one mapped anon folio to a new frame, chosen the same way: kcompactd's work. */
+  | { readonly op: 'migrate'; readonly victim: number }
   /** open(O_CREAT | O_EXCL) hugetlbfs file `file` (a name shared by all processes) and size it to `hpages` huge pages. */
   | { readonly op: 'hugetlbCreate'; readonly file: number; readonly hpages: number }
   /**
@@ -69,6 +71,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'swapon',
   'swapoff',
   'reclaim',
+  'migrate',
   'hugetlbCreate',
   'hugetlbMmap',
   'hugetlbPunch',

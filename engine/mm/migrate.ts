@@ -1,0 +1,216 @@
+/*
+ * mm/migrate.c for the model: migration of an anon folio by a kernel thread
+ * (kcompactd). The old folio is locked for the whole migration; its PTEs are
+ * replaced by migration entries (try_to_migrate), the contents copied to a
+ * new folio, and the entries replaced by PTEs to the new one
+ * (remove_migration_ptes). A fault that meets a migration entry waits on the
+ * old folio's lock (migration_entry_wait).
+ *
+ * rmap must find every PTE mapping the folio at all times, or a migration
+ * entry is left behind (seed 000): exec's temporary stack, whose page tables
+ * move while rmap computes addresses in the new range, is skipped; mremap and
+ * fork rely on rmap traversal order or take the anon_vma lock.
+ */
+import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
+import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
+import { BUG_ON } from '../sched/current.ts';
+import type { KGen } from '../sched/task.ts';
+import { machine } from './machine.ts';
+import {
+  PG_anon,
+  PG_anon_exclusive,
+  PG_dirty,
+  PG_swapcache,
+  PTE_NONE,
+  VM_STACK_INCOMPLETE_SETUP,
+  VM_WRITE,
+  mk_pte,
+  type AnonVma,
+  type Folio,
+  type PteMigration,
+  type VmArea,
+} from './mm_types.ts';
+import { folio_alloc, folio_get, folio_put, folio_try_get } from './page_alloc.ts';
+import { ptep_get, set_pte_at } from './pgtable.ts';
+import {
+  PVMW_MIGRATION,
+  PageAnonExclusive,
+  folio_add_anon_rmap_pte,
+  folio_get_anon_vma,
+  folio_lock_anon_vma_read,
+  folio_remove_rmap_pte,
+  folio_test_anon,
+  folio_try_share_anon_rmap_pte,
+  page_vma_mapped_walk,
+  page_vma_mapped_walk_done,
+  put_anon_vma,
+  rmap_walk,
+  type PageVmaMappedWalk,
+} from './rmap.ts';
+import { swp_swap_info } from './swapfile.ts';
+
+/**
+ * invalid_migration_vma(): exec's temporary stack. Its page tables are moved
+ * (relocate_vma_down) while rmap already computes addresses in the new range:
+ * a migration entry placed there could not be found again.
+ */
+export function invalid_migration_vma(vma: VmArea): boolean {
+  return (vma.vm_flags & VM_STACK_INCOMPLETE_SETUP) === VM_STACK_INCOMPLETE_SETUP;
+}
+
+/**
+ * try_to_migrate_one(): replace one PTE of the folio by a migration entry
+ * that remembers write and exclusivity. An exclusive page that may be pinned
+ * cannot be marked shared: the PTE is put back and migration fails.
+ * We enter with the folio locked and its anon_vma read-locked.
+ */
+function* try_to_migrate_one(folio: Folio, vma: VmArea, address: number): KGen<boolean> {
+  const pvmw: PageVmaMappedWalk = { folio, vma, address, flags: 0 };
+  if (!(yield* page_vma_mapped_walk(pvmw))) return true;
+  const table = pvmw.table!;
+  const pteval = ptep_get(table, address);
+  BUG_ON(pteval.kind !== 'present', 'try_to_migrate_one', 'not a present PTE');
+  const anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(folio);
+  // ptep_clear_flush(): GUP-fast may have grabbed the page before this.
+  set_pte_at(table, address, PTE_NONE);
+  yield 'try_to_migrate_one: ptep_clear_flush done';
+  BUG_ON(pteval.kind === 'present' && pteval.write && folio_test_anon(folio) && !anon_exclusive, 'try_to_migrate_one', 'writable PTE to a non-exclusive anon page');
+  // See folio_try_share_anon_rmap_pte(): clear PTE first.
+  if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) {
+    set_pte_at(table, address, pteval);
+    yield* page_vma_mapped_walk_done(pvmw);
+    return false;
+  }
+  const write = pteval.kind === 'present' && pteval.write;
+  const entry: PteMigration = { kind: 'migration', pfn: folio.pfn, mode: write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read' };
+  set_pte_at(table, address, entry);
+  folio_remove_rmap_pte(folio, vma);
+  folio_put(folio);
+  yield* page_vma_mapped_walk_done(pvmw);
+  return true;
+}
+
+/** try_to_migrate(): migration entries everywhere rmap finds the folio. We enter with the folio locked. */
+export function* try_to_migrate(folio: Folio): KGen {
+  yield* rmap_walk(folio, {
+    rmap_one: try_to_migrate_one,
+    done: (f) => f._mapcount === 0,
+    anon_lock: folio_lock_anon_vma_read,
+    // During exec, a temporary VMA is set up and later moved. The VMA is moved
+    // under the anon_vma lock but not the page tables leading to a race where
+    // migration cannot find the migration ptes. Rather than increasing the
+    // locking requirements of exec(), migration skips temporary VMAs until
+    // after exec() completes.
+    invalid_vma: invalid_migration_vma,
+  });
+}
+
+/**
+ * remove_migration_pte(): put the new folio where rmap finds a migration
+ * entry for the old one, with the write and exclusive bits the entry kept.
+ * We enter with both folios locked and the anon_vma read-locked.
+ */
+function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmArea, address: number) => KGen<boolean> {
+  return function* remove_migration_pte(_folio: Folio, vma: VmArea, address: number): KGen<boolean> {
+    const pvmw: PageVmaMappedWalk = { folio: src, vma, address, flags: PVMW_MIGRATION };
+    if (!(yield* page_vma_mapped_walk(pvmw))) return true;
+    const table = pvmw.table!;
+    const entry = ptep_get(table, address) as PteMigration;
+    folio_get(dst);
+    const write = entry.mode === 'write' && (vma.vm_flags & VM_WRITE) !== 0;
+    folio_add_anon_rmap_pte(dst, vma, address, entry.mode !== 'read');
+    set_pte_at(table, address, mk_pte(dst.pfn, write, write && (dst.flags & PG_dirty) !== 0));
+    yield* page_vma_mapped_walk_done(pvmw);
+    return true;
+  };
+}
+
+/** remove_migration_ptes(): every migration entry of src becomes a PTE of dst. */
+export function* remove_migration_ptes(src: Folio, dst: Folio): KGen {
+  yield* rmap_walk(dst, { rmap_one: remove_migration_pte(dst, src) });
+}
+
+/**
+ * folio_migrate_mapping(): the new folio takes the old one's place: its
+ * anon_vma and index, and its swap cache slot if it has one.
+ * We enter with both folios locked.
+ */
+function* folio_migrate_mapping(dst: Folio, src: Folio): KGen {
+  dst.mapping = src.mapping;
+  dst.index = src.index;
+  dst.flags |= src.flags & (PG_anon | PG_dirty);
+  if (src.flags & PG_swapcache) {
+    const entry = src.swap!;
+    const si = swp_swap_info(entry)!;
+    yield* spin_lock(si.cache_lock);
+    si.cache.set(entry.offset, dst);
+    dst.swap = entry;
+    dst.flags |= PG_swapcache;
+    dst._refcount++;
+    src.swap = undefined;
+    src.flags &= ~PG_swapcache;
+    src._refcount--;
+    yield* spin_unlock(si.cache_lock);
+  }
+}
+
+/**
+ * migrate_folio(): one isolated folio to a new one. Returns true if it moved.
+ * We enter holding a reference on src (the isolation); we drop it.
+ */
+export function* migrate_folio(src: Folio): KGen<boolean> {
+  yield* bit_lock(src.lock);
+  let moved = false;
+  let anon_vma: AnonVma | undefined;
+  out: {
+    if (!folio_test_anon(src) || src._mapcount === 0) break out;
+    // Keep the anon_vma alive while the folio is unmapped: remove_migration_ptes walks it.
+    anon_vma = yield* folio_get_anon_vma(src);
+    if (!anon_vma) break out;
+    yield* try_to_migrate(src);
+    if (src._mapcount > 0) {
+      // Some PTE could not be replaced (pinned, or a temporary stack): undo.
+      yield* remove_migration_ptes(src, src);
+      break out;
+    }
+    const dst = folio_alloc();
+    if (!dst) {
+      yield* remove_migration_ptes(src, src);
+      break out;
+    }
+    // __folio_set_locked(): nobody can see the new folio yet, so this cannot fail.
+    yield* bit_trylock(dst.lock);
+    // move_to_new_folio(): contents, mapping, flags.
+    yield 'folio_migrate_copy';
+    dst.data = [...src.data];
+    yield* folio_migrate_mapping(dst, src);
+    src.flags &= ~PG_anon_exclusive;
+    yield* remove_migration_ptes(src, dst);
+    yield* bit_unlock(dst.lock);
+    folio_put(dst); // the allocation's reference: dst now lives by its mappings
+    moved = true;
+  }
+  if (anon_vma) yield* put_anon_vma(anon_vma);
+  yield* bit_unlock(src.lock);
+  folio_put(src);
+  return moved;
+}
+
+/** What kcompactd scans: anon folios in use and mapped, in pfn order; `victim` picks one. */
+function pick_victim(victim: number): Folio | undefined {
+  const candidates: Folio[] = [];
+  for (const f of machine().mem.frames) {
+    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0 || f._mapcount === 0) continue;
+    candidates.push(f);
+  }
+  if (candidates.length === 0) return undefined;
+  return candidates[victim % candidates.length];
+}
+
+/** One migration by kcompactd: isolate the chosen folio and migrate it. */
+export function* kcompactd_migrate(victim: number): KGen<boolean> {
+  yield 'isolate_migratepages';
+  const folio = pick_victim(victim);
+  if (!folio || !folio_try_get(folio)) return false;
+  return yield* migrate_folio(folio);
+}
