@@ -119,12 +119,13 @@ export class Execution {
     const strategy = this.options.strategy;
     const afterStep = this.options.afterStep;
     let last = -1;
+    let sleeping = false;
     for (;;) {
       if (!this.collectRunnable()) return;
       if (this.step >= this.maxSteps) this.starved();
       const runnable = this.runnable;
-      const chosen = strategy.nextTask(runnable, last, this.step);
-      if (chosen !== defaultChoice(runnable, last)) this.switches.push({ step: this.step, task: chosen });
+      const chosen = strategy.nextTask(runnable, last, this.step, sleeping);
+      if (chosen !== defaultChoice(runnable, last, sleeping)) this.switches.push({ step: this.step, task: chosen });
       const task = this.tasks[chosen]!;
       if (task.state !== 'runnable') throw new Error(`strategy ${strategy.describe()} chose task ${chosen}, which is not runnable`);
       last = chosen;
@@ -144,6 +145,7 @@ export class Execution {
         task.label = r.value;
         if (r.value === SCHEDULE_TIMEOUT) strategy.onYield?.(chosen);
       } else this.block(task, r.value);
+      sleeping = task.label === SCHEDULE_TIMEOUT && task.state === 'runnable';
       this.recordStep(chosen, label);
       afterStep?.(this);
       this.step++;

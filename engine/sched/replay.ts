@@ -11,14 +11,14 @@ export class Replay implements Strategy {
 
   constructor(readonly schedule: Schedule) {}
 
-  nextTask(runnable: readonly number[], current: number, step: number): number {
+  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number {
     const sw = this.schedule;
     while (this.next < sw.length && sw[this.next]!.step < step) this.next++;
     if (this.next < sw.length && sw[this.next]!.step === step) {
       const want = sw[this.next]!.task;
       if (runnable.includes(want)) return want;
     }
-    return defaultChoice(runnable, current);
+    return defaultChoice(runnable, current, sleeping);
   }
 
   describe(): string {

@@ -4,8 +4,11 @@
  * live one per file: random-walk.ts, pct.ts, replay.ts.
  */
 export interface Strategy {
-  /** Called before each step; `current` is -1 before the first step. */
-  nextTask(runnable: readonly number[], current: number, step: number): number;
+  /**
+   * Called before each step; `current` is -1 before the first step, and
+   * `sleeping` says it just slept in schedule_timeout (see defaultChoice).
+   */
+  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number;
   /** A task was created (PCT gives it a priority). */
   onSpawn?(id: number): void;
   /**
@@ -21,9 +24,16 @@ export interface Strategy {
 /**
  * The fixed rule every execution falls back to, and relative to which the
  * canonical schedule records its switches: keep running the current task while
- * it can run, otherwise the lowest runnable id.
+ * it can run, otherwise the lowest runnable id. A task that just slept in
+ * schedule_timeout_uninterruptible() is waiting for someone else: the next
+ * runnable id after it goes first (round robin), or a replay would spin it
+ * forever.
  */
-export function defaultChoice(runnable: readonly number[], current: number): number {
-  for (let i = 0; i < runnable.length; i++) if (runnable[i] === current) return current;
+export function defaultChoice(runnable: readonly number[], current: number, sleeping = false): number {
+  let found = false;
+  for (let i = 0; i < runnable.length; i++) if (runnable[i] === current) found = true;
+  if (!found) return runnable[0]!;
+  if (!sleeping || runnable.length === 1) return current;
+  for (let i = 0; i < runnable.length; i++) if (runnable[i]! > current) return runnable[i]!;
   return runnable[0]!;
 }
