@@ -1,15 +1,135 @@
-// `npm run bench`: prints a table and writes bench/results.json.
+// `npm run bench`: prints a table and writes bench/results.json (atomically).
+// Every figure carries the load (/proc/loadavg) at the time it was taken, and
+// beside wall-clock rates a per-CPU-second rate, which other jobs on the
+// machine disturb less. Knobs (env): BENCH_ONLY=toy,campaign,growth,scaling,patches
+// BENCH_SECONDS (toy, 3), BENCH_MEM_SECONDS (all-properties campaign + RSS, 60),
+// BENCH_CAMPAIGN_SECONDS (no-properties campaign, 15), BENCH_GROWTH_SECONDS
+// (per cell, 3), BENCH_SCALE_SECONDS (per CLI run, 15), BENCH_SEEDS (10),
+// BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none).
+// The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
 import { writeFileSync, renameSync } from 'node:fs';
-import { benchEngineToy } from './engine-toy.ts';
+import { availableParallelism, cpus } from 'node:os';
+import { campaign, defaultCampaignWithMemory, growth, type CampaignFigure, type GrowthCell, type MemoryFigure } from './campaign.ts';
+import { benchEngineToy, type EngineToyResult } from './engine-toy.ts';
+import { benchPatches, type PatchResult } from './patches.ts';
+import { scaling, type ScalingRow } from './scaling.ts';
+import { envNum, fmt, loadavg, sectionOn, type Load } from './util.ts';
 
-const engine = benchEngineToy(Number(process.env.BENCH_SECONDS ?? 3));
-const rows: [string, string][] = [
-  ['engine toy: steps/s', engine.stepsPerSec.toFixed(0)],
-  ['engine toy: ns/step', engine.nsPerStep.toFixed(1)],
-  ['floor (bare generator resume): ns/step', engine.floorNsPerStep.toFixed(1)],
-];
+const started = performance.now();
+const startLoad = loadavg();
+const log = (t: string): void => void process.stderr.write(`${t}\n`);
+const results: {
+  node: string;
+  date: string;
+  cpus: number;
+  cpuModel: string;
+  loadAtStart: Load;
+  loadAtEnd?: Load;
+  wallSeconds?: number;
+  settings: Record<string, number>;
+  engineToy?: EngineToyResult & { load: Load };
+  defaultCampaign?: { all: CampaignFigure; none: CampaignFigure; checkingCost: number; floorNsPerStep?: number; propertiesOff: string };
+  memory?: MemoryFigure;
+  growth?: GrowthCell[];
+  scaling?: ScalingRow[];
+  patches?: PatchResult[];
+} = {
+  node: process.version,
+  date: new Date().toISOString(),
+  cpus: availableParallelism(),
+  cpuModel: cpus()[0]?.model ?? '',
+  loadAtStart: startLoad,
+  settings: {
+    BENCH_SECONDS: envNum('BENCH_SECONDS', 3),
+    BENCH_MEM_SECONDS: envNum('BENCH_MEM_SECONDS', 60),
+    BENCH_CAMPAIGN_SECONDS: envNum('BENCH_CAMPAIGN_SECONDS', 15),
+    BENCH_GROWTH_SECONDS: envNum('BENCH_GROWTH_SECONDS', 3),
+    BENCH_SCALE_SECONDS: envNum('BENCH_SCALE_SECONDS', 15),
+    BENCH_SEEDS: envNum('BENCH_SEEDS', 10),
+    BENCH_BUDGET_S: envNum('BENCH_BUDGET_S', 5),
+    BENCH_PATCH_SECONDS: envNum('BENCH_PATCH_SECONDS', 240),
+  },
+};
+const S = results.settings;
+const rows: [string, string, string][] = [];
+const row = (k: string, v: string, load?: Load): void => void rows.push([k, v, load ? `load ${load.load1.toFixed(2)}` : '']);
+
+if (sectionOn('toy')) {
+  log('bench: engine toy');
+  const e = benchEngineToy(S.BENCH_SECONDS!);
+  results.engineToy = { ...e, load: loadavg() };
+  row('engine toy: steps/s', fmt(e.stepsPerSec), results.engineToy.load);
+  row('engine toy: ns/step', fmt(e.nsPerStep, 1), results.engineToy.load);
+  row('floor (bare generator resume): ns/step', fmt(e.floorNsPerStep, 1), results.engineToy.load);
+}
+
+if (sectionOn('campaign')) {
+  log(`bench: default campaign, all properties, ${S.BENCH_MEM_SECONDS} s (with RSS)`);
+  const { all, memory } = defaultCampaignWithMemory(S.BENCH_MEM_SECONDS!);
+  log(`bench: default campaign, properties: [], ${S.BENCH_CAMPAIGN_SECONDS} s`);
+  const none = campaign('default campaign, properties: []', S.BENCH_CAMPAIGN_SECONDS!, { properties: [] });
+  const checkingCost = none.execsPerCpuSec / all.execsPerCpuSec;
+  results.defaultCampaign = {
+    all,
+    none,
+    checkingCost,
+    floorNsPerStep: results.engineToy?.floorNsPerStep,
+    propertiesOff:
+      'properties: [] — no property hooks run; the engine still detects deadlock, liveness, lock-order, kernel-bug and memory-safety as it runs (that cost cannot be turned off), but fuzz() does not report them',
+  };
+  results.memory = memory;
+  for (const c of [all, none]) {
+    row(`${c.label}: execs/s (wall | per CPU-s)`, `${fmt(c.execsPerSec)} | ${fmt(c.execsPerCpuSec)}`, c.load);
+    row(`${c.label}: steps/s (wall | per CPU-s)`, `${fmt(c.stepsPerSec)} | ${fmt(c.stepsPerCpuSec)}`, c.load);
+    row(`${c.label}: ns/step (wall | CPU)`, `${fmt(c.nsPerStep)} | ${fmt(c.nsPerStepCpu)}${results.engineToy ? ` (floor ${fmt(results.engineToy.floorNsPerStep, 1)})` : ''}`, c.load);
+  }
+  row('cost of checking (execs per CPU-s, none / all)', `${fmt(checkingCost, 2)}x`, none.load);
+  row(`RSS at start -> after ${fmt(memory.seconds)} s of fuzzing (max) MB`, `${fmt(memory.rssStartMB)} -> ${fmt(memory.rssAfterMB)} (${fmt(memory.rssMaxMB)})`, memory.load);
+}
+
+if (sectionOn('growth')) {
+  log(`bench: growth, ${S.BENCH_GROWTH_SECONDS} s per cell`);
+  results.growth = growth(S.BENCH_GROWTH_SECONDS!);
+  for (const g of results.growth) row(`growth ${g.label}: execs/s (wall | per CPU-s)`, `${fmt(g.execsPerSec)} | ${fmt(g.execsPerCpuSec)}`, g.load);
+}
+
+if (sectionOn('scaling')) {
+  log(`bench: scaling via the CLI, ${S.BENCH_SCALE_SECONDS} s per run`);
+  results.scaling = scaling(S.BENCH_SCALE_SECONDS!);
+  for (const s of results.scaling) {
+    row(`cli fuzz --workers ${s.workers}: execs/s (wall | per CPU-s)`, s.available ? `${fmt(s.execsPerSec ?? NaN)} | ${fmt(s.execsPerCpuSec ?? NaN)}` : (s.note ?? 'not available'), s.load);
+  }
+}
+
+if (sectionOn('patches')) {
+  log(`bench: known-bad patches, ${S.BENCH_SEEDS} seeds, budget ${S.BENCH_BUDGET_S} s per campaign, section cap ${S.BENCH_PATCH_SECONDS || 'none'} s`);
+  results.patches = await benchPatches({
+    seeds: S.BENCH_SEEDS!,
+    budgetMs: S.BENCH_BUDGET_S! * 1000,
+    sectionSeconds: S.BENCH_PATCH_SECONDS,
+    progress: log,
+  });
+  for (const p of results.patches) {
+    for (const k of p.kinds) {
+      const miss = k.misses ? `, ${k.misses} miss(es) at ${S.BENCH_BUDGET_S} s` : '';
+      const mm = k.mismatches ? `, ${k.mismatches} caught by another property` : '';
+      const v = k.seeds === 0
+        ? 'not run: section cap (BENCH_PATCH_SECONDS) reached'
+        : k.caught
+        ? `${k.caught}/${k.seeds} caught; s med ${fmt(k.medianSeconds!, 2)} max ${fmt(k.maxSeconds!, 2)}; runs med ${fmt(k.medianRuns!)} max ${fmt(k.maxRuns!)}; repro ops med ${fmt(k.medianOps!)} max ${fmt(k.maxOps!)}, switches med ${fmt(k.medianSwitches!)} max ${fmt(k.maxSwitches!)}; shrink ms med ${fmt(k.medianShrinkMs!)} max ${fmt(k.maxShrinkMs!)}${miss}${mm}`
+        : `0/${k.seeds} caught${miss}${mm}`;
+      row(`${p.name} ${k.kind}`, v, k.load);
+    }
+  }
+}
+
+results.loadAtEnd = loadavg();
+results.wallSeconds = (performance.now() - started) / 1000;
+row('bench wall time, s', fmt(results.wallSeconds), results.loadAtEnd);
 const w = Math.max(...rows.map((r) => r[0].length));
-for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+const wv = Math.max(...rows.map((r) => r[1].length));
+console.log(`node ${process.version}, ${results.cpus} cpus (${results.cpuModel}); load at start ${startLoad.raw}`);
+for (const [k, v, l] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(wv)}  ${l}`);
 const out = 'bench/results.json';
-writeFileSync(`${out}.tmp`, JSON.stringify({ node: process.version, engineToy: engine }, null, 2) + '\n');
+writeFileSync(`${out}.tmp`, JSON.stringify(results, null, 2) + '\n');
 renameSync(`${out}.tmp`, out);

@@ -1,9 +1,10 @@
 /*
  * KASAN for the model (mm/kasan/). Every modelled object (mm, VMA, anon_vma,
  * page-table page, folio, swap device) extends KObject. kfree() poisons it:
- * each of its fields becomes an accessor that reports a use-after-free naming
- * the allocation and free sites, so any touch of a freed object is caught
- * without a check at every access, and live objects pay nothing.
+ * its fields are deleted and its prototype becomes a Proxy that reports a
+ * use-after-free naming the allocation and free sites, so any read or write
+ * of a freed object (a missing own field goes to the prototype for both) is
+ * caught without a check at every access, and live objects pay nothing.
  */
 import { kernelStack } from '../locking/lockdep.ts';
 import { currentExecution, report } from '../sched/current.ts';
@@ -65,20 +66,23 @@ export function kobject_freed(obj: KObject): boolean {
 export function kfree(obj: KObject): void {
   const meta = obj.kasan;
   if (meta.freed) {
-    report('memory-safety', `double-free of ${obj.kname}: allocated at ${formatSite(meta.alloc)}, first freed at ${formatSite(meta.freed)}, freed again at ${formatSite(site())}`);
+    report('memory-safety', `double-free of ${meta.kind}#${meta.id}: allocated at ${formatSite(meta.alloc)}, first freed at ${formatSite(meta.freed)}, freed again at ${formatSite(site())}`);
   }
   meta.freed = site();
   const ex = currentExecution();
   if (ex) ex.live.set(meta.kind, (ex.live.get(meta.kind) ?? 1) - 1);
-  for (const key of Object.keys(obj)) {
-    if (key === 'kasan') continue;
-    Object.defineProperty(obj, key, {
-      get: () => useAfterFree(meta, key, 'read'),
-      set: () => useAfterFree(meta, key, 'write'),
-      enumerable: true,
-      configurable: false,
-    });
-  }
+  const fields = obj as unknown as Record<string, unknown>;
+  for (const key of Object.keys(obj)) if (key !== 'kasan') delete fields[key];
+  Object.setPrototypeOf(obj, poison(meta));
+}
+
+/** The prototype of a freed object: every property lookup that reaches it is a use-after-free. */
+function poison(meta: KasanMeta): object {
+  return new Proxy(Object.create(null) as object, {
+    get: (_t, key) => (typeof key === 'symbol' ? undefined : useAfterFree(meta, key, 'read')),
+    set: (_t, key) => useAfterFree(meta, String(key), 'write'),
+    has: () => false,
+  });
 }
 
 function useAfterFree(meta: KasanMeta, field: string, access: 'read' | 'write'): never {

@@ -1,0 +1,184 @@
+// Time to detection of each known-bad patch (mutation/patches/*.patch, not
+// pending/): runs and seconds until the first violation, median and max over
+// N campaign seeds, random walk vs PCT, each campaign capped by a budget.
+// Each patch's campaigns run in one Workspace (a patched temp copy).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePatchHeader } from '../mutation/header.ts';
+import { PATCHES_DIR } from '../mutation/known-bad.ts';
+import { Workspace } from '../mutation/workspace.ts';
+import type { ProgramArbOptions } from '../generators/index.ts';
+import { loadavg, median, type Load } from './util.ts';
+
+type Runner = typeof import('../runner/index.ts');
+export type Kind = 'random' | 'pct';
+
+export interface PatchRun {
+  readonly seed: number;
+  /** Caught by the property the header expects. */
+  readonly caught: boolean;
+  /** The property that fired, if any (a mismatch when it is not the expected one). */
+  readonly property?: string;
+  readonly runs: number;
+  /** Wall seconds to the end of the failing run (shrink and replay excluded), or the budget on a miss. */
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly shrink?: { ops: number; switches: number; fromOps: number; fromSwitches: number; runs: number; ms: number };
+}
+
+export interface PatchKindSummary {
+  readonly kind: Kind;
+  readonly seeds: number;
+  readonly caught: number;
+  readonly misses: number;
+  readonly mismatches: number;
+  /** Over caught runs only; undefined when none was caught. */
+  readonly medianSeconds?: number;
+  readonly maxSeconds?: number;
+  readonly medianRuns?: number;
+  readonly maxRuns?: number;
+  readonly medianOps?: number;
+  readonly maxOps?: number;
+  readonly medianSwitches?: number;
+  readonly maxSwitches?: number;
+  readonly medianShrinkMs?: number;
+  readonly maxShrinkMs?: number;
+  readonly runsDetail: readonly PatchRun[];
+  readonly load: Load;
+}
+
+export interface PatchResult {
+  readonly name: string;
+  readonly expect: string;
+  readonly fuzzSeed: number;
+  readonly program?: unknown;
+  readonly kinds: readonly PatchKindSummary[];
+}
+
+export function knownBadPatches(): string[] {
+  return readdirSync(PATCHES_DIR)
+    .filter((n) => n.endsWith('.patch'))
+    .sort()
+    .map((n) => join(PATCHES_DIR, n));
+}
+
+function summarize(kind: Kind, runs: PatchRun[]): PatchKindSummary {
+  const ok = runs.filter((r) => r.caught);
+  const s = (f: (r: PatchRun) => number): [number | undefined, number | undefined] => (ok.length ? [median(ok.map(f)), Math.max(...ok.map(f))] : [undefined, undefined]);
+  const [medianSeconds, maxSeconds] = s((r) => r.seconds);
+  const [medianRuns, maxRuns] = s((r) => r.runs);
+  const [medianOps, maxOps] = s((r) => r.shrink!.ops);
+  const [medianSwitches, maxSwitches] = s((r) => r.shrink!.switches);
+  const [medianShrinkMs, maxShrinkMs] = s((r) => r.shrink!.ms);
+  return {
+    kind,
+    seeds: runs.length,
+    caught: ok.length,
+    misses: runs.filter((r) => r.property === undefined).length,
+    mismatches: runs.filter((r) => r.property !== undefined && !r.caught).length,
+    medianSeconds,
+    maxSeconds,
+    medianRuns,
+    maxRuns,
+    medianOps,
+    maxOps,
+    medianSwitches,
+    maxSwitches,
+    medianShrinkMs,
+    maxShrinkMs,
+    runsDetail: runs,
+    load: loadavg(),
+  };
+}
+
+export interface PatchBenchOptions {
+  readonly seeds: number;
+  readonly budgetMs: number;
+  /** Stop starting campaigns after this many seconds of the section (0: no limit); what was not run is reported as such. */
+  readonly sectionSeconds?: number;
+  readonly kinds?: readonly Kind[];
+  readonly files?: readonly string[];
+  readonly progress?: (t: string) => void;
+}
+
+interface Loaded {
+  readonly name: string;
+  readonly expect: string;
+  readonly fuzzSeed: number;
+  readonly program?: ProgramArbOptions;
+  readonly ws: Workspace;
+  readonly runner: Runner;
+  readonly runs: Map<Kind, PatchRun[]>;
+}
+
+function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number): PatchRun {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let foundAt = 0;
+  let cpuAt = 0;
+  const r = p.runner.fuzz({
+    timeMs: budgetMs,
+    seed,
+    program: p.program,
+    schedule: { kinds: [kind] },
+    continueOnFailure: false,
+    onFailure: () => {
+      foundAt = performance.now();
+      const c = process.cpuUsage(c0);
+      cpuAt = (c.user + c.system) / 1e6;
+    },
+  });
+  const f = r.violations[0];
+  if (!f) {
+    const c = process.cpuUsage(c0);
+    return { seed, caught: false, runs: r.runs, seconds: r.elapsedMs / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
+  }
+  // Detection is the end of the failing run: shrinking (and the two replays after it, which are short) is not part of it.
+  const shrinkS = f.shrink.ms / 1000;
+  return {
+    seed,
+    caught: f.property === p.expect,
+    property: f.property,
+    runs: r.runs,
+    seconds: Math.max(0, (foundAt - t0) / 1000 - shrinkS),
+    cpuSeconds: Math.max(0, cpuAt - shrinkS),
+    shrink: { ...f.shrink },
+  };
+}
+
+/**
+ * Seeds round-robin over patches and kinds (seed k of every patch before
+ * seed k+1 of any), so a section cap cuts every patch at the same depth.
+ * Each patch gets one Workspace, created up front and kept for all its campaigns.
+ */
+export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]> {
+  const kinds = o.kinds ?? (['random', 'pct'] as const);
+  const loaded: Loaded[] = [];
+  try {
+    for (const file of o.files ?? knownBadPatches()) {
+      const name = file.split('/').pop()!;
+      const text = readFileSync(file, 'utf8');
+      const h = parsePatchHeader(text, name);
+      const ws = Workspace.create(text, name);
+      loaded.push({ name, expect: h.expect, fuzzSeed: h.fuzzSeed, program: h.program, ws, runner: await ws.import<Runner>('runner/index.ts'), runs: new Map(kinds.map((k) => [k, []])) });
+    }
+    const t0 = performance.now();
+    const deadline = o.sectionSeconds ? t0 + o.sectionSeconds * 1000 : Infinity;
+    outer: for (let k = 0; k < o.seeds; k++) {
+      for (const p of loaded) {
+        for (const kind of kinds) {
+          if (performance.now() >= deadline) {
+            o.progress?.(`bench: patches: section cap of ${o.sectionSeconds} s reached after ${k} full seed round(s)`);
+            break outer;
+          }
+          const r = campaign(p, kind, p.fuzzSeed + k, o.budgetMs);
+          p.runs.get(kind)!.push(r);
+          o.progress?.(`bench: ${p.name} ${kind} seed ${r.seed}: ${r.property ?? 'miss'} after ${r.runs} runs, ${r.seconds.toFixed(2)} s (load ${loadavg().load1})`);
+        }
+      }
+    }
+    return loaded.map((p) => ({ name: p.name, expect: p.expect, fuzzSeed: p.fuzzSeed, program: p.program, kinds: kinds.map((k) => summarize(k, p.runs.get(k)!)) }));
+  } finally {
+    for (const p of loaded) p.ws.dispose();
+  }
+}
