@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { corpusListCommand, corpusMergeCommand, corpusPruneCommand, DEFAULT_CORPUS } from './commands/corpus.ts';
 import { fuzzCommand, type FuzzFlags } from './commands/fuzz.ts';
 import { replayCommand, type ReplayFlags } from './commands/replay.ts';
@@ -24,15 +25,20 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   program
     .command('fuzz')
     .description('run a campaign; exit 1 if a property was violated')
-    .addOption(new Option('--runs <N>', 'stop after N runs (default 1000 unless --time)').argParser(countParser('--runs', '20000')).conflicts('time'))
+    .addOption(
+      new Option('--runs <N>', 'the campaign is runs 0..N-1 (default 1000 unless --time); --shard and --workers split them').argParser(countParser('--runs', '20000')).conflicts('time'),
+    )
     .option('--time <duration>', 'stop after this long: 30s, 10m, 1h', parseDuration('--time'))
     .option('--seed <S>', 'campaign seed, 0..4294967295 (default 0)', parseSeed)
     .option('--properties <a,b>', 'check only these properties (default: all)')
     .option('--corpus <DIR>', 'save each shrunk failure here, one file per bug')
     .option('--json', 'print the result as one JSON object on the last line of stdout')
-    .option('--workers <N>', 'worker threads (only 1 for now)', countParser('--workers', '1'))
+    .option('--workers <N>', `worker threads sharing the runs (default: one per core, ${availableParallelism()} here)`, countParser('--workers', '2'))
     .option('--shard <i/N>', 'run only shard i of N (1-based): runs i-1, i-1+N, ...', parseShard)
     .option('--patch <FILE>', 'fuzz a copy of the model with this unified diff applied')
+    .option('--summary <FILE>', 'write the result as JSON (at the end, also when interrupted)')
+    .option('--junit <FILE>', 'write JUnit XML: a testcase per property, the repro in its failure')
+    .option('--html <FILE>', "write an offline HTML report drawing each repro's interleaving as lanes")
     .action(async (flags: FuzzFlags) => exit(await fuzzCommand(flags, io)));
 
   program
@@ -40,7 +46,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .description('replay a corpus entry with its interleaving; exit 1 if it still fails, 0 if not')
     .argument('<FILE>', 'a corpus entry (JSON)')
     .option('--json', 'print the replay as one JSON object')
-    .option('--html <OUT>', 'write the interleaving as HTML (not implemented yet)')
+    .option('--html <OUT>', 'also write the interleaving as an offline HTML report')
     .action(async (file: string, flags: ReplayFlags) => exit(await replayCommand(file, flags, io)));
 
   program

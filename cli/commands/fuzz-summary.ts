@@ -10,11 +10,15 @@ export interface FuzzSummary {
   readonly shard?: Shard;
   /** Corpus files by signature (with --corpus). */
   readonly saved: ReadonlyMap<string, SaveOutcome>;
+  /** Worker threads that ran; cutShort of them were ended mid-run by a signal. */
+  readonly workers: number;
+  readonly cutShort: number;
 }
 
 /**
- * The --json line. Everything but elapsedMs, execsPerSec and shrink.ms is a
- * function of the command line, so two runs of one seed can be compared.
+ * The --json line (and --summary). Everything but elapsedMs, execsPerSec and
+ * shrink.ms is a function of the command line (with --runs, whatever the
+ * number of workers: see planWorkers), so two runs of one seed can be compared.
  */
 export function fuzzSummaryJson(s: FuzzSummary) {
   const r = s.result;
@@ -23,6 +27,7 @@ export function fuzzSummaryJson(s: FuzzSummary) {
     shard: s.shard && formatShard(s.shard),
     patch: s.patch,
     engine: s.engine,
+    workers: s.workers,
     runs: r.runs,
     steps: r.steps,
     elapsedMs: Math.round(r.elapsedMs),
@@ -42,9 +47,10 @@ export function fuzzSummaryJson(s: FuzzSummary) {
 
 export function fuzzSummaryText(s: FuzzSummary): string {
   const r = s.result;
-  const where = [`seed ${r.seed}`, s.shard && `shard ${formatShard(s.shard)}`, s.patch && `patch ${s.patch}`].filter(Boolean).join(', ');
+  const where = [`seed ${r.seed}`, s.shard && `shard ${formatShard(s.shard)}`, s.patch && `patch ${s.patch}`, `${s.workers} worker${s.workers === 1 ? '' : 's'}`].filter(Boolean).join(', ');
   const found = r.violations.length === 0 ? 'no violation' : `${r.violations.length} violation(s): ${[...new Set(r.violations.map((f) => f.property))].join(', ')}`;
   const lines = [`fuzz: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round(r.execsPerSec)} execs/s), ${where}: ${found}`];
   if (r.interrupted) lines.push('stopped early by a signal; what was found is above (and saved with --corpus)');
+  if (s.cutShort > 0) lines.push(`${s.cutShort} worker(s) were cut short in the middle of a run or shrink: that run is not counted, and their steps are not in the total`);
   return lines.join('\n');
 }

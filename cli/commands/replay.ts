@@ -5,8 +5,10 @@ import type { Model } from '../../corpus/model.ts';
 import { entryProperties, replayEntry, type ReplayOutcome } from '../../corpus/replay.ts';
 import { encodeSchedule } from '../../engine/index.ts';
 import { formatProgram } from '../../engine/program/format.ts';
-import { UsageError } from '../errors.ts';
 import { println, type Io } from '../io.ts';
+import { htmlReport } from '../report/html.ts';
+import { prepareOutput, writeOutput } from '../report/outputs.ts';
+import { interleavingOf, shrinkNote, type ReproView } from '../report/view.ts';
 import { withEntry } from './open-entry.ts';
 
 export interface ReplayFlags {
@@ -50,12 +52,30 @@ function replayJson(file: string, e: CorpusEntry, out: ReplayOutcome, current: s
   };
 }
 
+/** The replay as the HTML report draws it: as it fails now, or the recorded failure when it no longer does. */
+function replayView(file: string, e: CorpusEntry, out: ReplayOutcome, current: string): ReproView {
+  const v = out.violation;
+  return {
+    property: e.property,
+    heading: out.reproduced ? `VIOLATION ${e.property}` : `NO LONGER FAILS: ${shown(file)}`,
+    message: out.reproduced ? v!.message : `recorded ${e.property}: ${e.message}; the replay ${v ? `reports ${v.property}: ${v.message}` : 'passes'}`,
+    notes: [shrinkNote(failureOf(e)), ...staleNote(e, current)],
+    program: formatProgram(e.program),
+    schedule: encodeSchedule(e.schedule) || '(default order)',
+    interleaving: interleavingOf(out.result.trace!, e.schedule, v?.step),
+  };
+}
+
 /** `mmfuzz replay FILE`: 1 when the entry still violates its property, 0 when it no longer fails. */
 export async function replayCommand(file: string, flags: ReplayFlags, io: Io): Promise<number> {
-  if (flags.html !== undefined) throw new UsageError('--html is not implemented yet; use the text report, or --json for the interleaving as data');
+  if (flags.html !== undefined) prepareOutput('--html', flags.html);
   return withEntry(file, (e: CorpusEntry, model: Model) => {
     const out = replayEntry(e, model, { trace: true, debug: true });
     const current = engineHash(model.root);
+    if (flags.html !== undefined) {
+      const summary = [`replay of ${shown(file)}${e.patch !== undefined ? ` on patch ${e.patch}` : ''}`];
+      writeOutput('--html', flags.html, htmlReport({ title: `mmfuzz replay ${shown(file)}`, summary, repros: [replayView(file, e, out, current)] }));
+    }
     if (flags.json) {
       println(io.stdout, JSON.stringify(replayJson(file, e, out, current)));
     } else {

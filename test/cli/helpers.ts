@@ -17,11 +17,17 @@ export async function mmfuzz(...argv: string[]): Promise<Ran> {
 
 /**
  * `node cli/bin.js ...` as a user runs it. `onStdout` sees stdout as it
- * arrives and may signal the child.
+ * arrives and may signal the child; `onSpawn` gets the same signal function
+ * at once (for a timer).
  */
-export function spawnMmfuzz(argv: readonly string[], onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Ran> {
+export function spawnMmfuzz(
+  argv: readonly string[],
+  onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void,
+  onSpawn?: (kill: (s: NodeJS.Signals) => void) => void,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['cli/bin.js', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.((s) => child.kill(s));
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -46,4 +52,39 @@ export function untimed(j: Record<string, unknown>): unknown {
 
 export function assertOneLine(s: string): void {
   if (s.trimEnd().includes('\n') || s.trim() === '') throw new Error(`expected one line on stderr, got: ${JSON.stringify(s)}`);
+}
+
+export interface Interrupted extends Ran {
+  /** From the signal to the process's exit. */
+  readonly stopMs: number;
+}
+
+/**
+ * `node cli/bin.js ...`, sent `signal` once it has reported a violation or
+ * after `afterMs`, whichever comes first.
+ */
+export function interruptMmfuzz(argv: readonly string[], signal: NodeJS.Signals, afterMs: number): Promise<Interrupted> {
+  let sentAt: bigint | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let kill: ((s: NodeJS.Signals) => void) | undefined;
+  const send = (): void => {
+    if (sentAt !== undefined || !kill) return;
+    sentAt = process.hrtime.bigint();
+    kill(signal);
+  };
+  const ran = spawnMmfuzz(
+    argv,
+    (out) => {
+      if (out.includes('VIOLATION')) send();
+    },
+    (k) => {
+      kill = k;
+      timer = setTimeout(send, afterMs);
+    },
+  );
+  return ran.then((r) => {
+    clearTimeout(timer);
+    if (sentAt === undefined) throw new Error(`mmfuzz exited (${r.code}) before it was sent ${signal}: ${r.err}`);
+    return { ...r, stopMs: Number(process.hrtime.bigint() - sentAt) / 1e6 };
+  });
 }

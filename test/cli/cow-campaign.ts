@@ -1,0 +1,39 @@
+// One COW campaign (test/fixtures/cow-forgets-to-copy.patch) with every
+// nightly output, shared by the scale and nightly-output specs: campaigns
+// are the slow part of these tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastJson, mmfuzz, type Ran } from './helpers.ts';
+
+export const COW = 'test/fixtures/cow-forgets-to-copy.patch';
+/** Seed 4 finds the COW bug at run 2948. */
+export const SEED = '4';
+export const RUNS = 3000;
+
+export interface CowCampaign {
+  readonly ran: Ran;
+  readonly json: Record<string, any>;
+  readonly dir: string;
+  readonly corpus: string;
+  readonly junit: string;
+  readonly html: string;
+  readonly summary: string;
+}
+
+let cached: Promise<CowCampaign> | undefined;
+
+async function run(): Promise<CowCampaign> {
+  const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-nightly-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const out = { corpus: join(dir, 'corpus'), junit: join(dir, 'out', 'junit.xml'), html: join(dir, 'out', 'report.html'), summary: join(dir, 'out', 'summary.json') };
+  const ran = await mmfuzz('fuzz', '--patch', COW, '--runs', String(RUNS), '--seed', SEED, '--workers', '1', '--json', '--corpus', out.corpus, '--junit', out.junit, '--html', out.html, '--summary', out.summary);
+  if (ran.code !== 1) throw new Error(`the COW campaign exited ${ran.code}, not 1: ${ran.err}`);
+  return { ran, json: lastJson(ran.out), dir, ...out };
+}
+
+/** The unsharded, one-worker campaign: --runs 3000 --seed 4 --workers 1. */
+export function cowCampaign(): Promise<CowCampaign> {
+  cached ??= run();
+  return cached;
+}
