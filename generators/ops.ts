@@ -24,8 +24,8 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   reclaim: 4,
   migrate: 4,
   hugetlbCreate: 1,
-  hugetlbMmap: 3,
-  hugetlbPunch: 2,
+  hugetlbMmap: 1,
+  hugetlbPunch: 3,
   hugetlbTruncate: 1,
 };
 

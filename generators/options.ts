@@ -1,4 +1,4 @@
-import { OP_KINDS, type OpKind } from '../engine/program/ops.ts';
+import { OP_KINDS, type FaultMode, type OpKind } from '../engine/program/ops.ts';
 import { GeneratorOptionsError } from './errors.ts';
 
 export interface ProgramArbOptions {
@@ -17,6 +17,14 @@ export interface ProgramArbOptions {
   readonly ops?: readonly OpKind[];
   /** Swarm testing: each program enables a random non-empty subset of `ops`. */
   readonly swarm?: boolean;
+  /** How the programs' user faults are handled (Program.faultMode): per-VMA locks (default) or speculative. */
+  readonly faultMode?: FaultMode;
+  /**
+   * The 'vma-race' mix: process 0 maps and touches a region, then its first
+   * thread munmaps, mremaps, mprotects or forks (from `ops`) while its other
+   * threads read and write the region: faults without mmap_lock against VMA writers.
+   */
+  readonly vmaRace?: boolean;
 }
 
 export type ResolvedProgramOptions = Required<ProgramArbOptions>;
@@ -30,6 +38,8 @@ export const DEFAULT_PROGRAM_OPTIONS: ResolvedProgramOptions = {
   frames: 16,
   ops: OP_KINDS,
   swarm: true,
+  faultMode: 'vma-lock',
+  vmaRace: false,
 };
 
 function int(name: string, v: number, lo: number, hi: number): void {
@@ -45,6 +55,7 @@ export function resolveProgramOptions(o: ProgramArbOptions = {}): ResolvedProgra
   int('regions', r.regions, 1, 16);
   int('maxPages', r.maxPages, 1, 32);
   int('frames', r.frames, 1, 256);
+  if (r.faultMode !== 'vma-lock' && r.faultMode !== 'spf') throw new GeneratorOptionsError(`programArb: faultMode must be "vma-lock" or "spf", got ${JSON.stringify(r.faultMode)}`);
   if (r.ops.length === 0) throw new GeneratorOptionsError('programArb: ops must name at least one op kind');
   for (const k of r.ops) {
     if (!OP_KINDS.includes(k)) throw new GeneratorOptionsError(`programArb: unknown op kind "${k}"; choose from ${OP_KINDS.join(', ')}`);

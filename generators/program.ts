@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Op, OpKind, Program } from '../engine/program/ops.ts';
 import { kthreadArb, opArb, OP_WEIGHTS } from './ops.ts';
+import { vmaRaceArb } from './vma-race.ts';
 import { resolveProgramOptions, type ProgramArbOptions, type ResolvedProgramOptions } from './options.ts';
 
 /** Give every write a distinct value (1, 2, ...), in program order, so a read names its source. */
@@ -32,6 +33,8 @@ function processCount(max: number): fc.Arbitrary<number> {
  */
 export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Program> {
   const o = resolveProgramOptions(options);
+  const withMode = (p: Program): Program => (o.faultMode === 'vma-lock' ? p : { ...p, faultMode: o.faultMode });
+  if (o.vmaRace) return vmaRaceArb(o).map((p) => withMode(numberWrites(p)));
   // Swarm over the ops that change the address space; reads and writes stay
   // on (when allowed): they are how a bug becomes visible.
   const observers: OpKind[] = o.ops.filter((k) => k === 'read' || k === 'write');
@@ -64,6 +67,6 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
         first.splice(first.findIndex((x) => x.op === 'mmap') + 1, 0, ...prelude);
       }
       const p: Program = { processes: procs.map((threads) => ({ threads })), frames: o.frames };
-      return numberWrites(kthreads.length ? { ...p, kthreads } : p);
+      return withMode(numberWrites(kthreads.length ? { ...p, kthreads } : p));
     });
 }

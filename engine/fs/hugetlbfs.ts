@@ -255,7 +255,7 @@ function* hugetlb_unmap_file_folio(mapping: AddressSpace, folio: HugetlbFolio, i
     for (const vma of vma_interval_tree_foreach(mapping, start, end - 1)) {
       const v_start = vma_offset_start(vma, start);
       const v_end = vma_offset_end(vma, end);
-      if (!hugetlb_vma_maps_pfn(vma, v_start, pfn)) continue;
+      if (!(yield* hugetlb_vma_maps_pfn(vma, v_start, pfn))) continue;
       if (!(yield* hugetlb_vma_trylock_write(vma))) {
         // If we can not get vma lock, we need to drop i_mmap_rwsem and take
         // locks in order. First, take a ref on the vma_lock structure so
@@ -287,7 +287,7 @@ function* hugetlb_unmap_file_folio(mapping: AddressSpace, folio: HugetlbFolio, i
     // vma_lock is still attached to vma: does it still map the folio?
     const v_start = vma_offset_start(vma, start);
     const v_end = vma_offset_end(vma, end);
-    if (hugetlb_vma_maps_pfn(vma, v_start, pfn)) yield* unmap_hugepage_range(vma, v_start, v_end);
+    if (yield* hugetlb_vma_maps_pfn(vma, v_start, pfn)) yield* unmap_hugepage_range(vma, v_start, v_end);
     hugetlb_vma_lock_put(vma_lock);
     yield* hugetlb_vma_unlock_write(vma);
   }

@@ -23,13 +23,37 @@ import { pfn_folio } from './page_alloc.ts';
 import { pmd_index, pte_index } from './pgtable.ts';
 import { PG_dirty } from './mm_types.ts';
 import { huge_pte_user_access, is_hugetlb_pt_page } from './hugetlb.ts';
+import { machine } from './machine.ts';
+import { FAULT_FLAG_VMA_LOCK, VM_FAULT_RETRY } from './mm_types.ts';
+import { access_error, handle_speculative_fault, lock_vma_under_rcu, vma_end_read, vma_lock_events } from './vma_lock.ts';
 
 /**
- * do_user_addr_fault(): find the VMA under mmap_lock, check the access, and
- * let handle_mm_fault() resolve it. Returns 0, or -EFAULT (SIGSEGV) or
+ * do_user_addr_fault(): first without mmap_lock (the per-VMA lock, or in
+ * 'spf' mode the speculative fault), else find the VMA under mmap_lock,
+ * check the access, and let handle_mm_fault() resolve it. Returns 0, or -EFAULT (SIGSEGV) or
  * -ENOMEM (VM_FAULT_OOM: the model fails the access instead of OOM-killing).
  */
 export function* do_user_addr_fault(mm: MmStruct, address: number, write: boolean): KGen<number> {
+  const flags = write ? FAULT_FLAG_WRITE : 0;
+  if (machine().fault_mode === 'spf') {
+    const fault = yield* handle_speculative_fault(mm, address, flags);
+    if (fault !== VM_FAULT_RETRY) return fault_result(fault);
+  } else {
+    const vma = yield* lock_vma_under_rcu(mm, address);
+    if (vma) {
+      if (access_error(vma, write)) {
+        yield* vma_end_read(vma);
+        return -EFAULT; // bad_access_error
+      }
+      // We hold the VMA read-locked: vma_start_write() (munmap, mremap,
+      // mprotect, fork's dup_mmap) waits for us before changing it.
+      const fault = yield* handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK);
+      yield* vma_end_read(vma);
+      vma_lock_events().VMA_LOCK_SUCCESS++;
+      return fault_result(fault);
+    }
+  }
+  // lock_mmap:
   yield* mmap_read_lock(mm);
   const vma = find_vma(mm, address);
   if (!vma || vma.vm_start > address) {
@@ -41,8 +65,12 @@ export function* do_user_addr_fault(mm: MmStruct, address: number, write: boolea
     yield* mmap_read_unlock(mm);
     return -EFAULT;
   }
-  const fault = yield* handle_mm_fault(vma, address, write ? FAULT_FLAG_WRITE : 0);
+  const fault = yield* handle_mm_fault(vma, address, flags);
   yield* mmap_read_unlock(mm);
+  return fault_result(fault);
+}
+
+function fault_result(fault: number): number {
   if (fault & VM_FAULT_OOM) return -ENOMEM;
   if (fault & VM_FAULT_ERROR) return -EFAULT;
   return 0;

@@ -76,7 +76,6 @@ export const HUGETLB_PFN_BASE = 4096;
 export const NUM_FAULT_MUTEXES = 4;
 
 /* zap_flags */
-export const ZAP_FLAG_DROP_MARKER = 1 << 0;
 /** The final unmap of a VMA (munmap, exit): its vma_lock goes with it. */
 export const ZAP_FLAG_UNMAP = 1 << 1;
 
@@ -235,26 +234,50 @@ function __vma_shareable_lock(vma: VmArea): boolean {
   return (vma.vm_flags & VM_MAYSHARE) !== 0 && vma.vm_private_data !== undefined;
 }
 
+/**
+ * The rw_semaphore lives inside the vma_lock: the step that takes or drops
+ * it touches the vma_lock's memory, which KASAN checks (the pointer was read
+ * a step earlier, when the lock op began).
+ */
+function vma_lock_touch(vma_lock: HugetlbVmaLock): void {
+  void vma_lock.refs;
+}
+
 export function* hugetlb_vma_lock_read(vma: VmArea): KGen {
-  if (__vma_shareable_lock(vma)) yield* down_read(vma.vm_private_data!.rw_sema);
+  if (!__vma_shareable_lock(vma)) return;
+  const vma_lock = vma.vm_private_data!;
+  yield* down_read(vma_lock.rw_sema);
+  vma_lock_touch(vma_lock);
 }
 
 export function* hugetlb_vma_unlock_read(vma: VmArea): KGen {
-  if (__vma_shareable_lock(vma)) yield* up_read(vma.vm_private_data!.rw_sema);
+  if (!__vma_shareable_lock(vma)) return;
+  const vma_lock = vma.vm_private_data!;
+  vma_lock_touch(vma_lock);
+  yield* up_read(vma_lock.rw_sema);
 }
 
 export function* hugetlb_vma_lock_write(vma: VmArea): KGen {
-  if (__vma_shareable_lock(vma)) yield* down_write(vma.vm_private_data!.rw_sema);
+  if (!__vma_shareable_lock(vma)) return;
+  const vma_lock = vma.vm_private_data!;
+  yield* down_write(vma_lock.rw_sema);
+  vma_lock_touch(vma_lock);
 }
 
 export function* hugetlb_vma_unlock_write(vma: VmArea): KGen {
-  if (__vma_shareable_lock(vma)) yield* up_write(vma.vm_private_data!.rw_sema);
+  if (!__vma_shareable_lock(vma)) return;
+  const vma_lock = vma.vm_private_data!;
+  vma_lock_touch(vma_lock);
+  yield* up_write(vma_lock.rw_sema);
 }
 
-/** 1 if locked (or the VMA has no lock to take), 0 if the lock is contended. */
+/** true if locked (or the VMA has no lock to take), false if the lock is contended. */
 export function* hugetlb_vma_trylock_write(vma: VmArea): KGen<boolean> {
   if (!__vma_shareable_lock(vma)) return true;
-  return yield* down_write_trylock(vma.vm_private_data!.rw_sema);
+  const vma_lock = vma.vm_private_data!;
+  const locked = yield* down_write_trylock(vma_lock.rw_sema);
+  vma_lock_touch(vma_lock);
+  return locked;
 }
 
 /** hugetlb_vma_assert_locked(): lockdep_assert_held, a WARN. */
@@ -735,8 +758,13 @@ export function* unmap_hugepage_range(vma: VmArea, start: number, end: number): 
   yield* __unmap_hugepage_range(tlb, vma, start, end);
 }
 
-/** hugetlb_vma_maps_pfn(): does vma map the huge page `pfn` at addr? We enter with i_mmap_rwsem held. */
-export function hugetlb_vma_maps_pfn(vma: VmArea, addr: number, pfn: number): boolean {
+/**
+ * hugetlb_vma_maps_pfn(): does vma map the huge page `pfn` at addr? We enter
+ * with i_mmap_rwsem held, which keeps the page table from being unshared or
+ * freed, but not the VMA's faults from filling its slot: a racy read.
+ */
+export function* hugetlb_vma_maps_pfn(vma: VmArea, addr: number, pfn: number): KGen<boolean> {
+  yield 'hugetlb_vma_maps_pfn: hugetlb_walk';
   const ptep = hugetlb_walk(vma, addr);
   if (!ptep) return false;
   const pte = huge_ptep_get(ptep);

@@ -10,8 +10,12 @@ import type { MmStruct } from './mm_types.ts';
 import type { SwapInfo } from './swap.ts';
 import { DEFAULT_NR_FRAMES, PhysMem } from './page_alloc.ts';
 
+/** How user faults are handled: current Linux's per-VMA locks, or the speculative-fault RFC. */
+export type FaultMode = 'vma-lock' | 'spf';
+
 export interface MachineOptions {
   readonly nr_frames?: number;
+  readonly fault_mode?: FaultMode;
 }
 
 export class Machine {
@@ -24,9 +28,11 @@ export class Machine {
   /** swap_info[]: indexed by swap type; a device stays here (flags 0) after swapoff. */
   readonly swap_info: SwapInfo[] = [];
   readonly swap_lock = new Spinlock('swap_lock');
+  readonly fault_mode: FaultMode;
 
   constructor(options: MachineOptions = {}) {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);
+    this.fault_mode = options.fault_mode ?? 'vma-lock';
   }
 }
 

@@ -15,7 +15,7 @@ import { swap_cache_get_folio, swapin_readahead } from './swap_state.ts';
 import { folio_free_swap, free_swap_and_cache, get_swap_device, put_swap_device, swap_duplicate, swap_free } from './swapfile.ts';
 import type { KGen } from '../sched/task.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
-import { mmap_assert_locked } from './mmap_lock.ts';
+import { mmap_assert_locked, vma_assert_write_locked } from './mmap_lock.ts';
 import {
   EAGAIN,
   EBUSY,
@@ -371,7 +371,12 @@ export function* copy_page_range(dst_vma: VmArea, src_vma: VmArea): KGen<number>
   if (!vma_needs_copy(dst_vma, src_vma)) return 0;
   const src_mm = src_vma.vm_mm;
   const is_cow = is_cow_mapping(src_vma.vm_flags);
-  if (is_cow) yield* write_seqcount_begin(src_mm.write_protect_seq);
+  if (is_cow) {
+    // Faults under the per-VMA lock must be kept out while we write-protect
+    // the parent's PTEs: dup_mmap() took it (fb49c455323f).
+    vma_assert_write_locked(src_vma, 'copy_page_range');
+    yield* write_seqcount_begin(src_mm.write_protect_seq);
+  }
   let ret = 0;
   for (let addr = src_vma.vm_start; addr < src_vma.vm_end; ) {
     const next = pmd_addr_end(addr, src_vma.vm_end);

@@ -230,6 +230,14 @@ export class VmArea extends KObject {
   /** vma->vm_private_data: for a shareable hugetlb VMA, its hugetlb vma_lock. */
   vm_private_data: HugetlbVmaLock | undefined = undefined;
   readonly vm_lock: RwSemaphore;
+  /** vma->detached: out of the tree (vma_detach); lock_vma_under_rcu must refuse it. */
+  detached = false;
+  /**
+   * vma->vm_sequence (the speculative-fault RFC): odd from vma_start_write
+   * until mmap_write_unlock, so a speculative fault can tell that the VMA
+   * (or its page tables) changed under it.
+   */
+  readonly vm_sequence: Seqcount;
 
   constructor(
     readonly vm_mm: MmStruct,
@@ -244,6 +252,7 @@ export class VmArea extends KObject {
     this.vm_pgoff = pgoff;
     this.vm_flags = flags;
     this.vm_lock = new RwSemaphore(`vma_lock(${this.kname})`, 'vma->vm_lock');
+    this.vm_sequence = new Seqcount(`vm_sequence(${this.kname})`);
   }
 
   override toString(): string {
@@ -284,6 +293,10 @@ export class MmStruct extends KObject {
 export const FAULT_FLAG_WRITE = 1 << 0;
 export const FAULT_FLAG_UNSHARE = 1 << 10;
 export const FAULT_FLAG_REMOTE = 1 << 7;
+/** The fault holds the VMA read-locked (lock_vma_under_rcu), not mmap_lock. */
+export const FAULT_FLAG_VMA_LOCK = 1 << 12;
+/** The fault runs speculatively, under RCU and vma->vm_sequence only. */
+export const FAULT_FLAG_SPECULATIVE = 1 << 13;
 
 export const VM_FAULT_OOM = 0x1;
 export const VM_FAULT_SIGBUS = 0x2;

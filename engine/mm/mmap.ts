@@ -92,6 +92,8 @@ export function vma_detach(mm: MmStruct, vma: VmArea): void {
   const i = mm.mmap.indexOf(vma);
   BUG_ON(i < 0, 'vma_detach', `${vma} not in ${mm.kname}`);
   mm.mmap.splice(i, 1);
+  // lock_vma_under_rcu() may have found it before it left: it rechecks this.
+  vma.detached = true;
 }
 
 /** vm_area_dup(): a copy of the VMA, with no AVCs yet. */

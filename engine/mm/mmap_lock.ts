@@ -39,6 +39,10 @@ export function* mmap_write_downgrade(mm: MmStruct): KGen {
 
 function vma_end_write_all(mm: MmStruct): void {
   mm.mm_lock_seq++;
+  // End the vm_sequence write sections vma_start_write() began, so that
+  // speculative faults on these VMAs may run again. Detached VMAs stay odd:
+  // a speculative fault must never commit into one.
+  for (const vma of mm.mmap) if (vma.vm_sequence.sequence & 1) vma.vm_sequence.sequence++;
 }
 
 export function mmap_assert_locked(mm: MmStruct, fn: string): void {
@@ -57,10 +61,24 @@ export function mmap_assert_write_locked(mm: MmStruct, fn: string): void {
 export function* vma_start_write(vma: VmArea): KGen {
   const mm = vma.vm_mm;
   mmap_assert_write_locked(mm, 'vma_start_write');
-  if (vma.vm_lock_seq === mm.mm_lock_seq) return;
+  if (vma.vm_lock_seq === mm.mm_lock_seq) {
+    // Born write-locked (a split's new half): its change starts now.
+    vm_write_begin(vma);
+    return;
+  }
   yield* down_write(vma.vm_lock);
   vma.vm_lock_seq = mm.mm_lock_seq;
+  vm_write_begin(vma);
   yield* up_write(vma.vm_lock);
+}
+
+/**
+ * vm_write_begin() (the speculative-fault RFC): vm_sequence odd until
+ * mmap_write_unlock. The other side is handle_speculative_fault(), which
+ * samples the count before its walk and checks it again under the PT lock.
+ */
+function vm_write_begin(vma: VmArea): void {
+  if (!(vma.vm_sequence.sequence & 1)) vma.vm_sequence.sequence++;
 }
 
 export function vma_assert_write_locked(vma: VmArea, fn: string): void {

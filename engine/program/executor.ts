@@ -106,7 +106,7 @@ class Executor {
     });
     this.ctx = {
       program,
-      machine: new Machine({ nr_frames: program.frames }),
+      machine: new Machine({ nr_frames: program.frames, fault_mode: program.faultMode }),
       execution,
       history: new History(),
       spaces: [],

@@ -62,5 +62,6 @@ export function formatProgram(p: Program): string {
   });
   (p.kthreads ?? []).forEach((ops, k) => lines.push(`K${k}: ${ops.length ? ops.map(formatOp).join('; ') : '(no ops)'}`));
   if (p.frames !== undefined) lines.push(`frames: ${p.frames}`);
+  if (p.faultMode !== undefined) lines.push(`faultMode: ${p.faultMode}`);
   return lines.join('\n');
 }

@@ -5,9 +5,10 @@
  * not exist (yet, or any more) fails with EINVAL without entering the kernel.
  */
 import type { Advice } from '../mm/madvise.ts';
+import type { FaultMode } from '../mm/machine.ts';
 
 export type Prot = 'rw' | 'r' | 'none';
-export type { Advice };
+export type { Advice, FaultMode };
 
 export type Op =
   | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot }
@@ -89,6 +90,8 @@ export interface Program {
   readonly frames?: number;
   /** Kernel threads (kswapd, kcompactd): no mm; they run reclaim, migration, swapoff. */
   readonly kthreads?: readonly (readonly Op[])[];
+  /** How user faults are handled (default 'vma-lock': per-VMA locks with the mmap_lock fallback). */
+  readonly faultMode?: FaultMode;
 }
 
 export function countOps(p: Program): number {

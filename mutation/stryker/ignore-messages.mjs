@@ -1,10 +1,15 @@
 // A Stryker ignorer (see stryker.config.mjs): mutants of text that has no
-// semantics are not scored. That is the label a task yields at a preemption
-// point (it names the step in traces) and the message arguments of BUG_ON,
-// WARN_ON, report and the lock assertions (they only say what went wrong once
-// it has). Mutating them changes what a report says, never what the model
-// does, so they are equivalent by construction. The conditions of those
-// calls and the property names passed to report() are still mutated.
+// semantics are not scored. Mutating it changes what a report or a trace
+// says, never what the model does, so these mutants are equivalent by
+// construction. What is ignored, and why it is text only:
+//  - the label a task yields at a preemption point (`yield 'label'`): it
+//    names the step in traces;
+//  - the message arguments of BUG_ON, WARN_ON, report and the lock
+//    assertions: they say what went wrong once it has (their conditions, and
+//    the property name passed to report(), are still mutated);
+//  - the names given to locks and KASAN objects (`new Spinlock(name, class)`,
+//    `super('folio')`), and the `kname` / `toString()` that format them: used
+//    in messages and as lockdep class keys, where any distinct string will do.
 import { PluginKind, declareValuePlugin } from '@stryker-mutator/api/plugin';
 
 /** Callee name -> indexes of its message arguments. */
@@ -16,17 +21,32 @@ const MESSAGE_ARGS = {
   mmap_assert_write_locked: [1],
   vma_assert_write_locked: [1],
 };
+const NAMED = new Set(['Spinlock', 'RwSemaphore', 'BitLock', 'Seqcount', 'Mutex', 'LockClass']);
+const FORMATTERS = new Set(['kname', 'toString']);
+
+const isText = (path) => path.isStringLiteral() || path.isTemplateLiteral();
+const isLabel = (path) => isText(path) || (path.isConditionalExpression() && isText(path.get('consequent')) && isText(path.get('alternate')));
 
 function shouldIgnore(path) {
+  if ((path.isClassMethod() || path.isObjectMethod()) && path.node.key.type === 'Identifier' && FORMATTERS.has(path.node.key.name)) {
+    return `${path.node.key.name}(): formats a name for messages`;
+  }
   const parent = path.parentPath;
   if (!parent) return undefined;
-  // `yield 'label'` (not `yield*`): the argument is a trace label.
-  if (parent.isYieldExpression() && !parent.node.delegate && parent.node.argument === path.node) {
+  // `yield 'label'` or `yield c ? 'a' : 'b'` (not `yield*`, not `yield waitable`): a trace label.
+  if (parent.isYieldExpression() && !parent.node.delegate && parent.node.argument === path.node && isLabel(path)) {
     return 'trace label of a preemption point: text only';
   }
-  if (parent.isCallExpression() && parent.node.callee.type === 'Identifier') {
-    const args = MESSAGE_ARGS[parent.node.callee.name];
-    if (args?.includes(parent.node.arguments.indexOf(path.node))) return `message text of ${parent.node.callee.name}(): text only`;
+  if (!isText(path)) return undefined;
+  if (parent.isCallExpression()) {
+    const callee = parent.node.callee;
+    if (callee.type === 'Super') return 'KASAN object kind: a name';
+    if (callee.type === 'Identifier' && MESSAGE_ARGS[callee.name]?.includes(parent.node.arguments.indexOf(path.node))) {
+      return `message text of ${callee.name}(): text only`;
+    }
+  }
+  if (parent.isNewExpression() && parent.node.callee.type === 'Identifier' && NAMED.has(parent.node.callee.name)) {
+    return `name of a ${parent.node.callee.name}: a name`;
   }
   return undefined;
 }

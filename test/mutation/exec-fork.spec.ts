@@ -4,7 +4,7 @@ import { argValue, do_execve } from '../../engine/fs/exec.ts';
 import { dup_mm, mm_alloc, mmdrop, mmget, mmput } from '../../engine/kernel/fork.ts';
 import { exit_mm } from '../../engine/kernel/exit.ts';
 import { machine } from '../../engine/mm/machine.ts';
-import { STACK_TOP, STACK_TOP_MAX, VM_STACK_FLAGS, VM_STACK_INCOMPLETE_SETUP, type MmStruct } from '../../engine/mm/mm_types.ts';
+import { MMF_HAS_PINNED, STACK_TOP, STACK_TOP_MAX, VM_STACK_FLAGS, VM_STACK_INCOMPLETE_SETUP, type MmStruct } from '../../engine/mm/mm_types.ts';
 import { pmd_index } from '../../engine/mm/pgtable.ts';
 import { vm_mmap } from '../../engine/mm/mmap.ts';
 import { RW, folioAt, layout, load, mapped, run, store } from './harness.ts';
@@ -22,7 +22,7 @@ describe('mutation: fork, exit and exec (kernel/fork.ts, kernel/exit.ts, fs/exec
 
   for (const nargs of [1, 3, 20, 34]) {
     it(`exec with ${nargs} argument pages: the stack ends at STACK_TOP, the args are in place, the old mm is gone`, () => {
-      run(function* () {
+      const r = run(function* () {
         const { mm: old, addr } = yield* mapped(2);
         yield* store(old, addr, 1);
         const mm = yield* exec(old, nargs);
@@ -46,6 +46,7 @@ describe('mutation: fork, exit and exec (kernel/fork.ts, kernel/exit.ts, fs/exec
         yield* mmput(mm);
         assert.equal(machine().mem.nr_free(), 40);
       }, { frames: 40 });
+      assert.deepEqual(r.warnings, [], 'setup_arg_pages did not fail');
     });
   }
 
@@ -82,6 +83,35 @@ describe('mutation: fork, exit and exec (kernel/fork.ts, kernel/exit.ts, fs/exec
       assert.ok(machine().mms.includes(mm), 'still referenced');
       mmdrop(mm);
       assert.ok(!machine().mms.includes(mm));
+      other.onMmlist = false;
+    });
+  });
+
+  it('a fork that runs out of memory on one VMA fails as a whole, even when later VMAs copy fine', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(1); // [207, 208): copied second
+      const low = yield* vm_mmap(mm, 1, RW); // [206, 207): copied first
+      yield* store(mm, addr, 1);
+      yield* store(mm, low, 2);
+      const f = folioAt(mm, low);
+      mm.flags |= MMF_HAS_PINNED;
+      f._pincount++;
+      f._refcount++;
+      assert.equal(yield* dup_mm(mm, 'P1'), -12);
+      assert.deepEqual(machine().mms, [mm]);
+      f._pincount--;
+      f._refcount--;
+    }, { frames: 2 });
+  });
+
+  it('mmput of an mm that is not on the mmlist leaves the list alone', () => {
+    run(function* () {
+      const { mm } = yield* mapped(1);
+      const other = mm_alloc('P9');
+      other.onMmlist = true;
+      machine().mmlist.push(other);
+      yield* mmput(mm);
+      assert.deepEqual(machine().mmlist, [other]);
       other.onMmlist = false;
     });
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { KGen } from '../../engine/index.ts';
+import { currentStep, type KGen } from '../../engine/index.ts';
 import { dup_mm, mmput } from '../../engine/kernel/fork.ts';
 import {
   FOLL_FORCE,
@@ -17,10 +17,10 @@ import {
 } from '../../engine/mm/gup.ts';
 import { machine } from '../../engine/mm/machine.ts';
 import { MMF_HAS_PINNED, PG_anon_exclusive, mk_pte, type Folio, type MmStruct } from '../../engine/mm/mm_types.ts';
-import { mmap_read_lock, mmap_read_unlock } from '../../engine/mm/mmap_lock.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
 import { folio_alloc } from '../../engine/mm/page_alloc.ts';
 import { PageAnonExclusive } from '../../engine/mm/rmap.ts';
-import { RO, RW, folioAt, load, mapped, pteAt, run, store, violates } from './harness.ts';
+import { RO, RW, folioAt, kernel, load, mapped, pteAt, run, store, violates } from './harness.ts';
 
 const EFAULT = -14;
 const ENOMEM = -12;
@@ -218,5 +218,49 @@ describe('mutation: GUP and pins (gup.ts)', () => {
       const { mm, addr } = yield* mapped(1);
       yield* __get_user_pages(mm, addr, FOLL_GET);
     }, 'kernel-bug', /__get_user_pages/);
+  });
+});
+
+describe('mutation: GUP-fast is lockless', () => {
+  it('pins a present page while another task holds mmap_lock for write; the slow path has to wait', () => {
+    for (const [flags, prot, fastOk] of [
+      [FOLL_WRITE, RW, true],
+      [0, RW, true],
+      [0, RO, true],
+      [FOLL_WRITE, RO, false], // a R/W pin of a read-only PTE needs the slow path (and fails there)
+    ] as const) {
+      const order: string[] = [];
+      let mm: MmStruct | undefined;
+      let addr = 0;
+      let holdAt = -1;
+      const body = (schedule: { step: number; task: number }[]) =>
+        kernel(
+          {
+            T0: function* () {
+              const m = yield* mapped(1, prot);
+              mm = m.mm;
+              addr = m.addr;
+              yield* load(mm, addr);
+              yield* mmap_write_lock(mm);
+              holdAt = currentStep();
+              yield 'holding mmap_lock for write';
+              order.push('T0 unlocks');
+              yield* mmap_write_unlock(mm);
+            },
+            T1: function* () {
+              const r = yield* pin_user_pages_fast(mm!, addr, flags);
+              order.push(typeof r === 'object' ? 'T1 pinned' : `T1 got ${r}`);
+              if (typeof r === 'object') unpin_user_page(r);
+            },
+          },
+          { schedule },
+        );
+      body([]);
+      order.length = 0;
+      const r = body([{ step: holdAt + 1, task: 1 }]);
+      assert.equal(r.violation, undefined, r.violation?.message);
+      if (fastOk) assert.deepEqual(order, ['T1 pinned', 'T0 unlocks'], `flags ${flags} prot ${prot}`);
+      else assert.equal(order[0], 'T0 unlocks', `flags ${flags} prot ${prot}: the fast path must refuse`);
+    }
   });
 });

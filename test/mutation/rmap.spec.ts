@@ -3,10 +3,11 @@ import { currentStep, type KGen } from '../../engine/index.ts';
 import { bit_lock, bit_unlock } from '../../engine/locking/bitlock.ts';
 import { down_write, up_read, up_write } from '../../engine/locking/rwsem.ts';
 import { dup_mm, mm_alloc, mmput } from '../../engine/kernel/fork.ts';
-import { AnonVma, AnonVmaChain, Folio, MMF_HAS_PINNED, MmStruct, PG_anon, PG_anon_exclusive, VmArea, VM_MAYWRITE, VM_READ, VM_WRITE, mk_pte } from '../../engine/mm/mm_types.ts';
+import { AnonVma, AnonVmaChain, Folio, MMF_HAS_PINNED, MmStruct, PG_anon, PG_anon_exclusive, PG_locked, VmArea, VM_MAYWRITE, VM_READ, VM_WRITE, mk_pte } from '../../engine/mm/mm_types.ts';
 import { kobject_freed } from '../../engine/mm/kasan.ts';
 import { folio_alloc } from '../../engine/mm/page_alloc.ts';
 import { __split_vma, vma_link, vm_munmap } from '../../engine/mm/mmap.ts';
+import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../engine/mm/mremap.ts';
 import { mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
 import { set_pte_at, pte_offset_map_lock } from '../../engine/mm/pgtable.ts';
 import { spin_unlock } from '../../engine/locking/spinlock.ts';
@@ -170,6 +171,20 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
     });
   });
 
+  it('the interval tree keeps AVCs sorted by pgoff, whatever order VMAs join it in', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(6); // [202, 208)
+      for (let i = 0; i < 6; i++) yield* store(mm, addr + i, i + 1);
+      yield* vm_munmap(mm, addr + 2, 2); // X = [202, 204) pgoff 202, Y = [206, 208) pgoff 206
+      const av = mm.mmap[0]!.anon_vma!;
+      assert.deepEqual(av.rb_root.map((c) => c.vma.vm_pgoff), [addr, addr + 4]);
+      // Move X away: its new VMA (pgoff 202) joins after Y in time, but sorts before it.
+      assert.equal(yield* sys_mremap(mm, addr, 2, 2, MREMAP_FIXED | MREMAP_MAYMOVE, 100), 100);
+      assert.deepEqual(av.rb_root.map((c) => [c.vma.vm_start, c.vma.vm_pgoff]), [[100, addr], [addr + 4, addr + 4]]);
+      assert.deepEqual(yield* walk(folioAt(mm, 100)), ['P0@100']);
+    });
+  });
+
   it('rmap_walk visits every VMA that maps the folio, parent first; stops when told; skips invalid VMAs', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(3);
@@ -273,58 +288,42 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
     });
   });
 
-  it('folio_add_anon_rmap_pte: the first mapping sets mapping/index/exclusive; later ones check them', () => {
+  it('folio_add_anon_rmap_pte: maps an anon folio again, checks it belongs here, and can restore exclusivity', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(2);
       yield* store(mm, addr, 1);
       const vma = mm.mmap[0]!;
       const f = folio_alloc()!;
+      f.flags |= PG_anon;
+      f.mapping = vma.anon_vma;
+      f.index = linear_page_index(vma, addr + 1);
       yield* bit_lock(f.lock);
       folio_add_anon_rmap_pte(f, vma, addr + 1, false);
-      assert.deepEqual([f._mapcount, f.index, f.mapping, (f.flags & PG_anon) !== 0, (f.flags & PG_anon_exclusive) !== 0], [1, linear_page_index(vma, addr + 1), vma.anon_vma, true, false]);
-      folio_add_anon_rmap_pte(f, vma, addr + 1, false);
-      assert.equal(f._mapcount, 2);
-      assert.equal(f.flags & PG_anon_exclusive, 0);
+      assert.equal(f.flags, PG_anon | PG_locked, 'no other flag appears');
+      assert.equal(f._mapcount, 1);
       folio_add_anon_rmap_pte(f, vma, addr + 1, true);
-      assert.equal(f.flags & PG_anon_exclusive, PG_anon_exclusive);
+      assert.equal(f.flags, PG_anon | PG_locked | PG_anon_exclusive);
+      assert.equal(f._mapcount, 2);
       yield* bit_unlock(f.lock);
-      const g = folio_alloc()!;
-      yield* bit_lock(g.lock);
-      folio_add_anon_rmap_pte(g, vma, addr, true);
-      assert.equal(g.flags & PG_anon_exclusive, PG_anon_exclusive);
-      yield* bit_unlock(g.lock);
       f._mapcount = 0;
-      g._mapcount = 0;
     });
-    violates(function* () {
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 1);
-      folio_add_anon_rmap_pte(folio_alloc()!, mm.mmap[0]!, addr, true);
-    }, 'kernel-bug', /folio_add_anon_rmap_pte/);
-    violates(function* () {
-      const { mm, addr } = yield* mapped(2);
-      yield* store(mm, addr, 1);
-      const f = folioAt(mm, addr);
-      yield* bit_lock(f.lock);
-      folio_add_anon_rmap_pte(f, mm.mmap[0]!, addr + 1, false); // index says addr
-    }, 'kernel-bug', /__page_check_anon_rmap.*index/);
-    violates(function* () {
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 1);
-      const other = yield* mapped(1, undefined, 'P9');
-      yield* store(other.mm, other.addr, 1);
-      const f = folioAt(mm, addr);
-      yield* bit_lock(f.lock);
-      folio_add_anon_rmap_pte(f, other.mm.mmap[0]!, other.addr, false);
-    }, 'kernel-bug', /__page_check_anon_rmap.*root/);
-    violates(function* () {
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 1);
-      const f = folioAt(mm, addr);
-      const bare = new VmArea(mm, addr, addr + 1, addr, RWFLAGS);
-      yield* bit_lock(f.lock);
-      folio_add_anon_rmap_pte(f, bare, addr, false);
-    }, 'kernel-bug', /__page_check_anon_rmap/);
+    const misfit = (what: 'unlocked' | 'index' | 'root' | 'no anon_vma') =>
+      function* () {
+        const { mm, addr } = yield* mapped(2);
+        yield* store(mm, addr, 1);
+        const other = yield* mapped(1, undefined, 'P9');
+        yield* store(other.mm, other.addr, 1);
+        const f = folioAt(mm, addr);
+        if (what !== 'unlocked') yield* bit_lock(f.lock);
+        if (what === 'unlocked') folio_add_anon_rmap_pte(f, mm.mmap[0]!, addr, false);
+        if (what === 'index') folio_add_anon_rmap_pte(f, mm.mmap[0]!, addr + 1, false);
+        if (what === 'root') folio_add_anon_rmap_pte(f, other.mm.mmap[0]!, other.addr, false);
+        if (what === 'no anon_vma') folio_add_anon_rmap_pte(f, new VmArea(mm, addr, addr + 1, addr, RWFLAGS), addr, false);
+      };
+    violates(misfit('unlocked'), 'kernel-bug', /folio_add_anon_rmap_pte/);
+    violates(misfit('index'), 'kernel-bug', /__page_check_anon_rmap.*index/);
+    violates(misfit('root'), 'kernel-bug', /__page_check_anon_rmap.*root/);
+    violates(misfit('no anon_vma'), 'kernel-bug', /__page_check_anon_rmap/);
   });
 
   it('folio_add_new_anon_rmap, folio_remove_rmap_pte, folio_move_anon_rmap: their BUG_ONs', () => {
@@ -336,7 +335,9 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
     violates(function* () {
       const { mm, addr } = yield* mapped(1);
       yield* store(mm, addr, 1);
-      folio_add_new_anon_rmap(folioAt(mm, addr), mm.mmap[0]!, addr, true);
+      const f = folio_alloc()!;
+      f._mapcount = 1;
+      folio_add_new_anon_rmap(f, mm.mmap[0]!, addr, true);
     }, 'kernel-bug', /folio_add_new_anon_rmap.*already mapped/);
     violates(function* () {
       const { mm } = yield* mapped(1);

@@ -38,6 +38,10 @@ describe('mutation: races, swept exhaustively over small schedules', function ()
         { threads: [[read(0, 0), write(0, 0, 2)]] },
       ],
     }, 3, 1],
+    ['GUP-fast against DONTNEED and a reuse of the freed frame (the PTE recheck)', threads(
+      [mmap(0, 2), write(0, 0, 1), { op: 'pin', region: 0, page: 0, pin: 0, write: false, longterm: false, fast: true }, { op: 'pinRead', pin: 0, word: 0 }],
+      [{ op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, write(0, 1, 2)],
+    ), 2, 0],
     ['mprotect against a write', threads([mmap(0, 2), write(0, 0, 1), { op: 'mprotect', region: 0, page: 0, pages: 1, prot: 'r' }, { op: 'mprotect', region: 0, page: 0, pages: 1, prot: 'rw' }], [write(0, 0, 2), write(0, 1, 3)]), 2, 2],
     ['exit of one thread against a fault of another', threads([mmap(0, 1), write(0, 0, 1), { op: 'exit' }], [write(0, 0, 2), read(0, 0)]), 2, 3],
   ];

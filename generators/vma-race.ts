@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import type { Op, OpKind, Program } from '../engine/program/ops.ts';
+import { opArb, OP_WEIGHTS } from './ops.ts';
+import type { ResolvedProgramOptions } from './options.ts';
+
+/** The ops that write-lock VMAs (vma_start_write) while other threads fault. */
+const VMA_WRITERS: readonly OpKind[] = ['munmap', 'mremap', 'mprotect', 'fork', 'madvise'];
+
+function mixArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processes: number, min: number): fc.Arbitrary<Op[]> {
+  const op = fc.oneof(...kinds.map((k) => ({ arbitrary: opArb(k, o, processes), weight: OP_WEIGHTS[k] })));
+  return fc.array(op, { minLength: min, maxLength: o.maxOpsPerThread });
+}
+
+/**
+ * The 'vma-race' mix: process 0's first thread maps region 0, touches it (so
+ * it has an anon_vma and later faults may go without mmap_lock), then changes
+ * the address space; its other threads, and forked children, read and write.
+ * Write values are numbered by the caller.
+ */
+export function vmaRaceArb(o: ResolvedProgramOptions): fc.Arbitrary<Program> {
+  const observers = o.ops.filter((k) => k === 'read' || k === 'write');
+  const access: readonly OpKind[] = observers.length ? observers : ['read', 'write'];
+  const chosen = o.ops.filter((k) => VMA_WRITERS.includes(k));
+  const writers = chosen.length ? chosen : VMA_WRITERS;
+  const processes = writers.includes('fork') ? Math.max(2, o.maxProcesses) : 1;
+  const faulters = Math.max(2, o.maxThreads);
+  const prelude: Op[] = [
+    { op: 'mmap', region: 0, pages: o.maxPages, prot: 'rw' },
+    { op: 'write', region: 0, page: 0, word: 0, value: 0 },
+  ];
+  const p0 = fc.tuple(
+    mixArb([...writers, ...access], o, processes, 1).map((ops) => [...prelude, ...ops]),
+    fc.array(mixArb(access, o, processes, 1), { minLength: 1, maxLength: faulters - 1 }),
+  );
+  const children = fc.array(fc.array(mixArb(access, o, processes, 1), { minLength: 1, maxLength: o.maxThreads }), {
+    minLength: processes - 1,
+    maxLength: processes - 1,
+  });
+  return fc.tuple(p0, children).map(([[first, rest], kids]) => ({
+    processes: [{ threads: [first, ...rest] }, ...kids.map((threads) => ({ threads }))],
+    frames: o.frames,
+  }));
+}
