@@ -1,3 +1,4 @@
+import { expectsProperty } from '../mutation/header.ts';
 // Time to detection of each known-bad patch (mutation/patches/*.patch, not
 // pending/): runs and seconds until the first violation, median and max over
 // N campaign seeds, random walk vs PCT, each campaign capped by a budget.
@@ -137,7 +138,7 @@ function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number): PatchR
   const shrinkS = f.shrink.ms / 1000;
   return {
     seed,
-    caught: f.property === p.expect,
+    caught: expectsProperty(p.expect, f.property),
     property: f.property,
     runs: r.runs,
     seconds: Math.max(0, (foundAt - t0) / 1000 - shrinkS),

@@ -5,7 +5,7 @@ import { GeneratorOptionsError } from '../generators/index.ts';
 import type { Failure } from '../runner/index.ts';
 import { parseBudget } from './budget.ts';
 import { BudgetError, NoPatchesError, PatchApplyError, PatchFileError, PatchFormatError, PatchHeaderError } from './errors.ts';
-import { parsePatchHeader, type PatchHeader } from './header.ts';
+import { parsePatchHeader, type PatchHeader, expectsProperty } from './header.ts';
 import { KNOWN_BAD_DIR, PATCHES_DIR, knownBadEntry, saveKnownBad } from './known-bad.ts';
 import { formatReports, reportsJson, type PatchReport } from './report.ts';
 import { hashTree } from './tree-hash.ts';
@@ -77,7 +77,7 @@ async function checkOne(p: Loaded, budgetMs: number, corpusDir: string): Promise
     const f: Failure | undefined = r.violations[0];
     const base = { name: p.name, seed: p.header.seed, expect: p.header.expect, runs: r.runs };
     if (!f) return { ...base, caught: false, seconds: r.elapsedMs / 1000 };
-    const caught = f.property === p.header.expect;
+    const caught = expectsProperty(p.header.expect, f.property);
     // Detection is when the failing run ended: the shrink that follows is not part of it.
     const report: PatchReport = {
       ...base,

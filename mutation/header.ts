@@ -64,12 +64,20 @@ function programOptions(json: string, patch: string): ProgramArbOptions {
   return o as ProgramArbOptions;
 }
 
+/** Does `property` satisfy the header's Expect (`a|b` means either)? */
+export function expectsProperty(expect: string, property: string | undefined): boolean {
+  return property !== undefined && expect.split('|').includes(property);
+}
+
 /** Parse and check the header of a known-bad patch; `patch` names it in errors. */
 export function parsePatchHeader(text: string, patch: string): PatchHeader {
   const f = fields(text, patch);
   for (const k of REQUIRED) if (!f.get(k)) throw new PatchHeaderError(patch, `the header has no "${k}:" line`);
-  const expect = f.get('Expect')!.split(/\s/)[0]!;
-  if (!propertyNames.includes(expect)) throw new PatchHeaderError(patch, `"Expect: ${expect}" is not a property (${propertyNames.join(', ')})`);
+  // `Expect: a | b (commentary)`: a bug may show as one property or another, by timing.
+  const names = f.get('Expect')!.split('(')[0]!.split('|').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!propertyNames.includes(n)) throw new PatchHeaderError(patch, `"Expect: ${n}" is not a property (${propertyNames.join(', ')})`);
+  if (names.length === 0) throw new PatchHeaderError(patch, 'the "Expect:" line names no property');
+  const expect = names.join('|');
   const seedText = f.get('Fuzz-Seed');
   if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new PatchHeaderError(patch, `"Fuzz-Seed: ${seedText}" is not a non-negative integer`);
   const program = f.get('Program');

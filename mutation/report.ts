@@ -1,3 +1,4 @@
+import { expectsProperty } from './header.ts';
 import { encodeSchedule } from '../engine/index.ts';
 import { formatProgram } from '../engine/program/format.ts';
 import type { Repro } from '../runner/index.ts';
@@ -24,7 +25,7 @@ export interface PatchReport {
 }
 
 export function isMismatch(r: PatchReport): boolean {
-  return r.property !== undefined && r.property !== r.expect;
+  return r.property !== undefined && !expectsProperty(r.expect, r.property);
 }
 
 function verdict(r: PatchReport): string {
