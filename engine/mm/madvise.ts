@@ -7,7 +7,7 @@
  */
 import type { KGen } from '../sched/task.ts';
 import { zap_page_range_single } from './memory.ts';
-import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
 import { EINVAL, ENOMEM, TASK_SIZE, VM_DONTCOPY, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
@@ -16,7 +16,7 @@ import { folio_test_anon } from './rmap.ts';
 import { swp_entry } from './swap.ts';
 import { read_swap_cache_async } from './swap_state.ts';
 import { shrink_folio } from './vmscan.ts';
-import { __split_vma, find_vma } from './mmap.ts';
+import { find_vma, vma_modify_flags } from './mmap.ts';
 import { hugetlb_madvise, is_vm_hugetlb_page } from './hugetlb.ts';
 
 export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED';
@@ -67,19 +67,8 @@ function* madvise_willneed(vma: VmArea, start: number, end: number): KGen {
 /** madvise_update_vma(): split off what lies outside [start, end), then set the flags. */
 function* madvise_update_vma(vma: VmArea, start: number, end: number, newflags: number): KGen<number> {
   if (newflags === vma.vm_flags) return 0;
-  if (start > vma.vm_start) {
-    const r = yield* __split_vma(vma, start, false);
-    if (typeof r === 'number') return r;
-    vma = r;
-  }
-  if (end < vma.vm_end) {
-    const r = yield* __split_vma(vma, end, true);
-    if (typeof r === 'number') return r;
-    vma = r;
-  }
-  yield* vma_start_write(vma);
-  vma.vm_flags = newflags;
-  return 0;
+  const r = yield* vma_modify_flags(vma, start, end, newflags);
+  return typeof r === 'number' ? r : 0;
 }
 
 function newFlags(flags: number, advice: Advice): number {

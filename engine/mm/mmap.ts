@@ -216,6 +216,28 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
   return fresh;
 }
 
+/**
+ * vma_modify_flags() (mm/vma.c), as far as the model goes: split off what
+ * lies outside [start, end) and give the VMA left covering it `newflags`,
+ * write-locked. The kernel would also try to merge with the neighbours; the
+ * model does not. Returns 0 or -errno. We enter with mmap_lock held for write.
+ */
+export function* vma_modify_flags(vma: VmArea, start: number, end: number, newflags: number): KGen<VmArea | number> {
+  if (start > vma.vm_start) {
+    const r = yield* __split_vma(vma, start, false);
+    if (typeof r === 'number') return r;
+    vma = r;
+  }
+  if (end < vma.vm_end) {
+    const r = yield* __split_vma(vma, end, true);
+    if (typeof r === 'number') return r;
+    vma = r;
+  }
+  yield* vma_start_write(vma);
+  vma.vm_flags = newflags;
+  return vma;
+}
+
 /** Does the new range [addr, end) with vm_flags continue prev? (can_vma_merge_after) */
 function can_vma_merge_after(prev: VmArea | undefined, addr: number, flags: number, pgoff: number): prev is VmArea {
   return (

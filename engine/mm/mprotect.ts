@@ -7,9 +7,9 @@
  */
 import { spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
-import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
+import { mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
 import { EINVAL, ENOMEM, TASK_SIZE, VM_READ, VM_SHARED, VM_WRITE, mk_pte, pte_wrprotect, type MmStruct, type VmArea } from './mm_types.ts';
-import { __split_vma, calc_vm_prot_bits, find_vma } from './mmap.ts';
+import { calc_vm_prot_bits, find_vma, vma_modify_flags } from './mmap.ts';
 import { pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
@@ -56,19 +56,9 @@ export function* change_protection(vma: VmArea, start: number, end: number): KGe
  */
 export function* mprotect_fixup(vma: VmArea, start: number, end: number, newflags: number): KGen<number> {
   if (newflags === vma.vm_flags) return 0;
-  if (start > vma.vm_start) {
-    const r = yield* __split_vma(vma, start, false);
-    if (typeof r === 'number') return r;
-    vma = r;
-  }
-  if (end < vma.vm_end) {
-    const r = yield* __split_vma(vma, end, true);
-    if (typeof r === 'number') return r;
-    vma = r;
-  }
-  yield* vma_start_write(vma);
-  vma.vm_flags = newflags;
-  yield* change_protection(vma, start, end);
+  const r = yield* vma_modify_flags(vma, start, end, newflags);
+  if (typeof r === 'number') return r;
+  yield* change_protection(r, start, end);
   return 0;
 }
 
