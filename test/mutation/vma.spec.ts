@@ -19,7 +19,7 @@ import {
   vma_lookup,
   vma_shrink,
 } from '../../engine/mm/mmap.ts';
-import { mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
+import { mmap_read_lock, mmap_write_lock, mmap_write_unlock, vma_assert_write_locked, vma_start_write } from '../../engine/mm/mmap_lock.ts';
 import { sys_mprotect } from '../../engine/mm/mprotect.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../engine/mm/mremap.ts';
 import { RO, RW, folioAt, layout, load, mapped, pteAt, run, store, violates } from './harness.ts';
@@ -488,5 +488,43 @@ describe('mutation: more edges of mremap and madvise', () => {
       assert.deepEqual(layout(mm), [[addr, addr + 4, addr]]);
       assert.equal(mm.mmap[0]!.vm_flags & VM_DONTCOPY, 0);
     });
+  });
+});
+
+describe('mutation: VMA write locking and vm_sequence (mmap_lock.ts)', () => {
+  it('vma_start_write makes vm_sequence odd and the VMA write-locked until mmap_write_unlock; once per section', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(4);
+      const vma = mm.mmap[0]!;
+      const seq0 = vma.vm_sequence.sequence;
+      assert.equal(seq0 % 2, 0);
+      yield* mmap_write_lock(mm);
+      assert.notEqual(vma.vm_lock_seq, mm.mm_lock_seq);
+      yield* vma_start_write(vma);
+      assert.equal(vma.vm_lock_seq, mm.mm_lock_seq);
+      assert.equal(vma.vm_sequence.sequence, seq0 + 1);
+      yield* vma_start_write(vma);
+      assert.equal(vma.vm_sequence.sequence, seq0 + 1, 'still one write section');
+      // A VMA born write-locked (the split's new half) begins its section on its first vma_start_write.
+      const upper = (yield* __split_vma(vma, addr + 2, false)) as VmArea;
+      assert.equal(upper.vm_lock_seq, mm.mm_lock_seq);
+      const useq = upper.vm_sequence.sequence;
+      yield* vma_start_write(upper);
+      assert.equal(upper.vm_sequence.sequence % 2, 1);
+      assert.ok(upper.vm_sequence.sequence >= useq);
+      yield* mmap_write_unlock(mm);
+      assert.notEqual(vma.vm_lock_seq, mm.mm_lock_seq);
+      assert.equal(vma.vm_sequence.sequence, seq0 + 2, 'the section ended');
+      assert.equal(upper.vm_sequence.sequence % 2, 0);
+    });
+    violates(function* () {
+      const { mm } = yield* mapped(1);
+      vma_assert_write_locked(mm.mmap[0]!, 'somewhere');
+    }, 'kernel-bug', /somewhere/);
+    violates(function* () {
+      const { mm } = yield* mapped(1);
+      yield* mmap_read_lock(mm);
+      yield* vma_start_write(mm.mmap[0]!);
+    }, 'kernel-bug', /vma_start_write/);
   });
 });

@@ -19,6 +19,7 @@ describe('mutation: fixed-seed campaigns find nothing on the clean model', funct
     ['pins: GUP, GUP-fast, fork, COW', 5, 300, { ops: ['mmap', 'read', 'write', 'fork', 'pin', 'pinRead', 'pinWrite', 'unpin', 'madvise', 'munmap'] }],
     ['swap: reclaim, swapon/swapoff, fork and exit', 6, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exit', 'swapon', 'swapoff', 'reclaim', 'madvise', 'munmap'], frames: 8 }],
     ['migration against exec, mremap, pins', 7, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exec', 'mremap', 'munmap', 'migrate', 'pin', 'unpin'] }],
+    ['speculative faults against VMA changes', 9, 300, { faultMode: 'spf', ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit'] }],
     ['hugetlbfs: shared mappings, punch, truncate', 8, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }],
   ];
   for (const [what, seed, runs, program] of campaigns) {

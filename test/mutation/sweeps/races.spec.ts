@@ -42,6 +42,15 @@ describe('mutation: races, swept exhaustively over small schedules', function ()
       [mmap(0, 2), write(0, 0, 1), { op: 'pin', region: 0, page: 0, pin: 0, write: false, longterm: false, fast: true }, { op: 'pinRead', pin: 0, word: 0 }],
       [{ op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, write(0, 1, 2)],
     ), 2, 0],
+    ['a speculative fault against munmap of its VMA', { ...threads([mmap(0, 2), write(0, 0, 1), { op: 'munmap', region: 0, page: 0, pages: 2 }], [write(0, 1, 2), read(0, 0)]), faultMode: 'spf' }, 2, 2],
+    ['a speculative fault against mprotect read-only', { ...threads([mmap(0, 2), write(0, 0, 1), { op: 'mprotect', region: 0, page: 0, pages: 2, prot: 'r' }], [write(0, 1, 2), write(0, 0, 3)]), faultMode: 'spf' }, 2, 2],
+    ['a speculative COW fault against mremap moving the VMA', {
+      processes: [
+        { threads: [[mmap(0, 2), write(0, 0, 1), { op: 'fork', child: 1 }, { op: 'mremap', region: 0, pages: 3, maymove: true }], [write(0, 0, 2), read(0, 0)]] },
+        { threads: [[read(0, 0)]] },
+      ],
+      faultMode: 'spf',
+    }, 2, 1],
     ['mprotect against a write', threads([mmap(0, 2), write(0, 0, 1), { op: 'mprotect', region: 0, page: 0, pages: 1, prot: 'r' }, { op: 'mprotect', region: 0, page: 0, pages: 1, prot: 'rw' }], [write(0, 0, 2), write(0, 1, 3)]), 2, 2],
     ['exit of one thread against a fault of another', threads([mmap(0, 1), write(0, 0, 1), { op: 'exit' }], [write(0, 0, 2), read(0, 0)]), 2, 3],
   ];
