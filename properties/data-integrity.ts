@@ -18,6 +18,7 @@ import type { Property } from './property.ts';
  */
 export function checkDataIntegrity(ctx: RunContext): void {
   const recs = ctx.history.records;
+  if (!recs.some((r) => r.op.op === 'read' && r.result >= 0)) return;
   const { content, files, bindings } = buildOracle(recs);
   for (const rec of recs) {
     if (rec.op.op !== 'read' || rec.result < 0) continue;

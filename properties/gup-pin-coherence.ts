@@ -64,6 +64,7 @@ function checkPinsStillMapped(ctx: RunContext): void {
  */
 function checkPinData(ctx: RunContext): void {
   const recs = ctx.history.records;
+  if (!recs.some((r) => r.op.op === 'pinRead' && r.result >= 0)) return;
   const { content, pins } = buildOracle(recs);
   for (const rec of recs) {
     if (rec.op.op !== 'pinRead' || rec.result < 0) continue;

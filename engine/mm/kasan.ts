@@ -71,19 +71,24 @@ export function kfree(obj: KObject): void {
   meta.freed = site();
   const ex = currentExecution();
   if (ex) ex.live.set(meta.kind, (ex.live.get(meta.kind) ?? 1) - 1);
+  // Deleted newest first: V8 then rolls the object's shape back along its
+  // transition chain instead of turning it into a dictionary (kfree is on
+  // every munmap, exit and folio put).
   const fields = obj as unknown as Record<string, unknown>;
-  for (const key of Object.keys(obj)) if (key !== 'kasan') delete fields[key];
-  Object.setPrototypeOf(obj, poison(meta));
+  const keys = Object.keys(obj);
+  for (let i = keys.length - 1; i >= 0; i--) if (keys[i] !== 'kasan') delete fields[keys[i]!];
+  Object.setPrototypeOf(obj, POISON);
 }
 
-/** The prototype of a freed object: every property lookup that reaches it is a use-after-free. */
-function poison(meta: KasanMeta): object {
-  return new Proxy(Object.create(null) as object, {
-    get: (_t, key) => (typeof key === 'symbol' ? undefined : useAfterFree(meta, key, 'read')),
-    set: (_t, key) => useAfterFree(meta, String(key), 'write'),
-    has: () => false,
-  });
-}
+/**
+ * The prototype of every freed object: any property lookup that reaches it
+ * is a use-after-free. `kasan`, the one own field left, names the object.
+ */
+const POISON: object = new Proxy(Object.create(null) as object, {
+  get: (_t, key, freed: KObject) => (typeof key === 'symbol' ? undefined : useAfterFree(freed.kasan, key, 'read')),
+  set: (_t, key, _v, freed: KObject) => useAfterFree(freed.kasan, String(key), 'write'),
+  has: () => false,
+});
 
 function useAfterFree(meta: KasanMeta, field: string, access: 'read' | 'write'): never {
   report(

@@ -2,7 +2,6 @@ import { argValue } from '../../engine/fs/exec.ts';
 import { ENOMEM, WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
 import type { OpRecord } from '../../engine/program/history.ts';
 import type { Op } from '../../engine/program/ops.ts';
-import { formatOp } from '../../engine/program/format.ts';
 import { cell, cellsOf, pageOf } from './cells.ts';
 import { coherentAccess, pinLives, type PinLife } from './pins.ts';
 import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
@@ -16,8 +15,8 @@ export interface Oracle {
   readonly content: Timelines;
   /** Contents of hugetlbfs file pages, per (file, file cell): shared by every process that maps them. */
   readonly files: Timelines;
-  /** Per (address space, page): anonymous memory (NOT_FILE) or which file page is mapped there. */
-  readonly bindings: Timelines;
+  /** Per (address space, page): anonymous memory (NOT_FILE) or which file page is mapped there; undefined when no file was mapped. */
+  readonly bindings: Timelines | undefined;
   readonly attrs: Timelines;
   readonly pins: Map<number, PinLife>;
 }
@@ -51,12 +50,23 @@ function flagsDuring(attrs: Timelines, as: number, page: number, s: number, e: n
  * while they ran, computed to a fixpoint because their intervals may overlap.
  */
 export function buildOracle(recs: readonly OpRecord[]): Oracle {
+  // data-integrity and gup-pin-coherence both read the oracle of a run at its end: build it once.
+  const hit = memo.get(recs);
+  if (hit && hit.length === recs.length) return hit.oracle;
+  const oracle = replay(recs);
+  memo.set(recs, { length: recs.length, oracle });
+  return oracle;
+}
+
+const memo = new WeakMap<readonly OpRecord[], { length: number; oracle: Oracle }>();
+
+function replay(recs: readonly OpRecord[]): Oracle {
   const content = new Timelines();
   const files = newFileTimelines();
   const attrs = new Timelines();
   const pins = pinLives(recs);
   const derived: Derived[] = [];
-  const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), what: `${rec.thread} ${formatOp(rec.op)}` });
+  const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
   const bindings = buildBindings(recs, ev);
 
   for (const rec of recs) {

@@ -28,13 +28,14 @@ function bindingFile(b: number): { file: number; page: number } {
 
 /** File contents: every file page reads zero until something is written (files are never removed). */
 export function newFileTimelines(): Timelines {
-  return new Timelines({ start: -2, end: -1, values: new Set([0]), what: 'the file was empty' });
+  return new Timelines({ start: -2, end: -1, values: new Set([0]) });
 }
 
 type MakeEvent = (rec: OpRecord, values: Iterable<number>) => TimelineEvent;
 
 /** What the address may be bound to during [s, e]: NOT_FILE and/or file pages. */
-function bindingsDuring(bindings: Timelines, as: number, page: number, s: number, e: number): Set<number> {
+function bindingsDuring(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): Set<number> {
+  if (!bindings) return new Set([NOT_FILE]);
   const b = bindings.get(as, page).possibleDuring(s, e);
   if (b.delete(UNMAPPED)) b.add(NOT_FILE);
   return b;
@@ -47,7 +48,9 @@ function bindingsDuring(bindings: Timelines, as: number, page: number, s: number
  * (computed to a fixpoint: the parent may itself be a child). exec starts a
  * new address space, bound to nothing.
  */
-export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelines {
+export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelines | undefined {
+  // No file was ever mapped: every address is anonymous memory or nothing, and reads go to `content` alone.
+  if (!recs.some((r) => r.op.op === 'hugetlbMmap' && r.result >= 0)) return undefined;
   const bindings = new Timelines();
   const forks: OpRecord[] = [];
   for (const rec of recs) {
@@ -101,7 +104,7 @@ export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelin
  * address space's own cell and/or file cells. When more than one is
  * possible, each gets a weak event (it may not have happened there).
  */
-export function writeTargets(bindings: Timelines, rec: OpRecord, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
+export function writeTargets(bindings: Timelines | undefined, rec: OpRecord, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
   const b = bindingsDuring(bindings, rec.as, rec.addr!, rec.start, rec.end);
   const files: { file: number; cell: number }[] = [];
   for (const x of b) {
@@ -113,7 +116,7 @@ export function writeTargets(bindings: Timelines, rec: OpRecord, word: number): 
 }
 
 /** What a read of (as, addr, word) during [s, e] may return, through whatever was mapped there. */
-export function possibleRead(content: Timelines, files: Timelines, bindings: Timelines, as: number, addr: number, word: number, s: number, e: number): Set<number> {
+export function possibleRead(content: Timelines, files: Timelines, bindings: Timelines | undefined, as: number, addr: number, word: number, s: number, e: number): Set<number> {
   const out = new Set<number>();
   for (const b of bindingsDuring(bindings, as, addr, s, e)) {
     if (b === NOT_FILE) content.get(as, cell(addr, word)).possibleDuring(s, e, out);

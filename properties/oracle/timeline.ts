@@ -1,3 +1,5 @@
+import type { OpRecord } from '../../engine/program/history.ts';
+
 /** A token for "this address is not mapped": a successful read never returns it. */
 export const UNMAPPED = -1;
 
@@ -6,8 +8,8 @@ export interface TimelineEvent {
   readonly start: number;
   readonly end: number;
   readonly values: Set<number>;
-  /** Who set it, for messages. */
-  readonly what: string;
+  /** The op that set it (undefined for a file's initial zeroes). Formatted only if a message needs it. */
+  readonly by?: OpRecord;
   /**
    * It may not have happened here at all (a write whose mapping was being
    * replaced while it ran): it adds its values but supersedes nothing.
