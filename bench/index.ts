@@ -5,13 +5,14 @@
 // BENCH_SECONDS (toy, 3), BENCH_MEM_SECONDS (all-properties campaign + RSS, 60),
 // BENCH_CAMPAIGN_SECONDS (no-properties campaign, 15), BENCH_GROWTH_SECONDS
 // (per cell, 3), BENCH_SCALE_SECONDS (per CLI run, 15), BENCH_SEEDS (10),
-// BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none).
+// BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none),
+// BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default mix,pb).
 // The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
 import { writeFileSync, renameSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { campaign, defaultCampaignWithMemory, growth, type CampaignFigure, type GrowthCell, type MemoryFigure } from './campaign.ts';
 import { benchEngineToy, type EngineToyResult } from './engine-toy.ts';
-import { benchPatches, type PatchResult } from './patches.ts';
+import { KINDS, benchPatches, type Kind, type PatchResult } from './patches.ts';
 import { scaling, type ScalingRow } from './scaling.ts';
 import { envNum, fmt, loadavg, sectionOn, type Load } from './util.ts';
 
@@ -102,11 +103,19 @@ if (sectionOn('scaling')) {
 }
 
 if (sectionOn('patches')) {
+  const kinds = (process.env.BENCH_KINDS ?? 'mix,pb').split(',').map((k) => k.trim()) as Kind[];
+  for (const k of kinds) {
+    if (!KINDS.includes(k)) {
+      log(`bench: BENCH_KINDS names ${JSON.stringify(k)}; use a comma-separated list of ${KINDS.join(', ')}`);
+      process.exit(2);
+    }
+  }
   log(`bench: known-bad patches, ${S.BENCH_SEEDS} seeds, budget ${S.BENCH_BUDGET_S} s per campaign, section cap ${S.BENCH_PATCH_SECONDS || 'none'} s`);
   results.patches = await benchPatches({
     seeds: S.BENCH_SEEDS!,
     budgetMs: S.BENCH_BUDGET_S! * 1000,
     sectionSeconds: S.BENCH_PATCH_SECONDS,
+    kinds,
     progress: log,
   });
   for (const p of results.patches) {

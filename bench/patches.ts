@@ -12,7 +12,10 @@ import type { ProgramArbOptions } from '../generators/index.ts';
 import { loadavg, median, type Load } from './util.ts';
 
 type Runner = typeof import('../runner/index.ts');
-export type Kind = 'random' | 'pct';
+/** A schedule kind of scheduleArb, or `mix`: the default mix a campaign draws from (random, pct, pb). */
+export type Kind = 'mix' | 'random' | 'pct' | 'pb';
+
+export const KINDS: readonly Kind[] = ['mix', 'random', 'pct', 'pb'];
 
 export interface PatchRun {
   readonly seed: number;
@@ -121,7 +124,7 @@ function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number): PatchR
     timeMs: budgetMs,
     seed,
     program: p.program,
-    schedule: { kinds: [kind] },
+    schedule: kind === 'mix' ? {} : { kinds: [kind] },
     continueOnFailure: false,
     onFailure: () => {
       foundAt = performance.now();
@@ -153,7 +156,7 @@ function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number): PatchR
  * Each patch gets one Workspace, created up front and kept for all its campaigns.
  */
 export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]> {
-  const kinds = o.kinds ?? (['random', 'pct'] as const);
+  const kinds = o.kinds ?? (['mix', 'random', 'pct', 'pb'] as const);
   const loaded: Loaded[] = [];
   try {
     for (const file of o.files ?? knownBadPatches()) {

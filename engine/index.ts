@@ -11,6 +11,7 @@ export { defaultChoice, type Strategy } from './sched/strategy.ts';
 export { RandomWalk } from './sched/random-walk.ts';
 export { Pct, type PctOptions } from './sched/pct.ts';
 export { Replay } from './sched/replay.ts';
+export { PreemptionBounded, type PreemptionBoundedOptions } from './sched/preemption-bounded.ts';
 export { Prng } from './sched/prng.ts';
 export { encodeSchedule, decodeSchedule, ScheduleFormatError, type Schedule, type Switch } from './sched/schedule.ts';
 export { LockClass, SINGLE_DEPTH_NESTING } from './locking/lock-class.ts';

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { Pct, RandomWalk, Replay, type Schedule, type Strategy } from '../engine/index.ts';
+import { Pct, PreemptionBounded, RandomWalk, Replay, type Schedule, type Strategy } from '../engine/index.ts';
 import { GeneratorOptionsError } from './errors.ts';
 
 /** A schedule as data, so that it can be stored in a corpus entry and replayed. */
 export type ScheduleSpec =
   | { readonly kind: 'random'; readonly seed: number }
   | { readonly kind: 'pct'; readonly seed: number; readonly depth: number; readonly maxSteps: number }
+  | { readonly kind: 'pb'; readonly seed: number; readonly preemptions: number; readonly maxSteps: number }
   | { readonly kind: 'replay'; readonly switches: Schedule };
 
 export function makeStrategy(s: ScheduleSpec): Strategy {
@@ -14,31 +15,49 @@ export function makeStrategy(s: ScheduleSpec): Strategy {
       return new RandomWalk(s.seed);
     case 'pct':
       return new Pct({ seed: s.seed, depth: s.depth, maxSteps: s.maxSteps });
+    case 'pb':
+      return new PreemptionBounded({ seed: s.seed, preemptions: s.preemptions, maxSteps: s.maxSteps });
     case 'replay':
       return new Replay(s.switches);
   }
 }
 
+export type ScheduleKind = 'random' | 'pct' | 'pb' | 'replay';
+
+export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['random', 'pct', 'pb', 'replay'];
+
 export interface ScheduleArbOptions {
-  /** Which kinds to draw (default random and pct). */
-  readonly kinds?: readonly ('random' | 'pct' | 'replay')[];
+  /** Which kinds to draw (default random walk, PCT and preemption-bounded). */
+  readonly kinds?: readonly ScheduleKind[];
   /** PCT's k: an estimate of the steps of one run. */
   readonly pctSteps?: number;
   readonly maxDepth?: number;
+  /** Preemption-bounded: k, the steps its preemption points fall in, and c, at most this many preemptions. */
+  readonly pbSteps?: number;
+  readonly maxPreemptions?: number;
 }
 
-/** Schedules: random walk, PCT parameters, or an explicit switch list. */
+/** Schedules: random walk, PCT parameters, preemption-bounded parameters, or an explicit switch list. */
 export function scheduleArb(options: ScheduleArbOptions = {}): fc.Arbitrary<ScheduleSpec> {
-  const kinds = options.kinds ?? ['random', 'pct'];
+  const kinds = options.kinds ?? ['random', 'pct', 'pb'];
   const pctSteps = options.pctSteps ?? 300;
   const maxDepth = options.maxDepth ?? 4;
-  if (kinds.length === 0) throw new GeneratorOptionsError('scheduleArb: kinds must name at least one of random, pct, replay');
+  // A default campaign's run takes about 80 steps (docs/benchmarks.md): most points fall inside it.
+  const pbSteps = options.pbSteps ?? 128;
+  const maxPreemptions = options.maxPreemptions ?? 2;
+  if (kinds.length === 0) throw new GeneratorOptionsError(`scheduleArb: kinds must name at least one of ${SCHEDULE_KINDS.join(', ')}`);
+  for (const k of kinds) if (!SCHEDULE_KINDS.includes(k)) throw new GeneratorOptionsError(`scheduleArb: unknown schedule kind ${JSON.stringify(k)}; use ${SCHEDULE_KINDS.join(', ')}`);
+  if (!Number.isInteger(pbSteps) || pbSteps < 1) throw new GeneratorOptionsError(`scheduleArb: pbSteps must be a positive integer, got ${pbSteps}`);
+  if (!Number.isInteger(maxPreemptions) || maxPreemptions < 1) throw new GeneratorOptionsError(`scheduleArb: maxPreemptions must be a positive integer, got ${maxPreemptions}`);
   if (!Number.isInteger(pctSteps) || pctSteps < 1) throw new GeneratorOptionsError(`scheduleArb: pctSteps must be a positive integer, got ${pctSteps}`);
   if (!Number.isInteger(maxDepth) || maxDepth < 1) throw new GeneratorOptionsError(`scheduleArb: maxDepth must be a positive integer, got ${maxDepth}`);
   const arbs: fc.Arbitrary<ScheduleSpec>[] = [];
   if (kinds.includes('random')) arbs.push(fc.record({ kind: fc.constant('random' as const), seed: fc.nat() }));
   if (kinds.includes('pct')) {
     arbs.push(fc.record({ kind: fc.constant('pct' as const), seed: fc.nat(), depth: fc.integer({ min: 1, max: maxDepth }), maxSteps: fc.constant(pctSteps) }));
+  }
+  if (kinds.includes('pb')) {
+    arbs.push(fc.record({ kind: fc.constant('pb' as const), seed: fc.nat(), preemptions: fc.integer({ min: 1, max: maxPreemptions }), maxSteps: fc.constant(pbSteps) }));
   }
   if (kinds.includes('replay')) {
     arbs.push(

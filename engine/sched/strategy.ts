@@ -1,7 +1,7 @@
 /**
  * The scheduler is an oracle asked at every step. It sees the runnable task ids
  * (ascending) and the task that ran last, and names the next one. Strategies
- * live one per file: random-walk.ts, pct.ts, replay.ts.
+ * live one per file: random-walk.ts, pct.ts, preemption-bounded.ts, replay.ts.
  */
 export interface Strategy {
   /**

@@ -1,0 +1,68 @@
+import { Prng } from './prng.ts';
+import { defaultChoice, type Strategy } from './strategy.ts';
+
+export interface PreemptionBoundedOptions {
+  readonly seed: number;
+  /** c: how many times a running task is preempted (>= 1). */
+  readonly preemptions: number;
+  /** k: an estimate of the steps an execution takes; preemption points fall in [1, k]. */
+  readonly maxSteps: number;
+}
+
+/**
+ * Preemption-bounded sampling (context bounding: Musuvathi and Qadeer, PLDI
+ * 2007). The default rule runs, so the current task keeps the CPU until it
+ * blocks, sleeps or ends. The exception is c preemption points, each at a
+ * random step, where a random other runnable task takes over.
+ *
+ * Most races need only one or two preemptions. A program of k steps and n
+ * tasks has about k·(n-1) schedules with one. So a window one step wide is
+ * hit once in about k·(n-1) runs. Random walk, by contrast, switches on
+ * almost every step and leaves a task's window before the other side runs
+ * long enough. Examples: __split_vma() between its vm_pgoff and vm_start
+ * stores, and copy_present_pte() between fork's pin check and its
+ * write-protect.
+ *
+ * This samples the space that a preemption-bounded DFS would enumerate.
+ */
+export class PreemptionBounded implements Strategy {
+  private readonly prng: Prng;
+  /** Sorted ascending: steps at which the running task is preempted. */
+  private readonly points: number[] = [];
+  /** Which other runnable task takes over at each point (an index, modulo how many there are). */
+  private readonly picks: number[] = [];
+  private next = 0;
+
+  constructor(readonly options: PreemptionBoundedOptions) {
+    if (!Number.isInteger(options.preemptions) || options.preemptions < 1) {
+      throw new RangeError(`preemption-bounded: preemptions must be an integer >= 1, got ${options.preemptions}`);
+    }
+    if (!Number.isInteger(options.maxSteps) || options.maxSteps < 1) {
+      throw new RangeError(`preemption-bounded: maxSteps must be an integer >= 1, got ${options.maxSteps}`);
+    }
+    this.prng = new Prng(options.seed);
+    for (let i = 0; i < options.preemptions; i++) this.points.push(1 + this.prng.below(options.maxSteps));
+    this.points.sort((a, b) => a - b);
+    for (let i = 0; i < options.preemptions; i++) this.picks.push(this.prng.below(0x1_0000));
+  }
+
+  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number {
+    let preempt = -1;
+    while (this.next < this.points.length && this.points[this.next]! <= step) preempt = this.picks[this.next++]!;
+    if (preempt >= 0 && runnable.length > 1) {
+      // Another task than the one that ran; runnable is ascending, so skip over current.
+      const others = runnable.length - (runnable.includes(current) ? 1 : 0);
+      let i = preempt % others;
+      for (const id of runnable) {
+        if (id === current) continue;
+        if (i-- === 0) return id;
+      }
+    }
+    return defaultChoice(runnable, current, sleeping);
+  }
+
+  describe(): string {
+    const { seed, preemptions, maxSteps } = this.options;
+    return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps})`;
+  }
+}
