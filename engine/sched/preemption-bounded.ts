@@ -1,5 +1,5 @@
 import { Prng } from './prng.ts';
-import { defaultChoice, type Strategy } from './strategy.ts';
+import type { Strategy } from './strategy.ts';
 
 export interface PreemptionBoundedOptions {
   readonly seed: number;
@@ -11,15 +11,16 @@ export interface PreemptionBoundedOptions {
 
 /**
  * Preemption-bounded sampling (context bounding: Musuvathi and Qadeer, PLDI
- * 2007). The default rule runs, so the current task keeps the CPU until it
- * blocks, sleeps or ends. The exception is c preemption points, each at a
- * random step, where a random other runnable task takes over.
+ * 2007). The current task keeps the CPU until it blocks, sleeps or ends;
+ * then a random runnable task follows. The exception is c preemption
+ * points, each at a random step, where a random other runnable task takes
+ * over.
  *
  * Most races need only one or two preemptions. A program of k steps and n
- * tasks has about k·(n-1) schedules with one. So a window one step wide is
- * hit once in about k·(n-1) runs. Random walk, by contrast, switches on
- * almost every step and leaves a task's window before the other side runs
- * long enough. Examples: __split_vma() between its vm_pgoff and vm_start
+ * tasks has about n·k schedules with one (who runs first, where it is
+ * preempted). So a window one step wide is hit once in about n·k runs.
+ * Random walk, by contrast, switches on almost every step and leaves a
+ * task's window before the other side runs long enough. Examples: __split_vma() between its vm_pgoff and vm_start
  * stores, and copy_present_pte() between fork's pin check and its
  * write-protect.
  *
@@ -58,7 +59,17 @@ export class PreemptionBounded implements Strategy {
         if (i-- === 0) return id;
       }
     }
-    return defaultChoice(runnable, current, sleeping);
+    // Where the running task blocks, ends or sleeps, choosing who runs next
+    // costs no preemption: the bound counts only preemptions. Context
+    // bounding explores every choice there, so this samples among them.
+    // For example, swapoff blocks on a grace period while a reader is
+    // parked in its window; which task runs next decides whether the
+    // reader resumes before the free or after it.
+    if (!runnable.includes(current) || (sleeping && runnable.length > 1)) {
+      const others = sleeping ? runnable.filter((id) => id !== current) : runnable;
+      return others[this.prng.below(others.length)]!;
+    }
+    return current;
   }
 
   describe(): string {
