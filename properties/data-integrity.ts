@@ -1,8 +1,11 @@
 import { report } from '../engine/sched/current.ts';
+import { EFAULT } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
+import type { OpRecord } from '../engine/program/history.ts';
 import { formatOp } from '../engine/program/format.ts';
-import { buildOracle } from './oracle/build.ts';
-import { possibleRead } from './oracle/files.ts';
+import { buildOracle, buildRights, type Rights } from './oracle/build.ts';
+import { mayBeFile, possibleRead } from './oracle/files.ts';
+import { P_READ, P_WRITE, formatProts, mayAllow, mustAllow } from './oracle/prots.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
 
@@ -15,11 +18,25 @@ import type { Property } from './property.ts';
  * parent held at some point during the fork; mremap moves contents; exec's
  * arguments are what exec wrote. Nothing else: in particular no value a
  * process wrote after a fork ever reaches the other process.
+ *
+ * And access rights: a read, a write or a pin succeeds only where the page
+ * was mapped with the protection it needs (read; write for a write or a R/W
+ * pin) at some point while it ran; a read or a write of an anonymous page
+ * fails with EFAULT only if the page lacked it at some point.
  */
 export function checkDataIntegrity(ctx: RunContext): void {
   const recs = ctx.history.records;
-  if (!recs.some((r) => r.op.op === 'read' && r.result >= 0)) return;
-  const { content, files, bindings } = buildOracle(recs);
+  if (!recs.some(isReadOk)) {
+    // Nothing read: only the access rights to check.
+    if (recs.some(needsRights)) {
+      const rights = buildRights(recs);
+      for (const rec of recs) if (isAccess(rec)) checkAccessRights(rights, rec);
+    }
+    return;
+  }
+  const oracle = buildOracle(recs);
+  for (const rec of recs) if (isAccess(rec)) checkAccessRights(oracle, rec);
+  const { content, files, bindings } = oracle;
   for (const rec of recs) {
     if (rec.op.op !== 'read' || rec.result < 0) continue;
     const allowed = possibleRead(content, files, bindings, rec.as, rec.addr!, rec.op.word, rec.start, rec.end);
@@ -34,8 +51,46 @@ export function checkDataIntegrity(ctx: RunContext): void {
   }
 }
 
+/** A user access through the page tables (or GUP's), with its address resolved. */
+function isAccess(rec: OpRecord): boolean {
+  const k = rec.op.op;
+  return (k === 'read' || k === 'write' || k === 'pin') && rec.addr !== undefined;
+}
+
+function isReadOk(rec: OpRecord): boolean {
+  return rec.op.op === 'read' && rec.result >= 0;
+}
+
+function needsRights(rec: OpRecord): boolean {
+  return isAccess(rec) && (rec.result >= 0 || rec.result === -EFAULT);
+}
+
+/**
+ * A successful access needs the right at some point during its interval (a
+ * racing mprotect may or may not have taken effect); an EFAULT is wrong only
+ * if the right held for the whole interval. Hugetlbfs pages may also fail
+ * with SIGBUS (beyond the file's end, an empty pool), and pins for other
+ * reasons: those failures are not checked.
+ */
+function checkAccessRights(oracle: Rights, rec: OpRecord): void {
+  const op = rec.op;
+  const need = op.op === 'write' || (op.op === 'pin' && op.write) ? P_WRITE : P_READ;
+  const what = need === P_WRITE ? 'writable' : 'readable';
+  const at = `${rec.thread} ${formatOp(op)} (address ${rec.addr}, steps ${rec.start}-${rec.end})`;
+  if (rec.result >= 0) {
+    const { ok, possible } = mayAllow(oracle.prots, rec.as, rec.addr!, need, rec.start, rec.end);
+    if (!ok) report('data-integrity', `${at} succeeded, but the page was not mapped ${what} while it ran: protection ${formatProts(possible)}`);
+    return;
+  }
+  if (rec.result !== -EFAULT || op.op === 'pin') return;
+  if (mayBeFile(oracle.bindings, rec.as, rec.addr!, rec.start, rec.end)) return;
+  const { possible } = mayAllow(oracle.prots, rec.as, rec.addr!, need, rec.start, rec.end);
+  if (mustAllow(possible, need)) report('data-integrity', `${at} failed with EFAULT, but the page was mapped ${what} all the while: protection ${formatProts(possible)}`);
+}
+
 export const dataIntegrity: Property = {
   name: 'data-integrity',
-  description: 'every read returns a value the user-visible semantics allow: private memory, fork copies, zero-fill, mremap moves, no leak between processes',
+  description:
+    'every read returns a value the user-visible semantics allow: private memory, fork copies, zero-fill, mremap moves, no leak between processes; and an access succeeds or fails with EFAULT as the protection (mmap, mprotect, PROT_NONE) allows',
   atEnd: checkDataIntegrity,
 };

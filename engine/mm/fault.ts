@@ -1,8 +1,9 @@
 /*
  * arch/x86/mm/fault.c for the model, and the "hardware": a user access walks
  * the page table and reads or writes the page in one step, as the MMU does;
- * a missing or read-only PTE raises a fault, handled by do_user_addr_fault(),
- * after which the access is retried.
+ * a PTE that does not permit the access (none, swap, migration, read-only
+ * for a store, protnone for anything) raises a fault, handled by
+ * do_user_addr_fault(), after which the access is retried.
  */
 import type { KGen } from '../sched/task.ts';
 import { handle_mm_fault } from './memory.ts';
@@ -13,9 +14,8 @@ import {
   FAULT_FLAG_WRITE,
   VM_FAULT_ERROR,
   VM_FAULT_OOM,
-  VM_READ,
-  VM_WRITE,
   mk_pte,
+  pte_access_permitted,
   type MmStruct,
 } from './mm_types.ts';
 import { find_vma } from './mmap.ts';
@@ -60,10 +60,10 @@ export function* do_user_addr_fault(mm: MmStruct, address: number, write: boolea
     yield* mmap_read_unlock(mm);
     return -EFAULT; // bad_area
   }
-  // access_error()
-  if (write ? !(vma.vm_flags & VM_WRITE) : !(vma.vm_flags & VM_READ)) {
+  // Ok, we have a good vm_area for this memory access, so we can handle it..
+  if (access_error(vma, write)) {
     yield* mmap_read_unlock(mm);
-    return -EFAULT;
+    return -EFAULT; // bad_area_access_error
   }
   const fault = yield* handle_mm_fault(vma, address, flags);
   yield* mmap_read_unlock(mm);
@@ -96,7 +96,10 @@ export function* user_access(mm: MmStruct, address: number, word: number, write:
     const hit = huge ? huge_pte_user_access(table, address, word, write, value) : undefined;
     if (hit) return hit;
     const pte = huge ? undefined : table?.ptes[pte_index(address)];
-    if (pte && pte.kind === 'present' && (!write || pte.write)) {
+    // The MMU checks the PTE's own permissions, not the VMA's: mprotect()
+    // changes both, the VMA first, and only change_pte_range()'s PT-locked
+    // update (and its TLB flush) takes the old rights away.
+    if (pte && pte_access_permitted(pte, write)) {
       const folio = pfn_folio(pte.pfn);
       if (!write) return { err: 0, value: folio.data[word]! };
       folio.data[word] = value;

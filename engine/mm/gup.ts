@@ -35,6 +35,8 @@ import {
   VM_SHARED,
   VM_WRITE,
   is_cow_mapping,
+  pte_access_permitted,
+  pte_protnone,
   type Folio,
   type MmStruct,
   type Pte,
@@ -136,6 +138,9 @@ function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<Fol
   if (!table) return undefined;
   const pte = ptep_get(table, address);
   let ret: Folio | undefined | number;
+  // A protnone PTE is followed (gup_can_follow_protnone() without
+  // FOLL_HONOR_NUMA_FAULT): check_vma_flags() let only FOLL_FORCE into a
+  // PROT_NONE VMA.
   if (pte.kind === 'present') {
     const folio = pfn_folio(pte.pfn);
     if (flags & FOLL_WRITE && !can_follow_write_pte(pte, folio, vma, flags)) ret = undefined;
@@ -229,7 +234,10 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
   yield 'gup_fast: walk to pte (lockless)';
   const table = mm.pgd[pmd_index(address)];
   const pte = table?.ptes[pte_index(address)];
-  if (table && pte && pte.kind === 'present' && (!(flags & FOLL_WRITE) || pte.write)) {
+  // pte_protnone(), then pte_access_permitted(): no pin through a PTE user
+  // space could not access itself (a PROT_NONE mapping, a read-only one for
+  // FOLL_WRITE); the slow path decides those under mmap_lock.
+  if (table && pte && !pte_protnone(pte) && pte_access_permitted(pte, (flags & FOLL_WRITE) !== 0)) {
     yield 'gup_fast: try_grab_folio_fast';
     const folio = folio_try_get_speculative(pte.pfn);
     if (folio) {

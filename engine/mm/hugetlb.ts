@@ -54,9 +54,11 @@ import {
   VM_WRITE,
   WORDS_PER_PAGE,
   mk_pte,
+  pte_access_permitted,
   pte_mkdirty,
   pte_none,
   pte_same,
+  vma_is_accessible,
   type MmStruct,
   type Pte,
   type VmArea,
@@ -681,7 +683,7 @@ function* hugetlb_no_page_out(vma: VmArea, hash: number, ret: number): KGen<numb
  */
 export function huge_pte_user_access(table: HugetlbPtPage, address: number, word: number, write: boolean, value: number): AccessResult | undefined {
   const pte = table.ptes[0]!;
-  if (pte.kind !== 'present' || (write && !pte.write)) return undefined;
+  if (!pte_access_permitted(pte, write)) return undefined;
   const folio = hugetlb_pfn_folio(pte.pfn);
   const at = (address % HPAGE_NR_PAGES) * WORDS_PER_PAGE + word;
   if (!write) return { err: 0, value: folio.data[at]! };
@@ -796,8 +798,9 @@ export function* hugetlb_change_protection(vma: VmArea, start: number, end: numb
     }
     const pte = huge_ptep_get(ptep);
     if (pte.kind === 'present') {
-      // huge_pte_modify(): a shared mapping's PTE is writable iff VM_WRITE.
-      set_huge_pte_at(ptep, mk_pte(pte.pfn, (vma.vm_flags & VM_WRITE) !== 0, pte.dirty));
+      // huge_pte_modify(): a shared mapping's PTE is writable iff VM_WRITE,
+      // and protnone (PAGE_NONE) if the VMA allows no access at all.
+      set_huge_pte_at(ptep, mk_pte(pte.pfn, (vma.vm_flags & VM_WRITE) !== 0, pte.dirty, !vma_is_accessible(vma)));
       pages++;
     }
     yield* spin_unlock(ptl);

@@ -38,6 +38,7 @@ import {
   pte_present,
   pte_same,
   pte_wrprotect,
+  vma_is_accessible,
   type Folio,
   type MmStruct,
   type Pte,
@@ -487,7 +488,8 @@ function* copy_present_pte(
     set_pte_at(src, addr, pte_wrprotect(pte));
     pte = pte_wrprotect(pte);
   }
-  set_pte_at(dst, addr, mk_pte(pte.pfn, pte.write, pte.dirty));
+  // The child's VMA has the parent's flags: a protnone PTE stays protnone.
+  set_pte_at(dst, addr, mk_pte(pte.pfn, pte.write, pte.dirty, pte.protnone));
   return 0;
 }
 
@@ -496,7 +498,8 @@ function copy_present_page(dst_vma: VmArea, dst: PteTable, addr: number, src_fol
   if (!prealloc) return -EAGAIN;
   prealloc.data = [...src_folio.data];
   folio_add_new_anon_rmap(prealloc, dst_vma, addr, true);
-  set_pte_at(dst, addr, mk_pte(prealloc.pfn, (dst_vma.vm_flags & VM_WRITE) !== 0, true));
+  // mk_pte(new, dst_vma->vm_page_prot), then maybe_mkwrite(pte_mkdirty()).
+  set_pte_at(dst, addr, mk_pte(prealloc.pfn, (dst_vma.vm_flags & VM_WRITE) !== 0, true, !vma_is_accessible(dst_vma)));
   return 1;
 }
 

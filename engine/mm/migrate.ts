@@ -23,8 +23,8 @@ import {
   PG_swapcache,
   PTE_NONE,
   VM_STACK_INCOMPLETE_SETUP,
-  VM_WRITE,
   mk_pte,
+  vma_is_accessible,
   type AnonVma,
   type Folio,
   type PteMigration,
@@ -117,9 +117,12 @@ function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmAre
     const table = pvmw.table!;
     const entry = ptep_get(table, address) as PteMigration;
     folio_get(dst);
-    const write = entry.mode === 'write' && (vma.vm_flags & VM_WRITE) !== 0;
+    // mk_pte(new, vma->vm_page_prot), made writable only for a writable
+    // entry: mprotect() took write away from the entries it met
+    // (change_pte_range), fork from those it shared.
+    const write = entry.mode === 'write';
     folio_add_anon_rmap_pte(dst, vma, address, entry.mode !== 'read');
-    set_pte_at(table, address, mk_pte(dst.pfn, write, write && (dst.flags & PG_dirty) !== 0));
+    set_pte_at(table, address, mk_pte(dst.pfn, write, write && (dst.flags & PG_dirty) !== 0, !vma_is_accessible(vma)));
     yield* page_vma_mapped_walk_done(pvmw);
     return true;
   };

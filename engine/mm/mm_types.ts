@@ -64,6 +64,14 @@ export function is_cow_mapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
 }
 
+/**
+ * vma_is_accessible(): does the VMA allow any access? If not, its
+ * vm_page_prot is PAGE_NONE and the PTEs mapped in it are protnone.
+ */
+export function vma_is_accessible(vma: VmArea): boolean {
+  return (vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
+}
+
 /* ------------------------------------------------------------------ PTEs */
 
 export interface PteNone {
@@ -74,6 +82,14 @@ export interface PtePresent {
   readonly pfn: number;
   readonly write: boolean;
   readonly dirty: boolean;
+  /**
+   * _PAGE_PROTNONE: mapped with PAGE_NONE, the vm_page_prot of a VMA that
+   * allows no access (PROT_NONE). Still pte_present() for the kernel (rmap,
+   * zap, reclaim, migration, fork see a mapped page), but the hardware
+   * Present bit is clear: every user access faults, and
+   * pte_access_permitted() refuses it to GUP-fast.
+   */
+  readonly protnone: boolean;
 }
 /** A swap entry; `exclusive` is the swap PTE's PG_anon_exclusive bit. */
 export interface PteSwap {
@@ -92,8 +108,9 @@ export type Pte = PteNone | PtePresent | PteSwap | PteMigration;
 
 export const PTE_NONE: PteNone = Object.freeze({ kind: 'none' });
 
-export function mk_pte(pfn: number, write: boolean, dirty = write): PtePresent {
-  return { kind: 'present', pfn, write, dirty };
+/** mk_pte(): `protnone` when the VMA's vm_page_prot is PAGE_NONE (see vma_is_accessible). */
+export function mk_pte(pfn: number, write: boolean, dirty = write, protnone = false): PtePresent {
+  return { kind: 'present', pfn, write, dirty, protnone };
 }
 export function pte_none(p: Pte): p is PteNone {
   return p.kind === 'none';
@@ -105,13 +122,25 @@ export function pte_write(p: Pte): boolean {
   return p.kind === 'present' && p.write;
 }
 export function pte_wrprotect(p: PtePresent): PtePresent {
-  return p.write ? { kind: 'present', pfn: p.pfn, write: false, dirty: p.dirty } : p;
+  return p.write ? mk_pte(p.pfn, false, p.dirty, p.protnone) : p;
 }
 export function pte_mkwrite(p: PtePresent): PtePresent {
-  return { kind: 'present', pfn: p.pfn, write: true, dirty: true };
+  return mk_pte(p.pfn, true, true, p.protnone);
 }
 export function pte_mkdirty(p: PtePresent): PtePresent {
-  return p.dirty ? p : { kind: 'present', pfn: p.pfn, write: p.write, dirty: true };
+  return p.dirty ? p : mk_pte(p.pfn, p.write, true, p.protnone);
+}
+/** pte_protnone(): present for the kernel, inaccessible to user space. */
+export function pte_protnone(p: Pte): boolean {
+  return p.kind === 'present' && p.protnone;
+}
+/**
+ * pte_access_permitted() (x86: _PAGE_PRESENT | _PAGE_USER, and _PAGE_RW for
+ * a write): what the MMU lets a user access through without a fault, and
+ * what GUP-fast may follow. A protnone PTE has no _PAGE_PRESENT.
+ */
+export function pte_access_permitted(p: Pte, write: boolean): p is PtePresent {
+  return p.kind === 'present' && !p.protnone && (!write || p.write);
 }
 /** Entries are immutable values: the same object, or equal fields. */
 export function pte_same(a: Pte, b: Pte): boolean {
@@ -122,7 +151,7 @@ export function pte_same(a: Pte, b: Pte): boolean {
       return true;
     case 'present': {
       const o = b as PtePresent;
-      return a.pfn === o.pfn && a.write === o.write && a.dirty === o.dirty;
+      return a.pfn === o.pfn && a.write === o.write && a.dirty === o.dirty && a.protnone === o.protnone;
     }
     case 'swap': {
       const o = b as PteSwap;
@@ -139,7 +168,7 @@ export function pte_to_string(p: Pte): string {
     case 'none':
       return 'none';
     case 'present':
-      return `pfn ${p.pfn}${p.write ? ' W' : ' R'}${p.dirty ? 'D' : ''}`;
+      return `pfn ${p.pfn}${p.protnone ? ' NONE' : p.write ? ' W' : ' R'}${p.dirty ? 'D' : ''}`;
     case 'swap':
       return `swap ${p.type}:${p.offset}${p.exclusive ? ' excl' : ''}`;
     case 'migration':

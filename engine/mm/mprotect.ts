@@ -1,37 +1,86 @@
 /*
  * mm/mprotect.c for the model: split at the range ends, set the new
- * VM_READ/VM_WRITE, and change the PTEs. Making a private anon PTE writable
- * again is only allowed for an exclusive page (can_change_pte_writable()),
- * otherwise the next write must go through do_wp_page.
+ * VM_READ/VM_WRITE, and change the PTEs to the VMA's new protection
+ * (vm_page_prot): PAGE_NONE makes them protnone, a read-only VMA makes them
+ * read-only. Making a private anon PTE writable again is only allowed for an
+ * exclusive page (can_change_pte_writable()), otherwise the next write must
+ * go through do_wp_page.
  * The kernel would also merge with neighbours afterwards; the model does not.
  */
 import { spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
 import { mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
-import { EINVAL, ENOMEM, TASK_SIZE, VM_READ, VM_SHARED, VM_WRITE, mk_pte, pte_wrprotect, type MmStruct, type VmArea } from './mm_types.ts';
+import {
+  EINVAL,
+  ENOMEM,
+  TASK_SIZE,
+  VM_READ,
+  VM_SHARED,
+  VM_WRITE,
+  mk_pte,
+  pte_protnone,
+  pte_same,
+  vma_is_accessible,
+  type MmStruct,
+  type PtePresent,
+  type VmArea,
+} from './mm_types.ts';
 import { calc_vm_prot_bits, find_vma, vma_modify_flags } from './mmap.ts';
 import { pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
 import { hugetlb_change_protection, is_vm_hugetlb_page } from './hugetlb.ts';
 
-/** can_change_pte_writable(): a private anon PTE may be made writable only for an exclusive page. */
-function can_change_pte_writable(vma: VmArea, pfn: number): boolean {
+/**
+ * can_change_pte_writable(): a private anon PTE may be made writable only
+ * for an exclusive page; a shared mapping's PTE as it is. Never a protnone
+ * PTE: it is not even readable.
+ */
+function can_change_pte_writable(vma: VmArea, pte: PtePresent): boolean {
   if (!(vma.vm_flags & VM_WRITE)) return false;
+  if (pte_protnone(pte)) return false;
   if (vma.vm_flags & VM_SHARED) return true;
-  const folio = pfn_folio(pfn);
+  const folio = pfn_folio(pte.pfn);
   return folio_test_anon(folio) && PageAnonExclusive(folio);
 }
 
-/** change_pte_range(): one table's PTEs, under its PT lock. */
+/**
+ * pte_modify(oldpte, vma->vm_page_prot): the page and its dirty bit stay;
+ * the protection is the VMA's: PAGE_NONE if it allows no access, writable
+ * only for a shared writable mapping (a private mapping's vm_page_prot is
+ * read-only: COW decides when a write may go straight through).
+ */
+function pte_modify(pte: PtePresent, vma: VmArea): PtePresent {
+  const write = (vma.vm_flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
+  return mk_pte(pte.pfn, write, pte.dirty, !vma_is_accessible(vma));
+}
+
+/**
+ * change_pte_range(): one table's PTEs, under its PT lock. The VMA already
+ * has its new flags: a fault or a rmap walker that takes this PT lock after
+ * us sees the new protection in both.
+ */
 function* change_pte_range(vma: VmArea, addr: number, end: number): KGen {
   const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
   if (!table) return;
   for (; addr < end; addr++) {
-    const pte = ptep_get(table, addr);
-    if (pte.kind !== 'present') continue;
-    if (!(vma.vm_flags & VM_WRITE)) set_pte_at(table, addr, pte_wrprotect(pte));
-    else if (!pte.write && can_change_pte_writable(vma, pte.pfn)) set_pte_at(table, addr, mk_pte(pte.pfn, true, pte.dirty));
+    const oldpte = ptep_get(table, addr);
+    if (oldpte.kind === 'present') {
+      let ptent = pte_modify(oldpte, vma);
+      // MM_CP_TRY_CHANGE_WRITABLE (vma_wants_manual_pte_write_upgrade): a
+      // writable private mapping avoids the write fault where COW allows.
+      if (!ptent.write && can_change_pte_writable(vma, ptent)) ptent = mk_pte(ptent.pfn, true, ptent.dirty);
+      // Entries are values: an unchanged one stays the same object, as
+      // GUP-fast's lockless recheck compares them (pte_val) by identity.
+      if (!pte_same(ptent, oldpte)) set_pte_at(table, addr, ptent);
+    } else if (oldpte.kind === 'migration' && oldpte.mode === 'write') {
+      // A protection check is difficult so just be safe and disable write:
+      // remove_migration_pte() maps the new page writable only for a
+      // writable entry. The model migrates anon folios only.
+      set_pte_at(table, addr, { kind: 'migration', pfn: oldpte.pfn, mode: 'read-exclusive' });
+    }
+    // Swap entries keep no protection: do_swap_page() and unuse_pte() map
+    // the page with the VMA's protection of their time.
   }
   yield* spin_unlock(table.ptl);
 }

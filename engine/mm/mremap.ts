@@ -178,6 +178,10 @@ function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: nu
 
   // Always allow a shrinking remap: that just unmaps the unnecessary pages.
   if (old_len >= new_len) {
+    // Nothing to unmap (and do_vmi_munmap() refuses a zero length): the
+    // mapping is already what was asked for. Current kernels say so before
+    // anything else (vrm_remap_type(): MREMAP_NO_RESIZE).
+    if (old_len === new_len) return addr;
     const err = yield* do_vmi_munmap(mm, addr + new_len, old_len - new_len, false);
     return err < 0 ? err : addr;
   }

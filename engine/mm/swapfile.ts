@@ -15,7 +15,7 @@ import { kfree } from './kasan.ts';
 import { machine } from './machine.ts';
 import { mmap_read_lock, mmap_read_unlock } from './mmap_lock.ts';
 import { mmput } from '../kernel/fork.ts';
-import { EBUSY, EINVAL, ENOMEM, PG_dirty, PG_swapcache, mk_pte, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { EBUSY, EINVAL, ENOMEM, PG_dirty, PG_swapcache, mk_pte, vma_is_accessible, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_get, folio_put } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_test_anon } from './rmap.ts';
@@ -225,8 +225,9 @@ function* unuse_pte(vma: VmArea, addr: number, entry: SwpEntry, folio: Folio): K
   folio_get(folio);
   if (!folio_test_anon(folio)) folio_add_new_anon_rmap(folio, vma, addr, old.exclusive);
   else folio_add_anon_rmap_pte(folio, vma, addr, old.exclusive);
-  // Mapped R/O: the next write goes through do_wp_page.
-  set_pte_at(table, addr, mk_pte(folio.pfn, false, false));
+  // mk_pte(page, vma->vm_page_prot): R/O, so the next write goes through
+  // do_wp_page; protnone in a VMA that allows no access (PROT_NONE).
+  set_pte_at(table, addr, mk_pte(folio.pfn, false, false, !vma_is_accessible(vma)));
   yield* swap_free(entry);
   yield* spin_unlock(table.ptl);
   return 0;

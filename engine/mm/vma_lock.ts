@@ -21,13 +21,13 @@ import { machine } from './machine.ts';
 import {
   FAULT_FLAG_WRITE,
   VM_FAULT_RETRY,
-  VM_READ,
   VM_SHARED,
   VM_WRITE,
   mk_pte,
   pte_none,
   pte_present,
   pte_same,
+  vma_is_accessible,
   type MmStruct,
   type PtePresent,
   type PteTable,
@@ -63,9 +63,15 @@ export function vma_is_anonymous(vma: VmArea): boolean {
   return vma.vm_file === undefined && !is_vm_hugetlb_page(vma);
 }
 
-/** access_error(): does the VMA forbid this access? */
+/**
+ * access_error() (arch/x86/mm/fault.c): does the VMA forbid this access? A
+ * write needs VM_WRITE; a read needs any access at all (x86 cannot map a page
+ * writable but not readable). A read of a protnone PTE faults with the
+ * present bit clear, so it comes here, and a PROT_NONE VMA refuses it.
+ */
 export function access_error(vma: VmArea, write: boolean): boolean {
-  return write ? !(vma.vm_flags & VM_WRITE) : !(vma.vm_flags & VM_READ);
+  if (write) return !(vma.vm_flags & VM_WRITE);
+  return !vma_is_accessible(vma);
 }
 
 /* ------------------------------------------------------ per-VMA locks */

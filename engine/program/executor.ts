@@ -78,6 +78,7 @@ interface OpOutcome {
   value?: number;
   newAs?: number;
   newAddr?: number;
+  fixedAddr?: number;
   pin?: number;
   pinId?: number;
   space?: UserSpace;
@@ -321,7 +322,7 @@ class Executor {
           if (op.fixedTo !== undefined && op.fixedTo !== op.region) us.regions.delete(op.fixedTo);
           us.regions.set(op.region, { start: ret, pages: op.pages });
         }
-        return { result: ret, addr: r.start, pages: r.pages, newAddr: ret >= 0 ? ret : undefined };
+        return { result: ret, addr: r.start, pages: r.pages, newAddr: ret >= 0 ? ret : undefined, fixedAddr: op.fixedTo !== undefined ? to : undefined };
       }
       case 'mprotect': {
         const r = us.regions.get(op.region);

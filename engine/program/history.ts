@@ -24,6 +24,8 @@ export interface OpRecord {
   readonly newAs?: number;
   /** mremap: where the region now starts. */
   readonly newAddr?: number;
+  /** mremap with fixedTo: the target it was given, unmapped first even if the mremap then fails. */
+  readonly fixedAddr?: number;
   /** pin ops: the pin handle, and the pin's serial id (unique in the run). */
   readonly pin?: number;
   readonly pinId?: number;

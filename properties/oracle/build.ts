@@ -6,6 +6,7 @@ import { cell, cellsOf, pageOf } from './cells.ts';
 import { coherentAccess, pinLives, type PinLife } from './pins.ts';
 import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
 import { buildBindings, fileEvents, newFileTimelines, writeTargets } from './files.ts';
+import { newProtTimelines, protEvents } from './prots.ts';
 
 const WIPE = 1;
 const DONTFORK = 2;
@@ -18,6 +19,8 @@ export interface Oracle {
   /** Per (address space, page): anonymous memory (NOT_FILE) or which file page is mapped there; undefined when no file was mapped. */
   readonly bindings: Timelines | undefined;
   readonly attrs: Timelines;
+  /** Per (address space, page): the protection it was mapped with (prots.ts). */
+  readonly prots: Timelines;
   readonly pins: Map<number, PinLife>;
 }
 
@@ -60,16 +63,54 @@ export function buildOracle(recs: readonly OpRecord[]): Oracle {
 
 const memo = new WeakMap<readonly OpRecord[], { length: number; oracle: Oracle }>();
 
+/** What the access-rights check needs. */
+export type Rights = Pick<Oracle, 'prots' | 'bindings'>;
+
+/**
+ * The protections alone, for a run with no read to judge: without a
+ * DONTFORK they need nothing else, so the contents are not replayed.
+ */
+export function buildRights(recs: readonly OpRecord[]): Rights {
+  const hit = memo.get(recs);
+  if (hit && hit.length === recs.length) return hit.oracle;
+  if (recs.some(isDontfork)) return buildOracle(recs);
+  const prots = newProtTimelines();
+  const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
+  const derived: Derived[] = [];
+  for (const rec of recs) {
+    const p = protEvents(rec, prots, ev);
+    if (p) derived.push(p);
+  }
+  fixpoint(derived);
+  return { prots, bindings: buildBindings(recs, ev) };
+}
+
+function isDontfork(r: OpRecord): boolean {
+  return r.op.op === 'madvise' && r.op.advice === 'DONTFORK';
+}
+
+function fixpoint(derived: readonly Derived[]): void {
+  for (let round = 0; round < 16; round++) {
+    let changed = false;
+    for (const d of derived) if (d.apply()) changed = true;
+    if (!changed) break;
+  }
+}
+
 function replay(recs: readonly OpRecord[]): Oracle {
   const content = new Timelines();
   const files = newFileTimelines();
   const attrs = new Timelines();
+  const prots = newProtTimelines();
   const pins = pinLives(recs);
   const derived: Derived[] = [];
   const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
   const bindings = buildBindings(recs, ev);
 
+  const dontfork = recs.some(isDontfork) ? mayDontfork(attrs) : undefined;
   for (const rec of recs) {
+    const p = protEvents(rec, prots, ev, dontfork);
+    if (p) derived.push(p);
     // madvise over a range with holes advises the mapped parts, then says -ENOMEM.
     const partial = rec.op.op === 'madvise' && rec.result === -ENOMEM;
     if (rec.result < 0 && !partial) continue;
@@ -121,12 +162,16 @@ function replay(recs: readonly OpRecord[]): Oracle {
         break;
     }
   }
-  for (let round = 0; round < 16; round++) {
-    let changed = false;
-    for (const d of derived) if (d.apply()) changed = true;
-    if (!changed) break;
-  }
-  return { content, files, bindings, attrs, pins };
+  fixpoint(derived);
+  return { content, files, bindings, attrs, prots, pins };
+}
+
+/** Might the page have been DONTFORK while the fork ran (and so not copied)? */
+function mayDontfork(attrs: Timelines): (fork: OpRecord, page: number) => boolean {
+  return (fork, page) => {
+    for (const f of flagsDuring(attrs, fork.as, page, fork.start, fork.end)) if (f & DONTFORK) return true;
+    return false;
+  };
 }
 
 /** WIPEONFORK / KEEPONFORK / DONTFORK / DOFORK change the flags fork reads. */

@@ -99,6 +99,12 @@ export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelin
   return bindings;
 }
 
+/** Might a hugetlbfs file page be mapped at (as, page) at some point during [s, e]? */
+export function mayBeFile(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): boolean {
+  for (const b of bindingsDuring(bindings, as, page, s, e)) if (b !== NOT_FILE) return true;
+  return false;
+}
+
 /**
  * Where a write to (as, addr, word) during [s, e] may have gone: the
  * address space's own cell and/or file cells. When more than one is

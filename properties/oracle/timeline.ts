@@ -31,14 +31,16 @@ export class Timeline {
     this.events.push(ev);
   }
 
-  possibleDuring(s: number, e: number, into: Set<number> = new Set()): Set<number> {
+  /** `skip`: leave out the events of this op (what an op itself does is not what it saw). */
+  possibleDuring(s: number, e: number, into: Set<number> = new Set(), skip?: OpRecord): Set<number> {
     // Steps are atomic and each belongs to one task, so two ops share a step
     // only as consecutive ops of one thread (one ends where the next begins):
     // an event with end <= s completed before the access began.
     let superseding = -Infinity;
-    for (const ev of this.events) if (ev.end <= s && ev.start > superseding && !ev.weak) superseding = ev.start;
+    for (const ev of this.events) if (ev.end <= s && ev.start > superseding && !ev.weak && (skip === undefined || ev.by !== skip)) superseding = ev.start;
     let any = false;
     for (const ev of this.events) {
+      if (skip !== undefined && ev.by === skip) continue;
       const overlaps = ev.start < e && ev.end > s;
       // Completed before, and not followed by another completed event that began after it ended.
       const latest = ev.end <= s && ev.end > superseding;

@@ -27,7 +27,7 @@ describe('mutation: migration keeps write, dirty and exclusive bits (migrate.ts)
       assert.equal(yield* migrate(f), true);
       const g = folioAt(mm, addr);
       assert.notEqual(g, f);
-      assert.deepEqual(present(mm, addr), { kind: 'present', pfn: g.pfn, write: true, dirty: true });
+      assert.deepEqual(present(mm, addr), { kind: 'present', pfn: g.pfn, write: true, dirty: true, protnone: false });
       assert.ok(PageAnonExclusive(g));
       assert.deepEqual([g._mapcount, g._refcount, g.index, g.mapping], [1, 1, index, mm.mmap[0]!.anon_vma]);
       assert.equal(machine().mem.nr_free(), free, 'one frame in, one out');
@@ -73,7 +73,7 @@ describe('mutation: migration keeps write, dirty and exclusive bits (migrate.ts)
       f._refcount++;
       assert.equal(yield* migrate(f), false);
       assert.equal(folioAt(mm, addr), f);
-      assert.deepEqual(present(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: true }, 'put back as it was');
+      assert.deepEqual(present(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: true, protnone: false }, 'put back as it was');
       assert.equal(f.flags & PG_anon_exclusive, PG_anon_exclusive);
       f._pincount--;
       f._refcount--;

@@ -250,7 +250,7 @@ describe('mutation: swap-in (do_swap_page)', () => {
       assert.equal(e.exclusive, true);
       assert.equal(yield* load(mm, addr), 5);
       const f = folioAt(mm, addr);
-      assert.deepEqual(pteAt(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: false });
+      assert.deepEqual(pteAt(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: false, protnone: false });
       assert.ok(PageAnonExclusive(f));
       assert.equal(swap_count(si, e.offset), 0, 'the PTE no longer references the slot');
       assert.equal(yield* store(mm, addr, 6), 0);
@@ -263,7 +263,7 @@ describe('mutation: swap-in (do_swap_page)', () => {
       const { mm, addr, si, e } = yield* swappedOut(5);
       assert.equal(yield* store(mm, addr, 7, 1), 0);
       const f = folioAt(mm, addr);
-      assert.deepEqual(pteAt(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: true });
+      assert.deepEqual(pteAt(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: true, protnone: false });
       assert.equal(f.flags & PG_swapcache, 0, 'out of the swap cache');
       assert.equal(si.swap_map!.map[e.offset], 0, 'the slot is free');
       assert.deepEqual(f.data, [5, 7]);

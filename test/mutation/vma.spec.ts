@@ -230,9 +230,9 @@ describe('mutation: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts, mpro
       assert.equal(yield* sys_mprotect(mm, addr + 1, 2, RW), 0);
       assert.deepEqual([0, 1, 2, 3].map((i) => (pteAt(mm, addr + i) as { write: boolean; dirty: boolean }).write), [true, true, true, true]);
       assert.equal((pteAt(mm, addr + 1) as { dirty: boolean }).dirty, true, 'dirty bit kept');
-      // (PROT_NONE keeps already-faulted pages readable: see mutation/README.md, suspected model bug.)
       assert.equal(yield* sys_mprotect(mm, addr, 4, 0), 0);
       assert.equal(yield* store(mm, addr, 7), EFAULT);
+      assert.equal(yield* load(mm, addr + 3), EFAULT, 'PROT_NONE: a faulted page is protnone (mprotect.spec.ts)');
       assert.equal(yield* sys_mprotect(mm, addr, 4, RW), 0);
       assert.equal(yield* load(mm, addr + 3), 4);
       assert.equal(yield* sys_mprotect(mm, addr - 1, 2, RO), ENOMEM, 'hole below');
