@@ -22,7 +22,8 @@ export interface ProgramArbOptions {
   /**
    * The 'vma-race' mix: process 0 maps and touches a region, then its first
    * thread munmaps, mremaps, mprotects or forks (from `ops`) while its other
-   * threads read and write the region: faults without mmap_lock against VMA writers.
+   * threads read and write the region (and pin it, when `ops` names pin ops):
+   * faults without mmap_lock, and GUP-fast without any lock, against VMA writers.
    */
   readonly vmaRace?: boolean;
 }

@@ -6,6 +6,13 @@ import type { ResolvedProgramOptions } from './options.ts';
 /** The ops that write-lock VMAs (vma_start_write) while other threads fault. */
 const VMA_WRITERS: readonly OpKind[] = ['munmap', 'mremap', 'mprotect', 'fork', 'madvise'];
 
+/**
+ * What the other threads do: user accesses that fault without mmap_lock
+ * (under the VMA lock, or speculatively), and GUP pins, whose fast path
+ * takes no lock at all (seed 003: GUP-fast against fork's copy_page_range).
+ */
+const ACCESSORS: readonly OpKind[] = ['read', 'write', 'pin', 'pinRead', 'pinWrite', 'unpin'];
+
 function mixArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processes: number, min: number): fc.Arbitrary<Op[]> {
   const op = fc.oneof(...kinds.map((k) => ({ arbitrary: opArb(k, o, processes), weight: OP_WEIGHTS[k] })));
   return fc.array(op, { minLength: min, maxLength: o.maxOpsPerThread });
@@ -14,11 +21,12 @@ function mixArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processes: 
 /**
  * The 'vma-race' mix: process 0's first thread maps region 0, touches it (so
  * it has an anon_vma and later faults may go without mmap_lock), then changes
- * the address space; its other threads, and forked children, read and write.
+ * the address space; its other threads, and forked children, read and write
+ * (and pin, when `ops` names the pin ops).
  * Write values are numbered by the caller.
  */
 export function vmaRaceArb(o: ResolvedProgramOptions): fc.Arbitrary<Program> {
-  const observers = o.ops.filter((k) => k === 'read' || k === 'write');
+  const observers = o.ops.filter((k) => ACCESSORS.includes(k));
   const access: readonly OpKind[] = observers.length ? observers : ['read', 'write'];
   const chosen = o.ops.filter((k) => VMA_WRITERS.includes(k));
   const writers = chosen.length ? chosen : VMA_WRITERS;
