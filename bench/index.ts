@@ -6,7 +6,8 @@
 // BENCH_CAMPAIGN_SECONDS (no-properties campaign, 15), BENCH_GROWTH_SECONDS
 // (per cell, 3), BENCH_SCALE_SECONDS (per CLI run, 15), BENCH_SEEDS (10),
 // BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none),
-// BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default mix,pb).
+// BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default all four),
+// BENCH_OUT (where the JSON goes; default bench/results.json).
 // The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
 import { writeFileSync, renameSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -103,7 +104,7 @@ if (sectionOn('scaling')) {
 }
 
 if (sectionOn('patches')) {
-  const kinds = (process.env.BENCH_KINDS ?? 'mix,pb').split(',').map((k) => k.trim()) as Kind[];
+  const kinds = (process.env.BENCH_KINDS ?? 'mix,random,pct,pb').split(',').map((k) => k.trim()) as Kind[];
   for (const k of kinds) {
     if (!KINDS.includes(k)) {
       log(`bench: BENCH_KINDS names ${JSON.stringify(k)}; use a comma-separated list of ${KINDS.join(', ')}`);
@@ -139,6 +140,6 @@ const w = Math.max(...rows.map((r) => r[0].length));
 const wv = Math.max(...rows.map((r) => r[1].length));
 console.log(`node ${process.version}, ${results.cpus} cpus (${results.cpuModel}); load at start ${startLoad.raw}`);
 for (const [k, v, l] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(wv)}  ${l}`);
-const out = 'bench/results.json';
+const out = process.env.BENCH_OUT ?? 'bench/results.json';
 writeFileSync(`${out}.tmp`, JSON.stringify(results, null, 2) + '\n');
 renameSync(`${out}.tmp`, out);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // List the mutants Stryker did not kill, grouped by file and function, from
 // reports/mutation/mutation.json: the input to the triage in mutation/README.md.
-//   node mutation/stryker/survivors.mjs [FILTER]     e.g. FILTER = rmap.ts
+//   node mutation/stryker/survivors.mjs [FILTER] [REPORT]     e.g. FILTER = rmap.ts
+// REPORT defaults to reports/mutation/mutation.json.
 import { readFileSync } from 'node:fs';
 
-const report = JSON.parse(readFileSync(new URL('../../reports/mutation/mutation.json', import.meta.url), 'utf8'));
+const report = JSON.parse(readFileSync(process.argv[3] ?? new URL('../../reports/mutation/mutation.json', import.meta.url), 'utf8'));
 const filter = process.argv[2] ?? '';
 
 /** The innermost `function name` / `function* name` / `name(` declaration above a line. */
