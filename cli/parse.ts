@@ -1,3 +1,5 @@
+import { GeneratorOptionsError } from '../generators/errors.ts';
+import { resolveProgramOptions, type ProgramArbOptions } from '../generators/index.ts';
 import { parseBudget } from '../mutation/budget.ts';
 import { UsageError } from './errors.ts';
 
@@ -54,4 +56,27 @@ export function parseShard(text: string): Shard {
 /** Shown back in summaries as the user typed it. */
 export function formatShard(s: Shard): string {
   return `${s.index + 1}/${s.count}`;
+}
+
+/**
+ * `--program '{"ops": ["fork", "pin", "write"], "vmaRace": true}'`: the
+ * generator options of a focused campaign (ProgramArbOptions, as in a known-bad
+ * patch's `Program:` header), checked now rather than in every worker.
+ */
+export function parseProgram(text: string): ProgramArbOptions {
+  const example = `--program '{"ops": ["mmap", "write", "fork", "pin"], "maxThreads": 2}'`;
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    throw new OptionValueError('--program', text, 'a JSON object of generator options', example);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new OptionValueError('--program', text, 'a JSON object of generator options', example);
+  try {
+    resolveProgramOptions(o as ProgramArbOptions);
+  } catch (e) {
+    if (e instanceof GeneratorOptionsError) throw new UsageError(`--program: ${e.message.replace(/^programArb: /, '')}`);
+    throw e;
+  }
+  return o as ProgramArbOptions;
 }

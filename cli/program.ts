@@ -6,7 +6,7 @@ import { fuzzCommand, type FuzzFlags } from './commands/fuzz.ts';
 import { replayCommand, type ReplayFlags } from './commands/replay.ts';
 import { shrinkCommand } from './commands/shrink.ts';
 import type { Io } from './io.ts';
-import { countParser, parseDuration, parseSeed, parseShard } from './parse.ts';
+import { countParser, parseDuration, parseProgram, parseSeed, parseShard } from './parse.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -36,6 +36,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .option('--workers <N>', `worker threads sharing the runs (default: one per core, ${availableParallelism()} here)`, countParser('--workers', '2'))
     .option('--shard <i/N>', 'run only shard i of N (1-based): runs i-1, i-1+N, ...', parseShard)
     .option('--patch <FILE>', 'fuzz a copy of the model with this unified diff applied')
+    .option('--program <JSON>', 'generator options for a focused campaign, as in a known-bad patch\'s Program: header, e.g. \'{"ops": ["fork", "pin", "write"], "vmaRace": true}\'', parseProgram)
     .option('--summary <FILE>', 'write the result as JSON (at the end, also when interrupted)')
     .option('--junit <FILE>', 'write JUnit XML: a testcase per property, the repro in its failure')
     .option('--html <FILE>', "write an offline HTML report drawing each repro's interleaving as lanes")

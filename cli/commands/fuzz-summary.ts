@@ -1,5 +1,6 @@
 import { shown } from '../../corpus/errors.ts';
 import type { SaveOutcome } from '../../corpus/store.ts';
+import type { ProgramArbOptions } from '../../generators/index.ts';
 import type { FuzzResult } from '../../runner/index.ts';
 import { formatShard, type Shard } from '../parse.ts';
 
@@ -8,6 +9,8 @@ export interface FuzzSummary {
   readonly engine: string;
   readonly patch?: string;
   readonly shard?: Shard;
+  /** --program: the generator options, when the campaign was focused. */
+  readonly program?: ProgramArbOptions;
   /** Corpus files by signature (with --corpus). */
   readonly saved: ReadonlyMap<string, SaveOutcome>;
   /** Worker threads that ran; cutShort of them were ended mid-run by a signal. */
@@ -26,6 +29,7 @@ export function fuzzSummaryJson(s: FuzzSummary) {
     seed: r.seed,
     shard: s.shard && formatShard(s.shard),
     patch: s.patch,
+    program: s.program,
     engine: s.engine,
     workers: s.workers,
     runs: r.runs,
@@ -47,7 +51,7 @@ export function fuzzSummaryJson(s: FuzzSummary) {
 
 export function fuzzSummaryText(s: FuzzSummary): string {
   const r = s.result;
-  const where = [`seed ${r.seed}`, s.shard && `shard ${formatShard(s.shard)}`, s.patch && `patch ${s.patch}`, `${s.workers} worker${s.workers === 1 ? '' : 's'}`].filter(Boolean).join(', ');
+  const where = [`seed ${r.seed}`, s.shard && `shard ${formatShard(s.shard)}`, s.patch && `patch ${s.patch}`, s.program && `program ${JSON.stringify(s.program)}`, `${s.workers} worker${s.workers === 1 ? '' : 's'}`].filter(Boolean).join(', ');
   const found = r.violations.length === 0 ? 'no violation' : `${r.violations.length} violation(s): ${[...new Set(r.violations.map((f) => f.property))].join(', ')}`;
   const lines = [`fuzz: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round(r.execsPerSec)} execs/s), ${where}: ${found}`];
   if (r.interrupted) lines.push('stopped early by a signal; what was found is above (and saved with --corpus)');

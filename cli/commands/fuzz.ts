@@ -7,6 +7,7 @@ import { patchName } from '../../corpus/patch-path.ts';
 import { ensureCorpusDir, listEntries, saveEntry, type SaveOutcome } from '../../corpus/store.ts';
 import { PROJECT_ROOT, Workspace } from '../../mutation/workspace.ts';
 import { propertyNames, selectProperties } from '../../properties/index.ts';
+import type { ProgramArbOptions } from '../../generators/index.ts';
 import type { Found } from '../campaign/messages.ts';
 import { CampaignPool, STOP_GRACE_MS, type PoolResult } from '../campaign/pool.ts';
 import { UsageError } from '../errors.ts';
@@ -27,6 +28,7 @@ export interface FuzzFlags extends OutputFlags {
   readonly workers?: number;
   readonly shard?: Shard;
   readonly patch?: string;
+  readonly program?: ProgramArbOptions;
 }
 
 const UNSHARDED: Shard = { index: 0, count: 1 };
@@ -68,7 +70,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
     const pool = new CampaignPool(
       {
         root,
-        fuzz: { timeMs: flags.time, seed: flags.seed ?? 0, properties: selected },
+        fuzz: { timeMs: flags.time, seed: flags.seed ?? 0, properties: selected, program: flags.program },
         runs: flags.runs ?? (flags.time === undefined ? 1000 : undefined),
         shard: flags.shard ?? UNSHARDED,
         workers: flags.workers ?? availableParallelism(),
@@ -89,7 +91,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
       release();
       progress.stop();
     }
-    const summary = { result: done.result, engine, patch, shard: flags.shard, saved, workers: done.workers, cutShort: done.cutShort };
+    const summary = { result: done.result, engine, patch, shard: flags.shard, program: flags.program, saved, workers: done.workers, cutShort: done.cutShort };
     println(io.stdout, flags.json ? JSON.stringify(fuzzSummaryJson(summary)) : fuzzSummaryText(summary));
     // After the summary: a file that cannot be written must not hide what was found.
     writeOutputs(flags, summary, done.found, selected ?? propertyNames);

@@ -25,6 +25,8 @@ describe('cli: mmfuzz', function () {
       ['no workers', ['fuzz', '--workers', '0'], /--workers "0" is not a positive integer; write it like --workers 2/],
       ['--junit naming a directory', ['fuzz', '--junit', 'test'], /--junit test: is a directory; give the path of a file in a writable directory/],
       ['a missing patch', ['fuzz', '--patch', 'nope.patch'], /patch file nope\.patch not found/],
+      ['--program that is not JSON', ['fuzz', '--program', 'ops=fork'], /--program "ops=fork" is not a JSON object of generator options; write it like --program/],
+      ['--program naming an unknown op', ['fuzz', '--program', '{"ops": ["fork", "frob"]}'], /--program: unknown op kind "frob"; choose from mmap, /],
       ['replay of a missing file', ['replay', 'nope.json'], /cannot read corpus entry nope\.json \(no such file\)/],
       ['replay --html naming a directory', ['replay', 'x.json', '--html', 'test'], /--html test: is a directory/],
       ['a missing corpus directory', ['corpus', 'list', 'no/such/dir'], /corpus directory no\/such\/dir does not exist/],
@@ -76,6 +78,17 @@ describe('cli: mmfuzz', function () {
     for (const k of ['execsPerSec', 'elapsedMs', 'steps']) assert.equal(typeof j[k], 'number');
     const b = await mmfuzz('fuzz', '--runs', '300', '--seed', '1', '--json');
     assert.deepEqual(untimed(lastJson(b.out)), untimed(j));
+  });
+
+  it('fuzz --program focuses the campaign: the summary names its options, and it runs other programs than the default mix', async () => {
+    const program = { ops: ['mmap', 'write', 'read', 'fork'], maxThreads: 1 };
+    const r = await mmfuzz('fuzz', '--runs', '200', '--seed', '2', '--workers', '1', '--json', '--program', JSON.stringify(program));
+    assert.equal(r.code, 0, r.err);
+    const j = lastJson(r.out);
+    assert.deepEqual(j.program, program);
+    assert.equal(j.runs, 200);
+    const other = await mmfuzz('fuzz', '--runs', '200', '--seed', '2', '--workers', '1', '--json');
+    assert.notEqual(lastJson(other.out).steps, j.steps, 'a focused campaign runs other programs');
   });
 
   describe('on a model with a bug (fuzz --patch)', () => {
