@@ -45,6 +45,24 @@ function swapPte(mm: MmStruct, addr: number): PteSwap {
   return pte as PteSwap;
 }
 
+/** A swapped-out page (value 5) of a fresh mm on a fresh device; `cached`: read back into the swap cache by WILLNEED. */
+function* swappedPage(cached: boolean): KGen<Ctx> {
+  const si = yield* swapon(4);
+  const { mm, addr } = yield* mapped(2);
+  yield* store(mm, addr, 5);
+  yield* pageout(mm, addr);
+  const e = swapPte(mm, addr);
+  if (cached) assert.equal(yield* do_madvise(mm, addr, 1, 'WILLNEED'), 0);
+  return { si, mm, addr, e, folio: si.cache.get(e.offset) };
+}
+interface Ctx {
+  si: SwapInfo;
+  mm: MmStruct;
+  addr: number;
+  e: PteSwap;
+  folio: Folio | undefined;
+}
+
 /** Use up every free frame with pages of a new mapping; returns it. */
 function* fillMemory(): KGen<{ mm: MmStruct; addr: number; pages: number }> {
   const { mm, addr } = yield* mapped(32, RW, 'filler');
@@ -163,27 +181,18 @@ describe('mutation: swap slots and counts (swapfile.ts)', () => {
       yield* swap_free(swp_entry(si.type, 1));
     }, 'kernel-bug', /swap_free/);
     violates(function* () {
-      yield* swapon(4);
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 1);
-      yield* pageout(mm, addr);
-      assert.equal(yield* do_madvise(mm, addr, 1, 'WILLNEED'), 0);
-      const si = machine().swap_info[0]!;
-      const f = si.cache.get(swapPte(mm, addr).offset)!;
+      const { si, folio } = yield* swappedPage(true);
+      const f = folio!;
       assert.ok(yield* bit_trylock(f.lock));
       yield* add_to_swap_cache(f, swp_entry(si.type, 3));
     }, 'kernel-bug', /add_to_swap_cache/);
     violates(function* () {
-      yield* swapon(4);
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 1);
-      yield* pageout(mm, addr);
-      assert.equal(yield* do_madvise(mm, addr, 1, 'WILLNEED'), 0);
+      const { e } = yield* swappedPage(true);
       // Another folio that claims the slot the cache gives to the first.
       const impostor = folio_alloc()!;
       assert.ok(yield* bit_trylock(impostor.lock));
       impostor.flags |= PG_swapcache;
-      impostor.swap = swp_entry(0, swapPte(mm, addr).offset);
+      impostor.swap = swp_entry(0, e.offset);
       yield* delete_from_swap_cache(impostor);
     }, 'kernel-bug', /__delete_from_swap_cache/);
     // A folio kept in the swap cache by reclaim (an extra reference stopped the
@@ -206,11 +215,7 @@ describe('mutation: swap slots and counts (swapfile.ts)', () => {
 describe('mutation: the swap cache on zap and swap-in (free_swap_and_cache, swapin_readahead, read_swap_cache_async)', () => {
   it('zapping the last swap PTE of a slot the swap cache holds frees both the slot and the unmapped folio', () => {
     run(function* () {
-      const si = yield* swapon(4);
-      const { mm, addr } = yield* mapped(2);
-      yield* store(mm, addr, 5);
-      yield* pageout(mm, addr);
-      const e = swapPte(mm, addr);
+      const { si, mm, addr, e } = yield* swappedPage(false);
       const free0 = machine().mem.nr_free();
       assert.equal(yield* do_madvise(mm, addr, 1, 'WILLNEED'), 0);
       assert.equal(si.swap_map!.map[e.offset], 1 | SWAP_HAS_CACHE);
@@ -371,24 +376,6 @@ describe('mutation: swapoff (try_to_unuse, unuse_pte_range, drain_mmlist)', () =
 });
 
 describe('mutation: swapoff and swap-in races (swapfile.ts, swap_state.ts)', () => {
-  /** A swapped-out page (value 5) of a fresh mm on a fresh device; `cached`: read back into the swap cache by WILLNEED. */
-  function* swappedPage(cached: boolean): KGen<Ctx> {
-    const si = yield* swapon(4);
-    const { mm, addr } = yield* mapped(2);
-    yield* store(mm, addr, 5);
-    yield* pageout(mm, addr);
-    const e = swapPte(mm, addr);
-    if (cached) assert.equal(yield* do_madvise(mm, addr, 1, 'WILLNEED'), 0);
-    return { si, mm, addr, e, folio: si.cache.get(e.offset) };
-  }
-  interface Ctx {
-    si: SwapInfo;
-    mm: MmStruct;
-    addr: number;
-    e: PteSwap;
-    folio: Folio | undefined;
-  }
-
   it('swapoff holding a swap cache folio while DONTNEED zaps its PTE: unuse_pte finds no swap PTE, and folio_free_swap a folio already out of the swap cache', () => {
     let c: Ctx | undefined;
     race({
