@@ -26,16 +26,12 @@ import type { Property } from './property.ts';
  */
 export function checkDataIntegrity(ctx: RunContext): void {
   const recs = ctx.history.records;
-  if (!recs.some(isReadOk)) {
-    // Nothing read: only the access rights to check.
-    if (recs.some(needsRights)) {
-      const rights = buildRights(recs);
-      for (const rec of recs) if (isAccess(rec)) checkAccessRights(rights, rec);
-    }
-    return;
-  }
-  const oracle = buildOracle(recs);
-  for (const rec of recs) if (isAccess(rec)) checkAccessRights(oracle, rec);
+  // Nothing read: only the access rights to check, and the contents need no replay.
+  const oracle = recs.some(isReadOk) ? buildOracle(recs) : undefined;
+  if (!oracle && !recs.some(needsRights)) return;
+  const rights = oracle ?? buildRights(recs);
+  for (const rec of recs) if (isAccess(rec)) checkAccessRights(rights, rec);
+  if (!oracle) return;
   const { content, files, bindings } = oracle;
   for (const rec of recs) {
     if (rec.op.op !== 'read' || rec.result < 0) continue;

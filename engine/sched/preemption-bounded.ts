@@ -50,25 +50,16 @@ export class PreemptionBounded implements Strategy {
   nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number {
     let preempt = -1;
     while (this.next < this.points.length && this.points[this.next]! <= step) preempt = this.picks[this.next++]!;
-    if (preempt >= 0 && runnable.length > 1) {
-      // Another task than the one that ran; runnable is ascending, so skip over current.
-      const others = runnable.length - (runnable.includes(current) ? 1 : 0);
-      let i = preempt % others;
-      for (const id of runnable) {
-        if (id === current) continue;
-        if (i-- === 0) return id;
-      }
-    }
+    const running = runnable.includes(current);
+    if (preempt >= 0 && runnable.length > 1) return other(runnable, current, running, preempt);
     // Where the running task blocks, ends or sleeps, choosing who runs next
     // costs no preemption: the bound counts only preemptions. Context
     // bounding explores every choice there, so this samples among them.
     // For example, swapoff blocks on a grace period while a reader is
     // parked in its window; which task runs next decides whether the
     // reader resumes before the free or after it.
-    if (!runnable.includes(current) || (sleeping && runnable.length > 1)) {
-      const others = sleeping ? runnable.filter((id) => id !== current) : runnable;
-      return others[this.prng.below(others.length)]!;
-    }
+    if (!running) return runnable[this.prng.below(runnable.length)]!;
+    if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
     return current;
   }
 
@@ -76,4 +67,14 @@ export class PreemptionBounded implements Strategy {
     const { seed, preemptions, maxSteps } = this.options;
     return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps})`;
   }
+}
+
+/** The i-th runnable task (modulo how many there are) other than `current`; runnable is ascending. */
+function other(runnable: readonly number[], current: number, running: boolean, i: number): number {
+  i %= runnable.length - (running ? 1 : 0);
+  for (const id of runnable) {
+    if (id === current) continue;
+    if (i-- === 0) return id;
+  }
+  throw new Error('unreachable: i is below the number of other tasks');
 }

@@ -63,6 +63,9 @@ export function buildOracle(recs: readonly OpRecord[]): Oracle {
 
 const memo = new WeakMap<readonly OpRecord[], { length: number; oracle: Oracle }>();
 
+/** An event of `rec`'s interval giving `values`. */
+const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
+
 /** What the access-rights check needs. */
 export type Rights = Pick<Oracle, 'prots' | 'bindings'>;
 
@@ -75,7 +78,6 @@ export function buildRights(recs: readonly OpRecord[]): Rights {
   if (hit && hit.length === recs.length) return hit.oracle;
   if (recs.some(isDontfork)) return buildOracle(recs);
   const prots = newProtTimelines();
-  const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
   const derived: Derived[] = [];
   for (const rec of recs) {
     const p = protEvents(rec, prots, ev);
@@ -104,7 +106,6 @@ function replay(recs: readonly OpRecord[]): Oracle {
   const prots = newProtTimelines();
   const pins = pinLives(recs);
   const derived: Derived[] = [];
-  const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
   const bindings = buildBindings(recs, ev);
 
   const dontfork = recs.some(isDontfork) ? mayDontfork(attrs) : undefined;

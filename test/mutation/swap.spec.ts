@@ -45,10 +45,13 @@ function swapPte(mm: MmStruct, addr: number): PteSwap {
   return pte as PteSwap;
 }
 
-/** A swapped-out page (value 5) of a fresh mm on a fresh device; `cached`: read back into the swap cache by WILLNEED. */
-function* swappedPage(cached: boolean): KGen<Ctx> {
+/**
+ * A swapped-out page (value 5), the first of a fresh `pages`-page mapping
+ * on a fresh device; `cached`: read back into the swap cache by WILLNEED.
+ */
+function* swappedPage(cached: boolean, pages = 2): KGen<Ctx> {
   const si = yield* swapon(4);
-  const { mm, addr } = yield* mapped(2);
+  const { mm, addr } = yield* mapped(pages);
   yield* store(mm, addr, 5);
   yield* pageout(mm, addr);
   const e = swapPte(mm, addr);
@@ -231,11 +234,7 @@ describe('mutation: the swap cache on zap and swap-in (free_swap_and_cache, swap
 
   it('zapping the last swap PTE of a slot whose folio is still mapped elsewhere keeps it in the swap cache (TTRS_UNMAPPED)', () => {
     run(function* () {
-      const si = yield* swapon(4);
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 5);
-      yield* pageout(mm, addr);
-      const e = swapPte(mm, addr);
+      const { si, mm, addr, e } = yield* swappedPage(false, 1);
       const child = (yield* dup_mm(mm, 'P1')) as MmStruct;
       assert.equal(si.swap_map!.map[e.offset], 2);
       assert.equal(yield* load(mm, addr), 5, 'the parent faults it back in; the child still has the entry');
@@ -281,11 +280,7 @@ describe('mutation: the swap cache on zap and swap-in (free_swap_and_cache, swap
 
   it('a swap-in with no free frame fails the fault with ENOMEM and leaves the slot as it was; it succeeds once memory is freed', () => {
     run(function* () {
-      const si = yield* swapon(4);
-      const { mm, addr } = yield* mapped(1);
-      yield* store(mm, addr, 5);
-      yield* pageout(mm, addr);
-      const e = swapPte(mm, addr);
+      const { si, mm, addr, e } = yield* swappedPage(false, 1);
       const filler = yield* fillMemory();
       assert.equal(yield* load(mm, addr), ENOMEM);
       assert.equal(si.swap_map!.map[e.offset], 1, 'no SWAP_HAS_CACHE left behind');
