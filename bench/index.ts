@@ -4,7 +4,8 @@
 // machine disturb less. Knobs (env): BENCH_ONLY=toy,campaign,growth,scaling,patches
 // BENCH_SECONDS (toy, 3), BENCH_MEM_SECONDS (all-properties campaign + RSS, 60),
 // BENCH_CAMPAIGN_SECONDS (no-properties campaign, 15), BENCH_GROWTH_SECONDS
-// (per cell, 3), BENCH_SCALE_SECONDS (per CLI run, 15), BENCH_SEEDS (10),
+// (per cell, 3), BENCH_SCALE_SECONDS (per scaling run, 60), BENCH_SCALE_WARMUP
+// (seconds of each scaling run left out of its warm rate, 20), BENCH_SCALE_REPEATS (1), BENCH_SEEDS (10),
 // BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none),
 // BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default all four),
 // BENCH_OUT (where the JSON goes; default bench/results.json).
@@ -46,7 +47,9 @@ const results: {
     BENCH_MEM_SECONDS: envNum('BENCH_MEM_SECONDS', 60),
     BENCH_CAMPAIGN_SECONDS: envNum('BENCH_CAMPAIGN_SECONDS', 15),
     BENCH_GROWTH_SECONDS: envNum('BENCH_GROWTH_SECONDS', 3),
-    BENCH_SCALE_SECONDS: envNum('BENCH_SCALE_SECONDS', 15),
+    BENCH_SCALE_SECONDS: envNum('BENCH_SCALE_SECONDS', 60),
+    BENCH_SCALE_WARMUP: envNum('BENCH_SCALE_WARMUP', 20),
+    BENCH_SCALE_REPEATS: envNum('BENCH_SCALE_REPEATS', 1),
     BENCH_SEEDS: envNum('BENCH_SEEDS', 10),
     BENCH_BUDGET_S: envNum('BENCH_BUDGET_S', 5),
     BENCH_PATCH_SECONDS: envNum('BENCH_PATCH_SECONDS', 240),
@@ -96,11 +99,13 @@ if (sectionOn('growth')) {
 }
 
 if (sectionOn('scaling')) {
-  log(`bench: scaling via the CLI, ${S.BENCH_SCALE_SECONDS} s per run`);
-  results.scaling = scaling(S.BENCH_SCALE_SECONDS!);
+  log(`bench: scaling, ${S.BENCH_SCALE_SECONDS} s per run (warm rate after ${S.BENCH_SCALE_WARMUP} s), ${S.BENCH_SCALE_REPEATS} repeat(s)`);
+  results.scaling = scaling({ seconds: S.BENCH_SCALE_SECONDS!, warmupSeconds: S.BENCH_SCALE_WARMUP!, repeats: S.BENCH_SCALE_REPEATS! });
   for (const s of results.scaling) {
-    row(`cli fuzz --workers ${s.workers}: execs/s (wall | per CPU-s)`, s.available ? `${fmt(s.execsPerSec ?? NaN)} | ${fmt(s.execsPerCpuSec ?? NaN)}` : (s.note ?? 'not available'), s.load);
+    row(`fuzz --workers ${s.workers}: execs/s (whole run | warm | per CPU-s)`, `${fmt(s.execsPerSec)} | ${fmt(s.warmExecsPerSec)} | ${fmt(s.execsPerCpuSec)}`, s.load);
   }
+  const [one, two] = results.scaling;
+  if (one && two) row('2 workers / 1 worker (whole run | warm)', `${(two.execsPerSec / one.execsPerSec).toFixed(2)}× | ${(two.warmExecsPerSec / one.warmExecsPerSec).toFixed(2)}×`);
 }
 
 if (sectionOn('patches')) {

@@ -141,10 +141,29 @@ function hugetlbOpArb(kind: 'hugetlbCreate' | 'hugetlbMmap' | 'hugetlbPunch' | '
   }
 }
 
+/** opArb for one program's options. */
+export type OpArbs = (kind: OpKind, processes: number) => fc.Arbitrary<Op>;
+
+/**
+ * opArb, each kind and process count built once. Arbitraries are stateless,
+ * so the draws are the same; a swarm program picks its op kinds per case,
+ * and building their arbitraries anew for every case was most of what
+ * generation allocated.
+ */
+export function opArbs(o: ResolvedProgramOptions): OpArbs {
+  const built = new Map<string, fc.Arbitrary<Op>>();
+  return (kind, processes) => {
+    const key = `${kind}/${processes}`;
+    let arb = built.get(key);
+    if (!arb) built.set(key, (arb = opArb(kind, o, processes)));
+    return arb;
+  };
+}
+
 /** A kernel thread's ops: reclaim passes, and sometimes a swapoff (the seed 004 races). */
-export function kthreadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions): fc.Arbitrary<Op[]> {
+export function kthreadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, ops: OpArbs): fc.Arbitrary<Op[]> {
   const ks = kinds.filter((k) => k === 'reclaim' || k === 'swapoff' || k === 'swapon' || k === 'migrate');
   if (ks.length === 0) return fc.constant([]);
-  const op = fc.oneof(...ks.map((k) => ({ arbitrary: opArb(k, o, 1), weight: OP_WEIGHTS[k] })));
+  const op = fc.oneof(...ks.map((k) => ({ arbitrary: ops(k, 1), weight: OP_WEIGHTS[k] })));
   return fc.array(op, { minLength: 1, maxLength: Math.max(1, Math.ceil(o.maxOpsPerThread / 2)) });
 }

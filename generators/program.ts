@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Op, OpKind, Program } from '../engine/program/ops.ts';
-import { kthreadArb, opArb, OP_WEIGHTS } from './ops.ts';
+import { kthreadArb, opArbs, OP_WEIGHTS, type OpArbs } from './ops.ts';
 import { vmaRaceArb } from './vma-race.ts';
 import { resolveProgramOptions, type ProgramArbOptions, type ResolvedProgramOptions } from './options.ts';
 
@@ -14,8 +14,8 @@ export function numberWrites(p: Program): Program {
   };
 }
 
-function threadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op[]> {
-  const op = fc.oneof(...kinds.map((k) => ({ arbitrary: opArb(k, o, processes), weight: OP_WEIGHTS[k] })));
+function threadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, ops: OpArbs, processes: number): fc.Arbitrary<Op[]> {
+  const op = fc.oneof(...kinds.map((k) => ({ arbitrary: ops(k, processes), weight: OP_WEIGHTS[k] })));
   return fc.array(op, { minLength: 1, maxLength: o.maxOpsPerThread });
 }
 
@@ -43,13 +43,14 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
     o.swarm && others.length > 0
       ? fc.subarray(others, { minLength: observers.length ? 0 : 1 }).map((ks) => [...observers, ...ks])
       : fc.constant(o.ops);
+  const ops = opArbs(o);
   return fc
     .tuple(kinds, processCount(o.maxProcesses))
     .chain(([ks, n]) =>
       fc
         .tuple(
-          fc.array(fc.array(threadArb(ks, o, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
-          fc.array(kthreadArb(ks, o), { minLength: 0, maxLength: 1 }),
+          fc.array(fc.array(threadArb(ks, o, ops, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
+          fc.array(kthreadArb(ks, o, ops), { minLength: 0, maxLength: 1 }),
         )
         .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks })),
     )
