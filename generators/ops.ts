@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { WORDS_PER_PAGE } from '../engine/mm/mm_types.ts';
 import type { Op, OpKind } from '../engine/program/ops.ts';
-import type { ResolvedProgramOptions } from './options.ts';
+import { ADVICE_WEIGHTED, type ResolvedProgramOptions } from './options.ts';
 
 /** How often each op kind is drawn, relative to the others. */
 export const OP_WEIGHTS: Record<OpKind, number> = {
@@ -38,6 +38,11 @@ const SWAP_DEVICES = 2;
 /** Pin handles a program uses: few, so that pins are reused and collide. */
 const PIN_HANDLES = 2;
 
+/** A pin flag: the one asked for, or either. */
+function pinFlag(fixed: boolean | undefined): fc.Arbitrary<boolean> {
+  return fixed === undefined ? fc.boolean() : fc.constant(fixed);
+}
+
 /** One op of the given kind; write values are filled in later (unique per program). */
 export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op> {
   // Biased towards the first region and page: collisions are where bugs live.
@@ -66,18 +71,7 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
         region,
         page,
         pages,
-        advice: fc.constantFrom(
-          'DONTNEED' as const,
-          'DONTNEED' as const,
-          'WIPEONFORK' as const,
-          'KEEPONFORK' as const,
-          'DONTFORK' as const,
-          'DOFORK' as const,
-          'PAGEOUT' as const,
-          'PAGEOUT' as const,
-          'COLD' as const,
-          'WILLNEED' as const,
-        ),
+        advice: fc.constantFrom(...ADVICE_WEIGHTED.filter((a) => o.advice.includes(a))),
       });
     case 'read':
       return fc.record({ op: fc.constant('read' as const), region, page, word });
@@ -95,9 +89,9 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
         pin: fc.nat(PIN_HANDLES - 1),
         region,
         page,
-        write: fc.boolean(),
-        fast: fc.boolean(),
-        longterm: fc.boolean(),
+        write: pinFlag(o.pinFlags.write),
+        fast: pinFlag(o.pinFlags.fast),
+        longterm: pinFlag(o.pinFlags.longterm),
       });
     case 'pinRead':
       return fc.record({ op: fc.constant('pinRead' as const), pin: fc.nat(PIN_HANDLES - 1), word });
