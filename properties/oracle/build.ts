@@ -125,7 +125,11 @@ function replay(recs: readonly OpRecord[]): Oracle {
     if (p) derived.push(p);
     // madvise over a range with holes advises the mapped parts, then says -ENOMEM.
     const partial = rec.op.op === 'madvise' && rec.result === -ENOMEM;
-    if (rec.result < 0 && !partial) continue;
+    // madvise_walk_vmas() stops at the first VMA that fails (a hugetlb VMA it
+    // cannot split off a huge-page boundary: -EINVAL), and the VMAs before it
+    // stay advised: the advice may or may not have taken.
+    const maybe = rec.op.op === 'madvise' && rec.result < 0 && !partial && rec.addr !== undefined;
+    if (rec.result < 0 && !partial && !maybe) continue;
     const { op, as } = rec;
     const pages = (): number[] => Array.from({ length: rec.pages! }, (_, i) => rec.addr! + i);
     const cells = (): number[] => pages().flatMap(cellsOf);
@@ -156,8 +160,8 @@ function replay(recs: readonly OpRecord[]): Oracle {
         for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
         break;
       case 'madvise':
-        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(ev(rec, [0]));
-        else derived.push(madviseAttrs(rec, op, attrs, ev));
+        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(maybe ? { ...ev(rec, [0]), weak: true } : ev(rec, [0]));
+        else derived.push(madviseAttrs(rec, op, attrs, ev, maybe));
         break;
       case 'exec': {
         const n = rec.pages!;
@@ -186,11 +190,16 @@ function mayDontfork(attrs: Timelines): (fork: OpRecord, page: number) => boolea
   };
 }
 
-/** WIPEONFORK / KEEPONFORK / DONTFORK / DOFORK change the flags fork reads. */
-function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, ev: MakeEvent): Derived {
+/**
+ * WIPEONFORK / KEEPONFORK / DONTFORK / DOFORK change the flags fork reads.
+ * `maybe`: the madvise failed part-way, so its events are weak: they add
+ * the new flags without ruling out the old.
+ */
+function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, ev: MakeEvent, maybe: boolean): Derived {
   const set = op.advice === 'WIPEONFORK' ? WIPE : op.advice === 'DONTFORK' ? DONTFORK : 0;
   const clear = op.advice === 'KEEPONFORK' ? WIPE : op.advice === 'DOFORK' ? DONTFORK : 0;
-  const targets = Array.from({ length: rec.pages! }, (_, i) => ({ addr: rec.addr! + i, ev: ev(rec, []) }));
+  const made = (): TimelineEvent => (maybe ? { ...ev(rec, []), weak: true } : ev(rec, []));
+  const targets = Array.from({ length: rec.pages! }, (_, i) => ({ addr: rec.addr! + i, ev: made() }));
   for (const t of targets) attrs.get(rec.as, t.addr).add(t.ev);
   return {
     apply(): boolean {
