@@ -8,13 +8,14 @@
 // (seconds of each scaling run left out of its warm rate, 20), BENCH_SCALE_REPEATS (1), BENCH_SEEDS (10),
 // BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none),
 // BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default all four),
+// BENCH_PATCHES (only the patches whose names start with these prefixes, comma-separated: 013,014),
 // BENCH_OUT (where the JSON goes; default bench/results.json).
 // The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
 import { writeFileSync, renameSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { campaign, defaultCampaignWithMemory, growth, type CampaignFigure, type GrowthCell, type MemoryFigure } from './campaign.ts';
 import { benchEngineToy, type EngineToyResult } from './engine-toy.ts';
-import { KINDS, benchPatches, type Kind, type PatchResult } from './patches.ts';
+import { KINDS, benchPatches, knownBadPatches, type Kind, type PatchResult } from './patches.ts';
 import { scaling, type ScalingRow } from './scaling.ts';
 import { envNum, fmt, loadavg, sectionOn, type Load } from './util.ts';
 
@@ -116,8 +117,16 @@ if (sectionOn('patches')) {
       process.exit(2);
     }
   }
+  // BENCH_PATCHES=013,014: only the patches whose names start with these.
+  const only = process.env.BENCH_PATCHES?.split(',').map((x) => x.trim());
+  const files = only && knownBadPatches().filter((f) => only.some((x) => f.split('/').pop()!.startsWith(x)));
+  if (files?.length === 0) {
+    log(`bench: BENCH_PATCHES=${process.env.BENCH_PATCHES} names no patch in mutation/patches/; give name prefixes such as 013,014`);
+    process.exit(2);
+  }
   log(`bench: known-bad patches, ${S.BENCH_SEEDS} seeds, budget ${S.BENCH_BUDGET_S} s per campaign, section cap ${S.BENCH_PATCH_SECONDS || 'none'} s`);
   results.patches = await benchPatches({
+    files,
     seeds: S.BENCH_SEEDS!,
     budgetMs: S.BENCH_BUDGET_S! * 1000,
     sectionSeconds: S.BENCH_PATCH_SECONDS,
