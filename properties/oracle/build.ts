@@ -1,5 +1,5 @@
 import { argValue } from '../../engine/fs/exec.ts';
-import { ENOMEM, WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
+import { WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
 import type { OpRecord } from '../../engine/program/history.ts';
 import type { Op } from '../../engine/program/ops.ts';
 import { cell, cellsOf, pageOf } from './cells.ts';
@@ -123,13 +123,15 @@ function replay(recs: readonly OpRecord[]): Oracle {
   for (const rec of recs) {
     const p = protEvents(rec, prots, ev, dontfork);
     if (p) derived.push(p);
-    // madvise over a range with holes advises the mapped parts, then says -ENOMEM.
-    const partial = rec.op.op === 'madvise' && rec.result === -ENOMEM;
-    // madvise_walk_vmas() stops at the first VMA that fails (a hugetlb VMA it
-    // cannot split off a huge-page boundary: -EINVAL), and the VMAs before it
-    // stay advised: the advice may or may not have taken.
-    const maybe = rec.op.op === 'madvise' && rec.result < 0 && !partial && rec.addr !== undefined;
-    if (rec.result < 0 && !partial && !maybe) continue;
+    // A failed madvise may have advised part of its range. Over a hole it
+    // advises the VMAs it found and says -ENOMEM, and which pages those were
+    // depends on what ran beside it (a munmap that has detached a VMA but not
+    // yet zapped its pages: a read still sees the old value). And
+    // madvise_walk_vmas() stops at the first VMA that fails (-EINVAL: a
+    // hugetlb VMA it cannot split off a huge-page boundary), leaving the VMAs
+    // before it advised. Either way the advice may or may not have taken.
+    const maybe = rec.op.op === 'madvise' && rec.result < 0 && rec.addr !== undefined;
+    if (rec.result < 0 && !maybe) continue;
     const { op, as } = rec;
     const pages = (): number[] => Array.from({ length: rec.pages! }, (_, i) => rec.addr! + i);
     const cells = (): number[] => pages().flatMap(cellsOf);
