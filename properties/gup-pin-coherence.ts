@@ -7,7 +7,7 @@ import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
 import { pmd_index, pte_index } from '../engine/mm/pgtable.ts';
 import { buildOracle } from './oracle/build.ts';
 import { cell } from './oracle/cells.ts';
-import { coherentAccess } from './oracle/pins.ts';
+import { coherentAccess, mayBeCoherent } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
 import { forEachPte, pfn_folio, ptLocksHeld } from './walk.ts';
@@ -74,7 +74,9 @@ function checkPinData(ctx: RunContext): void {
     let allowed: Set<number>;
     if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);
     else {
-      allowed = new Set<number>();
+      // Detached: what the mapping held until then, or went in through a pin;
+      // perhaps not (yet): what the mapping holds.
+      allowed = mayBeCoherent(life, rec) ? timeline.possibleDuring(rec.start, rec.end) : new Set<number>();
       for (const e of timeline.events) if (e.start < life.detachEnd) for (const v of e.values) allowed.add(v);
       for (const w of recs) if (w.op.op === 'pinWrite' && w.result >= 0 && w.as === rec.as && w.addr === rec.addr) allowed.add(w.value!);
     }

@@ -3,7 +3,7 @@ import { WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
 import type { OpRecord } from '../../engine/program/history.ts';
 import type { Op } from '../../engine/program/ops.ts';
 import { cell, cellsOf, pageOf } from './cells.ts';
-import { coherentAccess, pinLives, type PinLife } from './pins.ts';
+import { coherentAccess, mayBeCoherent, pinLives, type PinLife } from './pins.ts';
 import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
 import { buildBindings, fileEvents, newFileTimelines, writeTargets } from './files.ts';
 import { newProtTimelines, protEvents } from './prots.ts';
@@ -150,7 +150,14 @@ function replay(recs: readonly OpRecord[]): Oracle {
         break;
       case 'pinWrite': {
         const life = pins.get(rec.pinId!);
+        // Certainly into the mapped page; or perhaps, if the process may not
+        // have detached the address yet (a concurrent read may see the value,
+        // and a move may carry it along), but no longer there once it certainly has.
         if (life && coherentAccess(life, rec)) content.get(as, cell(rec.addr!, op.word)).add(ev(rec, [rec.value!]));
+        else if (life && mayBeCoherent(life, rec)) {
+          const until = life.goneBy === Infinity ? undefined : life.goneBy;
+          content.get(as, cell(rec.addr!, op.word)).add({ ...ev(rec, [rec.value!]), weak: true, until });
+        }
         break;
       }
       case 'mmap':

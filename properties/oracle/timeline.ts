@@ -15,6 +15,12 @@ export interface TimelineEvent {
    * replaced while it ran): it adds its values but supersedes nothing.
    */
   readonly weak?: boolean;
+  /**
+   * Gone from here by this step (a device's write through a pin into a page
+   * the process was detaching from the address): an access that begins at or
+   * after it does not see the event's values.
+   */
+  readonly until?: number;
 }
 
 /**
@@ -41,6 +47,7 @@ export class Timeline {
     let any = false;
     for (const ev of this.events) {
       if (skip !== undefined && ev.by === skip) continue;
+      if (ev.until !== undefined && s >= ev.until) continue;
       const overlaps = ev.start < e && ev.end > s;
       // Completed before, and not followed by another completed event that began after it ended.
       const latest = ev.end <= s && ev.end > superseding;

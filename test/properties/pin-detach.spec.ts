@@ -1,0 +1,173 @@
+// The oracle's pins (properties/oracle/pins.ts) against what a failed or a
+// concurrent detach may have done: a MREMAP_FIXED that failed after it had
+// unmapped its target, a DONTNEED that overlapped the pin, a device write
+// that overlapped the DONTNEED. Each was a false positive of the clean model;
+// each test also shows the violation the oracle must still see.
+import assert from 'node:assert/strict';
+import { Replay } from '../../engine/index.ts';
+import { isViolationError } from '../../engine/sched/violation.ts';
+import type { RunContext } from '../../engine/program/executor.ts';
+import type { OpRecord } from '../../engine/program/history.ts';
+import type { Op, Program } from '../../engine/program/ops.ts';
+import { checkDataIntegrity } from '../../properties/index.ts';
+import { gupPinCoherence } from '../../properties/gup-pin-coherence.ts';
+import { describeViolation, runChecked } from '../helpers/run.ts';
+
+const EFAULT = -14;
+
+type Row = [string, Op, number, number, number, Partial<OpRecord>?];
+
+/** A one-address-space history: [thread, op, start, end, result, extra]. */
+function history(...rows: Row[]): OpRecord[] {
+  const index = new Map<string, number>();
+  return rows.map(([thread, op, start, end, result, extra]) => {
+    const i = index.get(thread) ?? 0;
+    index.set(thread, i + 1);
+    return { thread, index: i, op, as: 0, start, end, result, ...extra };
+  });
+}
+
+function verdict(recs: OpRecord[]): string | undefined {
+  const ctx = { history: { records: recs } } as unknown as RunContext;
+  try {
+    checkDataIntegrity(ctx);
+    gupPinCoherence.atEnd!(ctx);
+    return undefined;
+  } catch (e) {
+    if (isViolationError(e)) return `${e.violation.property}: ${e.violation.message}`;
+    throw e;
+  }
+}
+
+const mmap = (region: number, pages: number): Op => ({ op: 'mmap', region, pages, prot: 'rw' });
+const read = (region: number, page = 0): Op => ({ op: 'read', region, page, word: 0 });
+const write = (region: number, value: number, page = 0): Op => ({ op: 'write', region, page, word: 0, value });
+const pin: Op = { op: 'pin', pin: 0, region: 0, page: 0, write: true, fast: false, longterm: false };
+const pinRead: Op = { op: 'pinRead', pin: 0, word: 0 };
+const pinWrite = (value: number): Op => ({ op: 'pinWrite', pin: 0, word: 0, value });
+const pinned = { pin: 0, pinId: 0 };
+const at = (addr: number, pages = 1): Partial<OpRecord> => ({ addr, pages });
+
+describe('properties: a pin against a failed or concurrent detach', () => {
+  describe('a MREMAP_FIXED that failed after unmapping its target', () => {
+    // B (region 1, at 207) is pinned; A (region 0, at 205) has lost its second
+    // page. mremap(A, 2 pages, MREMAP_FIXED to B) unmaps B, then finds A is no
+    // longer one VMA: -EFAULT (mremap_to(): do_munmap of the target comes
+    // before vma_to_resize). A new mmap (region 2) lands where B was.
+    const B = 207;
+    const base = (fixed: boolean): Row[] => [
+      ['P0.T0', mmap(1, 1), 0, 2, B, at(B)],
+      ['P0.T0', write(1, 7), 2, 22, 0, { ...at(B), value: 7 }],
+      ['P0.T0', mmap(0, 2), 22, 24, 205, at(205, 2)],
+      ['P0.T0', { op: 'munmap', region: 0, page: 1, pages: 1 }, 24, 33, 0, at(206)],
+      ['P0.T0', { ...pin, region: 1 }, 33, 39, 0, { ...at(B), ...pinned }],
+      fixed
+        ? ['P0.T0', { op: 'mremap', region: 0, pages: 2, maymove: true, fixedTo: 1 }, 39, 49, EFAULT, { ...at(205, 2), fixedAddr: B }]
+        : ['P0.T0', { op: 'mremap', region: 0, pages: 2, maymove: true }, 39, 49, EFAULT, at(205, 2)],
+      ['P0.T0', mmap(2, 1), 49, 51, B, at(B)],
+    ];
+
+    it('a device write through the pin need not show in the new mapping', () => {
+      const h = (fixed: boolean, value: number) =>
+        history(...base(fixed), ['P0.T0', pinWrite(9), 51, 52, 0, { ...at(B), ...pinned, value: 9 }], ['P0.T0', read(2), 52, 71, 0, { ...at(B), value }]);
+      assert.equal(verdict(h(true, 0)), undefined);
+      assert.equal(verdict(h(true, 9)), undefined, 'and may (the target may not have been unmapped)');
+      assert.match(verdict(h(true, 5)) ?? '', /data-integrity: P0\.T0 read r2\[0\]\.0 .* returned 5; allowed: \{(9, 0|0, 9)\}/, 'nobody wrote 5');
+      assert.match(verdict(h(false, 0)) ?? '', /data-integrity: P0\.T0 read r2\[0\]\.0 .* returned 0; allowed: \{9\}/, 'a failed mremap without MREMAP_FIXED unmapped nothing');
+    });
+
+    it('a device read through the pin need not see the new mapping', () => {
+      const h = (fixed: boolean, value: number) =>
+        history(...base(fixed), ['P0.T0', write(2, 5), 51, 70, 0, { ...at(B), value: 5 }], ['P0.T0', pinRead, 70, 71, 0, { ...at(B), ...pinned, value }]);
+      assert.equal(verdict(h(true, 7)), undefined);
+      assert.equal(verdict(h(true, 5)), undefined, 'and may');
+      assert.match(verdict(h(true, 3)) ?? '', /gup-pin-coherence: P0\.T0 pinRead #0\.0 .* read 3/, 'nobody wrote 3');
+      assert.match(verdict(h(false, 7)) ?? '', /gup-pin-coherence: P0\.T0 pinRead #0\.0 .* read 7; allowed: \{5\}/, 'a failed mremap without MREMAP_FIXED unmapped nothing');
+    });
+
+    it('on the clean model (the target is unmapped, the mremap says -EFAULT)', () => {
+      for (const [tail, check] of [
+        [[pinWrite(9), read(2)], (r: OpRecord[]) => assert.equal(r.at(-1)!.value, 0)],
+        [[write(2, 5), pinRead], (r: OpRecord[]) => assert.equal(r.at(-1)!.value, 7)],
+      ] as const) {
+        const program: Program = {
+          processes: [
+            {
+              threads: [
+                [mmap(1, 1), write(1, 7), mmap(0, 2), { op: 'munmap', region: 0, page: 1, pages: 1 }, { ...pin, region: 1 }, { op: 'mremap', region: 0, pages: 2, maymove: true, fixedTo: 1 }, mmap(2, 1), ...tail],
+              ],
+            },
+          ],
+        };
+        const r = runChecked(program, new Replay([]));
+        assert.equal(r.violation, undefined, describeViolation(r));
+        const recs = r.history.records;
+        assert.deepEqual([recs[5]!.result, recs[5]!.fixedAddr, recs[6]!.result], [EFAULT, recs[4]!.addr, recs[4]!.addr], 'the new mmap took the unmapped target');
+        check(recs);
+      }
+    });
+  });
+
+  describe('a detach that overlapped the pin may have come before GUP took its page', () => {
+    // T1's pin (steps 12-65) waits while T0's DONTNEED zaps (34-40) and T0
+    // writes 2 (40-53); GUP then faults in and pins the page holding 2.
+    const h = (pinEnd: number) =>
+      history(
+        ['P0.T0', mmap(0, 1), 0, 2, 207, at(207)],
+        ['P0.T0', write(0, 1), 2, 34, 0, { ...at(207), value: 1 }],
+        ['P0.T0', { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, 34, 40, 0, at(207)],
+        ['P0.T0', write(0, 2), 40, 53, 0, { ...at(207), value: 2 }],
+        ['P0.T1', pin, 12, pinEnd, 0, { ...at(207), ...pinned }],
+        ['P0.T1', pinRead, 65, 66, 0, { ...at(207), ...pinned, value: 2 }],
+      );
+
+    it('a device read sees what was written after the DONTNEED', () => {
+      assert.equal(verdict(h(65)), undefined);
+      assert.match(verdict(h(30)) ?? '', /gup-pin-coherence: P0\.T1 pinRead #0\.0 .* read 2; allowed: \{0, 1\}/, 'a pin taken before the DONTNEED began is detached by it');
+    });
+
+    it('on the clean model', () => {
+      const program: Program = {
+        processes: [{ threads: [[mmap(0, 1), write(0, 1), { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, write(0, 2)], [pin, pinRead]] }],
+      };
+      const r = runChecked(program, new Replay([{ step: 0, task: 0 }, { step: 12, task: 1 }]));
+      assert.equal(r.violation, undefined, describeViolation(r));
+      const recs = r.history.records;
+      const p = recs.find((x) => x.op.op === 'pin')!;
+      const d = recs.find((x) => x.op.op === 'madvise')!;
+      assert.ok(p.start < d.start && d.end < p.end, 'the pin overlapped the DONTNEED');
+      assert.equal(recs.find((x) => x.op.op === 'pinRead')!.value, 2);
+    });
+  });
+
+  describe('a device write that overlapped a DONTNEED', () => {
+    // T0 pinned the page (2-22) and is in DONTNEED (22-33); T1's device write
+    // (23-24) lands before the zap, and T2 reads it (25-26).
+    const h = (readAt: number, value: number) =>
+      history(
+        ['P0.T0', mmap(0, 1), 0, 2, 207, at(207)],
+        ['P0.T0', pin, 2, 22, 0, { ...at(207), ...pinned }],
+        ['P0.T1', pinWrite(9), 23, 24, 0, { ...at(207), ...pinned, value: 9 }],
+        ['P0.T2', read(0), readAt, readAt + 1, 0, { ...at(207), value }],
+        ['P0.T0', { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, 22, 33, 0, at(207)],
+      );
+
+    it('a read before the zap may see it; one after the DONTNEED may not', () => {
+      assert.equal(verdict(h(25, 9)), undefined);
+      assert.equal(verdict(h(25, 0)), undefined);
+      assert.match(verdict(h(34, 9)) ?? '', /data-integrity: P0\.T2 read r0\[0\]\.0 .* returned 9; allowed: \{0\}/, 'the DONTNEED took the page away');
+    });
+
+    it('on the clean model', () => {
+      const program: Program = {
+        processes: [{ threads: [[mmap(0, 1), pin, { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }], [pinWrite(9)], [read(0)]] }],
+      };
+      const r = runChecked(program, new Replay([{ step: 23, task: 1 }, { step: 25, task: 2 }]));
+      assert.equal(r.violation, undefined, describeViolation(r));
+      const recs = r.history.records;
+      const d = recs.find((x) => x.op.op === 'madvise')!;
+      const rd = recs.find((x) => x.op.op === 'read')!;
+      assert.ok(rd.end < d.end && rd.value === 9, 'the read saw the device write during the DONTNEED');
+    });
+  });
+});
