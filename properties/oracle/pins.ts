@@ -1,4 +1,3 @@
-import { ENOMEM } from '../../engine/mm/mm_types.ts';
 import type { OpRecord } from '../../engine/program/history.ts';
 
 /** One pin's life as user space saw it. */
@@ -31,8 +30,10 @@ export interface PinLife {
 function detaches(r: OpRecord, addr: number): 'yes' | 'maybe' | false {
   const within = (from: number | undefined, n: number | undefined): boolean => from !== undefined && n !== undefined && addr >= from && addr < from + n;
   if (r.result < 0) {
-    // A madvise over a hole zaps the mapped parts, then says -ENOMEM.
-    if (r.op.op === 'madvise') return r.result === -ENOMEM && r.op.advice === 'DONTNEED' && within(r.addr, r.pages) ? 'yes' : false;
+    // A DONTNEED over a hole zaps the mapped parts, then says -ENOMEM; the
+    // hole may be a munmap in flight that has detached the VMA and not yet
+    // zapped it (as build.ts reads every failed madvise: a maybe).
+    if (r.op.op === 'madvise') return r.op.advice === 'DONTNEED' && within(r.addr, r.pages) ? 'maybe' : false;
     // mremap_to() unmaps the MREMAP_FIXED target, then a shrink's tail, and
     // only then looks the old range up (-EFAULT if it is not one VMA) and
     // moves it (-ENOMEM): a failed MREMAP_FIXED may have unmapped both.
