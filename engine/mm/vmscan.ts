@@ -16,6 +16,11 @@ import { try_to_unmap } from './rmap.ts';
 import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
 import { put_swap_folio, swp_swap_info } from './swapfile.ts';
 
+/** is_page_cache_freeable(): only the isolation's reference and the swap cache's are left. */
+function is_page_cache_freeable(folio: Folio): boolean {
+  return folio._refcount === 2;
+}
+
 /**
  * shrink_folio_list() for one isolated folio.
  * We enter holding a reference on the folio (the isolation); we drop it.
@@ -33,7 +38,15 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
       yield* try_to_unmap(folio);
       if (folio._mapcount > 0) break keep; // activate_locked: still mapped
     }
-    if (folio.flags & PG_dirty) yield* swap_writepage(folio);
+    if (folio.flags & PG_dirty) {
+      // pageout(): PAGE_KEEP unless is_page_cache_freeable(). Another
+      // reference may still write to the page without dirtying it again
+      // (exec's copy_strings() into the page get_arg_page() returned):
+      // written out now, that write would be lost once the clean copy is
+      // dropped from the swap cache.
+      if (!is_page_cache_freeable(folio)) break keep;
+      yield* swap_writepage(folio);
+    }
     // __remove_mapping(): only our reference and the swap cache's may be left.
     const si = swp_swap_info(folio.swap!)!;
     yield* spin_lock(si.cache_lock);
