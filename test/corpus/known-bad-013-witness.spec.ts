@@ -1,26 +1,16 @@
 // Known-bad patch 013 on its hand-written witness (test/mutation/unuse-witness.ts):
 // swapoff parked in unuse_vma() while munmap frees the VMA it holds.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Workspace } from '../../mutation/workspace.ts';
 import { properties } from '../../properties/index.ts';
 import { replayCase } from '../../runner/index.ts';
 import { parkUnuse, unuseWitness } from '../mutation/unuse-witness.ts';
-
-type Engine = typeof import('../../engine/index.ts');
-type Runner = typeof import('../../runner/index.ts');
-type Props = typeof import('../../properties/index.ts');
+import { withPatchedModel } from './patched-model.ts';
 
 describe('corpus/known-bad: 013 (unuse_mm without mmap_lock) on its witness', function () {
   this.timeout(60_000);
 
   it('with 013, munmap detaches the VMA swapoff is walking and RCU frees it: a use-after-free of the VMA; the clean model passes the same program and schedule', async () => {
-    const patch = '013-unuse-without-mmap-lock.patch';
-    const ws = Workspace.create(readFileSync(`mutation/patches/${patch}`, 'utf8'), patch);
-    try {
-      const engine = await ws.import<Engine>('engine/index.ts');
-      const runner = await ws.import<Runner>('runner/index.ts');
-      const props = await ws.import<Props>('properties/index.ts');
+    await withPatchedModel('013-unuse-without-mmap-lock.patch', ({ engine, runner, props }) => {
       const { r, parked, munmapAtResume } = parkUnuse(engine, runner, props);
       assert.ok(parked, 'swapoff reached its park point');
       assert.equal(munmapAtResume, 'done', 'nothing held the munmap back');
@@ -32,8 +22,6 @@ describe('corpus/known-bad: 013 (unuse_mm without mmap_lock) on its witness', fu
       assert.equal(again.violation?.message, r.violation.message);
       const clean = replayCase(unuseWitness, r.schedule, { properties });
       assert.equal(clean.violation, undefined, clean.violation && `${clean.violation.property}: ${clean.violation.message}`);
-    } finally {
-      ws.dispose();
-    }
+    });
   });
 });

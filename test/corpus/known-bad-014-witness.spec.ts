@@ -1,26 +1,16 @@
 // Known-bad patch 014 on its hand-written witness (test/mutation/readahead-witness.ts):
 // one switch, and swapoff frees the swap_map under the unpinned reader.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Workspace } from '../../mutation/workspace.ts';
 import { properties } from '../../properties/index.ts';
 import { replayCase } from '../../runner/index.ts';
 import { parkReader, readaheadWitness } from '../mutation/readahead-witness.ts';
-
-type Engine = typeof import('../../engine/index.ts');
-type Runner = typeof import('../../runner/index.ts');
-type Props = typeof import('../../properties/index.ts');
+import { withPatchedModel } from './patched-model.ts';
 
 describe('corpus/known-bad: 014 (readahead without get_swap_device) on its witness', function () {
   this.timeout(60_000);
 
   it('with 014, swapoff frees the swap_map under the parked WILLNEED reader (one switch): an oops; the clean model passes the same program and schedule', async () => {
-    const patch = '014-readahead-without-get-swap-device.patch';
-    const ws = Workspace.create(readFileSync(`mutation/patches/${patch}`, 'utf8'), patch);
-    try {
-      const engine = await ws.import<Engine>('engine/index.ts');
-      const runner = await ws.import<Runner>('runner/index.ts');
-      const props = await ws.import<Props>('properties/index.ts');
+    await withPatchedModel('014-readahead-without-get-swap-device.patch', ({ engine, runner, props }) => {
       const { r, parked } = parkReader(engine, runner, props);
       assert.ok(parked, 'the reader reached its park point');
       assert.equal(r.violation?.property, 'kernel-bug', r.violation?.message ?? 'no violation');
@@ -33,8 +23,6 @@ describe('corpus/known-bad: 014 (readahead without get_swap_device) on its witne
       assert.equal(again.violation?.message, r.violation.message);
       const clean = replayCase(readaheadWitness, r.schedule, { properties });
       assert.equal(clean.violation, undefined, clean.violation && `${clean.violation.property}: ${clean.violation.message}`);
-    } finally {
-      ws.dispose();
-    }
+    });
   });
 });

@@ -11,10 +11,7 @@
 import assert from 'node:assert/strict';
 import type { Program } from '../../engine/program/ops.ts';
 
-type Engine = typeof import('../../engine/index.ts');
-type Runner = typeof import('../../runner/index.ts');
-type Props = typeof import('../../properties/index.ts');
-export type WitnessResult = ReturnType<Runner['runCase']>;
+import { SWAPPED_OUT_R0, type Engine, type Props, type Runner, type WitnessResult } from './witness.ts';
 
 /** The unpinned reader's first preemption point (the clean reader has pinned the device by then). */
 export const PARK = 'read_swap_cache_async: filemap_get_folio';
@@ -27,12 +24,7 @@ export const readaheadWitness: Program = {
   processes: [
     {
       threads: [
-        [
-          { op: 'swapon', dev: 0, slots: 4 },
-          { op: 'mmap', region: 0, pages: 1, prot: 'rw' },
-          { op: 'write', region: 0, page: 0, word: 0, value: 1 },
-          { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'PAGEOUT' },
-        ],
+        [...SWAPPED_OUT_R0],
         [{ op: 'madvise', region: 0, page: 0, pages: 1, advice: 'WILLNEED' }],
       ],
     },

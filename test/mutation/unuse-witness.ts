@@ -9,10 +9,7 @@
 // (test/corpus/known-bad-013-witness.spec.ts), so it takes the modules to run with.
 import type { Program } from '../../engine/program/ops.ts';
 
-type Engine = typeof import('../../engine/index.ts');
-type Runner = typeof import('../../runner/index.ts');
-type Props = typeof import('../../properties/index.ts');
-export type WitnessResult = ReturnType<Runner['runCase']>;
+import { SWAPPED_OUT_R0, type Engine, type Props, type Runner, type WitnessResult } from './witness.ts';
 
 /** Swapoff's first preemption point inside unuse_vma(): it holds the VMA from here on. */
 export const PARK = 'unuse_pmd_range: read pmd';
@@ -25,12 +22,7 @@ export const unuseWitness: Program = {
   processes: [
     {
       threads: [
-        [
-          { op: 'swapon', dev: 0, slots: 4 },
-          { op: 'mmap', region: 0, pages: 1, prot: 'rw' },
-          { op: 'write', region: 0, page: 0, word: 0, value: 1 },
-          { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'PAGEOUT' },
-        ],
+        [...SWAPPED_OUT_R0],
         [{ op: 'munmap', region: 0, page: 0, pages: 1 }],
       ],
     },
