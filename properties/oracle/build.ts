@@ -77,6 +77,9 @@ function memoFor(recs: readonly OpRecord[]): Oracle | undefined {
 /** An event of `rec`'s interval giving `values`. */
 const ev: MakeEvent = (rec, values) => ({ start: rec.start, end: rec.end, values: new Set(values), by: rec });
 
+/** The same, weak when the op may not have done it (a madvise that failed part-way). */
+const evMaybe = (rec: OpRecord, values: Iterable<number>, maybe: boolean): TimelineEvent => (maybe ? { ...ev(rec, values), weak: true } : ev(rec, values));
+
 /** What the access-rights check needs. */
 export type Rights = Pick<Oracle, 'prots' | 'bindings'>;
 
@@ -169,8 +172,8 @@ function replay(recs: readonly OpRecord[]): Oracle {
         for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
         break;
       case 'madvise':
-        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(maybe ? { ...ev(rec, [0]), weak: true } : ev(rec, [0]));
-        else derived.push(madviseAttrs(rec, op, attrs, ev, maybe));
+        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(evMaybe(rec, [0], maybe));
+        else derived.push(madviseAttrs(rec, op, attrs, maybe));
         break;
       case 'exec': {
         const n = rec.pages!;
@@ -204,11 +207,10 @@ function mayDontfork(attrs: Timelines): (fork: OpRecord, page: number) => boolea
  * `maybe`: the madvise failed part-way, so its events are weak: they add
  * the new flags without ruling out the old.
  */
-function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, ev: MakeEvent, maybe: boolean): Derived {
+function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, maybe: boolean): Derived {
   const set = op.advice === 'WIPEONFORK' ? WIPE : op.advice === 'DONTFORK' ? DONTFORK : 0;
   const clear = op.advice === 'KEEPONFORK' ? WIPE : op.advice === 'DOFORK' ? DONTFORK : 0;
-  const made = (): TimelineEvent => (maybe ? { ...ev(rec, []), weak: true } : ev(rec, []));
-  const targets = Array.from({ length: rec.pages! }, (_, i) => ({ addr: rec.addr! + i, ev: made() }));
+  const targets = Array.from({ length: rec.pages! }, (_, i) => ({ addr: rec.addr! + i, ev: evMaybe(rec, [], maybe) }));
   for (const t of targets) attrs.get(rec.as, t.addr).add(t.ev);
   return {
     apply(): boolean {

@@ -80,10 +80,9 @@ export function pinLives(recs: readonly OpRecord[]): Map<number, PinLife> {
       detachStart = Math.min(detachStart, f.start);
       if (f.certain) goneBy = Math.min(goneBy, f.end);
     }
-    // Whichever op detached it first, it had begun before goneBy.
-    let detachEnd = -Infinity;
-    for (const f of found) if (f.start < goneBy) detachEnd = Math.max(detachEnd, f.end);
-    if (detachEnd === -Infinity) detachEnd = Infinity;
+    // Whichever op detached it first, it had begun before goneBy (none: never detached).
+    const first = found.filter((f) => f.start < goneBy);
+    const detachEnd = first.length ? Math.max(...first.map((f) => f.end)) : Infinity;
     lives.set(p.pinId, { id: p.pinId, as: p.as, addr: p.addr!, pinned: p, detachStart, goneBy, detachEnd });
   }
   return lives;
