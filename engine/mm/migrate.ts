@@ -13,7 +13,7 @@
  */
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { machine } from './machine.ts';
 import {

@@ -7,7 +7,7 @@
  * a use-after-free, until the frame is handed out again, when the stale PTE
  * silently maps somebody else's page, as it would in the kernel.
  */
-import { BUG_ON, report } from '../sched/current.ts';
+import { BUG_ON, report } from '../kernel/current.ts';
 import { kfree, kobject_freed } from './kasan.ts';
 import { Folio, PG_anon, PG_anon_exclusive } from './mm_types.ts';
 import { machine } from './machine.ts';

@@ -44,7 +44,7 @@
 import { down_read, down_read_trylock, down_write, up_read, up_write } from '../locking/rwsem.ts';
 import { call_rcu, rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON, WARN_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
 import {

@@ -33,7 +33,7 @@ function parkCopy(): { r: ReturnType<typeof runCase>; parked: boolean } {
   let parked = false;
   const strategy: engine.Strategy = {
     nextTask(runnable, current, _step, sleeping) {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const t = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && t?.name === 'P0.T0' && t.state === 'runnable' && t.label === COPY) {
         parked = true;

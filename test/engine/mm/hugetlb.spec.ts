@@ -222,9 +222,9 @@ describe('engine/mm/hugetlb: PMD sharing', () => {
       ],
     });
     assert.equal(r.violation, undefined, describeViolation(r));
-    assert.equal(r.context.execution.live.get('pte_table') ?? 0, 0);
-    assert.equal(r.context.execution.live.get('hugetlb_vma_lock') ?? 0, 0);
-    assert.equal(r.context.execution.live.get('hugetlb_folio'), 2);
+    assert.equal(r.context.kernel.kasan.live.get('pte_table') ?? 0, 0);
+    assert.equal(r.context.kernel.kasan.live.get('hugetlb_vma_lock') ?? 0, 0);
+    assert.equal(r.context.kernel.kasan.live.get('hugetlb_folio'), 2);
   });
 });
 
