@@ -13,6 +13,7 @@ import { Lockdep } from '../locking/lockdep.ts';
 import { RcuState } from '../locking/rcu.ts';
 import { Kasan } from '../mm/kasan.ts';
 import { Machine, type MachineOptions } from '../mm/machine.ts';
+import { MM_LOCK_ORDER } from '../mm/rmap.ts';
 import { Execution, type ExecutionOptions, type ExecutionResult } from '../sched/execution.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { switch_to } from './current.ts';
@@ -36,7 +37,7 @@ export class Kernel {
         this.rcu.taskExit(t);
       },
     });
-    this.lockdep = new Lockdep(this.sched);
+    this.lockdep = new Lockdep(this.sched, MM_LOCK_ORDER);
     this.rcu = new RcuState(this.sched);
     this.kasan = new Kasan(this.sched);
     this.machine = this.enter(() => new Machine(options.machine));

@@ -1,8 +1,10 @@
 /*
  * mm/rmap.c - physical to virtual reverse mappings, for the model.
  *
- * Lock ordering in mm (from mm/rmap.c; the model takes its locks in this order
- * and lockdep holds it to it):
+ * Lock ordering in mm (from mm/rmap.c; the model takes its locks in this order,
+ * and lockdep is seeded with it: MM_LOCK_ORDER below is this block as data, so
+ * an acquisition that inverts it is reported even in a run where only one
+ * order occurs):
  *
  * inode->i_rwsem	(while writing or truncating, not reading or faulting)
  *   mm->mmap_lock
@@ -64,6 +66,29 @@ import { machine } from './machine.ts';
 import { folio_put } from './page_alloc.ts';
 import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { swap_duplicate, swap_free } from './swapfile.ts';
+
+/**
+ * The block above as data, in the model's lock class names: each chain lists
+ * classes outermost first, each taken before the next. Left out, with why:
+ * - mapping->invalidate_lock, mapping->private_lock, lruvec->lru_lock,
+ *   inode->i_lock, bdi.wb->list_lock, sb_lock, tasklist_lock: not modelled;
+ * - a plain mapping->i_mmap_rwsem: the model's only files are hugetlbfs
+ *   ones, whose i_mmap_rwsem has its own class (hugetlbfs_i_mmap_rwsem_key);
+ * - inode->i_rwsem: the block's "while writing or truncating" is about a
+ *   write() that faults on its user buffer under i_rwsem; hugetlbfs has no
+ *   write(), and its hugetlbfs_file_mmap() takes inode_lock() with the
+ *   mmap_lock held, so for the model's only inodes the order is the reverse;
+ * - folio_lock: the block puts it both above hugetlbfs_i_mmap_rwsem_key
+ *   (huge_pmd_share) and below mapping->i_mmap_rwsem (hugetlbfs), and above
+ *   vma_start_write while every per-VMA-locked fault takes it under the VMA
+ *   read lock. Linux's lockdep does not track the folio lock; the model's
+ *   does, and learns its order per run.
+ */
+export const MM_LOCK_ORDER: readonly (readonly string[])[] = [
+  ['mmap_lock', 'vma->vm_lock', 'anon_vma->rwsem', 'mm->page_table_lock', 'swap_lock', 'mmlist_lock'],
+  ['mmap_lock', 'hugetlbfs_i_mmap_rwsem_key', 'anon_vma->rwsem', 'ptlock', 'swap_lock', 'swap_cache->i_pages'],
+  ['hugetlb_fault_mutex', 'hugetlb_vma_lock', 'hugetlbfs_i_mmap_rwsem_key'],
+];
 
 /* ------------------------------------------------------ anon_vma locking */
 
