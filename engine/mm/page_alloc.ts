@@ -41,6 +41,22 @@ export class PhysMem {
   }
 }
 
+/**
+ * The model's stand-in for the LRU lists, as kswapd (isolate_lru_folios) and
+ * kcompactd (isolate_migratepages) scan them: the live anon folios that
+ * `eligible` accepts, in pfn order; the program's victim number picks one,
+ * so the same op picks the same folio.
+ */
+export function lru_pick(victim: number, eligible: (f: Folio) => boolean): Folio | undefined {
+  const candidates: Folio[] = [];
+  for (const f of machine().mem.frames) {
+    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0) continue;
+    if (eligible(f)) candidates.push(f);
+  }
+  if (candidates.length === 0) return undefined;
+  return candidates[victim % candidates.length];
+}
+
 /** folio_alloc(): a fresh folio with one reference, or undefined (ENOMEM). */
 export function folio_alloc(): Folio | undefined {
   const mem = machine().mem;

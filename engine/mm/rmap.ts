@@ -58,6 +58,7 @@ import {
   PG_anon_exclusive,
   PTE_NONE,
   type Folio,
+  type Pte,
   type PteSwap,
   type PteTable,
   type VmArea,
@@ -618,6 +619,27 @@ export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
 
 /* ------------------------------------------------------------ try_to_unmap */
 
+/*
+ * The two ends of try_to_unmap_one() and try_to_migrate_one(), which Linux
+ * writes out in each: the PTE was cleared and `entry` (a swap or migration
+ * entry) takes its place, and the folio loses this mapping and its
+ * reference; or the unmap failed and the old PTE goes back. Either way the
+ * PT lock is dropped. We enter with the PT lock held by the walk.
+ */
+export function* rmap_one_replace(pvmw: PageVmaMappedWalk, entry: Pte): KGen<boolean> {
+  set_pte_at(pvmw.table!, pvmw.address, entry);
+  folio_remove_rmap_pte(pvmw.folio, pvmw.vma);
+  folio_put(pvmw.folio);
+  yield* page_vma_mapped_walk_done(pvmw);
+  return true;
+}
+
+export function* rmap_one_restore(pvmw: PageVmaMappedWalk, pteval: Pte): KGen<boolean> {
+  set_pte_at(pvmw.table!, pvmw.address, pteval);
+  yield* page_vma_mapped_walk_done(pvmw);
+  return false;
+}
+
 /**
  * try_to_unmap_one(): replace one PTE of the folio by a swap entry. The PTE
  * is cleared first, then the slot gains a reference, then an exclusive page
@@ -645,11 +667,7 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
     yield* swap_free(entry!);
     ok = false;
   }
-  if (!ok) {
-    set_pte_at(table, address, pteval);
-    yield* page_vma_mapped_walk_done(pvmw);
-    return false;
-  }
+  if (!ok) return yield* rmap_one_restore(pvmw, pteval);
   const mm = vma.vm_mm;
   if (!mm.onMmlist) {
     const m = machine();
@@ -661,11 +679,7 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
     yield* spin_unlock(m.mmlist_lock);
   }
   const swp: PteSwap = { kind: 'swap', type: entry!.type, offset: entry!.offset, exclusive: anon_exclusive };
-  set_pte_at(table, address, swp);
-  folio_remove_rmap_pte(folio, vma);
-  folio_put(folio);
-  yield* page_vma_mapped_walk_done(pvmw);
-  return true;
+  return yield* rmap_one_replace(pvmw, swp);
 }
 
 /**
