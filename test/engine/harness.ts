@@ -1,4 +1,4 @@
-// Kernel-level scenarios for the mutation suite: run model functions as tasks
+// Kernel-level scenarios for the model's specs (and the Stryker suite): run model functions as tasks
 // of one Execution on a fresh Machine, and look at the state they leave. The
 // program executor only reaches what user ops reach; paths waiting for their
 // callers (rmap walks, migration entries) and BUG_ONs are driven from here.
@@ -109,3 +109,5 @@ export function explore<C>(
   for (const schedule of schedules) check(kernelWith(setup, tasks, { frames: o.frames, schedule }), schedule);
   return schedules.length;
 }
+
+

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { Machine, machine } from '../../engine/mm/machine.ts';
-import { kfree, kobject_freed } from '../../engine/mm/kasan.ts';
-import { Folio, PG_anon, PG_anon_exclusive, PG_dirty } from '../../engine/mm/mm_types.ts';
-import { PhysMem, folio_alloc, folio_get, folio_put, folio_try_get, pfn_folio } from '../../engine/mm/page_alloc.ts';
-import { bit_lock } from '../../engine/locking/bitlock.ts';
-import { this_kernel } from '../../engine/index.ts';
-import { run, violates } from './harness.ts';
+import { Machine, machine } from '../../../engine/mm/machine.ts';
+import { kfree, kobject_freed } from '../../../engine/mm/kasan.ts';
+import { Folio, PG_anon, PG_anon_exclusive, PG_dirty } from '../../../engine/mm/mm_types.ts';
+import { PhysMem, folio_alloc, folio_get, folio_put, folio_try_get, pfn_folio } from '../../../engine/mm/page_alloc.ts';
+import { bit_lock } from '../../../engine/locking/bitlock.ts';
+import { this_kernel } from '../../../engine/index.ts';
+import { run, violates } from '../harness.ts';
 
-describe('mutation: physical memory and KASAN (page_alloc, kasan, machine)', () => {
+describe('engine/mm/page_alloc: physical memory and KASAN (page_alloc, kasan, machine)', () => {
   it('frames go out lowest first and come back in order', () => {
     const mem = new PhysMem(5);
     assert.equal(mem.nr_free(), 5);
