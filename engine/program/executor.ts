@@ -24,6 +24,7 @@ import { sys_swapoff, sys_swapon } from '../mm/swapfile.ts';
 import { kswapd_reclaim } from '../mm/vmscan.ts';
 import { kcompactd_migrate } from '../mm/migrate.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
+import { execArgv } from './abi.ts';
 import { History, type OpRecord } from './history.ts';
 import type { Op, Program, Prot } from './ops.ts';
 import { UserSpace } from './userspace.ts';
@@ -83,7 +84,16 @@ interface OpOutcome {
   fixedAddr?: number;
   pin?: number;
   pinId?: number;
+  argv?: readonly number[];
   space?: UserSpace;
+}
+
+/** The op's record: each op kind fills in the fields its record type has (history.ts). */
+function opRecord(thread: string, index: number, op: Op, as: number, start: number, end: number, out: OpOutcome): OpRecord {
+  const { space: _, ...fields } = out;
+  // What user space passed, even to an exec that never got to copy it (a kernel thread's).
+  if (op.op === 'exec' && !fields.argv) fields.argv = execArgv(Math.max(1, op.args));
+  return { kind: op.op, thread, index, op, as, start, end, ...fields } as OpRecord;
 }
 
 class Executor {
@@ -175,8 +185,7 @@ class Executor {
       this.ctx.busy++;
       const out = yield* this.runOp(us, op);
       this.ctx.busy--;
-      const rec: OpRecord = { thread: name, index, op, as: us.id, start, end: ex.step, ...out };
-      delete (rec as { space?: unknown }).space;
+      const rec = opRecord(name, index, op, us.id, start, ex.step, out);
       this.ctx.history.add(rec);
       ex.progress();
       if (out.space) us = out.space;
@@ -214,7 +223,7 @@ class Executor {
       this.ctx.busy++;
       const out = yield* this.runKernelOp(op);
       this.ctx.busy--;
-      const rec: OpRecord = { thread: name, index, op, as: -1, start, end: ex.step, ...out };
+      const rec = opRecord(name, index, op, -1, start, ex.step, out);
       this.ctx.history.add(rec);
       ex.progress();
       this.options.hooks?.afterOp?.(this.ctx, rec);
@@ -360,14 +369,15 @@ class Executor {
       }
       case 'exec': {
         const args = Math.max(1, op.args);
-        const r = yield* do_execve(mm, `P${us.pid}`, args);
-        if (typeof r === 'number') return { result: r };
+        const argv = execArgv(args);
+        const r = yield* do_execve(mm, `P${us.pid}`, argv);
+        if (typeof r === 'number') return { result: r, argv };
         const space = new UserSpace(this.ctx.spaces.length, r, us.pid);
         this.ctx.spaces.push(space);
         space.regions.set(op.region, { start: STACK_TOP - args, pages: args });
         space.threads = 1;
         this.leave(us);
-        return { result: 0, addr: STACK_TOP - args, pages: args, newAs: space.id, space };
+        return { result: 0, addr: STACK_TOP - args, pages: args, newAs: space.id, argv, space };
       }
       case 'exit':
         return { result: 0 };
