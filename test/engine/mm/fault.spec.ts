@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { valueOf } from '../../engine/program/history.ts';
+import { valueOf } from '../../../engine/program/history.ts';
 import fc from 'fast-check';
 import { Replay } from '../../../engine/index.ts';
 import { runProgram, type RunResult } from '../../../engine/program/executor.ts';
