@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KGen } from '../../../engine/index.ts';
-import { argValue, do_execve } from '../../../engine/fs/exec.ts';
+import { do_execve } from '../../../engine/fs/exec.ts';
+import { execArgv } from '../../../engine/program/abi.ts';
 import { mmput } from '../../../engine/kernel/fork.ts';
 import { machine } from '../../../engine/mm/machine.ts';
 import { STACK_TOP, STACK_TOP_MAX, VM_STACK_FLAGS, VM_STACK_INCOMPLETE_SETUP, type MmStruct } from '../../../engine/mm/mm_types.ts';
@@ -8,14 +9,14 @@ import { pmd_index } from '../../../engine/mm/pgtable.ts';
 import { folioAt, layout, load, mapped, run, store } from '../harness.ts';
 
 function* exec(old: MmStruct, nargs: number): KGen<MmStruct> {
-  const r = yield* do_execve(old, 'P0', nargs);
+  const r = yield* do_execve(old, 'P0', execArgv(nargs));
   assert.equal(typeof r, 'object', `exec failed: ${String(r)}`);
   return r as MmStruct;
 }
 
 describe('engine/fs/exec: exec (fs/exec.ts)', () => {
-  it('argValue numbers the argument pages', () => {
-    assert.deepEqual([argValue(0), argValue(1), argValue(7)], [0xa000, 0xa001, 0xa007]);
+  it('execArgv numbers the argument pages', () => {
+    assert.deepEqual(execArgv(3), [0xa000, 0xa001, 0xa002]);
   });
 
   for (const nargs of [1, 3, 20, 34]) {
@@ -34,7 +35,7 @@ describe('engine/fs/exec: exec (fs/exec.ts)', () => {
         for (let i = 0; i < nargs; i++) {
           // Argument i was written at STACK_TOP_MAX - 1 - i, and moved down by the shift.
           const a = STACK_TOP - 1 - i;
-          assert.equal(yield* load(mm, a), argValue(i));
+          assert.equal(yield* load(mm, a), execArgv(nargs)[i]);
           assert.equal(folioAt(mm, a).index, STACK_TOP_MAX - 1 - i, 'the index rmap computes from vm_pgoff');
         }
         // The page tables of the temporary stack are gone.
@@ -52,7 +53,7 @@ describe('engine/fs/exec: exec (fs/exec.ts)', () => {
     run(function* () {
       const { mm: old, addr } = yield* mapped(1);
       yield* store(old, addr, 7);
-      assert.equal(yield* do_execve(old, 'P0', 3), -12);
+      assert.equal(yield* do_execve(old, 'P0', execArgv(3)), -12);
       assert.deepEqual(machine().mms, [old]);
       assert.equal(yield* load(old, addr), 7);
       assert.equal(machine().mem.nr_free(), 2, 'the argument pages it got are freed');

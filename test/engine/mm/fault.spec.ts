@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { valueOf } from '../../../engine/program/history.ts';
 import fc from 'fast-check';
 import { Replay } from '../../../engine/index.ts';
 import { runProgram, type RunResult } from '../../../engine/program/executor.ts';
@@ -12,7 +13,7 @@ function sequential(p: Program, faultMode: 'vma-lock' | 'spf'): RunResult {
 
 /** What user space saw: each op's result and value, in program order. */
 function seen(r: RunResult): string[] {
-  return r.history.records.map((x) => `${x.thread}#${x.index} ${x.op.op}=${x.result}${x.value === undefined ? '' : `/${x.value}`}`);
+  return r.history.records.map((x) => `${x.thread}#${x.index} ${x.op.op}=${x.result}${valueOf(x) === undefined ? '' : `/${valueOf(x)}`}`);
 }
 
 /**

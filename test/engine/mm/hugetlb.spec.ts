@@ -12,7 +12,7 @@ import { Pct, RandomWalk, Replay, kobject_freed, type Strategy, SINGLE_DEPTH_NES
 import { is_hugetlb_pt_page, type HugetlbPtPage, HPAGE_NR_PAGES, HUGETLB_PFN_BASE, HUGETLB_POOL_PAGES, HugetlbVmaLock, alloc_hugetlb_folio, huge_pfn_frame, huge_pmd_unshare, hugetlb_change_protection, hugetlb_folio_put, hugetlb_hstate_of, hugetlb_pfn_folio, hugetlb_vma_lock_put, hugetlb_vma_lock_read, hugetlb_vma_lock_write, hugetlb_vma_unlock_write, hstate, unmap_hugepage_range, type HugetlbFolio } from '../../../engine/mm/hugetlb.ts';
 import { pmd_index } from '../../../engine/mm/pgtable.ts';
 import { runProgram, type RunContext, type RunResult } from '../../../engine/program/executor.ts';
-import type { OpRecord } from '../../../engine/program/history.ts';
+import { valueOf, type OpRecord } from '../../../engine/program/history.ts';
 import type { Op, Program } from '../../../engine/program/ops.ts';
 import { programArb } from '../../../generators/index.ts';
 import { hooksFor, properties } from '../../../properties/index.ts';
@@ -237,12 +237,12 @@ describe('engine/mm/hugetlb: PMD sharing', () => {
           ...props,
           afterOp(ctx: RunContext, rec: OpRecord) {
             props.afterOp?.(ctx, rec);
-            if (rec.thread === 'P1.T0' && rec.op.op === 'read') {
+            if (rec.thread === 'P1.T0' && rec.kind === 'read') {
               const a = slotOf(ctx, 0, rec.addr!);
               const b = slotOf(ctx, 1, rec.addr!);
               seen.shared = a !== undefined && a === b && a.pt_share_count === 2;
             }
-            if (rec.thread === 'P1.T0' && rec.op.op === 'munmap' && seen.shared) {
+            if (rec.thread === 'P1.T0' && rec.kind === 'munmap' && seen.shared) {
               const a = slotOf(ctx, 0, rec.addr!);
               const b = slotOf(ctx, 1, rec.addr!);
               const pte = a?.ptes[0];
@@ -258,7 +258,7 @@ describe('engine/mm/hugetlb: PMD sharing', () => {
       if (!seen.shared || !seen.afterUnmap || unmap.end > lastRead.start) continue;
       found = true;
       assert.equal(seen.afterUnmap, 'P0 count 1 present, P1 none');
-      assert.equal(lastRead.value, 5);
+      assert.equal(valueOf(lastRead), 5);
     }
     assert.ok(found, 'no interleaving shared the page table and unmapped one sharer while the other still read');
   });
@@ -271,9 +271,9 @@ describe('engine/mm/hugetlb: PMD sharing', () => {
       ],
     });
     assert.equal(r.violation, undefined, describeViolation(r));
-    assert.equal(r.context.execution.live.get('pte_table') ?? 0, 0);
-    assert.equal(r.context.execution.live.get('hugetlb_vma_lock') ?? 0, 0);
-    assert.equal(r.context.execution.live.get('hugetlb_folio'), 2);
+    assert.equal(r.context.kernel.kasan.live.get('pte_table') ?? 0, 0);
+    assert.equal(r.context.kernel.kasan.live.get('hugetlb_vma_lock') ?? 0, 0);
+    assert.equal(r.context.kernel.kasan.live.get('hugetlb_folio'), 2);
   });
 });
 
@@ -319,7 +319,7 @@ describe('engine/mm/hugetlb: concurrent programs', function () {
 });
 
 describe('properties: the data-integrity oracle on shared file mappings', () => {
-  const at = (thread: string, as: number, start: number, end: number, op: Op, more: Partial<OpRecord> = {}): OpRecord => ({ thread, index: 0, op, as, start, end, result: 0, ...more });
+  const at = (thread: string, as: number, start: number, end: number, op: Op, more: Partial<OpRecord> = {}): OpRecord => ({ kind: op.op, thread, index: 0, op, as, start, end, result: 0, ...more }) as OpRecord;
   const mapped = (as: number, addr: number): OpRecord => at(`P${as}.T0`, as, 0, 1, map(1), { addr, pages: 16, result: addr });
   const check = (recs: OpRecord[]): string | undefined => {
     try {

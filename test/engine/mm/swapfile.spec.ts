@@ -4,10 +4,11 @@
 // (swapoff against zap, reclaim and faults; two readers of one slot) are
 // driven by switching tasks at named preemption points.
 import assert from 'node:assert/strict';
-import { Execution, defaultChoice, type KGen, type Strategy } from '../../../engine/index.ts';
+import { defaultChoice, type KGen, type Strategy } from '../../../engine/index.ts';
 import { dup_mm, mmput } from '../../../engine/kernel/fork.ts';
 import { bit_trylock } from '../../../engine/locking/bitlock.ts';
-import { Machine, installMachine, machine } from '../../../engine/mm/machine.ts';
+import { machine } from '../../../engine/mm/machine.ts';
+import { Kernel } from '../../../engine/kernel/boot.ts';
 import { do_madvise } from '../../../engine/mm/madvise.ts';
 import { PG_anon_exclusive, PG_swapcache, type Folio, type MmStruct, type PteSwap } from '../../../engine/mm/mm_types.ts';
 import { vm_mmap, vm_munmap } from '../../../engine/mm/mmap.ts';
@@ -92,16 +93,14 @@ interface Switch {
  * optional must happen: a race test that did not race proves nothing.
  */
 function race(tasks: Record<string, () => KGen<unknown>>, switches: Switch[], o: { frames?: number; maxSteps?: number } = {}): KernelRun {
-  const m = new Machine({ nr_frames: o.frames ?? 16 });
-  const prev = installMachine(m);
-  try {
+  {
     const seen = switches.map(() => 0);
     const fired = switches.map(() => false);
     const ranAt = new Map<number, number>();
-    let ex: Execution | undefined;
+    let k: Kernel | undefined;
     const strategy: Strategy = {
       nextTask(runnable, current, _step, sleeping) {
-        const t = current >= 0 ? ex!.tasks[current]! : undefined;
+        const t = current >= 0 ? k!.sched.tasks[current]! : undefined;
         if (t && t.state === 'runnable' && ranAt.get(current) !== t.steps) {
           ranAt.set(current, t.steps);
           for (let i = 0; i < switches.length; i++) {
@@ -110,7 +109,7 @@ function race(tasks: Record<string, () => KGen<unknown>>, switches: Switch[], o:
             if (typeof s.at === 'string' ? t.label !== s.at : !s.at(t.label)) continue;
             if (++seen[i]! < (s.nth ?? 1)) continue;
             fired[i] = true;
-            const to = ex!.tasks.find((u) => u.name === s.to)!;
+            const to = k!.sched.tasks.find((u) => u.name === s.to)!;
             assert.ok(runnable.includes(to.id), `${s.to} cannot run when ${s.from} is at ${t.label}`);
             return to.id;
           }
@@ -119,14 +118,12 @@ function race(tasks: Record<string, () => KGen<unknown>>, switches: Switch[], o:
       },
       describe: () => 'at-label',
     };
-    ex = new Execution({ strategy, maxSteps: o.maxSteps ?? 5000 });
-    for (const [name, body] of Object.entries(tasks)) ex.spawn(name, body);
-    const r = ex.run();
+    k = new Kernel({ strategy, maxSteps: o.maxSteps ?? 5000, machine: { nr_frames: o.frames ?? 16 } });
+    for (const [name, body] of Object.entries(tasks)) k.spawn(name, body);
+    const r = k.run();
     assert.equal(r.violation, undefined, r.violation && `${r.violation.property}: ${r.violation.message}`);
     switches.forEach((s, i) => assert.ok(fired[i] || s.optional, `${s.from} never reached ${s.at}`));
-    return { violation: r.violation, machine: m, steps: r.steps, warnings: r.warnings };
-  } finally {
-    installMachine(prev);
+    return { violation: r.violation, machine: k.machine, steps: r.steps, warnings: r.warnings };
   }
 }
 

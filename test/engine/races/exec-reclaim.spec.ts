@@ -33,7 +33,7 @@ function parkCopy(): { r: ReturnType<typeof runCase>; parked: boolean } {
   let parked = false;
   const strategy: engine.Strategy = {
     nextTask(runnable, current, _step, sleeping) {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const t = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && t?.name === 'P0.T0' && t.state === 'runnable' && t.label === COPY) {
         parked = true;
@@ -53,7 +53,7 @@ describe('engine/races/exec-reclaim: reclaim against exec writing its arguments 
     assert.equal(r.violation, undefined, r.violation && `${r.violation.property}: ${r.violation.message}`);
     const [kswapd] = r.history.records.filter((x) => x.thread === 'K0');
     assert.equal(kswapd!.result, 0, 'kswapd kept the folio (PAGE_KEEP)');
-    const read = r.history.records.find((x) => x.op.op === 'read')!;
+    const read = r.history.records.find((x) => x.kind === 'read')!;
     assert.equal(read.result, 0);
     assert.ok(read.value !== 0, `the argument was read back: ${read.value}`);
   });

@@ -36,7 +36,7 @@ export function parkReader(engine: Engine, runner: Runner, props: Props): { r: W
   let parked = false;
   const strategy = {
     nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const t = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && t?.name === 'P0.T1' && t.state === 'runnable' && t.label === PARK) {
         parked = true;

@@ -40,7 +40,7 @@ export function parkUnuse(engine: Engine, runner: Runner, props: Props): { r: Wi
   let munmapAtResume: string | undefined;
   const strategy = {
     nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const cur = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && cur?.name === 'K0' && cur.state === 'runnable' && cur.label === PARK) parked = true;
       const held = ex.tasks.find((t) => t.name === (parked ? 'K0' : 'P0.T1'))?.id;
