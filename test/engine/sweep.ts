@@ -44,10 +44,10 @@ export function sweep(seed: number, runs: number, program: ProgramArbOptions = {
 
 function count(c: { ok: Partial<Record<OpKind, number>>; failed: Partial<Record<OpKind, number>>; readsOfWrites: number }, records: readonly OpRecord[]): void {
   // Writes are numbered 1, 2, ... per program: a read of one of them saw data flow.
-  const written = new Set(records.flatMap((r) => ((r.op.op === 'write' || r.op.op === 'pinWrite') && r.result >= 0 ? [r.value] : [])));
+  const written = new Set(records.flatMap((r) => ((r.kind === 'write' || r.kind === 'pinWrite') && r.result >= 0 ? [r.value] : [])));
   for (const r of records) {
     const into = r.result >= 0 ? c.ok : c.failed;
-    into[r.op.op] = (into[r.op.op] ?? 0) + 1;
-    if ((r.op.op === 'read' || r.op.op === 'pinRead') && r.result >= 0 && r.value !== undefined && r.value !== 0 && written.has(r.value)) c.readsOfWrites++;
+    into[r.kind] = (into[r.kind] ?? 0) + 1;
+    if ((r.kind === 'read' || r.kind === 'pinRead') && r.result >= 0 && r.value !== undefined && r.value !== 0 && written.has(r.value)) c.readsOfWrites++;
   }
 }
