@@ -44,4 +44,33 @@ describe('generators/program: programArb', () => {
       { numRuns: 20, endOnFailure: true }, // a seed has nothing to shrink
     );
   });
+
+  it('share file 0 from the start: r0 maps it and P1 is forked at once', () => {
+    fc.assert(
+      fc.property(programArb({ ops: ['hugetlbMmap', 'read', 'write', 'fork'], swarm: false, maxProcesses: 2 }), (p) => {
+        const first = p.processes[0]!.threads[0]!;
+        assert.deepEqual(first[0], { op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' });
+        if (p.processes.length > 1) assert.deepEqual(first[1], { op: 'fork', child: 1 });
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('a program that may swap starts with a swap device, then a mapping', () => {
+    fc.assert(
+      fc.property(programArb({ ops: ['mmap', 'read', 'write', 'reclaim', 'swapon', 'fork'], swarm: false }), (p) => {
+        assert.deepEqual(firstThread(p)[0], { op: 'swapon', dev: 0, slots: 8 });
+        assert.equal(firstThread(p)[1]!.op, 'mmap');
+      }),
+    );
+  });
+
+  it('every write stores its own value, 1, 2, ... in program order', () => {
+    fc.assert(
+      fc.property(programArb(), (p) => {
+        const values = [...p.processes.flatMap((q) => q.threads), ...(p.kthreads ?? [])].flat().flatMap((op) => (op.op === 'write' || op.op === 'pinWrite' ? [op.value] : []));
+        assert.deepEqual(values, values.map((_, i) => i + 1));
+      }),
+    );
+  });
 });

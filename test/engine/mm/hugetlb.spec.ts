@@ -7,14 +7,12 @@
 // a write-protected shared huge PTE, truncate inside munmap's window) are
 // driven from the harness.
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import { Pct, RandomWalk, Replay, kobject_freed, type Strategy, SINGLE_DEPTH_NESTING, currentStep, up_read, up_write, type KGen } from '../../../engine/index.ts';
 import { is_hugetlb_pt_page, type HugetlbPtPage, HPAGE_NR_PAGES, HUGETLB_PFN_BASE, HUGETLB_POOL_PAGES, HugetlbVmaLock, alloc_hugetlb_folio, huge_pfn_frame, huge_pmd_unshare, hugetlb_change_protection, hugetlb_folio_put, hugetlb_hstate_of, hugetlb_pfn_folio, hugetlb_vma_lock_put, hugetlb_vma_lock_read, hugetlb_vma_lock_write, hugetlb_vma_unlock_write, hstate, unmap_hugepage_range, type HugetlbFolio } from '../../../engine/mm/hugetlb.ts';
 import { pmd_index } from '../../../engine/mm/pgtable.ts';
 import { runProgram, type RunContext, type RunResult } from '../../../engine/program/executor.ts';
 import { valueOf, type OpRecord } from '../../../engine/program/history.ts';
 import type { Op, Program } from '../../../engine/program/ops.ts';
-import { programArb } from '../../../generators/index.ts';
 import { hooksFor, properties } from '../../../properties/index.ts';
 import { checkDataIntegrity } from '../../../properties/data-integrity.ts';
 import { describeViolation, reads, runChecked } from '../../helpers/run.ts';
@@ -340,19 +338,6 @@ describe('properties: the data-integrity oracle on shared file mappings', () => 
     assert.match(check([...base, at('P0.T0', 0, 7, 8, rd(0), { addr: 176, pages: 1, value: 5 })]) ?? '', /returned 5; allowed: \{0\}/);
     // A read overlapping the punch may see either.
     assert.equal(check([...base, at('P0.T0', 0, 5, 8, rd(0), { addr: 176, pages: 1, value: 5 })]), undefined);
-  });
-});
-
-describe('generators: hugetlb programs', () => {
-  it('share file 0 from the start: r0 maps it and P1 is forked at once', () => {
-    fc.assert(
-      fc.property(programArb({ ops: ['hugetlbMmap', 'read', 'write', 'fork'], swarm: false, maxProcesses: 2 }), (p) => {
-        const first = p.processes[0]!.threads[0]!;
-        assert.deepEqual(first[0], { op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' });
-        if (p.processes.length > 1) assert.deepEqual(first[1], { op: 'fork', child: 1 });
-      }),
-      { numRuns: 50 },
-    );
   });
 });
 
