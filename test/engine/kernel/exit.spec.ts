@@ -17,7 +17,7 @@ describe('engine/kernel/exit: a task leaving its mm (exit_mm)', () => {
       assert.equal(yield* load(mm, addr), 4, 'the other thread still reads it');
       assert.equal(machine().mem.nr_free(), 15);
       yield* exit_mm(mm);
-      assert.equal(machine().mem.nr_free(), 16, 'page and page table freed');
+      assert.equal(machine().mem.nr_free(), 16, 'the page is freed');
       assert.deepEqual(machine().mms, []);
     });
   });
@@ -29,7 +29,8 @@ describe('engine/kernel/exit: a task leaving its mm (exit_mm)', () => {
       const child = (yield* dup_mm(mm, 'P1')) as MmStruct;
       const free = machine().mem.nr_free();
       yield* exit_mm(child);
-      assert.equal(machine().mem.nr_free(), free + 1, "only the child's page table");
+      assert.equal(machine().mem.nr_free(), free, 'the shared page stays: the parent maps it');
+      assert.equal(child.mm_users, 0);
       assert.equal(yield* load(mm, addr), 9);
       assert.deepEqual(machine().mms, [mm]);
     });
