@@ -103,7 +103,7 @@ describe('properties: a pin against a failed or concurrent detach', () => {
         assert.equal(r.violation, undefined, describeViolation(r));
         const recs = r.history.records;
         const [m4, m5] = [recs[4]!, recs[5]!];
-        assert.ok(m4.kind === 'mmap' && m5.kind === 'mremap');
+        assert.ok(m4.kind === 'pin' && m5.kind === 'mremap');
         assert.deepEqual([m5.result, m5.fixedAddr, recs[6]!.result], [EFAULT, m4.addr, m4.addr], 'the new mmap took the unmapped target');
         check(recs);
       }
