@@ -30,7 +30,6 @@ describe('engine/kernel/exit: a task leaving its mm (exit_mm)', () => {
       const free = machine().mem.nr_free();
       yield* exit_mm(child);
       assert.equal(machine().mem.nr_free(), free, 'the shared page stays: the parent maps it');
-      assert.equal(child.mm_users, 0);
       assert.equal(yield* load(mm, addr), 9);
       assert.deepEqual(machine().mms, [mm]);
     });
