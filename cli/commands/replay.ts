@@ -1,8 +1,8 @@
-import { engineHash } from '../../corpus/engine-hash.ts';
+import { engineHash } from '../../project/engine-hash.ts';
 import { failureOf, type CorpusEntry } from '../../corpus/entry.ts';
 import { shown } from '../../corpus/errors.ts';
 import type { Model } from '../../corpus/model.ts';
-import { entryProperties, replayEntry, type ReplayOutcome } from '../../corpus/replay.ts';
+import { entryChecks, replayEntry, type ReplayOutcome } from '../../corpus/replay.ts';
 import { encodeSchedule } from '../../engine/index.ts';
 import { formatProgram } from '../../engine/program/format.ts';
 import { println, type Io } from '../io.ts';
@@ -79,7 +79,7 @@ export async function replayCommand(file: string, flags: ReplayFlags, io: Io): P
     if (flags.json) {
       println(io.stdout, JSON.stringify(replayJson(file, e, out, current)));
     } else {
-      const report = out.reproduced ? model.runner.formatFailure(failureOf(e), { properties: entryProperties(e, model) }) : noLongerFails(file, e, out);
+      const report = out.reproduced ? model.runner.formatFailure(failureOf(e), { properties: entryChecks(e, model) }) : noLongerFails(file, e, out);
       println(io.stdout, [report, ...staleNote(e, current)].join('\n'));
     }
     return out.reproduced ? 1 : 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryFileName, KNOWN_BAD_DIR, loadKnownBad, PATCHES_DIR } from '../../mutation/known-bad.ts';
-import { Workspace } from '../../mutation/workspace.ts';
+import { Workspace } from '../../project/workspace.ts';
 import { replayCase } from '../../runner/index.ts';
 import { properties } from '../../properties/index.ts';
 
