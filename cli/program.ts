@@ -52,6 +52,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .argument('<FILE>', 'a corpus entry (JSON)')
     .option('--json', 'print the replay as one JSON object')
     .option('--html <OUT>', 'also write the interleaving as an offline HTML report')
+    .option('--lanes', 'draw the interleaving as lanes, one column per task, instead of a step list')
     .action(async (file: string, flags: ReplayFlags) => exit(await replayCommand(file, flags, io)));
 
   program

@@ -14,6 +14,8 @@ import { withEntry } from './open-entry.ts';
 export interface ReplayFlags {
   readonly json?: boolean;
   readonly html?: string;
+  /** Lanes, a column per task, instead of the step list. */
+  readonly lanes?: boolean;
 }
 
 function staleNote(e: CorpusEntry, current: string): string[] {
@@ -24,7 +26,7 @@ function staleNote(e: CorpusEntry, current: string): string[] {
 function noLongerFails(file: string, e: CorpusEntry, out: ReplayOutcome): string {
   const v = out.violation;
   return [
-    `NO LONGER FAILS ${shown(file)}: recorded ${e.property}: ${e.message}`,
+    `${out.verdict === 'differs' ? 'FAILS DIFFERENTLY' : 'NO LONGER FAILS'} ${shown(file)}: recorded ${e.property}: ${e.message}`,
     `  the replay ${v ? `reports ${v.property}: ${v.message}` : 'passes'}`,
     '',
     'program:',
@@ -79,7 +81,7 @@ export async function replayCommand(file: string, flags: ReplayFlags, io: Io): P
     if (flags.json) {
       println(io.stdout, JSON.stringify(replayJson(file, e, out, current)));
     } else {
-      const report = out.reproduced ? model.runner.formatFailure(failureOf(e), { properties: entryChecks(e, model) }) : noLongerFails(file, e, out);
+      const report = out.verdict === 'reproduced' ? model.runner.formatFailure(failureOf(e), { properties: entryChecks(e, model), lanes: flags.lanes }) : noLongerFails(file, e, out);
       println(io.stdout, [report, ...staleNote(e, current)].join('\n'));
     }
     return out.reproduced ? 1 : 0;

@@ -127,7 +127,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
     const dir = join(tmp, 'term');
     const out = (f: string): string => join(dir, 'out', f);
     const r = await interruptMmfuzz(
-      ['fuzz', '--patch', COW, '--no-stop-on-failure', '--no-stop-on-failure', '--time', '60s', '--workers', '2', '--json', '--corpus', join(dir, 'corpus'), '--junit', out('junit.xml'), '--html', out('report.html'), '--summary', out('summary.json')],
+      ['fuzz', '--patch', COW, '--no-stop-on-failure', '--time', '60s', '--workers', '2', '--json', '--corpus', join(dir, 'corpus'), '--junit', out('junit.xml'), '--html', out('report.html'), '--summary', out('summary.json')],
       'SIGTERM',
       1000,
     );
