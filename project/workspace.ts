@@ -20,10 +20,11 @@ export class Workspace {
     private readonly patchName: string,
   ) {}
 
-  static create(patchText: string | undefined, patchName = 'patch'): Workspace {
+  /** `from`: the tree to copy (default this checkout; a traced copy of a patched copy gives another). */
+  static create(patchText: string | undefined, patchName = 'patch', from = PROJECT_ROOT): Workspace {
     const root = mkdtempSync(join(tmpdir(), 'mmfuzz-ws-'));
     try {
-      for (const entry of COPIED) cpSync(join(PROJECT_ROOT, entry), join(root, entry), { recursive: true });
+      for (const entry of COPIED) cpSync(join(from, entry), join(root, entry), { recursive: true });
       symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
       if (patchText !== undefined) applyTo(root, patchText, patchName);
     } catch (e) {

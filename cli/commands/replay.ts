@@ -9,6 +9,8 @@ import { println, type Io } from '../io.ts';
 import { htmlReport } from '../report/html.ts';
 import { prepareOutput, writeOutput } from '../report/outputs.ts';
 import { interleavingOf, shrinkNote, type ReproView } from '../report/view.ts';
+import { tracedModel } from '../trace/model.ts';
+import { tracedReplay } from '../trace/replay.ts';
 import { withEntry } from './open-entry.ts';
 
 export interface ReplayFlags {
@@ -64,15 +66,25 @@ function replayView(file: string, e: CorpusEntry, out: ReplayOutcome, current: s
     notes: [shrinkNote(failureOf(e)), ...staleNote(e, current)],
     program: formatProgram(e.program),
     schedule: encodeSchedule(e.schedule) || '(default order)',
-    interleaving: interleavingOf(out.result.trace!, e.schedule, v?.step),
+    interleaving: interleavingOf(out.result.trace!, e.schedule, v?.step, { program: e.program, records: out.result.history.records, message: v?.message ?? e.message }),
   };
 }
 
 /** `mmfuzz replay FILE`: 1 when the entry still violates its property, 0 when it no longer fails. */
 export async function replayCommand(file: string, flags: ReplayFlags, io: Io): Promise<number> {
   if (flags.html !== undefined) prepareOutput('--html', flags.html);
-  return withEntry(file, (e: CorpusEntry, model: Model) => {
-    const out = replayEntry(e, model, { trace: true, debug: true });
+  return withEntry(file, async (e: CorpusEntry, model: Model) => {
+    const judged = replayEntry(e, model);
+    const checks = entryChecks(e, model).map((p) => p.name);
+    // What is shown comes from a traced copy: the same run, with each step's kernel function stack.
+    const traced = await tracedModel(e.patch);
+    let out: ReplayOutcome;
+    try {
+      const r = tracedReplay(traced, e.program, e.schedule, traced.props.selectProperties(checks));
+      out = { ...judged, result: r, violation: r.violation ?? judged.violation };
+    } finally {
+      traced.dispose();
+    }
     const current = engineHash(model.root);
     if (flags.html !== undefined) {
       const summary = [`replay of ${shown(file)}${e.patch !== undefined ? ` on patch ${e.patch}` : ''}`];
@@ -81,7 +93,7 @@ export async function replayCommand(file: string, flags: ReplayFlags, io: Io): P
     if (flags.json) {
       println(io.stdout, JSON.stringify(replayJson(file, e, out, current)));
     } else {
-      const report = out.verdict === 'reproduced' ? model.runner.formatFailure(failureOf(e), { properties: entryChecks(e, model), lanes: flags.lanes }) : noLongerFails(file, e, out);
+      const report = out.verdict === 'reproduced' ? model.runner.formatFailure(failureOf(e), { properties: entryChecks(e, model), lanes: flags.lanes }, out.result) : noLongerFails(file, e, out);
       println(io.stdout, [report, ...staleNote(e, current)].join('\n'));
     }
     return out.reproduced ? 1 : 0;

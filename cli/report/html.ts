@@ -13,7 +13,8 @@ export interface HtmlInput {
 const LEGEND =
   '<div class="legend"><span>▼ lock acquired</span><span>▲ lock released</span>' +
   '<span style="color:#e16f24">- - ▶ preempted by the schedule</span><span style="color:#8c959f">- - ▶ switch (the task blocked or ended)</span>' +
-  '<span style="color:#b31d28">■ the step the violation was found at</span><span>point at a lock to see it in every lane</span></div>';
+  '<span style="color:#b31d28">■ the step the violation was found at</span><span style="color:#8250df">■ a step the message names</span>' +
+  '<span>┌ └ an op begins, returns</span><span>point at a step for its kernel function stack, at a lock to see it in every lane</span></div>';
 
 function section(v: ReproView, i: number): string {
   const pass = !v.heading.startsWith('VIOLATION');
