@@ -43,6 +43,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .option('--program <JSON>', 'generator options for a focused campaign, as in a known-bad patch\'s Program: header, e.g. \'{"ops": ["fork", "pin", "write"], "vmaRace": true}\'', parseProgram)
     .option('--summary <FILE>', 'write the result as JSON (at the end, also when interrupted)')
     .option('--junit <FILE>', 'write JUnit XML: a testcase per property, the repro in its failure')
+    .option('--tap <FILE>', 'write KTAP (the kernel test format, for kernel CI): a test per property, the repro as diagnostics')
     .option('--html <FILE>', "write an offline HTML report drawing each repro's interleaving as lanes")
     .action(async (flags: FuzzFlags) => exit(await fuzzCommand(flags, io)));
 

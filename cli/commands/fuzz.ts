@@ -44,9 +44,17 @@ function campaignPlan(flags: FuzzFlags): { runs?: number; shard: Shard; workers:
   return { runs: flags.runs ?? (flags.time === undefined ? 1000 : undefined), shard: flags.shard ?? UNSHARDED, workers: flags.workers ?? availableParallelism() };
 }
 
-function openPatch(file: string): Workspace {
+/** The patched copy, loaded once here: a patch that does not compile is bad input now, not an error in every worker. */
+async function openPatch(file: string): Promise<Workspace> {
   if (!existsSync(file)) throw new UsageError(`patch file ${file} not found; give the path of a unified diff against this tree`);
-  return Workspace.create(readFileSync(file, 'utf8'), file);
+  const ws = Workspace.create(readFileSync(file, 'utf8'), file);
+  try {
+    await ws.import('runner/index.ts');
+  } catch (e) {
+    ws.dispose();
+    throw e;
+  }
+  return ws;
 }
 
 /** `mmfuzz fuzz`: 0 no violation, 1 violations (reported, and saved with --corpus). */
@@ -57,7 +65,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
   ensureCorpusDir(dir);
   listEntries(dir, warnOn(io));
   prepareOutputs(flags);
-  const ws = flags.patch === undefined ? undefined : openPatch(flags.patch);
+  const ws = flags.patch === undefined ? undefined : await openPatch(flags.patch);
   try {
     const root = ws?.root ?? PROJECT_ROOT;
     const engine = engineHash(root);

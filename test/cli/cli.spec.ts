@@ -170,12 +170,14 @@ describe('cli: mmfuzz', function () {
       assert.deepEqual(readdirSync(join(tmp, 'merged')), [file]);
     });
 
-    it('SIGINT stops the campaign between runs and still reports and saves what it found', async () => {
+    it('SIGINT stops the campaign between runs and still reports and saves what it found; a doubled Ctrl-C (npx forwards it too) is one', async () => {
       const dir = join(tmp, 'interrupted');
       let sent = false;
       const r = await spawnMmfuzz(['fuzz', '--patch', COW, '--no-stop-on-failure', '--time', '60s', '--seed', '6', '--json', '--corpus', dir], (out, kill) => {
         if (!sent && out.includes('VIOLATION')) {
           sent = true;
+          // The terminal's SIGINT to the process group, and npx's forwarded copy.
+          kill('SIGINT');
           kill('SIGINT');
         }
       });
@@ -183,7 +185,7 @@ describe('cli: mmfuzz', function () {
       const j = lastJson(r.out);
       assert.equal(j.interrupted, true);
       assert.equal((j.violations as unknown[]).length, 1);
-      assert.ok((j.elapsedMs as number) < 30_000);
+      assert.doesNotMatch(r.err, /aborted/);
       assert.equal(readdirSync(dir).length, 1);
     });
   });
