@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { corpusListCommand, corpusMergeCommand, corpusPruneCommand, DEFAULT_CORPUS } from './commands/corpus.ts';
 import { fuzzCommand, type FuzzFlags } from './commands/fuzz.ts';
+import { registerKernel } from './commands/kernel.ts';
 import { replayCommand, type ReplayFlags } from './commands/replay.ts';
 import { shrinkCommand } from './commands/shrink.ts';
 import type { Io } from './io.ts';
@@ -73,6 +74,8 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .argument('[DIR...]', 'corpus directories', [DEFAULT_CORPUS])
     .option('--dry-run', 'only say what would be removed')
     .action(async (dirs: string[], flags: { dryRun?: boolean }) => exit(await corpusPruneCommand(dirs, flags, io)));
+
+  registerKernel(program, io, exit);
 
   return program;
 }
