@@ -49,6 +49,16 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     matches: (d) => (d.op.op === 'mremap' && d.model.result === -EFAULT && d.kernel.result >= 0) || (maps(d) && d.kernel.result === -EEXIST),
   },
   {
+    name: 'madv-lru-hugetlb (model gap, docs/findings.md)',
+    why: 'MADV_PAGEOUT and MADV_COLD of a hugetlb VMA fail with EINVAL on Linux (can_madv_lru_vma excludes VM_HUGETLB); the model advises it (0) or finds the range short (-ENOMEM)',
+    matches: (d) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD') && d.kernel.result === -EINVAL && d.model.result !== -EINVAL,
+  },
+  {
+    name: 'mremap-fixed-overlap (model gap, docs/findings.md)',
+    why: 'mremap(MREMAP_FIXED) onto a range overlapping the old one fails with EINVAL on Linux (mremap_to checks the overlap first); the model checks the old range first and may say EFAULT',
+    matches: (d) => d.op.op === 'mremap' && d.op.fixedTo === d.op.region && d.kernel.result === -EINVAL && d.model.result === -EFAULT,
+  },
+  {
     name: 'length-0 (model gap, [vma-merge])',
     why: 'mprotect and madvise of length 0 return 0 on Linux and -EINVAL in the model',
     matches: (d) => (d.op.op === 'mprotect' || d.op.op === 'madvise') && d.op.pages === 0 && d.model.result === -EINVAL && d.kernel.result === 0,
@@ -66,7 +76,8 @@ function handlesOf(d: Difference): string[] {
   const op = d.op as { pin?: number; region?: number; dev?: number; file?: number };
   return [
     op.pin !== undefined ? `${proc} pin ${op.pin}` : '',
-    op.region !== undefined ? `${proc} region ${op.region}` : '',
+    // Region handles are copied by fork: a child's region follows from its parent's.
+    op.region !== undefined ? `region ${op.region}` : '',
     op.dev !== undefined ? `dev ${op.dev}` : '',
   ].filter((h) => h);
 }
