@@ -3,17 +3,18 @@
  * thread, each running its ops in order through the model's syscalls, and
  * records what user space saw (History) for the properties.
  */
-import { Execution, type ExecutionResult } from '../sched/execution.ts';
+import type { Execution, ExecutionResult } from '../sched/execution.ts';
+import { Kernel } from '../kernel/boot.ts';
 import type { Strategy } from '../sched/strategy.ts';
 import type { KGen } from '../sched/task.ts';
 import { isViolationError, type Violation } from '../sched/violation.ts';
-import { WARN_ON, setRunning } from '../sched/current.ts';
+import { WARN_ON } from '../kernel/current.ts';
 import { WaitQueue } from '../sched/waitable.ts';
 import { do_execve } from '../fs/exec.ts';
 import { exit_mm } from '../kernel/exit.ts';
 import { dup_mm, mm_alloc, mmget, mmput } from '../kernel/fork.ts';
 import { user_access } from '../mm/fault.ts';
-import { Machine, installMachine } from '../mm/machine.ts';
+import type { Machine } from '../mm/machine.ts';
 import { do_madvise } from '../mm/madvise.ts';
 import { EAGAIN, EBUSY, EINVAL, STACK_TOP, type MmStruct } from '../mm/mm_types.ts';
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../mm/gup.ts';
@@ -23,6 +24,7 @@ import { sys_swapoff, sys_swapon } from '../mm/swapfile.ts';
 import { kswapd_reclaim } from '../mm/vmscan.ts';
 import { kcompactd_migrate } from '../mm/migrate.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
+import { execArgv } from './abi.ts';
 import { History, type OpRecord } from './history.ts';
 import type { Op, Program, Prot } from './ops.ts';
 import { UserSpace } from './userspace.ts';
@@ -48,6 +50,7 @@ export interface RunOptions {
 /** Everything a property may look at during and after a run. */
 export interface RunContext {
   readonly program: Program;
+  readonly kernel: Kernel;
   readonly machine: Machine;
   readonly execution: Execution;
   readonly history: History;
@@ -81,7 +84,16 @@ interface OpOutcome {
   fixedAddr?: number;
   pin?: number;
   pinId?: number;
+  argv?: readonly number[];
   space?: UserSpace;
+}
+
+/** The op's record: each op kind fills in the fields its record type has (history.ts). */
+function opRecord(thread: string, index: number, op: Op, as: number, start: number, end: number, out: OpOutcome): OpRecord {
+  const { space: _, ...fields } = out;
+  // What user space passed, even to an exec that never got to copy it (a kernel thread's).
+  if (op.op === 'exec' && !fields.argv) fields.argv = execArgv(Math.max(1, op.args));
+  return { kind: op.op, thread, index, op, as, start, end, ...fields } as OpRecord;
 }
 
 class Executor {
@@ -98,17 +110,19 @@ class Executor {
     readonly program: Program,
     readonly options: RunOptions,
   ) {
-    const execution = new Execution({
+    const kernel = new Kernel({
       strategy: options.strategy,
       maxSteps: options.maxSteps,
       trace: options.trace,
       debug: options.debug,
       afterStep: options.hooks?.afterStep ? () => options.hooks!.afterStep!(this.ctx) : undefined,
+      machine: { nr_frames: program.frames, fault_mode: program.faultMode },
     });
     this.ctx = {
       program,
-      machine: new Machine({ nr_frames: program.frames, fault_mode: program.faultMode }),
-      execution,
+      kernel,
+      machine: kernel.machine,
+      execution: kernel.sched,
       history: new History(),
       spaces: [],
       busy: 0,
@@ -116,47 +130,32 @@ class Executor {
   }
 
   run(): RunResult {
-    const prevMachine = installMachine(this.ctx.machine);
-    try {
-      const ex = this.ctx.execution;
-      // Boot: process 0's address space exists before any task runs.
-      const prevEx = setRunning(ex);
-      const init = this.program.processes[0];
-      let mm: MmStruct | undefined;
-      try {
-        if (init && init.threads.length > 0) mm = mm_alloc('P0');
-      } finally {
-        setRunning(prevEx);
-      }
-      if (init && mm) this.startProcess(0, mm);
-      (this.program.kthreads ?? []).forEach((ops, k) => {
-        const name = `K${k}`;
-        this.userThreads++;
-        ex.spawn(name, () => this.kthread(ops, name));
-      });
-      if (usesSwap(this.program)) ex.spawn('shutdown', () => this.shutdown());
-      const result = ex.run();
-      let violation = result.violation;
-      if (!violation) violation = this.atEnd();
-      return { ...result, violation, history: this.ctx.history, context: this.ctx };
-    } finally {
-      installMachine(prevMachine);
-    }
+    const k = this.ctx.kernel;
+    // Boot: process 0's address space exists before any task runs.
+    const init = this.program.processes[0];
+    const mm: MmStruct | undefined = init && init.threads.length > 0 ? k.enter(() => mm_alloc('P0')) : undefined;
+    if (init && mm) this.startProcess(0, mm);
+    (this.program.kthreads ?? []).forEach((ops, i) => {
+      const name = `K${i}`;
+      this.userThreads++;
+      k.spawn(name, () => this.kthread(ops, name));
+    });
+    if (usesSwap(this.program)) k.spawn('shutdown', () => this.shutdown());
+    const result = k.run();
+    let violation = result.violation;
+    if (!violation) violation = this.atEnd();
+    return { ...result, violation, history: this.ctx.history, context: this.ctx };
   }
 
   private atEnd(): Violation | undefined {
     const hook = this.options.hooks?.atEnd;
     if (!hook) return undefined;
-    const ex = this.ctx.execution;
-    const prev = setRunning(ex);
     try {
-      hook(this.ctx);
+      this.ctx.kernel.enter(() => hook(this.ctx));
       return undefined;
     } catch (e) {
       if (isViolationError(e)) return e.violation;
       throw e;
-    } finally {
-      setRunning(prev);
     }
   }
 
@@ -186,8 +185,7 @@ class Executor {
       this.ctx.busy++;
       const out = yield* this.runOp(us, op);
       this.ctx.busy--;
-      const rec: OpRecord = { thread: name, index, op, as: us.id, start, end: ex.step, ...out };
-      delete (rec as { space?: unknown }).space;
+      const rec = opRecord(name, index, op, us.id, start, ex.step, out);
       this.ctx.history.add(rec);
       ex.progress();
       if (out.space) us = out.space;
@@ -225,7 +223,7 @@ class Executor {
       this.ctx.busy++;
       const out = yield* this.runKernelOp(op);
       this.ctx.busy--;
-      const rec: OpRecord = { thread: name, index, op, as: -1, start, end: ex.step, ...out };
+      const rec = opRecord(name, index, op, -1, start, ex.step, out);
       this.ctx.history.add(rec);
       ex.progress();
       this.options.hooks?.afterOp?.(this.ctx, rec);
@@ -371,14 +369,15 @@ class Executor {
       }
       case 'exec': {
         const args = Math.max(1, op.args);
-        const r = yield* do_execve(mm, `P${us.pid}`, args);
-        if (typeof r === 'number') return { result: r };
+        const argv = execArgv(args);
+        const r = yield* do_execve(mm, `P${us.pid}`, argv);
+        if (typeof r === 'number') return { result: r, argv };
         const space = new UserSpace(this.ctx.spaces.length, r, us.pid);
         this.ctx.spaces.push(space);
         space.regions.set(op.region, { start: STACK_TOP - args, pages: args });
         space.threads = 1;
         this.leave(us);
-        return { result: 0, addr: STACK_TOP - args, pages: args, newAs: space.id, space };
+        return { result: 0, addr: STACK_TOP - args, pages: args, newAs: space.id, argv, space };
       }
       case 'exit':
         return { result: 0 };

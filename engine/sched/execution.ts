@@ -1,7 +1,4 @@
-import { Lockdep } from '../locking/lockdep.ts';
-import { RcuState } from '../locking/rcu.ts';
 import { SCHEDULE_TIMEOUT } from './cond_resched.ts';
-import { setRunning } from './current.ts';
 import type { Schedule, Switch } from './schedule.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
 import { Task, type KGen } from './task.ts';
@@ -19,6 +16,8 @@ export interface ExecutionOptions {
   readonly debug?: boolean;
   /** Checked after every step; throw a ViolationError to stop. */
   readonly afterStep?: (ex: Execution) => void;
+  /** A task returned: whoever owns per-task state (lockdep's held locks, RCU nesting) checks it. */
+  readonly onTaskExit?: (task: Task) => void;
 }
 
 export interface ExecutionResult {
@@ -34,22 +33,18 @@ export interface ExecutionResult {
 export const DEFAULT_MAX_STEPS = 20_000;
 
 /**
- * One run of a set of kernel tasks under one strategy. The loop asks the
- * strategy for a task, resumes it for one step (to its next yield), and records
- * the step. It ends when every non-daemon task is done, or at a violation:
- * a thrown ViolationError, a deadlock, or an exhausted step budget.
+ * The scheduler of one run: a plain stepper. The loop asks the strategy for a
+ * task, resumes it for one step (to its next yield), and records the step. It
+ * ends when every non-daemon task is done, or at a violation: a thrown
+ * ViolationError, a deadlock, or an exhausted step budget. It knows nothing
+ * of locks or memory: the Kernel that owns it (engine/kernel/boot.ts) hooks
+ * in at task exit and after each step.
  */
 export class Execution {
   readonly tasks: Task[] = [];
-  readonly lockdep: Lockdep;
-  readonly rcu: RcuState;
   readonly tracing: boolean;
   readonly debug: boolean;
   step = 0;
-  /** KASAN object ids, per execution so that traces are reproducible. */
-  nextObjectId = 1;
-  /** KASAN's count of live objects per kind, for leak checks at the end. */
-  readonly live = new Map<string, number>();
   currentTask: Task | undefined;
   private readonly trace: Trace | undefined;
   private readonly switches: Switch[] = [];
@@ -64,8 +59,6 @@ export class Execution {
     this.tracing = options.trace ?? false;
     this.debug = options.debug ?? false;
     this.trace = this.tracing ? new Trace() : undefined;
-    this.lockdep = new Lockdep(this);
-    this.rcu = new RcuState(this);
   }
 
   /** Create a task; callable before run() and from inside a running task (fork). */
@@ -94,7 +87,6 @@ export class Execution {
 
   run(): ExecutionResult {
     if (this.finished) throw new Error('an Execution runs once; create a new one');
-    const prev = setRunning(this);
     let violation: Violation | undefined;
     try {
       this.loop();
@@ -103,7 +95,6 @@ export class Execution {
     } finally {
       this.finished = true;
       this.currentTask = undefined;
-      setRunning(prev);
     }
     return {
       violation,
@@ -183,8 +174,7 @@ export class Execution {
 
   private exited(task: Task): void {
     task.state = 'done';
-    this.lockdep.taskExit(task);
-    this.rcu.taskExit(task);
+    this.options.onTaskExit?.(task);
   }
 
   /** No task can run, yet some have not finished: report the wait-for cycle. */

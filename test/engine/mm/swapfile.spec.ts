@@ -4,19 +4,20 @@
 // (swapoff against zap, reclaim and faults; two readers of one slot) are
 // driven by switching tasks at named preemption points.
 import assert from 'node:assert/strict';
-import { Execution, defaultChoice, type KGen, type Strategy } from '../../engine/index.ts';
-import { dup_mm, mmput } from '../../engine/kernel/fork.ts';
-import { bit_trylock } from '../../engine/locking/bitlock.ts';
-import { Machine, installMachine, machine } from '../../engine/mm/machine.ts';
-import { do_madvise } from '../../engine/mm/madvise.ts';
-import { PG_anon_exclusive, PG_swapcache, type Folio, type MmStruct, type PteSwap } from '../../engine/mm/mm_types.ts';
-import { vm_mmap, vm_munmap } from '../../engine/mm/mmap.ts';
-import { sys_mprotect } from '../../engine/mm/mprotect.ts';
-import { folio_alloc, folio_get } from '../../engine/mm/page_alloc.ts';
-import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_WRITEOK, swp_entry, type SwapInfo } from '../../engine/mm/swap.ts';
-import { add_to_swap_cache, delete_from_swap_cache } from '../../engine/mm/swap_state.ts';
-import { swap_duplicate, swap_free, sys_swapoff, sys_swapon } from '../../engine/mm/swapfile.ts';
-import { type KernelRun, RO, RW, folioAt, load, mapped, pteAt, run, store, violates } from './harness.ts';
+import { defaultChoice, type KGen, type Strategy } from '../../../engine/index.ts';
+import { dup_mm, mmput } from '../../../engine/kernel/fork.ts';
+import { bit_trylock } from '../../../engine/locking/bitlock.ts';
+import { machine } from '../../../engine/mm/machine.ts';
+import { Kernel } from '../../../engine/kernel/boot.ts';
+import { do_madvise } from '../../../engine/mm/madvise.ts';
+import { PG_anon_exclusive, PG_swapcache, type Folio, type MmStruct, type PteSwap } from '../../../engine/mm/mm_types.ts';
+import { vm_mmap, vm_munmap } from '../../../engine/mm/mmap.ts';
+import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
+import { folio_alloc, folio_get } from '../../../engine/mm/page_alloc.ts';
+import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_WRITEOK, swp_entry, type SwapInfo, SWP_USED } from '../../../engine/mm/swap.ts';
+import { add_to_swap_cache, delete_from_swap_cache } from '../../../engine/mm/swap_state.ts';
+import { swap_duplicate, swap_free, sys_swapoff, sys_swapon, MAX_SWAPFILES, get_swap_device, put_swap_device, swap_count } from '../../../engine/mm/swapfile.ts';
+import { type KernelRun, RO, RW, folioAt, load, mapped, pteAt, run, store, violates } from '../harness.ts';
 
 const ENOMEM = -12;
 const EFAULT = -14;
@@ -92,16 +93,14 @@ interface Switch {
  * optional must happen: a race test that did not race proves nothing.
  */
 function race(tasks: Record<string, () => KGen<unknown>>, switches: Switch[], o: { frames?: number; maxSteps?: number } = {}): KernelRun {
-  const m = new Machine({ nr_frames: o.frames ?? 16 });
-  const prev = installMachine(m);
-  try {
+  {
     const seen = switches.map(() => 0);
     const fired = switches.map(() => false);
     const ranAt = new Map<number, number>();
-    let ex: Execution | undefined;
+    let k: Kernel | undefined;
     const strategy: Strategy = {
       nextTask(runnable, current, _step, sleeping) {
-        const t = current >= 0 ? ex!.tasks[current]! : undefined;
+        const t = current >= 0 ? k!.sched.tasks[current]! : undefined;
         if (t && t.state === 'runnable' && ranAt.get(current) !== t.steps) {
           ranAt.set(current, t.steps);
           for (let i = 0; i < switches.length; i++) {
@@ -110,7 +109,7 @@ function race(tasks: Record<string, () => KGen<unknown>>, switches: Switch[], o:
             if (typeof s.at === 'string' ? t.label !== s.at : !s.at(t.label)) continue;
             if (++seen[i]! < (s.nth ?? 1)) continue;
             fired[i] = true;
-            const to = ex!.tasks.find((u) => u.name === s.to)!;
+            const to = k!.sched.tasks.find((u) => u.name === s.to)!;
             assert.ok(runnable.includes(to.id), `${s.to} cannot run when ${s.from} is at ${t.label}`);
             return to.id;
           }
@@ -119,18 +118,25 @@ function race(tasks: Record<string, () => KGen<unknown>>, switches: Switch[], o:
       },
       describe: () => 'at-label',
     };
-    ex = new Execution({ strategy, maxSteps: o.maxSteps ?? 5000 });
-    for (const [name, body] of Object.entries(tasks)) ex.spawn(name, body);
-    const r = ex.run();
+    k = new Kernel({ strategy, maxSteps: o.maxSteps ?? 5000, machine: { nr_frames: o.frames ?? 16 } });
+    for (const [name, body] of Object.entries(tasks)) k.spawn(name, body);
+    const r = k.run();
     assert.equal(r.violation, undefined, r.violation && `${r.violation.property}: ${r.violation.message}`);
     switches.forEach((s, i) => assert.ok(fired[i] || s.optional, `${s.from} never reached ${s.at}`));
-    return { violation: r.violation, machine: m, steps: r.steps, warnings: r.warnings };
-  } finally {
-    installMachine(prev);
+    return { violation: r.violation, machine: k.machine, steps: r.steps, warnings: r.warnings };
   }
 }
 
-describe('mutation: swap slots and counts (swapfile.ts)', () => {
+const EINVAL = -22;
+const EBUSY = -16;
+
+function* swaponType(pages: number): KGen<number> {
+  const t = yield* sys_swapon(pages);
+  assert.ok(t >= 0, `swapon: ${t}`);
+  return t;
+}
+
+describe('engine/mm/swapfile: swap slots and counts (swapfile.ts)', () => {
   it('folio_alloc_swap takes a slot on the first device with room, and only one; a full device spills onto the next; with all full nothing is swapped', () => {
     run(function* () {
       const a = yield* swapon(1);
@@ -215,7 +221,8 @@ describe('mutation: swap slots and counts (swapfile.ts)', () => {
   });
 });
 
-describe('mutation: the swap cache on zap and swap-in (free_swap_and_cache, swapin_readahead, read_swap_cache_async)', () => {
+
+describe('engine/mm/swapfile: the swap cache on zap and swap-in (free_swap_and_cache, swapin_readahead, read_swap_cache_async)', () => {
   it('zapping the last swap PTE of a slot the swap cache holds frees both the slot and the unmapped folio', () => {
     run(function* () {
       const { si, mm, addr, e } = yield* swappedPage(false);
@@ -292,7 +299,8 @@ describe('mutation: the swap cache on zap and swap-in (free_swap_and_cache, swap
   });
 });
 
-describe('mutation: swapoff (try_to_unuse, unuse_pte_range, drain_mmlist)', () => {
+
+describe('engine/mm/swapfile: swapoff (try_to_unuse, unuse_pte_range, drain_mmlist)', () => {
   it('brings every page of the device back in place, read-only and clean, protnone in a PROT_NONE VMA, across page tables; leaves none PTEs and other devices alone; the last swapoff drains the mmlist', () => {
     run(function* () {
       const b = yield* swapon(1);
@@ -370,7 +378,8 @@ describe('mutation: swapoff (try_to_unuse, unuse_pte_range, drain_mmlist)', () =
   });
 });
 
-describe('mutation: swapoff and swap-in races (swapfile.ts, swap_state.ts)', () => {
+
+describe('engine/mm/swapfile: swapoff and swap-in races (swapfile.ts, swap_state.ts)', () => {
   it('swapoff holding a swap cache folio while DONTNEED zaps its PTE: unuse_pte finds no swap PTE, and folio_free_swap a folio already out of the swap cache', () => {
     let c: Ctx | undefined;
     race({
@@ -492,5 +501,85 @@ describe('mutation: swapoff and swap-in races (swapfile.ts, swap_state.ts)', () 
         assert.equal(folioAt(c!.mm, c!.addr), c!.si.cache.get(c!.e.offset));
       },
     }, [{ from: 'T0', at: (l) => c !== undefined && l.startsWith('lock(folio_lock'), to: 'T1' }]);
+  });
+});
+
+describe('engine/mm/swapfile: swap devices and MADV_PAGEOUT/WILLNEED (swapfile.ts, madvise.ts)', () => {
+  it('swapon: 1..64 slots, at most MAX_SWAPFILES devices; swapoff: only of a device that is on', () => {
+    run(function* () {
+      assert.equal(yield* sys_swapon(0), EINVAL);
+      assert.equal(yield* sys_swapon(65), EINVAL);
+      assert.equal(yield* sys_swapon(1), 0);
+      assert.equal(yield* sys_swapon(64), 1);
+      for (let i = 2; i < MAX_SWAPFILES; i++) assert.equal(yield* sys_swapon(2), i);
+      assert.equal(yield* sys_swapon(2), EBUSY);
+      const si = machine().swap_info[1]!;
+      assert.equal(si.flags & (SWP_USED | SWP_WRITEOK), SWP_USED | SWP_WRITEOK);
+      assert.equal(si.max, 64);
+      assert.equal(yield* sys_swapoff(9), EINVAL);
+      assert.equal(yield* sys_swapoff(1), 0);
+      assert.equal(si.flags, 0);
+      assert.equal(si.swap_map, undefined);
+      assert.equal(yield* sys_swapoff(1), EINVAL, 'already off');
+      assert.equal(machine().swap_info.length, MAX_SWAPFILES, 'a device that is off keeps its type');
+    });
+  });
+
+  it('get_swap_device pins a live device for an entry within it, and nothing else', () => {
+    run(function* () {
+      const t = yield* swaponType(4);
+      const si = (yield* get_swap_device(swp_entry(t, 3)))!;
+      assert.ok(si);
+      assert.equal(si.users, 1);
+      put_swap_device(si);
+      assert.equal(si.users, 0);
+      assert.equal(yield* get_swap_device(swp_entry(t, 4)), undefined, 'beyond the device');
+      assert.equal(yield* get_swap_device(swp_entry(t + 1, 0)), undefined, 'no such device');
+      assert.equal(yield* sys_swapoff(t), 0);
+      assert.equal(yield* get_swap_device(swp_entry(t, 0)), undefined, 'switched off');
+      assert.equal(si.users, 0);
+    });
+    violates(function* () {
+      const t = yield* swaponType(4);
+      put_swap_device(machine().swap_info[t]!);
+    }, 'kernel-bug', /put_swap_device/);
+  });
+
+  it('PAGEOUT swaps out the anon pages of the range mapped once; pages shared with a child stay; WILLNEED reads them back into the swap cache', () => {
+    run(function* () {
+      const t = yield* swaponType(8);
+      const { mm, addr } = yield* mapped(4);
+      for (let i = 0; i < 3; i++) yield* store(mm, addr + i, i + 1);
+      const free0 = machine().mem.nr_free();
+      assert.equal(yield* do_madvise(mm, addr, 2, 'PAGEOUT'), 0);
+      assert.deepEqual([0, 1, 2, 3].map((i) => pteAt(mm, addr + i)!.kind), ['swap', 'swap', 'present', 'none']);
+      assert.equal(machine().mem.nr_free(), free0 + 2);
+      const si = machine().swap_info[t]!;
+      const e0 = pteAt(mm, addr) as { offset: number };
+      assert.equal(swap_count(si, e0.offset), 1);
+      assert.equal(yield* do_madvise(mm, addr, 2, 'WILLNEED'), 0);
+      assert.equal(machine().mem.nr_free(), free0, 'read into the swap cache');
+      assert.deepEqual([0, 1].map((i) => pteAt(mm, addr + i)!.kind), ['swap', 'swap'], 'still swap entries');
+      assert.deepEqual([yield* load(mm, addr), yield* load(mm, addr + 1), yield* load(mm, addr + 2)], [1, 2, 3]);
+      assert.equal(machine().mem.nr_free(), free0, 'the fault found them in the swap cache');
+      // A page shared with a child is not paged out; COLD changes nothing.
+      const child = (yield* dup_mm(mm, 'P1')) as typeof mm;
+      assert.equal(yield* do_madvise(mm, addr + 2, 1, 'PAGEOUT'), 0);
+      assert.equal(pteAt(mm, addr + 2)!.kind, 'present');
+      assert.equal(yield* do_madvise(mm, addr, 4, 'COLD'), 0);
+      assert.deepEqual([0, 1, 2].map((i) => pteAt(mm, addr + i)!.kind), ['present', 'present', 'present']);
+      yield* mmput(child);
+    }, { frames: 16 });
+  });
+
+  it('PAGEOUT without a swap device cannot free anon pages', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(2);
+      yield* store(mm, addr, 1);
+      const f = folioAt(mm, addr);
+      assert.equal(yield* do_madvise(mm, addr, 2, 'PAGEOUT'), 0);
+      assert.equal(folioAt(mm, addr), f);
+      assert.equal(yield* load(mm, addr), 1);
+    });
   });
 });

@@ -1,10 +1,10 @@
-// Kernel-level scenarios for the mutation suite: run model functions as tasks
+// Kernel-level scenarios for the model's specs (and the Stryker suite): run model functions as tasks
 // of one Execution on a fresh Machine, and look at the state they leave. The
 // program executor only reaches what user ops reach; paths waiting for their
 // callers (rmap walks, migration entries) and BUG_ONs are driven from here.
 import assert from 'node:assert/strict';
-import { Execution, Replay, type KGen, type Schedule, type Violation } from '../../engine/index.ts';
-import { Machine, installMachine } from '../../engine/mm/machine.ts';
+import { Kernel, Replay, type KGen, type Schedule, type Violation } from '../../engine/index.ts';
+import type { Machine } from '../../engine/mm/machine.ts';
 import type { Folio, MmStruct, Pte, VmArea } from '../../engine/mm/mm_types.ts';
 import { pfn_folio } from '../../engine/mm/page_alloc.ts';
 import { pmd_index, pte_index } from '../../engine/mm/pgtable.ts';
@@ -24,16 +24,10 @@ export interface KernelRun {
 
 /** Run tasks (by name) under a fixed schedule (default: each to completion, in order). */
 export function kernel(tasks: Record<string, () => KGen<unknown>>, o: { frames?: number; schedule?: Schedule; maxSteps?: number } = {}): KernelRun {
-  const machine = new Machine({ nr_frames: o.frames ?? 16 });
-  const prev = installMachine(machine);
-  try {
-    const ex = new Execution({ strategy: new Replay(o.schedule ?? []), maxSteps: o.maxSteps ?? 5000 });
-    for (const [name, body] of Object.entries(tasks)) ex.spawn(name, body);
-    const r = ex.run();
-    return { violation: r.violation, machine, steps: r.steps, warnings: r.warnings };
-  } finally {
-    installMachine(prev);
-  }
+  const k = new Kernel({ strategy: new Replay(o.schedule ?? []), maxSteps: o.maxSteps ?? 5000, machine: { nr_frames: o.frames ?? 16 } });
+  for (const [name, body] of Object.entries(tasks)) k.spawn(name, body);
+  const r = k.run();
+  return { violation: r.violation, machine: k.machine, steps: r.steps, warnings: r.warnings };
 }
 
 /** One task; assertions inside it fail the test (they surface as a kernel-bug oops). */
@@ -91,17 +85,11 @@ export function layout(mm: MmStruct): [number, number, number][] {
  * back: a small exhaustive search of the interleavings that matter.
  */
 export function kernelWith<C>(setup: () => C, tasks: (c: C) => Record<string, () => KGen<unknown>>, o: { frames?: number; schedule?: Schedule } = {}): KernelRun & { ctx: C } {
-  const machine = new Machine({ nr_frames: o.frames ?? 16 });
-  const prev = installMachine(machine);
-  try {
-    const ctx = setup();
-    const ex = new Execution({ strategy: new Replay(o.schedule ?? []), maxSteps: 5000 });
-    for (const [name, body] of Object.entries(tasks(ctx))) ex.spawn(name, body);
-    const r = ex.run();
-    return { violation: r.violation, machine, steps: r.steps, warnings: r.warnings, ctx };
-  } finally {
-    installMachine(prev);
-  }
+  const k = new Kernel({ strategy: new Replay(o.schedule ?? []), maxSteps: 5000, machine: { nr_frames: o.frames ?? 16 } });
+  const ctx = k.enter(setup);
+  for (const [name, body] of Object.entries(tasks(ctx))) k.spawn(name, body);
+  const r = k.run();
+  return { violation: r.violation, machine: k.machine, steps: r.steps, warnings: r.warnings, ctx };
 }
 
 export function explore<C>(
@@ -121,3 +109,5 @@ export function explore<C>(
   for (const schedule of schedules) check(kernelWith(setup, tasks, { frames: o.frames, schedule }), schedule);
   return schedules.length;
 }
+
+

@@ -1,11 +1,11 @@
 // What the race witnesses share (readahead-witness.ts, unuse-witness.ts):
 // they run on the clean model here and on a patched copy in test/corpus/
 // (patched-model.ts), so they take the model's modules as arguments.
-import type { Op } from '../../engine/program/ops.ts';
+import type { Op } from '../../../engine/program/ops.ts';
 
-export type Engine = typeof import('../../engine/index.ts');
-export type Runner = typeof import('../../runner/index.ts');
-export type Props = typeof import('../../properties/index.ts');
+export type Engine = typeof import('../../../engine/index.ts');
+export type Runner = typeof import('../../../runner/index.ts');
+export type Props = typeof import('../../../properties/index.ts');
 export type WitnessResult = ReturnType<Runner['runCase']>;
 
 /** The model a witness runs on. */
@@ -22,3 +22,5 @@ export const SWAPPED_OUT_R0: readonly Op[] = [
   { op: 'write', region: 0, page: 0, word: 0, value: 1 },
   { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'PAGEOUT' },
 ];
+
+

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { valueOf } from '../../../engine/program/history.ts';
 import fc from 'fast-check';
-import { Replay } from '../../engine/index.ts';
-import { runProgram, type RunResult } from '../../engine/program/executor.ts';
-import type { Program } from '../../engine/program/ops.ts';
-import { programArb } from '../../generators/index.ts';
-import { hooksFor, properties } from '../../properties/index.ts';
+import { Replay } from '../../../engine/index.ts';
+import { runProgram, type RunResult } from '../../../engine/program/executor.ts';
+import type { Program } from '../../../engine/program/ops.ts';
+import { programArb } from '../../../generators/index.ts';
+import { hooksFor, properties } from '../../../properties/index.ts';
 
 function sequential(p: Program, faultMode: 'vma-lock' | 'spf'): RunResult {
   return runProgram({ ...p, faultMode }, { strategy: new Replay([]), hooks: hooksFor(properties), maxSteps: 20_000 });
@@ -12,7 +13,7 @@ function sequential(p: Program, faultMode: 'vma-lock' | 'spf'): RunResult {
 
 /** What user space saw: each op's result and value, in program order. */
 function seen(r: RunResult): string[] {
-  return r.history.records.map((x) => `${x.thread}#${x.index} ${x.op.op}=${x.result}${x.value === undefined ? '' : `/${x.value}`}`);
+  return r.history.records.map((x) => `${x.thread}#${x.index} ${x.op.op}=${x.result}${valueOf(x) === undefined ? '' : `/${valueOf(x)}`}`);
 }
 
 /**
@@ -38,7 +39,7 @@ const HAND: Program[] = [
   { processes: [{ threads: [[r0(2, 'none'), rd(0), wr(0, 1), mprotect(0, 2, 'rw'), wr(0, 2), rd(0)]] }] },
 ];
 
-describe('mutation: the fault mode is invisible to a sequential program', function () {
+describe('engine/mm/fault: the fault mode is invisible to a sequential program', function () {
   this.timeout(60_000);
   it('hand-written accesses see the same results under vma-lock and spf', () => {
     for (const [i, p] of HAND.entries()) {

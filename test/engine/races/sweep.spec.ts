@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Op, Program } from '../../../engine/program/ops.ts';
-import { sweepSchedules } from '../explore.ts';
+import { sweepSchedules } from './explore.ts';
 
 const mmap = (region: number, pages: number, prot: 'rw' | 'r' = 'rw'): Op => ({ op: 'mmap', region, pages, prot });
 const write = (region: number, page: number, value: number, word = 0): Op => ({ op: 'write', region, page, word, value });
@@ -16,7 +16,8 @@ const threads = (...ts: Op[][]): Program => ({ processes: [{ threads: ts }] });
  * interleaving with one preemption, and with a preemption and one back, must
  * keep every property. A mutant that drops a recheck fails here.
  */
-describe('mutation: races, swept exhaustively over small schedules', function () {
+
+describe('engine/races/sweep: races, swept exhaustively over small schedules', function () {
   this.timeout(60_000);
   const cases: [string, Program, number, number][] = [
     ['two threads fault the same page in (do_anonymous_page vs itself)', threads([mmap(0, 2), write(0, 0, 1)], [read(0, 0), write(0, 0, 2, 1)]), 2, 4],

@@ -2,11 +2,10 @@
 // every property checked: a bounded-preemption sweep (one switch anywhere,
 // or a switch and a switch back within a window). The programs are chosen so
 // that each race of the model has a small witness.
-import type { Schedule } from '../../engine/index.ts';
-import { Replay } from '../../engine/index.ts';
-import { runProgram, type RunResult } from '../../engine/program/executor.ts';
-import type { Program } from '../../engine/program/ops.ts';
-import { hooksFor, properties } from '../../properties/index.ts';
+import { type Schedule, Replay } from '../../../engine/index.ts';
+import { runProgram, type RunResult } from '../../../engine/program/executor.ts';
+import type { Program } from '../../../engine/program/ops.ts';
+import { hooksFor, properties } from '../../../properties/index.ts';
 
 export function runWith(program: Program, schedule: Schedule): RunResult {
   return runProgram(program, { strategy: new Replay(schedule), hooks: hooksFor(properties), maxSteps: 5000 });
@@ -46,3 +45,5 @@ export function sweepSchedules(program: Program, o: { tasks: number; window?: nu
   }
   return { runs, results };
 }
+
+

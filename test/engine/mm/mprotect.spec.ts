@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import type { KGen } from '../../engine/index.ts';
-import { hugetlbfs_create, vm_mmap_hugetlbfs } from '../../engine/fs/hugetlbfs.ts';
-import { dup_mm, mm_alloc, mmput } from '../../engine/kernel/fork.ts';
-import { FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../engine/mm/gup.ts';
-import { HPAGE_NR_PAGES } from '../../engine/mm/hugetlb.ts';
-import { machine } from '../../engine/mm/machine.ts';
-import { do_madvise } from '../../engine/mm/madvise.ts';
-import { migrate_folio } from '../../engine/mm/migrate.ts';
-import { mk_pte, type Folio, type MmStruct, type PtePresent } from '../../engine/mm/mm_types.ts';
-import { sys_mprotect } from '../../engine/mm/mprotect.ts';
-import { MREMAP_MAYMOVE, sys_mremap } from '../../engine/mm/mremap.ts';
-import { folio_get } from '../../engine/mm/page_alloc.ts';
-import { PageAnonExclusive } from '../../engine/mm/rmap.ts';
-import { sys_swapoff, sys_swapon } from '../../engine/mm/swapfile.ts';
-import { RO, RW, folioAt, kernel, layout, load, mapped, pteAt, run, store } from './harness.ts';
+import type { KGen } from '../../../engine/index.ts';
+import { hugetlbfs_create, vm_mmap_hugetlbfs } from '../../../engine/fs/hugetlbfs.ts';
+import { dup_mm, mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
+import { FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../../engine/mm/gup.ts';
+import { HPAGE_NR_PAGES } from '../../../engine/mm/hugetlb.ts';
+import { machine } from '../../../engine/mm/machine.ts';
+import { do_madvise } from '../../../engine/mm/madvise.ts';
+import { migrate_folio } from '../../../engine/mm/migrate.ts';
+import { mk_pte, type Folio, type MmStruct, type PtePresent } from '../../../engine/mm/mm_types.ts';
+import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
+import { MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
+import { folio_get } from '../../../engine/mm/page_alloc.ts';
+import { PageAnonExclusive } from '../../../engine/mm/rmap.ts';
+import { sys_swapoff, sys_swapon } from '../../../engine/mm/swapfile.ts';
+import { RO, RW, folioAt, kernel, layout, load, mapped, pteAt, run, store } from '../harness.ts';
 
 const EFAULT = -14;
 const NONE = 0;
@@ -35,7 +35,10 @@ function* migrate(f: Folio): KGen<boolean> {
  * become protnone, so the MMU faults on every user access and
  * do_user_addr_fault()'s access_error() refuses it (SIGSEGV: EFAULT here).
  */
-describe('mutation: mprotect(PROT_NONE) and protnone PTEs (mprotect.ts, fault.ts)', () => {
+
+/** mremap() to the size a mapping already has (mm/mremap.c: old_len == new_len returns addr). */
+
+describe('engine/mm/mprotect: mprotect(PROT_NONE) and protnone PTEs (mprotect.ts, fault.ts)', () => {
   it('PROT_NONE: faulted pages become protnone and unreadable; back to rw they read and write in place', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(2);
@@ -260,8 +263,7 @@ describe('mutation: mprotect(PROT_NONE) and protnone PTEs (mprotect.ts, fault.ts
   });
 });
 
-/** mremap() to the size a mapping already has (mm/mremap.c: old_len == new_len returns addr). */
-describe('mutation: mremap to the same size (mremap.ts)', () => {
+describe('engine/mm/mprotect: mremap to the same size (mremap.ts)', () => {
   it('returns addr and changes nothing, with or without MREMAP_MAYMOVE', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(3);

@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
-import type { KGen } from '../../engine/index.ts';
-import { dup_mm, mmput } from '../../engine/kernel/fork.ts';
-import { handle_mm_fault } from '../../engine/mm/memory.ts';
-import { machine } from '../../engine/mm/machine.ts';
-import { do_madvise } from '../../engine/mm/madvise.ts';
-import {
-  FAULT_FLAG_UNSHARE,
-  FAULT_FLAG_WRITE,
-  MMF_HAS_PINNED,
-  PG_anon,
-  PG_anon_exclusive,
-  PG_dirty,
-  VM_FAULT_OOM,
-  VM_FAULT_SIGBUS,
-  VM_SHARED,
-  mk_pte,
-  type MmStruct,
-} from '../../engine/mm/mm_types.ts';
-import { vm_mmap, vm_munmap } from '../../engine/mm/mmap.ts';
-import { mmap_read_lock, mmap_read_unlock } from '../../engine/mm/mmap_lock.ts';
-import { sys_mprotect } from '../../engine/mm/mprotect.ts';
-import { pmd_index } from '../../engine/mm/pgtable.ts';
-import { PageAnonExclusive } from '../../engine/mm/rmap.ts';
-import { RO, RW, folioAt, load, mapped, pteAt, run, store } from './harness.ts';
+import { type KGen, currentStep } from '../../../engine/index.ts';
+import { dup_mm, mmput } from '../../../engine/kernel/fork.ts';
+import { handle_mm_fault } from '../../../engine/mm/memory.ts';
+import { machine } from '../../../engine/mm/machine.ts';
+import { do_madvise } from '../../../engine/mm/madvise.ts';
+import { FAULT_FLAG_UNSHARE, FAULT_FLAG_WRITE, MMF_HAS_PINNED, PG_anon, PG_anon_exclusive, PG_dirty, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_SHARED, mk_pte, type MmStruct, type Folio, type Pte, PG_swapcache } from '../../../engine/mm/mm_types.ts';
+import { vm_mmap, vm_munmap } from '../../../engine/mm/mmap.ts';
+import { mmap_read_lock, mmap_read_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
+import { pmd_index, pte_offset_map_lock, set_pte_at } from '../../../engine/mm/pgtable.ts';
+import { PageAnonExclusive } from '../../../engine/mm/rmap.ts';
+import { RO, RW, folioAt, load, mapped, pteAt, run, store, kernel, violates } from '../harness.ts';
+import { bit_lock, bit_unlock } from '../../../engine/locking/bitlock.ts';
+import { spin_unlock } from '../../../engine/locking/spinlock.ts';
+import { folio_get, folio_put } from '../../../engine/mm/page_alloc.ts';
+import { swap_count, sys_swapon } from '../../../engine/mm/swapfile.ts';
 
 const EFAULT = -14;
 const ENOMEM = -12;
@@ -33,7 +25,38 @@ function* fork(mm: MmStruct): KGen<MmStruct> {
   return child as MmStruct;
 }
 
-describe('mutation: faults, COW and fork (memory.ts, fault.ts)', () => {
+/** What try_to_migrate() leaves: the folio locked, a migration entry instead of the PTE, one mapping less. */
+function* migrateOut(mm: MmStruct, addr: number, mode: 'read' | 'read-exclusive' | 'write'): KGen<Folio> {
+  const f = folioAt(mm, addr);
+  yield* bit_lock(f.lock);
+  const t = (yield* pte_offset_map_lock(mm, addr))!;
+  set_pte_at(t, addr, { kind: 'migration', pfn: f.pfn, mode });
+  f._mapcount--;
+  yield* spin_unlock(t.ptl);
+  return f;
+}
+
+function* migrateBack(mm: MmStruct, addr: number, f: Folio, pte: Pte): KGen {
+  const t = (yield* pte_offset_map_lock(mm, addr))!;
+  set_pte_at(t, addr, pte);
+  f._mapcount++;
+  yield* spin_unlock(t.ptl);
+  yield* bit_unlock(f.lock);
+}
+
+/**
+ * Migration entries: nothing creates them yet (no migration op), so the paths
+ * that meet one (a fault waits, fork copies it, zap drops it) are driven from
+ * here with entries planted the way try_to_migrate() would leave them.
+ */
+
+function* swapon(pages: number): KGen<number> {
+  const t = yield* sys_swapon(pages);
+  assert.ok(t >= 0, `swapon: ${t}`);
+  return t;
+}
+
+describe('engine/mm/memory: faults, COW and fork (memory.ts, fault.ts)', () => {
   it('a read fault in a rw mapping maps a zeroed, writable, exclusive anon page at its linear index', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(3);
@@ -397,5 +420,200 @@ describe('mutation: faults, COW and fork (memory.ts, fault.ts)', () => {
       assert.equal(machine().mms.length, 0);
     });
     assert.equal(r.violation, undefined);
+  });
+});
+
+describe('engine/mm/memory: migration entries and the folio lock (memory.ts)', () => {
+  it('a fault on a migration entry sleeps on the folio lock and retries once migration is done', () => {
+    let mm: MmStruct | undefined;
+    let addr = 0;
+    let outAt = -1;
+    const got: number[] = [];
+    const scenario = (schedule: { step: number; task: number }[]) =>
+      kernel(
+        {
+          T0: function* () {
+            const m = yield* mapped(2);
+            mm = m.mm;
+            addr = m.addr;
+            yield* store(mm, addr, 5);
+            const f = yield* migrateOut(mm, addr, 'write');
+            outAt = currentStep();
+            yield 'migrating';
+            yield* migrateBack(mm, addr, f, mk_pte(f.pfn, true, true));
+          },
+          T1: function* () {
+            got.push(yield* load(mm!, addr));
+          },
+        },
+        { schedule },
+      );
+    scenario([]);
+    got.length = 0;
+    const r = scenario([{ step: outAt + 1, task: 1 }]);
+    assert.equal(r.violation, undefined, r.violation?.message);
+    assert.deepEqual(got, [5]);
+  });
+
+  it('a migration entry whose folio is not locked is a BUG', () => {
+    violates(function* () {
+      const { mm, addr } = yield* mapped(1);
+      yield* store(mm, addr, 5);
+      const f = yield* migrateOut(mm, addr, 'write');
+      yield* bit_unlock(f.lock);
+      yield* load(mm, addr);
+    }, 'kernel-bug', /migration_entry_wait/);
+  });
+
+  it('a fault that finds the migration already undone under the PT lock just retries', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(1);
+      yield* store(mm, addr, 5);
+      const f = yield* migrateOut(mm, addr, 'write');
+      yield* migrateBack(mm, addr, f, mk_pte(f.pfn, true, true));
+      assert.equal(yield* load(mm, addr), 5);
+    });
+  });
+
+  it('fork copies a migration entry; a writable one becomes readable in both (COW)', () => {
+    for (const mode of ['write', 'read-exclusive', 'read'] as const) {
+      run(function* () {
+        const { mm, addr } = yield* mapped(1);
+        yield* store(mm, addr, 5);
+        const f = yield* migrateOut(mm, addr, mode);
+        folio_get(f);
+        const child = (yield* dup_mm(mm, 'P1')) as MmStruct;
+        assert.deepEqual(pteAt(mm, addr), { kind: 'migration', pfn: f.pfn, mode: 'read' });
+        assert.deepEqual(pteAt(child, addr), { kind: 'migration', pfn: f.pfn, mode: 'read' });
+        if (mode === 'read') assert.equal(pteAt(mm, addr), pteAt(child, addr), 'a read entry is copied as it is');
+        // Undo by hand: the child's entry goes, the parent gets its page back.
+        const t = (yield* pte_offset_map_lock(child, addr))!;
+        set_pte_at(t, addr, { kind: 'none' });
+        yield* spin_unlock(t.ptl);
+        yield* migrateBack(mm, addr, f, mk_pte(f.pfn, false, true));
+        assert.equal(yield* load(mm, addr), 5);
+        yield* mmput(child);
+        folio_put(f);
+      });
+    }
+  });
+
+  it('zap drops a migration entry without touching the folio rmap', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(2);
+      yield* store(mm, addr, 5);
+      yield* store(mm, addr + 1, 6);
+      const f = yield* migrateOut(mm, addr, 'write');
+      folio_get(f);
+      assert.equal(yield* vm_munmap(mm, addr, 2), 0);
+      assert.equal(f._mapcount, 0);
+      assert.equal(f._refcount, 2, 'the zap put no reference for a migration entry');
+      yield* bit_unlock(f.lock);
+      folio_put(f);
+      folio_put(f);
+    });
+  });
+});
+
+describe('engine/mm/memory: COW reuse needs the folio lock (wp_can_reuse_anon_folio)', () => {
+  it('a write fault copies a page it would reuse when somebody holds its lock', () => {
+    const outcomes = new Set<string>();
+    let readyAt = -1;
+    const scenario = (schedule: { step: number; task: number }[]) => {
+      let f: Folio | undefined;
+      let mm: MmStruct | undefined;
+      let addr = 0;
+      const r = kernel(
+        {
+          T0: function* () {
+            const m = yield* mapped(1);
+            mm = m.mm;
+            addr = m.addr;
+            yield* store(mm, addr, 5);
+            const child = (yield* dup_mm(mm, 'P1')) as MmStruct;
+            yield* mmput(child);
+            f = folioAt(mm, addr);
+            assert.ok(!PageAnonExclusive(f));
+            folio_get(f); // T1's reference, so that a copy does not free a locked page
+            readyAt = currentStep();
+            yield 'ready';
+            yield* store(mm, addr, 6);
+            outcomes.add(folioAt(mm, addr) === f ? 'reused' : 'copied');
+          },
+          T1: function* () {
+            const g = f!;
+            yield* bit_lock(g.lock);
+            yield 'holding the folio lock';
+            yield* bit_unlock(g.lock);
+            folio_put(g);
+          },
+        },
+        { schedule },
+      );
+      assert.equal(r.violation, undefined, r.violation?.message);
+    };
+    scenario([]);
+    for (let d = 1; d <= 4; d++) scenario([{ step: readyAt + 1, task: 1 }, { step: readyAt + 1 + d, task: 0 }]);
+    assert.ok(outcomes.has('copied'), 'with the lock held elsewhere the fault copies');
+  });
+});
+
+describe('engine/mm/memory: swap-in (do_swap_page)', () => {
+  /** A page written with `value`, then swapped out by MADV_PAGEOUT. */
+  function* swappedOut(value: number, prot = RW) {
+    const t = yield* swapon(8);
+    const { mm, addr } = yield* mapped(2, RW);
+    yield* store(mm, addr, value);
+    if (prot !== RW) assert.equal(yield* sys_mprotect(mm, addr, 2, prot), 0);
+    assert.equal(yield* do_madvise(mm, addr, 1, 'PAGEOUT'), 0);
+    const e = pteAt(mm, addr) as { kind: string; offset: number; exclusive: boolean };
+    assert.equal(e.kind, 'swap');
+    return { mm, addr, si: machine().swap_info[t]!, e };
+  }
+
+  it('a read fault maps an exclusive swapped page writable but clean, and keeps the slot (the swap cache keeps it)', () => {
+    run(function* () {
+      const { mm, addr, si, e } = yield* swappedOut(5);
+      assert.equal(e.exclusive, true);
+      assert.equal(yield* load(mm, addr), 5);
+      const f = folioAt(mm, addr);
+      assert.deepEqual(pteAt(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: false, protnone: false });
+      assert.ok(PageAnonExclusive(f));
+      assert.equal(swap_count(si, e.offset), 0, 'the PTE no longer references the slot');
+      assert.equal(yield* store(mm, addr, 6), 0);
+      assert.equal(folioAt(mm, addr), f, 'written in place');
+    });
+  });
+
+  it('a write fault maps it writable and dirty and frees the swap cache copy', () => {
+    run(function* () {
+      const { mm, addr, si, e } = yield* swappedOut(5);
+      assert.equal(yield* store(mm, addr, 7, 1), 0);
+      const f = folioAt(mm, addr);
+      assert.deepEqual(pteAt(mm, addr), { kind: 'present', pfn: f.pfn, write: true, dirty: true, protnone: false });
+      assert.equal(f.flags & PG_swapcache, 0, 'out of the swap cache');
+      assert.equal(si.swap_map!.map[e.offset], 0, 'the slot is free');
+      assert.deepEqual(f.data, [5, 7]);
+    });
+  });
+
+  it('in a read-only mapping the page comes back read-only; a page swapped while shared comes back read-only and COWs', () => {
+    run(function* () {
+      const { mm, addr } = yield* swappedOut(5, RO);
+      assert.equal(yield* load(mm, addr), 5);
+      assert.equal((pteAt(mm, addr) as { write: boolean }).write, false);
+    });
+    run(function* () {
+      const { mm, addr } = yield* swappedOut(5);
+      const child = (yield* dup_mm(mm, 'P1')) as typeof mm;
+      assert.equal((pteAt(child, addr) as { exclusive: boolean }).exclusive, false, 'fork shares the entry, not exclusively');
+      assert.equal(yield* load(mm, addr), 5);
+      const f = folioAt(mm, addr);
+      assert.equal((pteAt(mm, addr) as { write: boolean }).write, false, 'shared with the child: read-only');
+      assert.equal(yield* store(mm, addr, 6), 0);
+      assert.notEqual(folioAt(mm, addr), f, 'COW');
+      assert.equal(yield* load(child, addr), 5);
+      yield* mmput(child);
+    });
   });
 });

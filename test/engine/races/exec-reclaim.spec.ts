@@ -3,10 +3,10 @@
 // and nothing dirties it again. pageout() must keep a folio someone else
 // holds (is_page_cache_freeable()), or the write is lost with the clean copy.
 import assert from 'node:assert/strict';
-import * as engine from '../../engine/index.ts';
-import type { Program } from '../../engine/program/ops.ts';
-import { properties } from '../../properties/index.ts';
-import { runCase } from '../../runner/index.ts';
+import * as engine from '../../../engine/index.ts';
+import type { Program } from '../../../engine/program/ops.ts';
+import { properties } from '../../../properties/index.ts';
+import { runCase } from '../../../runner/index.ts';
 
 /** The label exec's copy_strings() yields at before it writes an argument into its page. */
 const COPY = 'copy_strings: copy argument';
@@ -33,7 +33,7 @@ function parkCopy(): { r: ReturnType<typeof runCase>; parked: boolean } {
   let parked = false;
   const strategy: engine.Strategy = {
     nextTask(runnable, current, _step, sleeping) {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const t = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && t?.name === 'P0.T0' && t.state === 'runnable' && t.label === COPY) {
         parked = true;
@@ -46,14 +46,14 @@ function parkCopy(): { r: ReturnType<typeof runCase>; parked: boolean } {
   return { r: runCase(program, strategy, { properties }), parked };
 }
 
-describe('mutation: reclaim against exec writing its arguments (vmscan.ts pageout, is_page_cache_freeable)', () => {
+describe('engine/races/exec-reclaim: reclaim against exec writing its arguments (vmscan.ts pageout, is_page_cache_freeable)', () => {
   it('kswapd unmaps the argument page exec holds but does not write it out; the argument survives a later reclaim and swap-in', () => {
     const { r, parked } = parkCopy();
     assert.ok(parked, 'exec reached copy_strings');
     assert.equal(r.violation, undefined, r.violation && `${r.violation.property}: ${r.violation.message}`);
     const [kswapd] = r.history.records.filter((x) => x.thread === 'K0');
     assert.equal(kswapd!.result, 0, 'kswapd kept the folio (PAGE_KEEP)');
-    const read = r.history.records.find((x) => x.op.op === 'read')!;
+    const read = r.history.records.find((x) => x.kind === 'read')!;
     assert.equal(read.result, 0);
     assert.ok(read.value !== 0, `the argument was read back: ${read.value}`);
   });

@@ -5,10 +5,9 @@
 // and the RCU grace-period kthread frees it, since swapoff is no RCU reader.
 // Swapoff then reads vma->vm_mm: a use-after-free. With the lock, munmap's
 // mmap_write_lock waits for unuse to finish. Used with the clean model
-// (test/mutation/swapoff-unuse-munmap.spec.ts) and with the patched one
+// (test/engine/races/swapoff-unuse.spec.ts) and with the patched one
 // (test/corpus/known-bad-013-witness.spec.ts), so it takes the modules to run with.
-import type { Program } from '../../engine/program/ops.ts';
-
+import type { Program } from '../../../engine/program/ops.ts';
 import { SWAPPED_OUT_R0, type Engine, type Props, type Runner, type WitnessResult } from './witness.ts';
 
 /** Swapoff's first preemption point inside unuse_vma(): it holds the VMA from here on. */
@@ -41,7 +40,7 @@ export function parkUnuse(engine: Engine, runner: Runner, props: Props): { r: Wi
   let munmapAtResume: string | undefined;
   const strategy = {
     nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const cur = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && cur?.name === 'K0' && cur.state === 'runnable' && cur.label === PARK) parked = true;
       const held = ex.tasks.find((t) => t.name === (parked ? 'K0' : 'P0.T1'))?.id;
@@ -58,3 +57,5 @@ export function parkUnuse(engine: Engine, runner: Runner, props: Props): { r: Wi
   const r = runner.runCase(unuseWitness, strategy, { properties: props.properties });
   return { r, parked, munmapAtResume };
 }
+
+

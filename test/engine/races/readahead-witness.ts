@@ -5,12 +5,11 @@
 // swapoff (whose unuse also takes mmap_read_lock, so nothing excludes the
 // two) brings the page back and, with no get_swap_device() user to wait for,
 // frees the swap_map. The reader then reads si->swap_map: NULL, as in the
-// kernel's swapoff. Used with the clean model (test/mutation/) and with the
+// kernel's swapoff. Used with the clean model (test/engine/races/swap-readahead.spec.ts) and with the
 // patched one (test/corpus/known-bad-014-witness.spec.ts), so it takes the
 // modules to run with.
 import assert from 'node:assert/strict';
-import type { Program } from '../../engine/program/ops.ts';
-
+import type { Program } from '../../../engine/program/ops.ts';
 import { SWAPPED_OUT_R0, type Engine, type Props, type Runner, type WitnessResult } from './witness.ts';
 
 /** The unpinned reader's first preemption point (the clean reader has pinned the device by then). */
@@ -37,7 +36,7 @@ export function parkReader(engine: Engine, runner: Runner, props: Props): { r: W
   let parked = false;
   const strategy = {
     nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
-      const ex = engine.currentExecution()!;
+      const ex = engine.this_kernel().sched;
       const t = current >= 0 ? ex.tasks[current] : undefined;
       if (!parked && t?.name === 'P0.T1' && t.state === 'runnable' && t.label === PARK) {
         parked = true;
@@ -51,3 +50,5 @@ export function parkReader(engine: Engine, runner: Runner, props: Props): { r: W
   };
   return { r: runner.runCase(readaheadWitness, strategy, { properties: props.properties }), parked };
 }
+
+

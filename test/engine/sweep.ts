@@ -31,3 +31,5 @@ export function sweep(seed: number, runs: number, program: ProgramArbOptions = {
 function show(p: Program): string {
   return formatProgram(p);
 }
+
+

@@ -1,37 +1,18 @@
 import assert from 'node:assert/strict';
-import { currentStep, type KGen } from '../../engine/index.ts';
-import { bit_lock, bit_unlock } from '../../engine/locking/bitlock.ts';
-import { down_write, up_read, up_write } from '../../engine/locking/rwsem.ts';
-import { dup_mm, mm_alloc, mmput } from '../../engine/kernel/fork.ts';
-import { AnonVma, AnonVmaChain, Folio, MMF_HAS_PINNED, MmStruct, PG_anon, PG_anon_exclusive, PG_locked, VmArea, VM_MAYWRITE, VM_READ, VM_WRITE, mk_pte } from '../../engine/mm/mm_types.ts';
-import { kobject_freed } from '../../engine/mm/kasan.ts';
-import { folio_alloc } from '../../engine/mm/page_alloc.ts';
-import { __split_vma, vma_link, vm_munmap } from '../../engine/mm/mmap.ts';
-import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../engine/mm/mremap.ts';
-import { mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
-import { set_pte_at, pte_offset_map_lock } from '../../engine/mm/pgtable.ts';
-import { spin_unlock } from '../../engine/locking/spinlock.ts';
-import {
-  PVMW_MIGRATION,
-  anon_vma_interval_tree_pre_update_vma,
-  anon_vma_prepare,
-  folio_add_anon_rmap_pte,
-  folio_add_new_anon_rmap,
-  folio_lock_anon_vma_read,
-  folio_maybe_dma_pinned,
-  folio_move_anon_rmap,
-  folio_needs_cow_for_dma,
-  folio_remove_rmap_pte,
-  folio_try_dup_anon_rmap_pte,
-  folio_try_share_anon_rmap_pte,
-  linear_page_index,
-  page_vma_mapped_walk,
-  page_vma_mapped_walk_done,
-  rmap_walk,
-  unlink_anon_vmas,
-  type PageVmaMappedWalk,
-} from '../../engine/mm/rmap.ts';
-import { explore, folioAt, kernel, mapped, run, store, violates } from './harness.ts';
+import { currentStep, type KGen } from '../../../engine/index.ts';
+import { bit_lock, bit_unlock } from '../../../engine/locking/bitlock.ts';
+import { down_write, up_read, up_write } from '../../../engine/locking/rwsem.ts';
+import { dup_mm, mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
+import { AnonVma, AnonVmaChain, Folio, MMF_HAS_PINNED, MmStruct, PG_anon, PG_anon_exclusive, PG_locked, VmArea, VM_MAYWRITE, VM_READ, VM_WRITE, mk_pte } from '../../../engine/mm/mm_types.ts';
+import { kobject_freed } from '../../../engine/mm/kasan.ts';
+import { folio_alloc } from '../../../engine/mm/page_alloc.ts';
+import { __split_vma, vma_link, vm_munmap } from '../../../engine/mm/mmap.ts';
+import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
+import { mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { set_pte_at, pte_offset_map_lock } from '../../../engine/mm/pgtable.ts';
+import { spin_unlock } from '../../../engine/locking/spinlock.ts';
+import { PVMW_MIGRATION, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_lock_anon_vma_read, folio_maybe_dma_pinned, folio_move_anon_rmap, folio_needs_cow_for_dma, folio_remove_rmap_pte, folio_try_dup_anon_rmap_pte, folio_try_share_anon_rmap_pte, linear_page_index, page_vma_mapped_walk, page_vma_mapped_walk_done, rmap_walk, unlink_anon_vmas, type PageVmaMappedWalk } from '../../../engine/mm/rmap.ts';
+import { explore, folioAt, kernel, mapped, run, store, violates } from '../harness.ts';
 
 const RWFLAGS = VM_READ | VM_WRITE | VM_MAYWRITE;
 
@@ -57,7 +38,49 @@ function* fork(mm: MmStruct, owner = 'P1'): KGen<MmStruct> {
   return c as MmStruct;
 }
 
-describe('mutation: reverse mapping (rmap.ts)', () => {
+
+/**
+ * T0 maps a page and holds its anon_vma lock for write across a yield; T1
+ * then locks the folio and asks for its anon_vma. Without a switch T1 runs
+ * after T0; with a switch to T1 right after T0 took the lock, T1's trylock
+ * fails and it sleeps on the lock.
+ */
+function contendedWalk(switchAt: number | undefined): { violation: { message: string } | undefined; seen: string[]; holdAt: number; refcount: number } {
+  const seen: string[] = [];
+  let folio: Folio | undefined;
+  let av: AnonVma | undefined;
+  let holdAt = -1;
+  const r = kernel(
+    {
+      T0: function* () {
+        const { mm, addr } = yield* mapped(3);
+        yield* store(mm, addr, 1);
+        folio = folioAt(mm, addr);
+        av = mm.mmap[0]!.anon_vma!;
+        yield* down_write(av.root.rwsem);
+        holdAt = currentStep();
+        yield 'holding the anon_vma lock';
+        yield* up_write(av.root.rwsem);
+      },
+      T1: function* () {
+        yield* bit_lock(folio!.lock);
+        const contended = av!.root.rwsem.isLocked();
+        const got = yield* folio_lock_anon_vma_read(folio!);
+        if (contended) seen.push('slept');
+        if (got) {
+          assert.equal(got, av);
+          seen.push('walked');
+          yield* up_read(got.root.rwsem);
+        }
+        yield* bit_unlock(folio!.lock);
+      },
+    },
+    { schedule: switchAt === undefined ? [] : [{ step: switchAt, task: 1 }] },
+  );
+  return { violation: r.violation, seen, holdAt, refcount: av?.refcount ?? -1 };
+}
+
+describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
   it('anon_vma_prepare: one anon_vma, rooted at itself, linked once; a second call changes nothing', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(2);
@@ -432,44 +455,3 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
     });
   });
 });
-
-/**
- * T0 maps a page and holds its anon_vma lock for write across a yield; T1
- * then locks the folio and asks for its anon_vma. Without a switch T1 runs
- * after T0; with a switch to T1 right after T0 took the lock, T1's trylock
- * fails and it sleeps on the lock.
- */
-function contendedWalk(switchAt: number | undefined): { violation: { message: string } | undefined; seen: string[]; holdAt: number; refcount: number } {
-  const seen: string[] = [];
-  let folio: Folio | undefined;
-  let av: AnonVma | undefined;
-  let holdAt = -1;
-  const r = kernel(
-    {
-      T0: function* () {
-        const { mm, addr } = yield* mapped(3);
-        yield* store(mm, addr, 1);
-        folio = folioAt(mm, addr);
-        av = mm.mmap[0]!.anon_vma!;
-        yield* down_write(av.root.rwsem);
-        holdAt = currentStep();
-        yield 'holding the anon_vma lock';
-        yield* up_write(av.root.rwsem);
-      },
-      T1: function* () {
-        yield* bit_lock(folio!.lock);
-        const contended = av!.root.rwsem.isLocked();
-        const got = yield* folio_lock_anon_vma_read(folio!);
-        if (contended) seen.push('slept');
-        if (got) {
-          assert.equal(got, av);
-          seen.push('walked');
-          yield* up_read(got.root.rwsem);
-        }
-        yield* bit_unlock(folio!.lock);
-      },
-    },
-    { schedule: switchAt === undefined ? [] : [{ step: switchAt, task: 1 }] },
-  );
-  return { violation: r.violation, seen, holdAt, refcount: av?.refcount ?? -1 };
-}

@@ -1,39 +1,11 @@
 import assert from 'node:assert/strict';
-import {
-  MMAP_BASE,
-  PTE_NONE,
-  PTRS_PER_PMD,
-  PTRS_PER_PTE,
-  STACK_TOP,
-  TASK_SIZE,
-  VM_EXEC,
-  VM_MAYREAD,
-  VM_MAYWRITE,
-  VM_READ,
-  VM_SHARED,
-  VM_WRITE,
-  VmArea,
-  is_cow_mapping,
-  mk_pte,
-  pte_access_permitted,
-  pte_mkdirty,
-  pte_mkwrite,
-  pte_none,
-  pte_present,
-  pte_protnone,
-  pte_same,
-  pte_to_string,
-  pte_wrprotect,
-  pte_write,
-  vma_is_accessible,
-  type Pte,
-} from '../../engine/mm/mm_types.ts';
-import { pmd_addr_end, pmd_index, pte_index } from '../../engine/mm/pgtable.ts';
+import { MMAP_BASE, PTE_NONE, PTRS_PER_PMD, PTRS_PER_PTE, STACK_TOP, TASK_SIZE, VM_EXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, VmArea, is_cow_mapping, mk_pte, pte_access_permitted, pte_mkdirty, pte_mkwrite, pte_none, pte_present, pte_protnone, pte_same, pte_to_string, pte_wrprotect, pte_write, vma_is_accessible, type Pte } from '../../../engine/mm/mm_types.ts';
+import { pmd_addr_end, pmd_index, pte_index } from '../../../engine/mm/pgtable.ts';
 
 const swap = (type: number, offset: number, exclusive: boolean): Pte => ({ kind: 'swap', type, offset, exclusive });
 const mig = (pfn: number, mode: 'read' | 'read-exclusive' | 'write'): Pte => ({ kind: 'migration', pfn, mode });
 
-describe('mutation: PTE values and geometry (mm_types, pgtable)', () => {
+describe('engine/mm/mm_types: PTE values and geometry (mm_types, pgtable)', () => {
   it('geometry: the PMD level covers the address space; the stack and mmap_base sit below TASK_SIZE', () => {
     assert.equal(PTRS_PER_PMD * PTRS_PER_PTE, TASK_SIZE);
     assert.equal(PTRS_PER_PMD, 16);

@@ -1,34 +1,19 @@
 import assert from 'node:assert/strict';
-import { dup_mm, mm_alloc, mmput } from '../../engine/kernel/fork.ts';
-import { do_madvise } from '../../engine/mm/madvise.ts';
-import { machine } from '../../engine/mm/machine.ts';
-import { AnonVma, MMAP_BASE, TASK_SIZE, VM_DONTCOPY, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WIPEONFORK, VM_WRITE, VmArea, mk_pte } from '../../engine/mm/mm_types.ts';
-import {
-  __split_vma,
-  calc_vm_prot_bits,
-  do_mmap,
-  do_vmi_munmap,
-  find_vma,
-  find_vma_prev,
-  get_unmapped_area,
-  vm_mmap,
-  vm_munmap,
-  vma_detach,
-  vma_expand,
-  vma_link,
-  vma_lookup,
-  vma_shrink,
-} from '../../engine/mm/mmap.ts';
-import { mmap_read_lock, mmap_write_lock, mmap_write_unlock, vma_assert_write_locked, vma_start_write } from '../../engine/mm/mmap_lock.ts';
-import { sys_mprotect } from '../../engine/mm/mprotect.ts';
-import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../engine/mm/mremap.ts';
-import { RO, RW, folioAt, layout, load, mapped, pteAt, run, store, violates } from './harness.ts';
+import { dup_mm, mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
+import { do_madvise } from '../../../engine/mm/madvise.ts';
+import { machine } from '../../../engine/mm/machine.ts';
+import { AnonVma, MMAP_BASE, TASK_SIZE, VM_DONTCOPY, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_WIPEONFORK, VM_WRITE, VmArea, mk_pte } from '../../../engine/mm/mm_types.ts';
+import { __split_vma, calc_vm_prot_bits, do_mmap, do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vm_mmap, vm_munmap, vma_detach, vma_expand, vma_link, vma_lookup, vma_shrink } from '../../../engine/mm/mmap.ts';
+import { mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
+import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
+import { RO, RW, folioAt, layout, load, mapped, pteAt, run, store, violates } from '../harness.ts';
 
 const EINVAL = -22;
 const ENOMEM = -12;
 const EFAULT = -14;
 
-describe('mutation: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts, mprotect.ts, madvise.ts)', () => {
+describe('engine/mm/mmap: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts, mprotect.ts, madvise.ts)', () => {
   it('calc_vm_prot_bits', () => {
     assert.deepEqual([calc_vm_prot_bits(0), calc_vm_prot_bits(1), calc_vm_prot_bits(2), calc_vm_prot_bits(3)], [0, VM_READ, VM_WRITE, VM_READ | VM_WRITE]);
   });
@@ -414,7 +399,8 @@ describe('mutation: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts, mpro
 });
 
 
-describe('mutation: more edges of mremap and madvise', () => {
+
+describe('engine/mm/mmap: more edges of mremap and madvise', () => {
   it('copy_vma merges only with an adjacent VMA of the same flags and anon_vma whose pgoff it continues', () => {
     // Each case breaks one condition (some by editing the VMA below directly): the moved range gets a VMA of its own.
     for (const breakIt of ['none', 'flags', 'gap', 'anon_vma', 'pgoff'] as const) {
@@ -488,43 +474,5 @@ describe('mutation: more edges of mremap and madvise', () => {
       assert.deepEqual(layout(mm), [[addr, addr + 4, addr]]);
       assert.equal(mm.mmap[0]!.vm_flags & VM_DONTCOPY, 0);
     });
-  });
-});
-
-describe('mutation: VMA write locking and vm_sequence (mmap_lock.ts)', () => {
-  it('vma_start_write makes vm_sequence odd and the VMA write-locked until mmap_write_unlock; once per section', () => {
-    run(function* () {
-      const { mm, addr } = yield* mapped(4);
-      const vma = mm.mmap[0]!;
-      const seq0 = vma.vm_sequence.sequence;
-      assert.equal(seq0 % 2, 0);
-      yield* mmap_write_lock(mm);
-      assert.notEqual(vma.vm_lock_seq, mm.mm_lock_seq);
-      yield* vma_start_write(vma);
-      assert.equal(vma.vm_lock_seq, mm.mm_lock_seq);
-      assert.equal(vma.vm_sequence.sequence, seq0 + 1);
-      yield* vma_start_write(vma);
-      assert.equal(vma.vm_sequence.sequence, seq0 + 1, 'still one write section');
-      // A VMA born write-locked (the split's new half) begins its section on its first vma_start_write.
-      const upper = (yield* __split_vma(vma, addr + 2, false)) as VmArea;
-      assert.equal(upper.vm_lock_seq, mm.mm_lock_seq);
-      const useq = upper.vm_sequence.sequence;
-      yield* vma_start_write(upper);
-      assert.equal(upper.vm_sequence.sequence % 2, 1);
-      assert.ok(upper.vm_sequence.sequence >= useq);
-      yield* mmap_write_unlock(mm);
-      assert.notEqual(vma.vm_lock_seq, mm.mm_lock_seq);
-      assert.equal(vma.vm_sequence.sequence, seq0 + 2, 'the section ended');
-      assert.equal(upper.vm_sequence.sequence % 2, 0);
-    });
-    violates(function* () {
-      const { mm } = yield* mapped(1);
-      vma_assert_write_locked(mm.mmap[0]!, 'somewhere');
-    }, 'kernel-bug', /somewhere/);
-    violates(function* () {
-      const { mm } = yield* mapped(1);
-      yield* mmap_read_lock(mm);
-      yield* vma_start_write(mm.mmap[0]!);
-    }, 'kernel-bug', /vma_start_write/);
   });
 });

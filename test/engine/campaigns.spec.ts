@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { ProgramArbOptions } from '../../../generators/index.ts';
-import { sweep } from '../sweep.ts';
+import type { ProgramArbOptions } from '../../generators/index.ts';
+import { sweep } from './sweep.ts';
 
 /**
  * Fixed-seed campaigns over the clean model: zero violations. With every
@@ -9,7 +9,8 @@ import { sweep } from '../sweep.ts';
  * The op mixes pull the generator towards one subsystem each, so that every
  * one of them is exercised whatever swarm testing draws.
  */
-describe('mutation: fixed-seed campaigns find nothing on the clean model', function () {
+
+describe('engine/campaigns: fixed-seed campaigns find nothing on the clean model', function () {
   this.timeout(120_000);
   const campaigns: [string, number, number, ProgramArbOptions][] = [
     ['the default op mix', 1, 400, {}],
