@@ -43,7 +43,7 @@ export interface SequentialRun {
 
 function place(r: OpRecord): Placed {
   const m = /^P(\d+)\.T(\d+)$/.exec(r.thread);
-  const at = r.op.op === 'mremap' ? (r.newAddr ?? -1) : r.op.op === 'mmap' || r.op.op === 'hugetlbMmap' ? Math.max(r.result, -1) : undefined;
+  const at = r.kind === 'mremap' ? (r.newAddr ?? -1) : r.kind === 'mmap' || r.kind === 'hugetlbMmap' ? Math.max(r.result, -1) : undefined;
   const where = m ? { proc: Number(m[1]), thread: Number(m[2]) } : { proc: -1, thread: 0 };
   return { ...where, op: r.op, ...(at === undefined ? {} : { place: at }) };
 }

@@ -5,7 +5,7 @@
 import { formatOp } from '../engine/program/format.ts';
 import type { Program } from '../engine/program/ops.ts';
 import { explain } from './abstractions.ts';
-import { compareRecords } from './compare.ts';
+import { compareRecords, valueOf } from './compare.ts';
 import { runOnKernel, type KernelRecord } from './kernel-run.ts';
 import { runSequential } from './sequential.ts';
 
@@ -23,7 +23,7 @@ export function sideBySide(p: Program, seed: number): string[] {
     const d = diffs.get(i);
     const mark = d === undefined ? '' : d ? `  ~ ${d}` : '  <== differs';
     const kr = k[i];
-    return `  ${String(i).padStart(3)} ${m.thread.padEnd(6)} ${formatOp(m.op).padEnd(34)} model ${show(m.result, m.value).padEnd(18)} kernel ${kr ? show(kr.result, kr.value) : '(none)'}${mark}`;
+    return `  ${String(i).padStart(3)} ${m.thread.padEnd(6)} ${formatOp(m.op).padEnd(34)} model ${show(m.result, valueOf(m)).padEnd(18)} kernel ${kr ? show(kr.result, kr.value) : '(none)'}${mark}`;
   });
   return [`  seq thread op${' '.repeat(33)}results${s.sequential ? '' : '  (this run was not one op at a time)'}`, ...rows];
 }

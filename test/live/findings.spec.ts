@@ -8,7 +8,7 @@ import * as engine from '../../engine/index.ts';
 import * as props from '../../properties/index.ts';
 import * as runner from '../../runner/index.ts';
 import { PROJECT_ROOT, Workspace } from '../../mutation/workspace.ts';
-import type { Engine, Model, Props, Runner } from '../mutation/witness.ts';
+import type { Engine, Model, Props, Runner } from '../engine/races/witness.ts';
 import { sweep } from './hugetlb-race.ts';
 
 const DIR = join(PROJECT_ROOT, 'corpus', 'findings');

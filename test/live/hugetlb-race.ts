@@ -1,6 +1,6 @@
 // The hugetlb/mprotect finding's minimal program, and a sweep of schedules over it, for a model's modules.
 import type { Op, Program } from '../../engine/program/ops.ts';
-import type { Model } from '../mutation/witness.ts';
+import type { Model } from '../engine/races/witness.ts';
 
 /** P0 maps the file rw, writes, forks, makes it read-only; P1 maps it r, reads (shares P0's PMD page?), writes. */
 export const HUGETLB_MPROTECT_RACE: Program = {
