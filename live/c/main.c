@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,7 +73,14 @@ static void fail(const char *why) {
   exit(2);
 }
 
+/* One kernel-side run at a time on a machine: they all set nr_hugepages (live/repro too). */
+static void lock_machine(void) {
+  int fd = open("/var/tmp/mmfuzz-kernel.lock", O_CREAT | O_RDWR, 0600);
+  if (fd < 0 || flock(fd, LOCK_EX) < 0) fail("cannot lock /var/tmp/mmfuzz-kernel.lock");
+}
+
 static void setup(long hugepages) {
+  lock_machine();
   if (hugepages >= 0) {
     saved_hugepages = read_hugepages();
     if (saved_hugepages < 0 || write_hugepages(hugepages) < 0 || read_hugepages() != hugepages) fail("cannot set /proc/sys/vm/nr_hugepages (root needed)");

@@ -166,5 +166,5 @@ export function planRepro(p: Program): ReproPlan {
     }
   const bytes = files.reduce((a, b) => a + (b ?? 0), 0);
   for (const t of p.kthreads ?? []) for (const op of t) leftOut.push(`kthread: ${formatOp(op)}`);
-  return { processes, files: files.map((f) => f ?? 0), hugepages: bytes / (2 << 20) + 8, leftOut };
+  return { processes, files: files.map((f) => f ?? 0), hugepages: bytes ? bytes / (2 << 20) + 8 : 0, leftOut };
 }

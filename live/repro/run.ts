@@ -33,7 +33,8 @@ export function reproSource(entry: CorpusEntry, source: string): { text: string;
   return { text: emitC(plan, { source, property: entry.property, message: entry.message, program: formatProgram(entry.program) }), leftOut: plan.leftOut };
 }
 
-export function runRepro(entry: CorpusEntry, source: string, seconds: number, out?: string): ReproResult {
+/** Run for `seconds`, or (untilHit) until the first hit within them. */
+export function runRepro(entry: CorpusEntry, source: string, seconds: number, out?: string, untilHit = false): ReproResult {
   const why = kernelUnavailable();
   if (why) throw new KernelUnavailableError(why);
   const { text, leftOut } = reproSource(entry, source);
@@ -42,7 +43,7 @@ export function runRepro(entry: CorpusEntry, source: string, seconds: number, ou
   writeFileSync(cFile, text);
   const bin = cFile.replace(/\.c$/, '');
   execFileSync('cc', ['-O2', '-pthread', '-o', bin, cFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const r = spawnSync(bin, [String(seconds)], { encoding: 'utf8', timeout: (seconds + 30) * 1000, killSignal: 'SIGTERM' });
+  const r = spawnSync(bin, [String(seconds), ...(untilHit ? ['--until-hit'] : [])], { encoding: 'utf8', timeout: (seconds + 30) * 1000, killSignal: 'SIGTERM' });
   const m = /hits (\d+) iterations (\d+)(?:: (.*))?/.exec(r.stdout);
   if (!m) throw new ExecutorError(`the reproducer printed no verdict (${r.stderr.trim() || `exit ${r.status}`})`);
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
