@@ -40,7 +40,12 @@ export function kernelDiffCommand(flags: KernelDiffFlags, io: Io): number {
     () => process.exit(130),
   );
   try {
-    const r = kernelDiff({ runs: flags.runs ?? 200, seed: flags.seed ?? 0, stopped: () => stop });
+    const runs = flags.runs ?? 200;
+    const progress = (n: number) => {
+      if (io.stderr.isTTY && n % 100 === 0) io.stderr.write(`\rkernel diff: ${n}/${runs}`);
+    };
+    const r = kernelDiff({ runs, seed: flags.seed ?? 0, stopped: () => stop, onProgress: progress });
+    if (io.stderr.isTTY) io.stderr.write('\n');
     report(r, io);
     if (flags.json) println(io.stdout, JSON.stringify({ ...r, notExpressed }));
     return r.differences.length > 0 ? 1 : 0;
