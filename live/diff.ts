@@ -27,9 +27,10 @@ export interface Reported {
   readonly signature: string;
   readonly seed: number;
   readonly program: Program;
+  /** The shrunk program's first unexplained difference. */
   readonly difference: Difference;
-  /** The sequential order the shrunk program ran in, with each side's records. */
   readonly shrinkTries: number;
+  /** Programs that showed this signature. */
   readonly count: number;
 }
 
