@@ -1,9 +1,10 @@
 import { SCHEDULE_TIMEOUT } from './cond_resched.ts';
 import type { Schedule, Switch } from './schedule.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
+import { describeDeadlock, describeStarvation } from './deadlock.ts';
 import { Task, type KGen } from './task.ts';
 import { Trace } from './trace.ts';
-import { isViolationError, ViolationError, type Violation } from './violation.ts';
+import { toViolation, ViolationError, type Violation } from './violation.ts';
 import type { Waitable } from './waitable.ts';
 
 export interface ExecutionOptions {
@@ -91,7 +92,7 @@ export class Execution {
     try {
       this.loop();
     } catch (e) {
-      violation = this.toViolation(e);
+      violation = toViolation(e, this.step, this.currentTask?.name);
     } finally {
       this.finished = true;
       this.currentTask = undefined;
@@ -169,7 +170,7 @@ export class Execution {
   private block(task: Task, w: Waitable): void {
     task.state = 'blocked';
     task.waitingOn = w;
-    w.waiters.push(task);
+    w.addWaiter(task);
   }
 
   private exited(task: Task): void {
@@ -179,70 +180,18 @@ export class Execution {
 
   /** No task can run, yet some have not finished: report the wait-for cycle. */
   private deadlocked(): never {
-    const blocked = this.tasks.filter((t) => t.state === 'blocked');
-    const cycle = findWaitCycle(blocked);
-    const describe = (t: Task): string => {
-      const w = t.waitingOn!;
-      const hs = w.holders();
-      return `${t} waits for ${w.describe()}${hs.length ? ` held by ${hs.join(', ')}` : ' (no holder)'} at "${t.label}"`;
-    };
-    const msg = cycle
-      ? `deadlock: ${cycle.map(describe).join(' -> ')} -> back to ${cycle[0]}`
-      : `no runnable task: ${blocked.map(describe).join('; ')}`;
+    const msg = describeDeadlock(this.tasks.filter((t) => t.state === 'blocked'));
     this.currentTask = undefined;
     throw this.violationError('deadlock', msg);
   }
 
   /** The step budget ran out: name the task that went longest without progress. */
   private starved(): never {
-    let worst: Task | undefined;
-    for (const t of this.tasks) {
-      if (t.state === 'done') continue;
-      if (!worst || t.steps - t.lastProgress > worst.steps - worst.lastProgress) worst = t;
-    }
     this.currentTask = undefined;
-    const w = worst!;
-    throw this.violationError(
-      'liveness',
-      `step budget of ${this.maxSteps} exhausted: ${w} made no progress for ${w.steps - w.lastProgress} of its steps, last at "${w.label}"`,
-    );
+    throw this.violationError('liveness', describeStarvation(this.tasks, this.maxSteps));
   }
 
   private violationError(property: string, message: string): ViolationError {
     return new ViolationError({ property, message, step: this.step });
   }
-
-  private toViolation(e: unknown): Violation {
-    if (isViolationError(e)) return e.violation;
-    // Anything else thrown from a kernel path is the model's oops: a NULL
-    // dereference in the kernel is a crash, and so is a TypeError here.
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { property: 'kernel-bug', message: `oops: ${msg}`, step: this.step, task: this.currentTask?.name };
-  }
-}
-
-/** A cycle in the wait-for graph (task -> holder of what it waits on), if any. */
-export function findWaitCycle(blocked: readonly Task[]): Task[] | undefined {
-  const state = new Map<Task, 1 | 2>();
-  const path: Task[] = [];
-  const visit = (t: Task): Task[] | undefined => {
-    if (state.get(t) === 2) return undefined;
-    if (state.get(t) === 1) return path.slice(path.indexOf(t));
-    if (t.state !== 'blocked' || !t.waitingOn) return undefined;
-    state.set(t, 1);
-    path.push(t);
-    for (const h of t.waitingOn.holders()) {
-      if (h === t) return [t];
-      const c = visit(h);
-      if (c) return c;
-    }
-    path.pop();
-    state.set(t, 2);
-    return undefined;
-  };
-  for (const t of blocked) {
-    const c = visit(t);
-    if (c) return c;
-  }
-  return undefined;
 }
