@@ -8,6 +8,7 @@ import { UnknownPropertyError } from './errors.ts';
 import type { Property } from './property.ts';
 import { refcounts } from './refcounts.ts';
 import { rmapCompleteness } from './rmap-completeness.ts';
+import { vmaMerge } from './vma-merge.ts';
 
 /** Every property, in the order they are checked and listed. */
 export const properties: readonly Property[] = [
@@ -22,6 +23,7 @@ export const properties: readonly Property[] = [
   gupPinCoherence,
   noStaleSwapHandles,
   noLeftoverMigrationEntries,
+  vmaMerge,
 ];
 
 export const propertyNames: readonly string[] = properties.map((p) => p.name);

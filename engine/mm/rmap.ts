@@ -64,6 +64,7 @@ import { machine } from './machine.ts';
 import { folio_put } from './page_alloc.ts';
 import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { swap_duplicate, swap_free } from './swapfile.ts';
+import { find_mergeable_anon_vma } from './vma.ts';
 
 /* ------------------------------------------------------ anon_vma locking */
 
@@ -168,8 +169,11 @@ export function* anon_vma_prepare(vma: VmArea): KGen<number> {
 
 function* __anon_vma_prepare(vma: VmArea): KGen<number> {
   const mm = vma.vm_mm;
-  let allocated: AnonVma | undefined = anon_vma_alloc();
-  const anon_vma = allocated;
+  // A neighbour's anon_vma if it can be shared (so that the VMAs may merge
+  // again after an mprotect), else a new one.
+  let anon_vma = yield* find_mergeable_anon_vma(vma);
+  let allocated: AnonVma | undefined;
+  if (!anon_vma) anon_vma = allocated = anon_vma_alloc();
   let avc: AnonVmaChain | undefined = new AnonVmaChain(vma, anon_vma);
 
   yield* anon_vma_lock_write(anon_vma);

@@ -22,7 +22,7 @@ import { sys_mprotect } from '../mm/mprotect.ts';
 import { sys_swapoff, sys_swapon } from '../mm/swapfile.ts';
 import { kswapd_reclaim } from '../mm/vmscan.ts';
 import { kcompactd_migrate } from '../mm/migrate.ts';
-import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
+import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../mm/mremap.ts';
 import { History, type OpRecord } from './history.ts';
 import type { Op, Program, Prot } from './ops.ts';
 import { UserSpace } from './userspace.ts';
@@ -307,7 +307,7 @@ class Executor {
       case 'mremap': {
         const r = us.regions.get(op.region);
         if (!r) return { result: -EINVAL };
-        let flags = op.maymove ? MREMAP_MAYMOVE : 0;
+        let flags = (op.maymove ? MREMAP_MAYMOVE : 0) | (op.dontunmap ? MREMAP_DONTUNMAP : 0);
         let to = 0;
         if (op.fixedTo !== undefined) {
           const t = us.regions.get(op.fixedTo);

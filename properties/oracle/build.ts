@@ -247,12 +247,13 @@ function mremapMove(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, content: T
     attrs.get(rec.as, to).add(a);
     targets.push({ from, to, c, a });
   }
-  // What no longer belongs to the mapping is unmapped.
+  // What no longer belongs to the mapping is unmapped; with MREMAP_DONTUNMAP
+  // it stays mapped, with its flags, and empty (zero-fill).
   for (let i = 0; i < oldPages; i++) {
     const a = oldAddr + i;
     if (a >= newAddr && a < newAddr + op.pages) continue;
-    for (const x of cellsOf(a)) content.get(rec.as, x).add(ev(rec, [UNMAPPED]));
-    attrs.get(rec.as, a).add(ev(rec, [0]));
+    for (const x of cellsOf(a)) content.get(rec.as, x).add(ev(rec, [op.dontunmap ? 0 : UNMAPPED]));
+    if (!op.dontunmap) attrs.get(rec.as, a).add(ev(rec, [0]));
   }
   return {
     apply(): boolean {

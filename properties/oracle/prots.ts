@@ -97,7 +97,8 @@ function mremapProts(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, prots: Ti
   const unmapped = ev(rec, [UNMAPPED]);
   for (let i = 0; i < oldPages; i++) {
     const a = oldAddr + i;
-    if (a < newAddr || a >= newAddr + op.pages) prots.get(rec.as, a).add(unmapped);
+    // MREMAP_DONTUNMAP keeps the old range mapped as it was.
+    if (!op.dontunmap && (a < newAddr || a >= newAddr + op.pages)) prots.get(rec.as, a).add(unmapped);
   }
   return {
     apply(): boolean {

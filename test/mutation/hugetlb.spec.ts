@@ -35,8 +35,9 @@ import {
 import { do_madvise } from '../../engine/mm/madvise.ts';
 import { handle_mm_fault } from '../../engine/mm/memory.ts';
 import { FAULT_FLAG_WRITE, PG_dirty, PG_uptodate, VM_WRITE, WORDS_PER_PAGE, type MmStruct, type Pte, type VmArea } from '../../engine/mm/mm_types.ts';
-import { vm_munmap, vma_modify_flags } from '../../engine/mm/mmap.ts';
-import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
+import { vm_munmap } from '../../engine/mm/mmap.ts';
+import { vma_modify_flags, vma_modify_prev } from '../../engine/mm/vma.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write } from '../../engine/mm/mmap_lock.ts';
 import { change_protection, sys_mprotect } from '../../engine/mm/mprotect.ts';
 import { folio_get } from '../../engine/mm/page_alloc.ts';
 import { pmd_index } from '../../engine/mm/pgtable.ts';
@@ -61,6 +62,14 @@ function* hmap(owner: string, prot: number, len: number, pgoff = 0, file = 0): K
 }
 
 /** The hugetlb page-table page in mm's PMD slot for addr. */
+/** mprotect_fixup()'s VMA half: vma_modify_flags(), then the flags set on what it returns. */
+function* setFlags(vma: VmArea, start: number, end: number, flags: number): KGen<VmArea> {
+  const v = (yield* vma_modify_flags(vma_modify_prev(vma, start), vma, start, end, flags)) as VmArea;
+  yield* vma_start_write(v);
+  v.vm_flags = flags;
+  return v;
+}
+
 const slot = (mm: MmStruct, addr: number): HugetlbPtPage | undefined => mm.pgd[pmd_index(addr)] as HugetlbPtPage | undefined;
 /** The huge PTE mapping addr (entry 0 of its page-table page). */
 const hpte = (mm: MmStruct, addr: number): Pte | undefined => slot(mm, addr)?.ptes[0];
@@ -192,7 +201,7 @@ describe('mutation: hugetlb faults (hugetlb_fault, hugetlb_no_page, hugetlb_wp)'
       // has not yet taken i_mmap_rwsem. P's VMA now has Q's flags. (One task
       // plays both processes: P's mmap_lock is taken nested, as fork does.)
       yield* mmap_write_lock(p.mm, SINGLE_DEPTH_NESTING);
-      const pv = (yield* vma_modify_flags(p.vma, p.a, p.a + H, p.vma.vm_flags | VM_WRITE)) as VmArea;
+      const pv = yield* setFlags(p.vma, p.a, p.a + H, p.vma.vm_flags | VM_WRITE);
       assert.equal(pv.vm_flags, q.vma.vm_flags);
       // Q's write fault shares P's page table and finds the PTE read-only.
       yield* mmap_read_lock(q.mm);
@@ -396,7 +405,7 @@ describe('mutation: hugetlb mprotect (hugetlb_change_protection)', () => {
       const t0 = slot(p.mm, p.a)!;
       assert.equal(t0.pt_share_count, 2);
       yield* mmap_write_lock(p.mm);
-      const v = (yield* vma_modify_flags(p.vma, p.a, p.a + 3 * H, p.vma.vm_flags & ~VM_WRITE)) as VmArea;
+      const v = yield* setFlags(p.vma, p.a, p.a + 3 * H, p.vma.vm_flags & ~VM_WRITE);
       // The first page table is unshared, the second changed, the third absent.
       assert.equal(yield* hugetlb_change_protection(v, p.a, p.a + 3 * H), 2);
       yield* mmap_write_unlock(p.mm);
