@@ -8,7 +8,7 @@ import { kobject_freed } from '../../engine/mm/kasan.ts';
 import { folio_alloc } from '../../engine/mm/page_alloc.ts';
 import { __split_vma, vma_link, vm_munmap } from '../../engine/mm/mmap.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../engine/mm/mremap.ts';
-import { mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../engine/mm/mmap_lock.ts';
 import { set_pte_at, pte_offset_map_lock } from '../../engine/mm/pgtable.ts';
 import { spin_unlock } from '../../engine/locking/spinlock.ts';
 import {
@@ -62,6 +62,7 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(2);
       const vma = mm.mmap[0]!;
+      yield* mmap_read_lock(mm); // __anon_vma_prepare() asserts it
       assert.equal(yield* anon_vma_prepare(vma), 0);
       const av = vma.anon_vma!;
       assert.deepEqual([av.root === av, av.parent === av, av.refcount, av.num_active_vmas, av.num_children], [true, true, 1, 1, 0]);
@@ -70,6 +71,7 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
       assert.equal(yield* anon_vma_prepare(vma), 0);
       assert.equal(vma.anon_vma, av);
       assert.equal(vma.anon_vma_chain.length, 1);
+      yield* mmap_read_unlock(mm);
       void addr;
     });
   });
@@ -85,12 +87,16 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
       },
       (c) => ({
         T0: function* () {
+          yield* mmap_read_lock(c.mm);
           yield* anon_vma_prepare(c.vma);
           c.got.push(c.vma.anon_vma!);
+          yield* mmap_read_unlock(c.mm);
         },
         T1: function* () {
+          yield* mmap_read_lock(c.mm);
           yield* anon_vma_prepare(c.vma);
           c.got.push(c.vma.anon_vma!);
+          yield* mmap_read_unlock(c.mm);
         },
       }),
       (r) => {
@@ -102,7 +108,7 @@ describe('mutation: reverse mapping (rmap.ts)', () => {
         assert.equal(vma.anon_vma!.rb_root.length, 1);
         assert.ok(!kobject_freed(vma.anon_vma!));
       },
-      { maxStep: 14, backAndForth: true },
+      { maxStep: 16, backAndForth: true },
     );
     assert.ok(runs > 100);
   });
