@@ -69,8 +69,18 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
           ),
           weight: 3,
         },
-        // MREMAP_DONTUNMAP: a move that keeps the old range mapped (it cannot resize: pages as mmap draws them).
-        { arbitrary: fc.record({ op: fc.constant('mremap' as const), region, pages, maymove: fc.constant(true), dontunmap: fc.constant(true) }), weight: 1 },
+        // MREMAP_DONTUNMAP: a move that keeps the old range mapped (it cannot resize).
+        {
+          arbitrary: fc.record({
+            op: fc.constant('mremap' as const),
+            region,
+            // Mostly the size of region 0's first mapping, which every program starts with.
+            pages: fc.oneof({ arbitrary: fc.constant(o.maxPages), weight: 2 }, { arbitrary: pages, weight: 1 }),
+            maymove: fc.constant(true),
+            dontunmap: fc.constant(true),
+          }),
+          weight: 1,
+        },
       );
     case 'mprotect':
       return fc.record({ op: fc.constant('mprotect' as const), region, page, pages: rangePages, prot });
