@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { VM_SPECIAL } from '../engine/mm/vma.ts';
 import type { MmStruct, VmArea } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';

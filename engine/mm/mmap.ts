@@ -6,7 +6,7 @@
  * Merging (vma_merge_*, vma_expand, vma_modify_flags) is in vma.ts.
  */
 import { call_rcu } from '../locking/rcu.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
 import {

@@ -12,7 +12,7 @@ import type { KGen } from '../sched/task.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
 import { EFAULT, EINVAL, ENOMEM, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, type MmStruct, type VmArea } from './mm_types.ts';
 import { do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vm_area_dup, vma_link, vma_lookup } from './mmap.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import { VMG_VMA_STATE, vma_merge_copied_range, vma_merge_extend } from './vma.ts';
 import { vma_is_anonymous } from './vma_lock.ts';
 import { pmd_addr_end, pmd_index, pte_alloc, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';

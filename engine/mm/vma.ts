@@ -22,7 +22,7 @@
  * has (hugetlbfs sets it, so file VMAs never merge here and can_merge_remove_vma
  * only has hugetlb's vm_ops->close to refuse).
  */
-import { BUG_ON, WARN_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import type { File } from '../fs/fs.ts';
 import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';

@@ -1,6 +1,5 @@
-import { argValue } from '../../engine/fs/exec.ts';
-import { WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
-import type { OpRecord } from '../../engine/program/history.ts';
+import { WORDS_PER_PAGE } from '../../engine/program/abi.ts';
+import type { OpRecord, RecordOf } from '../../engine/program/history.ts';
 import type { Op } from '../../engine/program/ops.ts';
 import { cell, cellsOf, pageOf } from './cells.ts';
 import { coherentAccess, mayBeCoherent, pinLives, type PinLife } from './pins.ts';
@@ -133,17 +132,19 @@ function replay(recs: readonly OpRecord[]): Oracle {
     // madvise_walk_vmas() stops at the first VMA that fails (-EINVAL: a
     // hugetlb VMA it cannot split off a huge-page boundary), leaving the VMAs
     // before it advised. Either way the advice may or may not have taken.
-    const maybe = rec.op.op === 'madvise' && rec.result < 0 && rec.addr !== undefined;
+    const maybe = rec.kind === 'madvise' && rec.result < 0 && rec.addr !== undefined;
     if (rec.result < 0 && !maybe) continue;
-    const { op, as } = rec;
-    const pages = (): number[] => Array.from({ length: rec.pages! }, (_, i) => rec.addr! + i);
+    const { as } = rec;
+    const r = rec as OpRecord & { addr: number; pages: number };
+    const pages = (): number[] => Array.from({ length: r.pages }, (_, i) => r.addr + i);
     const cells = (): number[] => pages().flatMap(cellsOf);
-    switch (op.op) {
+    switch (rec.kind) {
       case 'write': {
         // Into the address space's own memory, or a file page shared with others.
-        const t = writeTargets(bindings, rec, op.word);
-        const e = (): TimelineEvent => ({ ...ev(rec, [rec.value!]), weak: t.weak });
-        if (t.anon) content.get(as, cell(rec.addr!, op.word)).add(e());
+        if (rec.addr === undefined) break;
+        const t = writeTargets(bindings, rec, rec.op.word);
+        const e = (): TimelineEvent => ({ ...ev(rec, [rec.value]), weak: t.weak });
+        if (t.anon) content.get(as, cell(rec.addr, rec.op.word)).add(e());
         for (const f of t.files) files.get(f.file, f.cell).add(e());
         break;
       }
@@ -152,14 +153,16 @@ function replay(recs: readonly OpRecord[]): Oracle {
         fileEvents(rec, files, ev);
         break;
       case 'pinWrite': {
-        const life = pins.get(rec.pinId!);
+        if (rec.addr === undefined) break;
+        const life = pins.get(rec.pinId);
+        const op = rec.op;
         // Certainly into the mapped page; or perhaps, if the process may not
         // have detached the address yet (a concurrent read may see the value,
         // and a move may carry it along), but no longer there once it certainly has.
-        if (life && coherentAccess(life, rec)) content.get(as, cell(rec.addr!, op.word)).add(ev(rec, [rec.value!]));
+        if (life && coherentAccess(life, rec)) content.get(as, cell(rec.addr, op.word)).add(ev(rec, [rec.value!]));
         else if (life && mayBeCoherent(life, rec)) {
           const until = life.goneBy === Infinity ? undefined : life.goneBy;
-          content.get(as, cell(rec.addr!, op.word)).add({ ...ev(rec, [rec.value!]), weak: true, until });
+          content.get(as, cell(rec.addr, op.word)).add({ ...ev(rec, [rec.value!]), weak: true, until });
         }
         break;
       }
@@ -172,18 +175,19 @@ function replay(recs: readonly OpRecord[]): Oracle {
         for (const a of pages()) attrs.get(as, a).add(ev(rec, [0]));
         break;
       case 'madvise':
-        if (op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(evMaybe(rec, [0], maybe));
-        else derived.push(madviseAttrs(rec, op, attrs, maybe));
+        if (rec.op.advice === 'DONTNEED') for (const c of cells()) content.get(as, c).add(evMaybe(rec, [0], maybe));
+        else derived.push(madviseAttrs(rec, rec.op, attrs, maybe));
         break;
       case 'exec': {
-        const n = rec.pages!;
+        if (rec.addr === undefined) break;
+        const n = rec.pages;
         for (let j = 0; j < n; j++) {
-          for (let w = 0; w < WORDS_PER_PAGE; w++) content.get(rec.newAs!, cell(rec.addr! + j, w)).add(ev(rec, [w === 0 ? argValue(n - 1 - j) : 0]));
+          for (let w = 0; w < WORDS_PER_PAGE; w++) content.get(rec.newAs, cell(rec.addr + j, w)).add(ev(rec, [w === 0 ? rec.argv[n - 1 - j]! : 0]));
         }
         break;
       }
       case 'mremap':
-        derived.push(mremapMove(rec, op as Extract<Op, { op: 'mremap' }>, content, attrs, ev));
+        derived.push(mremapMove(rec, rec.op, content, attrs, ev));
         break;
       case 'fork':
         if (rec.newAs !== undefined) derived.push(forkCopy(rec, content, attrs, ev));
@@ -195,7 +199,7 @@ function replay(recs: readonly OpRecord[]): Oracle {
 }
 
 /** Might the page have been DONTFORK while the fork ran (and so not copied)? */
-function mayDontfork(attrs: Timelines): (fork: OpRecord, page: number) => boolean {
+function mayDontfork(attrs: Timelines): (fork: RecordOf<'fork'>, page: number) => boolean {
   return (fork, page) => {
     for (const f of flagsDuring(attrs, fork.as, page, fork.start, fork.end)) if (f & DONTFORK) return true;
     return false;
@@ -207,7 +211,7 @@ function mayDontfork(attrs: Timelines): (fork: OpRecord, page: number) => boolea
  * `maybe`: the madvise failed part-way, so its events are weak: they add
  * the new flags without ruling out the old.
  */
-function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, maybe: boolean): Derived {
+function madviseAttrs(rec: RecordOf<'madvise'>, op: Extract<Op, { op: 'madvise' }>, attrs: Timelines, maybe: boolean): Derived {
   const set = op.advice === 'WIPEONFORK' ? WIPE : op.advice === 'DONTFORK' ? DONTFORK : 0;
   const clear = op.advice === 'KEEPONFORK' ? WIPE : op.advice === 'DOFORK' ? DONTFORK : 0;
   const targets = Array.from({ length: rec.pages! }, (_, i) => ({ addr: rec.addr! + i, ev: evMaybe(rec, [], maybe) }));
@@ -229,7 +233,7 @@ function madviseAttrs(rec: OpRecord, op: Extract<Op, { op: 'madvise' }>, attrs: 
 }
 
 /** mremap: the old range's contents (and flags) appear at the new address; grown pages are zero. */
-function mremapMove(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, content: Timelines, attrs: Timelines, ev: MakeEvent): Derived {
+function mremapMove(rec: RecordOf<'mremap'>, op: Extract<Op, { op: 'mremap' }>, content: Timelines, attrs: Timelines, ev: MakeEvent): Derived {
   const oldAddr = rec.addr!;
   const oldPages = rec.pages!;
   const newAddr = rec.newAddr!;
@@ -275,7 +279,7 @@ function mremapMove(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, content: T
 }
 
 /** fork: the child's pages hold what the parent's held at some point during the fork. */
-function forkCopy(rec: OpRecord, content: Timelines, attrs: Timelines, ev: MakeEvent): Derived {
+function forkCopy(rec: RecordOf<'fork'>, content: Timelines, attrs: Timelines, ev: MakeEvent): Derived {
   const child = rec.newAs!;
   const cells = new Map<number, TimelineEvent>();
   const pages = new Map<number, TimelineEvent>();

@@ -1,6 +1,6 @@
 import { HPAGE_NR_PAGES } from '../../engine/mm/hugetlb.ts';
 import { HUGETLBFS_MAX_HPAGES } from '../../engine/fs/hugetlbfs.ts';
-import type { OpRecord } from '../../engine/program/history.ts';
+import type { OpRecord, Range, RecordOf } from '../../engine/program/history.ts';
 import { cell, cellsOf } from './cells.ts';
 import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
 
@@ -52,25 +52,27 @@ export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelin
   // No file was ever mapped: every address is anonymous memory or nothing, and reads go to `content` alone.
   if (!recs.some((r) => r.op.op === 'hugetlbMmap' && r.result >= 0)) return undefined;
   const bindings = new Timelines();
-  const forks: OpRecord[] = [];
+  const forks: RecordOf<'fork'>[] = [];
   for (const rec of recs) {
     if (rec.result < 0) continue;
-    const { op, as } = rec;
+    const { as } = rec;
     const bind = (from: number, n: number, value: (i: number) => number): void => {
       for (let i = 0; i < n; i++) bindings.get(as, from + i).add(ev(rec, [value(i)]));
     };
-    switch (op.op) {
+    switch (rec.kind) {
       case 'mmap':
       case 'munmap':
         bind(rec.addr!, rec.pages!, () => NOT_FILE);
         break;
-      case 'hugetlbMmap':
+      case 'hugetlbMmap': {
+        const op = rec.op;
         bind(rec.addr!, rec.pages!, (i) => fileBinding(op.file, op.hpage * HPAGE_NR_PAGES + i));
         break;
+      }
       case 'mremap':
         // Only anonymous mappings move: the old range and the new both end up anonymous (or unmapped).
         bind(rec.addr!, rec.pages!, () => NOT_FILE);
-        bind(rec.newAddr!, op.pages, () => NOT_FILE);
+        bind(rec.newAddr!, rec.op.pages, () => NOT_FILE);
         break;
       case 'fork':
         if (rec.newAs !== undefined) forks.push(rec);
@@ -110,8 +112,8 @@ export function mayBeFile(bindings: Timelines | undefined, as: number, page: num
  * address space's own cell and/or file cells. When more than one is
  * possible, each gets a weak event (it may not have happened there).
  */
-export function writeTargets(bindings: Timelines | undefined, rec: OpRecord, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
-  const b = bindingsDuring(bindings, rec.as, rec.addr!, rec.start, rec.end);
+export function writeTargets(bindings: Timelines | undefined, rec: RecordOf<'write'> & Range, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
+  const b = bindingsDuring(bindings, rec.as, rec.addr, rec.start, rec.end);
   const files: { file: number; cell: number }[] = [];
   for (const x of b) {
     if (x === NOT_FILE) continue;

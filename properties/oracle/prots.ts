@@ -1,4 +1,4 @@
-import type { OpRecord } from '../../engine/program/history.ts';
+import type { OpRecord, RecordOf } from '../../engine/program/history.ts';
 import type { Op, Prot } from '../../engine/program/ops.ts';
 import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
 
@@ -48,32 +48,32 @@ function setRange(prots: Timelines, as: number, from: number | undefined, n: num
  * derived one. `mayDontfork(fork, page)`: might the parent's page have been
  * DONTFORK during the fork (undefined: no DONTFORK anywhere in the run)?
  */
-export function protEvents(rec: OpRecord, prots: Timelines, ev: MakeEvent, mayDontfork?: (fork: OpRecord, page: number) => boolean): ProtDerived | undefined {
-  const { op, as } = rec;
+export function protEvents(rec: OpRecord, prots: Timelines, ev: MakeEvent, mayDontfork?: (fork: RecordOf<'fork'>, page: number) => boolean): ProtDerived | undefined {
+  const { as } = rec;
   if (rec.result < 0) {
     // What the op may have done before it failed (a hole, a split it could not make).
     const weak = (value: number): TimelineEvent => ({ start: rec.start, end: rec.end, values: new Set([value]), by: rec, weak: true });
-    if (op.op === 'mprotect') setRange(prots, as, rec.addr, rec.pages, weak(protValue(op.prot)));
-    else if (op.op === 'munmap' || op.op === 'mremap') setRange(prots, as, rec.addr, rec.pages, weak(UNMAPPED));
+    if (rec.kind === 'mprotect') setRange(prots, as, rec.addr, rec.pages, weak(protValue(rec.op.prot)));
+    else if (rec.kind === 'munmap' || rec.kind === 'mremap') setRange(prots, as, rec.addr, rec.pages, weak(UNMAPPED));
     // MREMAP_FIXED unmaps its target first, whatever happens next.
-    if (op.op === 'mremap') setRange(prots, as, rec.fixedAddr, op.pages, weak(UNMAPPED));
+    if (rec.kind === 'mremap') setRange(prots, as, rec.fixedAddr, rec.op.pages, weak(UNMAPPED));
     return undefined;
   }
-  switch (op.op) {
+  switch (rec.kind) {
     case 'mmap':
     case 'hugetlbMmap':
     case 'mprotect':
-      setRange(prots, as, rec.addr, rec.pages, ev(rec, [protValue(op.prot)]));
+      setRange(prots, as, rec.addr, rec.pages, ev(rec, [protValue(rec.op.prot)]));
       return undefined;
     case 'munmap':
       setRange(prots, as, rec.addr, rec.pages, ev(rec, [UNMAPPED]));
       return undefined;
     case 'exec':
       // VM_STACK_FLAGS: the new stack is read-write.
-      setRange(prots, rec.newAs!, rec.addr, rec.pages, ev(rec, [P_READ | P_WRITE]));
+      if (rec.addr !== undefined) setRange(prots, rec.newAs, rec.addr, rec.pages, ev(rec, [P_READ | P_WRITE]));
       return undefined;
     case 'mremap':
-      return mremapProts(rec, op, prots, ev);
+      return mremapProts(rec, rec.op, prots, ev);
     case 'fork':
       return rec.newAs === undefined ? undefined : forkProts(rec, prots, ev, mayDontfork);
     default:
@@ -82,7 +82,7 @@ export function protEvents(rec: OpRecord, prots: Timelines, ev: MakeEvent, mayDo
 }
 
 /** mremap: the old pages' protection appears at the new address; grown pages take the VMA's, its last old page's. */
-function mremapProts(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, prots: Timelines, ev: MakeEvent): ProtDerived {
+function mremapProts(rec: RecordOf<'mremap'>, op: Extract<Op, { op: 'mremap' }>, prots: Timelines, ev: MakeEvent): ProtDerived {
   const oldAddr = rec.addr!;
   const oldPages = rec.pages!;
   const newAddr = rec.newAddr!;
@@ -111,7 +111,7 @@ function mremapProts(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, prots: Ti
 }
 
 /** fork: the child's pages have the parent's protection during the fork; a DONTFORK page is not there at all. */
-function forkProts(rec: OpRecord, prots: Timelines, ev: MakeEvent, mayDontfork: ((fork: OpRecord, page: number) => boolean) | undefined): ProtDerived {
+function forkProts(rec: RecordOf<'fork'>, prots: Timelines, ev: MakeEvent, mayDontfork: ((fork: RecordOf<'fork'>, page: number) => boolean) | undefined): ProtDerived {
   const child = rec.newAs!;
   const made = new Map<number, TimelineEvent>();
   return {

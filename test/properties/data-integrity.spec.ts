@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Replay } from '../../engine/index.ts';
 import { isViolationError } from '../../engine/sched/violation.ts';
 import type { RunContext } from '../../engine/program/executor.ts';
-import type { OpRecord } from '../../engine/program/history.ts';
+import { valueOf, type OpRecord } from '../../engine/program/history.ts';
 import type { Op, Program } from '../../engine/program/ops.ts';
 import { checkDataIntegrity } from '../../properties/index.ts';
 import { Workspace } from '../../mutation/workspace.ts';
@@ -22,7 +22,7 @@ function history(...rows: [string, Op, number, number, number, number, Partial<O
   return rows.map(([thread, op, as, start, end, result, extra]) => {
     const i = index.get(thread) ?? 0;
     index.set(thread, i + 1);
-    return { thread, index: i, op, as, start, end, result, ...extra };
+    return { kind: op.op, thread, index: i, op, as, start, end, result, ...extra } as OpRecord;
   });
 }
 
@@ -152,7 +152,7 @@ describe('properties: data-integrity checks access rights', () => {
       };
       const r = runChecked(program, new Replay([{ step: 33, task: 1 }]));
       assert.equal(r.violation, undefined, describeViolation(r));
-      assert.deepEqual(r.history.records.filter((x) => x.thread === 'P0.T1').map((x) => [x.result, x.value]), [[ENOMEM, undefined], [0, 2]], 'the race happened');
+      assert.deepEqual(r.history.records.filter((x) => x.thread === 'P0.T1').map((x) => [x.result, valueOf(x)]), [[ENOMEM, undefined], [0, 2]], 'the race happened');
     });
 
     it('mremap moves the protection; exec maps a read-write stack', () => {
@@ -213,7 +213,7 @@ describe('properties: data-integrity checks access rights', () => {
         const clean = runChecked(program, new Replay([]));
         assert.equal(clean.violation, undefined, describeViolation(clean));
         assert.deepEqual(
-          clean.history.records.filter((x) => x.op.op === 'read' || x.op.op === 'write').map((x) => (x.result < 0 ? x.result : x.value)),
+          clean.history.records.filter((x) => x.op.op === 'read' || x.op.op === 'write').map((x) => (x.result < 0 ? x.result : valueOf(x))),
           c.clean,
         );
         const ws = Workspace.create(readFileSync(`test/fixtures/${c.fixture}.patch`, 'utf8'), `${c.fixture}.patch`);

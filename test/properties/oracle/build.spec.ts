@@ -4,7 +4,9 @@ import { buildOracle, buildRights } from '../../../properties/oracle/build.ts';
 import { cell } from '../../../properties/oracle/cells.ts';
 
 const A = 200;
-const rec = (index: number, op: OpRecord['op'], start: number, end: number, result: number, extra: Partial<OpRecord> = {}): OpRecord => ({
+const rec = (index: number, op: OpRecord['op'], start: number, end: number, result: number, extra: Partial<OpRecord> = {}): OpRecord =>
+  ({
+  kind: op.op,
   thread: 'P0.T0',
   index,
   op,
@@ -13,7 +15,7 @@ const rec = (index: number, op: OpRecord['op'], start: number, end: number, resu
   end,
   result,
   ...extra,
-});
+  }) as OpRecord;
 
 const history = (): OpRecord[] => [
   rec(0, { op: 'mmap', region: 0, pages: 2, prot: 'rw' }, 0, 2, A, { addr: A, pages: 2 }),
