@@ -1,5 +1,5 @@
 import { report } from '../engine/kernel/current.ts';
-import { EFAULT } from '../engine/mm/mm_types.ts';
+import { EFAULT } from '../engine/program/abi.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { OpRecord, Range, RecordOf } from '../engine/program/history.ts';
 import { formatOp } from '../engine/program/format.ts';
@@ -24,7 +24,7 @@ import type { Property } from './property.ts';
  * pin) at some point while it ran; a read or a write of an anonymous page
  * fails with EFAULT only if the page lacked it at some point.
  */
-export function checkDataIntegrity(ctx: RunContext): void {
+export function checkDataIntegrity(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   // Nothing read: only the access rights to check, and the contents need no replay.
   const oracle = recs.some(isReadOk) ? buildOracle(recs) : undefined;

@@ -62,7 +62,7 @@ function checkPinsStillMapped(ctx: RunContext): void {
  * only what the mapping could have held until then or what went in through
  * a pin. No other process's write is ever visible through a pin.
  */
-function checkPinData(ctx: RunContext): void {
+export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   if (!recs.some((r) => r.kind === 'pinRead' && r.result >= 0)) return;
   const { content, pins } = buildOracle(recs);

@@ -19,11 +19,27 @@ export interface KasanSite {
 
 export class KasanMeta {
   freed: KasanSite | undefined;
+  // The allocation site, kept flat: every object has one, few are ever printed.
+  private readonly allocTask: string;
+  private readonly allocStep: number;
+  private readonly allocLabel: string;
+  private readonly allocStack: string | undefined;
+
   constructor(
     readonly kind: string,
     readonly id: number,
-    readonly alloc: KasanSite,
-  ) {}
+    ex: Execution,
+  ) {
+    const t = ex.currentTask;
+    this.allocTask = t?.name ?? 'boot';
+    this.allocStep = ex.step;
+    this.allocLabel = t?.label ?? '';
+    this.allocStack = ex.debug ? kernelStack() : undefined;
+  }
+
+  get alloc(): KasanSite {
+    return { task: this.allocTask, step: this.allocStep, label: this.allocLabel, stack: this.allocStack };
+  }
 }
 
 /**
@@ -35,7 +51,7 @@ export class Kasan {
   nextObjectId = 1;
   readonly live = new Map<string, number>();
 
-  constructor(private readonly sched: Execution) {}
+  constructor(readonly sched: Execution) {}
 
   site(): KasanSite {
     const ex = this.sched;
@@ -63,7 +79,7 @@ export abstract class KObject {
 
   constructor(kind: string) {
     const k = this_kernel().kasan;
-    this.kasan = new KasanMeta(kind, k.nextObjectId++, k.site());
+    this.kasan = new KasanMeta(kind, k.nextObjectId++, k.sched);
     k.live.set(kind, (k.live.get(kind) ?? 0) + 1);
   }
 

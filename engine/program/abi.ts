@@ -15,6 +15,9 @@ export const HPAGE_NR_PAGES = 16;
 /** Huge pages a hugetlbfs file may hold. */
 export const HUGETLBFS_MAX_HPAGES = 4;
 
+/** The errno a user access of a page it may not touch fails with (the model's SIGSEGV). */
+export const EFAULT = 14;
+
 /** The argument values exec passes for `args` argument pages: argv[i] goes to word 0 of page i from the top. */
 export function execArgv(args: number): number[] {
   return Array.from({ length: args }, (_, i) => 0xa000 + i);

@@ -22,8 +22,8 @@ export type { RunContext, RunHooks, RunOptions, RunResult } from './run-context.
 
 /** Does any thread of the program turn swap on? */
 function usesSwap(p: Program): boolean {
-  const all = [...p.processes.flatMap((proc) => proc.threads), ...(p.kthreads ?? [])];
-  return all.some((ops) => ops.some((op) => op.op === 'swapon'));
+  const swapon = (ops: readonly Op[]): boolean => ops.some((op) => op.op === 'swapon');
+  return p.processes.some((proc) => proc.threads.some(swapon)) || (p.kthreads ?? []).some(swapon);
 }
 
 class Executor implements RunState {

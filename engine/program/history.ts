@@ -95,8 +95,11 @@ export type RecordOf<K extends OpKind> = Extract<OpRecord, { kind: K }>;
 
 type Without<T, F extends PropertyKey> = T extends unknown ? Omit<T, F> : never;
 
+/** A record's own fields: what its kind adds to the fields every record has. */
+export type Fields<K extends OpKind> = K extends OpKind ? Without<RecordOf<K>, keyof Base<K>> : never;
+
 /** What an op handler returns: its record without the fields the executor fills in. */
-export type Outcome<K extends OpKind = OpKind> = K extends OpKind ? Without<RecordOf<K>, Exclude<keyof Base<K>, 'result'>> : never;
+export type Outcome<K extends OpKind = OpKind> = K extends OpKind ? Fields<K> & { readonly result: number } : never;
 
 export class History {
   readonly records: OpRecord[] = [];

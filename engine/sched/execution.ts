@@ -170,7 +170,7 @@ export class Execution {
   private block(task: Task, w: Waitable): void {
     task.state = 'blocked';
     task.waitingOn = w;
-    w.waiters.push(task);
+    w.addWaiter(task);
   }
 
   private exited(task: Task): void {

@@ -16,7 +16,6 @@ import { valueOf, type OpRecord } from '../../../engine/program/history.ts';
 import type { Op, Program } from '../../../engine/program/ops.ts';
 import { programArb } from '../../../generators/index.ts';
 import { hooksFor, properties } from '../../../properties/index.ts';
-import { checkDataIntegrity } from '../../../properties/data-integrity.ts';
 import { describeViolation, reads, runChecked } from '../../helpers/run.ts';
 import { hugetlbfs_create, hugetlbfs_lookup, hugetlbfs_punch_hole, hugetlbfs_truncate, vm_mmap_hugetlbfs } from '../../../engine/fs/hugetlbfs.ts';
 import { i_mmap_lock_write, i_mmap_unlock_write } from '../../../engine/fs/fs.ts';
@@ -329,31 +328,6 @@ describe('engine/mm/hugetlb: concurrent programs', function () {
       }
     });
   }
-});
-
-describe('properties: the data-integrity oracle on shared file mappings', () => {
-  const at = (thread: string, as: number, start: number, end: number, op: Op, more: Partial<OpRecord> = {}): OpRecord => ({ kind: op.op, thread, index: 0, op, as, start, end, result: 0, ...more }) as OpRecord;
-  const mapped = (as: number, addr: number): OpRecord => at(`P${as}.T0`, as, 0, 1, map(1), { addr, pages: 16, result: addr });
-  const check = (recs: OpRecord[]): string | undefined => {
-    try {
-      checkDataIntegrity({ history: { records: recs } } as unknown as RunContext);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  };
-  it("one process reads another's write to the same file page, at another address", () => {
-    const base = [mapped(0, 176), mapped(1, 144), at('P0.T0', 0, 2, 3, wr(0, 5), { addr: 176, pages: 1, value: 5 })];
-    assert.equal(check([...base, at('P1.T0', 1, 4, 5, rd(0), { addr: 144, pages: 1, value: 5 })]), undefined);
-    assert.match(check([...base, at('P1.T0', 1, 4, 5, rd(0), { addr: 144, pages: 1, value: 0 })]) ?? '', /returned 0; allowed: \{5\}/);
-  });
-  it('after a hole punch the page reads zero, not the old data', () => {
-    const base = [mapped(0, 176), at('P0.T0', 0, 2, 3, wr(0, 5), { addr: 176, pages: 1, value: 5 }), at('P1.T0', 1, 4, 6, { op: 'hugetlbPunch', file: 0, hpage: 0, hpages: 1 })];
-    assert.equal(check([...base, at('P0.T0', 0, 7, 8, rd(0), { addr: 176, pages: 1, value: 0 })]), undefined);
-    assert.match(check([...base, at('P0.T0', 0, 7, 8, rd(0), { addr: 176, pages: 1, value: 5 })]) ?? '', /returned 5; allowed: \{0\}/);
-    // A read overlapping the punch may see either.
-    assert.equal(check([...base, at('P0.T0', 0, 5, 8, rd(0), { addr: 176, pages: 1, value: 5 })]), undefined);
-  });
 });
 
 describe('generators: hugetlb programs', () => {
