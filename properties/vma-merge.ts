@@ -31,6 +31,20 @@ function dontunmapped(ctx: RunContext): boolean {
   return ctx.history.records.some((r) => r.op.op === 'mremap' && r.op.dontunmap === true && r.result >= 0);
 }
 
+/**
+ * A split that succeeded stays when a later split of the same call fails:
+ * munmap, mprotect, madvise and mremap (through munmap) split the first VMA,
+ * then hugetlb's may_split refuses an unaligned split of a later one
+ * (-EINVAL), and Linux does not merge the first split back
+ * (vms_gather_munmap_vmas(), vma_modify()). After such a failure the tree is
+ * not judged.
+ */
+function splitMayHaveStayed(ctx: RunContext): boolean {
+  const recs = ctx.history.records;
+  if (!recs.some((r) => r.op.op === 'hugetlbMmap' && r.result >= 0)) return false;
+  return recs.some((r) => r.result < 0 && (r.op.op === 'munmap' || r.op.op === 'mprotect' || r.op.op === 'madvise' || r.op.op === 'mremap'));
+}
+
 function checkTree(mm: MmStruct, lenient: boolean): void {
   for (let i = 1; i < mm.mmap.length; i++) {
     const a = mm.mmap[i - 1]!;
@@ -42,7 +56,7 @@ function checkTree(mm: MmStruct, lenient: boolean): void {
 
 /** At quiescent points (no user thread inside an op), every mm's VMA tree is the one Linux would have. */
 function checkVmaMerge(ctx: RunContext): void {
-  if (ctx.busy !== 0) return;
+  if (ctx.busy !== 0 || splitMayHaveStayed(ctx)) return;
   const lenient = dontunmapped(ctx);
   for (const mm of ctx.machine.mms) if (!mm.mmap_lock.isLocked()) checkTree(mm, lenient);
 }
