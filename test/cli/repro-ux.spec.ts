@@ -36,11 +36,11 @@ describe('cli: a failure a kernel developer can find again and read', function (
     let first: { out: string; json: Record<string, any> };
     let text: string;
     before(async () => {
-      const r = await mmfuzzIn(tmp, 'fuzz', '--patch', COW, '--runs', '3000', '--seed', '6', '--workers', '1', '--json', '--summary', 'summary.json');
+      const r = await mmfuzzIn(tmp, 'fuzz', '--patch', COW, '--runs', '3000', '--seed', '11', '--workers', '1', '--json', '--summary', 'summary.json');
       assert.equal(r.code, 1, r.err);
       first = { out: r.out, json: lastJson(r.out) };
       // The same campaign without --json: the text summary.
-      const t = await mmfuzzIn(tmp, 'fuzz', '--patch', COW, '--runs', '3000', '--seed', '6', '--workers', '1');
+      const t = await mmfuzzIn(tmp, 'fuzz', '--patch', COW, '--runs', '3000', '--seed', '11', '--workers', '1');
       assert.equal(t.code, 1, t.err);
       text = t.out;
     });
@@ -61,7 +61,7 @@ describe('cli: a failure a kernel developer can find again and read', function (
 
     it('fuzz --seed S --run N re-runs that one run and finds the same repro', async () => {
       const [v] = first.json.violations as { run: number; signature: string; repro: unknown }[];
-      const r = await mmfuzz('fuzz', '--patch', COW, '--seed', '6', '--run', String(v!.run), '--json', '--corpus', join(tmp, 'again'));
+      const r = await mmfuzz('fuzz', '--patch', COW, '--seed', '11', '--run', String(v!.run), '--json', '--corpus', join(tmp, 'again'));
       assert.equal(r.code, 1, r.err);
       const j = lastJson(r.out);
       assert.equal(j.runs, 1);
