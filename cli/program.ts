@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { checkPatchesCommand, type CheckPatchesFlags } from './commands/check-patches.ts';
 import { corpusListCommand, corpusMergeCommand, corpusPruneCommand, DEFAULT_CORPUS } from './commands/corpus.ts';
 import { fuzzCommand, type FuzzFlags } from './commands/fuzz.ts';
+import { registerKernel } from './commands/kernel.ts';
 import { replayCommand, type ReplayFlags } from './commands/replay.ts';
 import { shrinkCommand } from './commands/shrink.ts';
 import type { Io } from './io.ts';
@@ -88,6 +89,8 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .argument('[DIR...]', 'corpus directories', [DEFAULT_CORPUS])
     .option('--dry-run', 'only say what would be removed')
     .action(async (dirs: string[], flags: { dryRun?: boolean }) => exit(await corpusPruneCommand(dirs, flags, io)));
+
+  registerKernel(program, io, exit);
 
   return program;
 }
