@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { KernelStacks } from '../../../cli/trace/kstack.ts';
 import { wrapGenerators } from '../../../cli/trace/transform.ts';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tracedModel } from '../../../cli/trace/model.ts';
 import { tracedReplay } from '../../../cli/trace/replay.ts';
@@ -49,8 +48,8 @@ describe('cli/trace: kernel function stacks', () => {
 
   it('a traced replay is the same run as the model as written: the same trace, the same verdict, and stacks on top', async function () {
     this.timeout(60_000);
-    const dir = join(PROJECT_ROOT, 'corpus');
-    const e = loadEntry(join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!));
+    // A known-bad repro, on the clean model: a run that goes through swapoff, unuse and reclaim.
+    const e = loadEntry(join(PROJECT_ROOT, 'corpus/known-bad/013-unuse-without-mmap-lock.json'));
     const m = await tracedModel(undefined);
     try {
       const t = tracedReplay(m, e.program, e.schedule, m.props.properties);
