@@ -63,8 +63,12 @@ export class CopyDuring implements Derived {
     const skip = this.skipSelf ? rec : undefined;
     let changed = false;
     for (const l of this.links) {
-      const seen = l.src.possibleDuring(rec.start, rec.end, undefined, skip);
-      if (addAll(l.dst.values, through ? through(seen, l.addr) : seen)) changed = true;
+      const into = l.dst.values;
+      const n = into.size;
+      // Without a mapping the source's values go straight in.
+      if (!through) l.src.possibleDuring(rec.start, rec.end, into, skip);
+      else addAll(into, through(l.src.possibleDuring(rec.start, rec.end, undefined, skip), l.addr));
+      if (into.size !== n) changed = true;
     }
     return changed;
   }
@@ -77,7 +81,7 @@ export class CopyDuring implements Derived {
  */
 export function forkCopy(rec: Forked, timelines: Timelines, through?: Through): Derived {
   const copy = new CopyDuring(rec, through);
-  const known: boolean[] = [];
+  const known = new Set<number>();
   return {
     get size() {
       return copy.size;
@@ -85,8 +89,9 @@ export function forkCopy(rec: Forked, timelines: Timelines, through?: Through): 
     apply(): boolean {
       let made = false;
       for (const a of timelines.addresses(rec.as)) {
-        if (known[a]) continue;
-        known[a] = made = true;
+        if (known.has(a)) continue;
+        known.add(a);
+        made = true;
         copy.link(timelines.get(rec.as, a), timelines.get(rec.newAs, a), a);
       }
       return copy.apply() || made;
