@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { EFAULT } from '../engine/program/abi.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { OpRecord, Range, RecordOf } from '../engine/program/history.ts';

@@ -5,7 +5,7 @@
  * stack down to its final place (relocate_vma_down) before the flag is
  * cleared.
  */
-import { WARN_ON } from '../sched/current.ts';
+import { WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { mm_alloc, mmput } from '../kernel/fork.ts';
 import { FOLL_FORCE, FOLL_WRITE, get_user_pages_remote } from '../mm/gup.ts';
