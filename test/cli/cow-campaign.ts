@@ -19,6 +19,7 @@ export interface CowCampaign {
   readonly junit: string;
   readonly html: string;
   readonly summary: string;
+  readonly tap: string;
 }
 
 let cached: Promise<CowCampaign> | undefined;
@@ -26,8 +27,8 @@ let cached: Promise<CowCampaign> | undefined;
 async function run(): Promise<CowCampaign> {
   const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-nightly-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = { corpus: join(dir, 'corpus'), junit: join(dir, 'out', 'junit.xml'), html: join(dir, 'out', 'report.html'), summary: join(dir, 'out', 'summary.json') };
-  const ran = await mmfuzz('fuzz', '--patch', COW, '--runs', String(RUNS), '--seed', SEED, '--workers', '1', '--json', '--corpus', out.corpus, '--junit', out.junit, '--html', out.html, '--summary', out.summary);
+  const out = { corpus: join(dir, 'corpus'), junit: join(dir, 'out', 'junit.xml'), html: join(dir, 'out', 'report.html'), summary: join(dir, 'out', 'summary.json'), tap: join(dir, 'out', 'report.ktap') };
+  const ran = await mmfuzz('fuzz', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--workers', '1', '--json', '--corpus', out.corpus, '--junit', out.junit, '--html', out.html, '--summary', out.summary, '--tap', out.tap);
   if (ran.code !== 1) throw new Error(`the COW campaign exited ${ran.code}, not 1: ${ran.err}`);
   return { ran, json: lastJson(ran.out), dir, ...out };
 }

@@ -2,7 +2,7 @@
 // COW path that forgets to copy (test/fixtures/cow-forgets-to-copy.patch),
 // found and shrunk by a campaign on a patched copy of the model.
 import { entryFromFailure, type CorpusEntry } from '../../corpus/entry.ts';
-import { engineHash } from '../../corpus/engine-hash.ts';
+import { engineHash } from '../../project/engine-hash.ts';
 import { patchedModel, type Model } from '../../corpus/model.ts';
 import { patchName } from '../../corpus/patch-path.ts';
 

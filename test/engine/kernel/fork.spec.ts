@@ -6,7 +6,7 @@ import { MMF_HAS_PINNED, type MmStruct } from '../../../engine/mm/mm_types.ts';
 import { vm_mmap } from '../../../engine/mm/mmap.ts';
 import { RW, folioAt, layout, mapped, run, store } from '../harness.ts';
 
-describe('engine/kernel/fork: fork and exit (kernel/fork.ts, kernel/exit.ts)', () => {
+describe('engine/kernel/fork: mm users, references and dup_mm (kernel/fork.ts)', () => {
   it('mm users and references: the last mmput tears down, the last mmdrop frees; the mmlist is left', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(1);
