@@ -4,4 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Branch coverage of the model (the guided campaign), before the thread loads it.
+const { enableModelCoverage } = await import('../../runner/coverage/enable.ts');
+enableModelCoverage();
 await import('./thread.ts');

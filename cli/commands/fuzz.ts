@@ -17,6 +17,7 @@ import { startProgress, type Progress } from '../progress.ts';
 import { onInterrupt } from '../signals.ts';
 import { prepareOutputs, writeOutputs, type OutputFlags } from './fuzz-outputs.ts';
 import { fuzzSummaryJson, fuzzSummaryText } from './fuzz-summary.ts';
+import { afterCampaign, campaignOptions } from './fuzz-guided.ts';
 
 export interface FuzzFlags extends OutputFlags {
   readonly runs?: number;
@@ -29,6 +30,7 @@ export interface FuzzFlags extends OutputFlags {
   readonly shard?: Shard;
   readonly patch?: string;
   readonly program?: ProgramArbOptions;
+  readonly random?: boolean;
 }
 
 const UNSHARDED: Shard = { index: 0, count: 1 };
@@ -70,7 +72,13 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
     const pool = new CampaignPool(
       {
         root,
-        fuzz: { timeMs: flags.time, seed: flags.seed ?? 0, properties: selected, program: flags.program },
+        fuzz: {
+          timeMs: flags.time,
+          seed: flags.seed ?? 0,
+          properties: selected,
+          program: flags.program,
+          ...campaignOptions(flags),
+        },
         runs: flags.runs ?? (flags.time === undefined ? 1000 : undefined),
         shard: flags.shard ?? UNSHARDED,
         workers: flags.workers ?? availableParallelism(),
@@ -93,6 +101,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
     }
     const summary = { result: done.result, engine, patch, shard: flags.shard, program: flags.program, saved, workers: done.workers, cutShort: done.cutShort };
     println(io.stdout, flags.json ? JSON.stringify(fuzzSummaryJson(summary)) : fuzzSummaryText(summary));
+    afterCampaign(flags, done.result, io);
     // After the summary: a file that cannot be written must not hide what was found.
     writeOutputs(flags, summary, done.found, selected ?? propertyNames);
     return done.result.violations.length > 0 ? 1 : 0;
