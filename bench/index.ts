@@ -7,7 +7,10 @@
 // (per cell, 3), BENCH_SCALE_SECONDS (per scaling run, 60), BENCH_SCALE_WARMUP
 // (seconds of each scaling run left out of its warm rate, 20), BENCH_SCALE_REPEATS (1), BENCH_SEEDS (10),
 // BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none),
-// BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default all four),
+// BENCH_KINDS (campaigns of the patch study, comma-separated: guided (the default, coverage-guided), mix,random,pct,pb (the plain
+// random campaign with the default schedule mix or one kind); default guided,mix), BENCH_BUDGET_RUNS (also cap each patch campaign at
+// this many runs; 0 = none), BENCH_NO_HEADERS=1 (ignore the patches'
+// Program: and Fuzz-Seed: headers: seeds 0.., default generator options),
 // BENCH_PATCHES (only the patches whose names start with these prefixes, comma-separated: 013,014),
 // BENCH_OUT (where the JSON goes; default bench/results.json).
 // The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
@@ -110,7 +113,7 @@ if (sectionOn('scaling')) {
 }
 
 if (sectionOn('patches')) {
-  const kinds = (process.env.BENCH_KINDS ?? 'mix,random,pct,pb').split(',').map((k) => k.trim()) as Kind[];
+  const kinds = (process.env.BENCH_KINDS ?? 'guided,mix').split(',').map((k) => k.trim()) as Kind[];
   for (const k of kinds) {
     if (!KINDS.includes(k)) {
       log(`bench: BENCH_KINDS names ${JSON.stringify(k)}; use a comma-separated list of ${KINDS.join(', ')}`);
@@ -131,6 +134,8 @@ if (sectionOn('patches')) {
     budgetMs: S.BENCH_BUDGET_S! * 1000,
     sectionSeconds: S.BENCH_PATCH_SECONDS,
     kinds,
+    ignoreHeaders: process.env.BENCH_NO_HEADERS === '1',
+    budgetRuns: envNum('BENCH_BUDGET_RUNS', 0),
     progress: log,
   });
   for (const p of results.patches) {

@@ -18,6 +18,21 @@ import { mutateSchedule } from './mutate/schedule.ts';
 import { Queue } from './queue.ts';
 import { caseArb, generateCase, runSeed, type CaseInput } from './seeds.ts';
 
+/**
+ * The program shapes fresh draws come from: every mix and fault mode the
+ * generators have (the default mix, the vma-race mix; per-VMA-lock and
+ * speculative faults), unless the campaign's options fix them. Not a tuning
+ * to any bug: a shape a campaign never draws is a part of the model it never runs.
+ */
+export function programShapes(o: ProgramArbOptions | undefined): { options: ProgramArbOptions; weight: number }[] {
+  const base = o ?? {};
+  const races = base.vmaRace === undefined ? [false, true] : [base.vmaRace];
+  const modes = base.faultMode === undefined ? (['vma-lock', 'spf'] as const) : [base.faultMode];
+  return races.flatMap((vmaRace) =>
+    modes.map((faultMode) => ({ options: { ...base, vmaRace, faultMode }, weight: (vmaRace ? 1 : 3) * (faultMode === 'spf' ? 1 : 3) })),
+  );
+}
+
 /** Percent of runs that are fresh draws once the queue has entries. */
 export const FRESH_PERCENT = 20;
 /** Runs without new coverage before the schedules get one level deeper. */
@@ -28,7 +43,8 @@ export const MAX_LEVEL = 4;
 export class GuidedSource {
   readonly features = new FeatureMap();
   readonly queue = new Queue();
-  private readonly arbs: fc.Arbitrary<CaseInput>[] = [];
+  private readonly arbs = new Map<string, fc.Arbitrary<CaseInput>>();
+  private readonly shapes: readonly { readonly options: ProgramArbOptions; readonly weight: number }[];
   private readonly mutator: ProgramMutator;
   private sinceNew = 0;
   /** Runs that were mutants, and mutants that joined the queue. */
@@ -41,6 +57,7 @@ export class GuidedSource {
     private readonly schedule: ScheduleArbOptions = {},
   ) {
     this.mutator = new ProgramMutator(resolveProgramOptions(program));
+    this.shapes = programShapes(program);
   }
 
   /** How deep schedules go now: one level per STALL_RUNS·2^level runs without new coverage. */
@@ -50,20 +67,29 @@ export class GuidedSource {
     return l;
   }
 
-  private arb(level: number): fc.Arbitrary<CaseInput> {
-    const s = this.schedule;
-    return (this.arbs[level] ??= caseArb(this.program, {
-      ...s,
-      maxPreemptions: s.maxPreemptions ?? 2 + level,
-      maxDepth: s.maxDepth ?? 4 + level,
-    }));
+  private arb(shape: number, level: number): fc.Arbitrary<CaseInput> {
+    const key = `${shape}/${level}`;
+    let a = this.arbs.get(key);
+    if (!a) {
+      const s = this.schedule;
+      a = caseArb(this.shapes[shape]!.options, { ...s, maxPreemptions: s.maxPreemptions ?? 2 + level, maxDepth: s.maxDepth ?? 4 + level });
+      this.arbs.set(key, a);
+    }
+    return a;
+  }
+
+  private shape(rng: Prng): number {
+    const total = this.shapes.reduce((n, x) => n + x.weight, 0);
+    let x = rng.below(total);
+    for (let i = 0; i < this.shapes.length; i++) if ((x -= this.shapes[i]!.weight) < 0) return i;
+    return 0;
   }
 
   /** Run i's input: a fresh draw (the plain campaign's run i at level 0) or a mutant. */
   next(i: number): { input: CaseInput; mutant: boolean } {
     const level = this.level;
     const rng = new Prng(runSeed(this.seed ^ 0x5bd1e995, i));
-    if (this.queue.length === 0 || rng.below(100) < FRESH_PERCENT) return { input: generateCase(this.arb(level), this.seed, i), mutant: false };
+    if (this.queue.length === 0 || rng.below(100) < FRESH_PERCENT) return { input: generateCase(this.arb(this.shape(rng), level), this.seed, i), mutant: false };
     this.mutants++;
     const parent = this.queue.pick(rng);
     const what = rng.below(3);

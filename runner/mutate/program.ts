@@ -61,8 +61,11 @@ export class ProgramMutator {
       t[i] = this.drawOp(rng, same ? [t[i]!.op] : kinds, n);
     } else if (what === 4) spliceThread(t, other!, rng, kernel);
     let k = 0;
+    // Now and then the program's machine rather than its ops: the fault mode, or the memory size.
+    const machine = rng.below(16);
+    const attrs: Partial<Program> = machine === 0 ? { faultMode: (p.faultMode ?? 'vma-lock') === 'vma-lock' ? 'spf' : 'vma-lock' } : machine === 1 ? { frames: 8 + rng.below(25) } : {};
     const processes = p.processes.map((proc) => ({ threads: proc.threads.map(() => all[k++]!) }));
-    const out: Program = { ...p, processes, ...(kthreads.length ? { kthreads: all.slice(threads.length) } : {}) };
+    const out: Program = { ...p, ...attrs, processes, ...(kthreads.length ? { kthreads: all.slice(threads.length) } : {}) };
     return numberWrites(out);
   }
 }
