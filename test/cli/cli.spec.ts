@@ -100,7 +100,7 @@ describe('cli: mmfuzz', function () {
 
     before(async function () {
       // As a user runs it: the real bin, a real process.
-      const r = await spawnMmfuzz(['fuzz', '--patch', COW, '--runs', '5000', '--seed', '6', '--json', '--corpus', corpus()]);
+      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--runs', '5000', '--seed', '6', '--json', '--corpus', corpus()]);
       assert.equal(r.code, 1, r.err);
       assert.equal(r.err, '');
       spawned = lastJson(r.out);
@@ -118,7 +118,7 @@ describe('cli: mmfuzz', function () {
     });
 
     it('the same seed gives the same result (timing aside)', async () => {
-      const r = await mmfuzz('fuzz', '--patch', COW, '--runs', '5000', '--seed', '6', '--json');
+      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--runs', '5000', '--seed', '6', '--json');
       const strip = (j: unknown) => JSON.parse(JSON.stringify(j, (k, v: unknown) => (k === 'file' ? undefined : v)));
       assert.deepEqual(strip(untimed(lastJson(r.out))), strip(untimed(spawned)));
     });
@@ -171,7 +171,7 @@ describe('cli: mmfuzz', function () {
     it('SIGINT stops the campaign between runs and still reports and saves what it found', async () => {
       const dir = join(tmp, 'interrupted');
       let sent = false;
-      const r = await spawnMmfuzz(['fuzz', '--patch', COW, '--time', '60s', '--seed', '6', '--json', '--corpus', dir], (out, kill) => {
+      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--time', '60s', '--seed', '6', '--json', '--corpus', dir], (out, kill) => {
         if (!sent && out.includes('VIOLATION')) {
           sent = true;
           kill('SIGINT');
