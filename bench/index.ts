@@ -1,7 +1,8 @@
 // `npm run bench`: prints a table and writes bench/results.json (atomically).
 // Every figure carries the load (/proc/loadavg) at the time it was taken, and
 // beside wall-clock rates a per-CPU-second rate, which other jobs on the
-// machine disturb less. Knobs (env): BENCH_ONLY=toy,campaign,growth,scaling,patches
+// machine disturb less. Knobs (env): BENCH_ONLY=toy,campaign,growth,scaling,coverage,patches
+// BENCH_COVERAGE_SECONDS (per run of the coverage-cost section, 20), BENCH_COVERAGE_REPEATS (2),
 // BENCH_SECONDS (toy, 3), BENCH_MEM_SECONDS (all-properties campaign + RSS, 60),
 // BENCH_CAMPAIGN_SECONDS (no-properties campaign, 15), BENCH_GROWTH_SECONDS
 // (per cell, 3), BENCH_SCALE_SECONDS (per scaling run, 60), BENCH_SCALE_WARMUP
@@ -20,6 +21,7 @@ import { campaign, defaultCampaignWithMemory, growth, type CampaignFigure, type 
 import { benchEngineToy, type EngineToyResult } from './engine-toy.ts';
 import { KINDS, benchPatches, knownBadPatches, type Kind, type PatchResult } from './patches.ts';
 import { scaling, type ScalingRow } from './scaling.ts';
+import { coverageCost, type CoverageCost } from './coverage.ts';
 import { envNum, fmt, loadavg, sectionOn, type Load } from './util.ts';
 
 const started = performance.now();
@@ -40,6 +42,7 @@ const results: {
   growth?: GrowthCell[];
   scaling?: ScalingRow[];
   patches?: PatchResult[];
+  coverageCost?: CoverageCost;
 } = {
   node: process.version,
   date: new Date().toISOString(),
@@ -57,6 +60,8 @@ const results: {
     BENCH_SEEDS: envNum('BENCH_SEEDS', 10),
     BENCH_BUDGET_S: envNum('BENCH_BUDGET_S', 5),
     BENCH_PATCH_SECONDS: envNum('BENCH_PATCH_SECONDS', 240),
+    BENCH_COVERAGE_SECONDS: envNum('BENCH_COVERAGE_SECONDS', 20),
+    BENCH_COVERAGE_REPEATS: envNum('BENCH_COVERAGE_REPEATS', 2),
   },
 };
 const S = results.settings;
@@ -110,6 +115,14 @@ if (sectionOn('scaling')) {
   }
   const [one, two] = results.scaling;
   if (one && two) row('2 workers / 1 worker (whole run | warm)', `${(two.execsPerSec / one.execsPerSec).toFixed(2)}× | ${(two.warmExecsPerSec / one.warmExecsPerSec).toFixed(2)}×`);
+}
+
+if (sectionOn('coverage')) {
+  log(`bench: cost of coverage, ${S.BENCH_COVERAGE_REPEATS} x (off, on), ${S.BENCH_COVERAGE_SECONDS} s each`);
+  const c = coverageCost(S.BENCH_COVERAGE_SECONDS!, Math.min(5, S.BENCH_COVERAGE_SECONDS! / 4), S.BENCH_COVERAGE_REPEATS!);
+  results.coverageCost = c;
+  row('coverage off | on: execs per CPU-s (median)', `${fmt(c.offExecsPerCpuSec)} | ${fmt(c.onExecsPerCpuSec)}`, loadavg());
+  row('cost of coverage (1 - on/off)', `${(c.cost * 100).toFixed(1)} %`);
 }
 
 if (sectionOn('patches')) {

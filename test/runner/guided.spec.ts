@@ -6,7 +6,7 @@ import { programShapes } from '../../runner/guided.ts';
 // guided campaign runs on interleaving coverage only here; the counters are
 // covered by coverage/workspace.spec.ts.
 describe('runner: the coverage-guided campaign', () => {
-  const o = { runs: 400, seed: 3, keepQueue: true } as const;
+  const o = { runs: 200, seed: 3, keepQueue: true } as const;
 
   it('is the default, keeps inputs that added coverage and runs mutants of them', () => {
     const r = fuzz(o);
