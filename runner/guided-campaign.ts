@@ -70,6 +70,14 @@ export class GuidedCampaign {
     return r;
   }
 
+  /** The branch sites no run of this campaign reached, as file, line, kind and function. */
+  unreached(): { file: string; line: number; kind: string; fn: string }[] {
+    const b = this.probe.branches;
+    return b.coveredFiles.flatMap((f) =>
+      f.sites.flatMap((s, i) => (this.reached[f.base - b.lo + i] ? [] : [{ file: f.url.slice(f.url.indexOf('/engine/') + 1), line: s.line, kind: s.kind, fn: f.functions[s.fn]! }])),
+    );
+  }
+
   results(keepQueue: boolean): { coverage: CoverageSummary; reach?: PatchReach; queue?: readonly CaseInput[] } {
     const s = this.source;
     const coverage: CoverageSummary = {
