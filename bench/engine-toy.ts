@@ -1,7 +1,7 @@
 // Engine throughput on a toy workload: 4 tasks contending on a mutex and an
 // rwsem, with unlocked reads between. Reports steps/s and ns/step beside the
 // floor: a bare generator-resume loop timed in the same run.
-import { Execution, Mutex, RandomWalk, RwSemaphore, down_read, mutex_lock, mutex_unlock, up_read, type KGen } from '../engine/index.ts';
+import { Kernel, Mutex, RandomWalk, RwSemaphore, down_read, mutex_lock, mutex_unlock, up_read, type KGen } from '../engine/index.ts';
 
 export interface EngineToyResult {
   readonly steps: number;
@@ -11,8 +11,8 @@ export interface EngineToyResult {
   readonly floorNsPerStep: number;
 }
 
-function toyExecution(seed: number): Execution {
-  const ex = new Execution({ strategy: new RandomWalk(seed) });
+function toyExecution(seed: number): Kernel {
+  const ex = new Kernel({ strategy: new RandomWalk(seed) });
   const m = new Mutex('m');
   const sem = new RwSemaphore('sem');
   const cell = { x: 0 };

@@ -1,7 +1,9 @@
 // The engine's barrel: deterministic execution, locks, lockdep, RCU, KASAN.
 // engine/ never imports fast-check.
-export { Execution, DEFAULT_MAX_STEPS, findWaitCycle, type ExecutionOptions, type ExecutionResult } from './sched/execution.ts';
-export { current, currentExecution, currentStep, report, BUG_ON, WARN_ON } from './sched/current.ts';
+export { Execution, DEFAULT_MAX_STEPS, type ExecutionOptions, type ExecutionResult } from './sched/execution.ts';
+export { findWaitCycle } from './sched/deadlock.ts';
+export { current, this_kernel, currentStep, report, BUG_ON, WARN_ON } from './kernel/current.ts';
+export { Kernel, type KernelOptions } from './kernel/boot.ts';
 export { cond_resched, schedule_timeout_uninterruptible } from './sched/cond_resched.ts';
 export { Task, type KGen, type Yielded } from './sched/task.ts';
 export { Waitable, WaitQueue } from './sched/waitable.ts';

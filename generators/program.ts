@@ -55,19 +55,34 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
         .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks })),
     )
     .map(({ procs, kthreads, ks }) => {
-      const first = procs[0]![0]!;
-      if (first[0]?.op !== 'mmap' && o.ops.includes('mmap')) first.unshift({ op: 'mmap', region: 0, pages: o.maxPages, prot: 'rw' });
-      // Reclaim and swapoff need a device: programs that may use swap start with one.
-      const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.some((t) => t.some((op) => op.op === 'reclaim' || op.op === 'swapoff'));
-      if (swaps && o.ops.includes('swapon')) first.unshift({ op: 'swapon', dev: 0, slots: 8 });
-      // Programs that may map hugetlbfs files start with r0 a shared mapping of file 0, which forks inherit.
-      // With fork on, P1 is forked right away: two processes share the file's pages (and page tables).
-      if (ks.includes('hugetlbMmap')) {
-        const prelude: Op[] = [{ op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' }];
-        if (ks.includes('fork') && procs.length > 1) prelude.push({ op: 'fork', child: 1 });
-        first.splice(first.findIndex((x) => x.op === 'mmap') + 1, 0, ...prelude);
-      }
-      const p: Program = { processes: procs.map((threads) => ({ threads })), frames: o.frames };
+      // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
+      // written into them would come back twice). Process 0's first thread is rebuilt instead.
+      const first = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o);
+      const threads0 = [first, ...procs[0]!.slice(1)];
+      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames: o.frames };
       return withMode(numberWrites(kthreads.length ? { ...p, kthreads } : p));
     });
+}
+
+interface Drawn {
+  readonly ks: readonly OpKind[];
+  readonly kthreads: readonly (readonly Op[])[];
+  readonly processes: number;
+}
+
+/** Process 0's first thread with its prelude: a mapping, a swap device, the shared hugetlbfs file. */
+function withPrelude(drawn: readonly Op[], { ks, kthreads, processes }: Drawn, o: ResolvedProgramOptions): Op[] {
+  let first: Op[] = drawn[0]?.op !== 'mmap' && o.ops.includes('mmap') ? [{ op: 'mmap', region: 0, pages: o.maxPages, prot: 'rw' }, ...drawn] : [...drawn];
+  // Reclaim and swapoff need a device: programs that may use swap start with one.
+  const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.some((t) => t.some((op) => op.op === 'reclaim' || op.op === 'swapoff'));
+  if (swaps && o.ops.includes('swapon')) first = [{ op: 'swapon', dev: 0, slots: 8 }, ...first];
+  // Programs that may map hugetlbfs files start with r0 a shared mapping of file 0, which forks inherit.
+  // With fork on, P1 is forked right away: two processes share the file's pages (and page tables).
+  if (ks.includes('hugetlbMmap')) {
+    const prelude: Op[] = [{ op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 2, prot: 'rw' }];
+    if (ks.includes('fork') && processes > 1) prelude.push({ op: 'fork', child: 1 });
+    const at = first.findIndex((x) => x.op === 'mmap') + 1;
+    first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
+  }
+  return first;
 }

@@ -1,7 +1,7 @@
-import { report } from '../engine/sched/current.ts';
-import { EFAULT } from '../engine/mm/mm_types.ts';
+import { report } from '../engine/kernel/current.ts';
+import { EFAULT } from '../engine/program/abi.ts';
 import type { RunContext } from '../engine/program/executor.ts';
-import type { OpRecord } from '../engine/program/history.ts';
+import type { OpRecord, Range, RecordOf } from '../engine/program/history.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { buildOracle, buildRights, type Rights } from './oracle/build.ts';
 import { mayBeFile, possibleRead } from './oracle/files.ts';
@@ -24,7 +24,7 @@ import type { Property } from './property.ts';
  * pin) at some point while it ran; a read or a write of an anonymous page
  * fails with EFAULT only if the page lacked it at some point.
  */
-export function checkDataIntegrity(ctx: RunContext): void {
+export function checkDataIntegrity(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   // Nothing read: only the access rights to check, and the contents need no replay.
   const oracle = recs.some(isReadOk) ? buildOracle(recs) : undefined;
@@ -34,11 +34,11 @@ export function checkDataIntegrity(ctx: RunContext): void {
   if (!oracle) return;
   const { content, files, bindings } = oracle;
   for (const rec of recs) {
-    if (rec.op.op !== 'read' || rec.result < 0) continue;
+    if (rec.kind !== 'read' || rec.result < 0 || rec.addr === undefined) continue;
     const allowed = possibleRead(content, files, bindings, rec.as, rec.addr!, rec.op.word, rec.start, rec.end);
     if (allowed.has(rec.value!)) continue;
     allowed.delete(UNMAPPED);
-    const source = recs.find((r) => (r.op.op === 'write' || r.op.op === 'pinWrite') && r.value === rec.value && r.result >= 0);
+    const source = recs.find((r) => (r.kind === 'write' || r.kind === 'pinWrite') && r.value === rec.value && r.result >= 0);
     report(
       'data-integrity',
       `${rec.thread} ${formatOp(rec.op)} (address ${rec.addr}, steps ${rec.start}-${rec.end}) returned ${rec.value}; allowed: {${[...allowed].join(', ')}}` +
@@ -48,13 +48,14 @@ export function checkDataIntegrity(ctx: RunContext): void {
 }
 
 /** A user access through the page tables (or GUP's), with its address resolved. */
-function isAccess(rec: OpRecord): boolean {
-  const k = rec.op.op;
-  return (k === 'read' || k === 'write' || k === 'pin') && rec.addr !== undefined;
+type Access = RecordOf<'read' | 'write' | 'pin'> & Range;
+
+function isAccess(rec: OpRecord): rec is Access {
+  return (rec.kind === 'read' || rec.kind === 'write' || rec.kind === 'pin') && rec.addr !== undefined;
 }
 
 function isReadOk(rec: OpRecord): boolean {
-  return rec.op.op === 'read' && rec.result >= 0;
+  return rec.kind === 'read' && rec.result >= 0;
 }
 
 function needsRights(rec: OpRecord): boolean {
@@ -68,19 +69,19 @@ function needsRights(rec: OpRecord): boolean {
  * with SIGBUS (beyond the file's end, an empty pool), and pins for other
  * reasons: those failures are not checked.
  */
-function checkAccessRights(oracle: Rights, rec: OpRecord): void {
+function checkAccessRights(oracle: Rights, rec: Access): void {
   const op = rec.op;
   const need = op.op === 'write' || (op.op === 'pin' && op.write) ? P_WRITE : P_READ;
   const what = need === P_WRITE ? 'writable' : 'readable';
   const at = `${rec.thread} ${formatOp(op)} (address ${rec.addr}, steps ${rec.start}-${rec.end})`;
   if (rec.result >= 0) {
-    const { ok, possible } = mayAllow(oracle.prots, rec.as, rec.addr!, need, rec.start, rec.end);
+    const { ok, possible } = mayAllow(oracle.prots, rec.as, rec.addr, need, rec.start, rec.end);
     if (!ok) report('data-integrity', `${at} succeeded, but the page was not mapped ${what} while it ran: protection ${formatProts(possible)}`);
     return;
   }
   if (rec.result !== -EFAULT || op.op === 'pin') return;
-  if (mayBeFile(oracle.bindings, rec.as, rec.addr!, rec.start, rec.end)) return;
-  const { possible } = mayAllow(oracle.prots, rec.as, rec.addr!, need, rec.start, rec.end);
+  if (mayBeFile(oracle.bindings, rec.as, rec.addr, rec.start, rec.end)) return;
+  const { possible } = mayAllow(oracle.prots, rec.as, rec.addr, need, rec.start, rec.end);
   if (mustAllow(possible, need)) report('data-integrity', `${at} failed with EFAULT, but the page was mapped ${what} all the while: protection ${formatProts(possible)}`);
 }
 

@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
 import { pte_to_string } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
@@ -62,15 +62,15 @@ function checkPinsStillMapped(ctx: RunContext): void {
  * only what the mapping could have held until then or what went in through
  * a pin. No other process's write is ever visible through a pin.
  */
-function checkPinData(ctx: RunContext): void {
+export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
-  if (!recs.some((r) => r.op.op === 'pinRead' && r.result >= 0)) return;
+  if (!recs.some((r) => r.kind === 'pinRead' && r.result >= 0)) return;
   const { content, pins } = buildOracle(recs);
   for (const rec of recs) {
-    if (rec.op.op !== 'pinRead' || rec.result < 0) continue;
-    const life = pins.get(rec.pinId!);
+    if (rec.kind !== 'pinRead' || rec.result < 0 || rec.addr === undefined) continue;
+    const life = pins.get(rec.pinId);
     if (!life) continue;
-    const timeline = content.get(rec.as, cell(rec.addr!, rec.op.word));
+    const timeline = content.get(rec.as, cell(rec.addr, rec.op.word));
     let allowed: Set<number>;
     if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);
     else {
@@ -78,11 +78,11 @@ function checkPinData(ctx: RunContext): void {
       // perhaps not (yet): what the mapping holds.
       allowed = mayBeCoherent(life, rec) ? timeline.possibleDuring(rec.start, rec.end) : new Set<number>();
       for (const e of timeline.events) if (e.start < life.detachEnd) for (const v of e.values) allowed.add(v);
-      for (const w of recs) if (w.op.op === 'pinWrite' && w.result >= 0 && w.as === rec.as && w.addr === rec.addr) allowed.add(w.value!);
+      for (const w of recs) if (w.kind === 'pinWrite' && w.result >= 0 && w.as === rec.as && w.addr === rec.addr) allowed.add(w.value!);
     }
     if (allowed.has(rec.value!)) continue;
     allowed.delete(UNMAPPED);
-    const source = recs.find((r) => (r.op.op === 'write' || r.op.op === 'pinWrite') && r.value === rec.value && r.result >= 0);
+    const source = recs.find((r) => (r.kind === 'write' || r.kind === 'pinWrite') && r.value === rec.value && r.result >= 0);
     report(
       'gup-pin-coherence',
       `${rec.thread} ${formatOp(rec.op)} (pinned at address ${rec.addr}) read ${rec.value}; allowed: {${[...allowed].join(', ')}}` +

@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { formatSite, kobject_freed } from '../engine/mm/kasan.ts';
 import { hugetlbfs_files } from '../engine/fs/hugetlbfs.ts';
 import { HPAGE_NR_PAGES, huge_pfn_frame, hugetlb_hstate_of, is_hugetlb_pt_page, type HugetlbFolio, type HugetlbPtPage } from '../engine/mm/hugetlb.ts';

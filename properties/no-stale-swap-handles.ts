@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
 import { SWAP_HAS_CACHE, SWP_USED } from '../engine/mm/swap.ts';
 import type { RunContext } from '../engine/program/executor.ts';

@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { PG_swapcache } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
@@ -20,7 +20,7 @@ export function checkRefcounts(ctx: RunContext): void {
 /** Once every process has exited, nothing is left allocated. */
 export function checkNoLeaks(ctx: RunContext): void {
   // swap_info structures stay for the life of the kernel, as in Linux.
-  const leaked = [...ctx.execution.live].filter(([k, n]) => n !== hugetlbLiveAtEnd(ctx, k) && k !== 'swap_info').map(([k, n]) => `${n} ${k}`);
+  const leaked = [...ctx.kernel.kasan.live].filter(([k, n]) => n !== hugetlbLiveAtEnd(ctx, k) && k !== 'swap_info').map(([k, n]) => `${n} ${k}`);
   const used = ctx.machine.mem.nr_frames - ctx.machine.mem.nr_free();
   if (used > 0) leaked.unshift(`${used} page frame${used > 1 ? 's' : ''} (${liveFolios(ctx.machine).map((f) => `${f.kname} ref ${f._refcount}`).join(', ')})`);
   if (leaked.length > 0) report('refcounts', `leak after all processes exited: ${leaked.join(', ')}`);

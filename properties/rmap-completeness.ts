@@ -1,4 +1,4 @@
-import { report } from '../engine/sched/current.ts';
+import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
 import { VM_STACK_INCOMPLETE_SETUP, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';

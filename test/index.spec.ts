@@ -21,7 +21,7 @@ describe('my property: no value out of thin air', () => {
         const r = runProgram(program, { strategy: makeStrategy(schedule) });
         const allowed = storedValues(program);
         for (const rec of r.history.records) {
-          if (rec.op.op === 'read' && rec.result >= 0) {
+          if (rec.kind === 'read' && rec.result >= 0) {
             assert.ok(allowed.has(rec.value!), `read returned ${rec.value} in\n${formatProgram(program)}`);
           }
         }
@@ -36,7 +36,7 @@ describe('my property: no value out of thin air', () => {
     name: 'no-thin-air',
     description: 'a read returns zero or a value the program wrote',
     afterOp(ctx, rec) {
-      if (rec.op.op === 'read' && rec.result >= 0 && !storedValues(ctx.program).has(rec.value!)) {
+      if (rec.kind === 'read' && rec.result >= 0 && !storedValues(ctx.program).has(rec.value!)) {
         report('no-thin-air', `${rec.thread} read ${rec.value}, which nobody wrote`);
       }
     },

@@ -5,7 +5,7 @@
  * stack down to its final place (relocate_vma_down) before the flag is
  * cleared.
  */
-import { WARN_ON } from '../sched/current.ts';
+import { WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { mm_alloc, mmput } from '../kernel/fork.ts';
 import { FOLL_FORCE, FOLL_WRITE, get_user_pages_remote } from '../mm/gup.ts';
@@ -28,11 +28,6 @@ import {
   anon_vma_prepare,
   anon_vma_unlock_write,
 } from '../mm/rmap.ts';
-
-/** The value exec writes into word 0 of argument page i: what the new image will read. */
-export function argValue(i: number): number {
-  return 0xa000 + i;
-}
 
 /** struct linux_binprm, the parts the model uses. */
 export interface LinuxBinprm {
@@ -77,9 +72,10 @@ function* expand_downwards(vma: VmArea, address: number): KGen<number> {
 
 /**
  * get_arg_page(): the stack page at pos, with a reference, expanding the
- * stack down to it first (mmap_read_lock_maybe_expand).
+ * stack down to it first (mmap_read_lock_maybe_expand); then copy_strings()
+ * copies the user's argument `arg` into it.
  */
-function* get_arg_page(bprm: LinuxBinprm, pos: number): KGen<number> {
+function* get_arg_page(bprm: LinuxBinprm, pos: number, arg: number): KGen<number> {
   const mm = bprm.mm;
   if (pos < bprm.vma.vm_start) {
     yield* mmap_write_lock(mm);
@@ -96,7 +92,7 @@ function* get_arg_page(bprm: LinuxBinprm, pos: number): KGen<number> {
   yield* mmap_read_unlock(mm);
   if (!folio) return -ENOMEM;
   yield 'copy_strings: copy argument';
-  folio.data[0] = argValue(STACK_TOP_MAX - 1 - pos);
+  folio.data[0] = arg;
   folio_put(folio);
   return 0;
 }
@@ -123,15 +119,16 @@ function* setup_arg_pages(bprm: LinuxBinprm): KGen<number> {
 }
 
 /**
- * do_execve(): build the new mm with `nargs` argument pages, switch to it
- * (exec_mmap drops the old one), and set the stack up. Returns the new mm
- * or -errno; on error the caller keeps its old mm.
+ * do_execve(): build the new mm with one argument page per value of `argv`
+ * (user space's: one word each, argv[i] on the i-th page from the top),
+ * switch to it (exec_mmap drops the old one), and set the stack up. Returns
+ * the new mm or -errno; on error the caller keeps its old mm.
  */
-export function* do_execve(oldmm: MmStruct, owner: string, nargs: number): KGen<MmStruct | number> {
+export function* do_execve(oldmm: MmStruct, owner: string, argv: readonly number[]): KGen<MmStruct | number> {
   const bprm = yield* bprm_mm_init(owner);
   // copy_strings(): from the top of the stack down.
-  for (let i = 0; i < nargs; i++) {
-    const err = yield* get_arg_page(bprm, STACK_TOP_MAX - 1 - i);
+  for (let i = 0; i < argv.length; i++) {
+    const err = yield* get_arg_page(bprm, STACK_TOP_MAX - 1 - i, argv[i]!);
     if (err) {
       yield* mmput(bprm.mm);
       return err;

@@ -13,7 +13,7 @@
  */
 import { down_read, down_write, up_read, up_write } from '../locking/rwsem.ts';
 import { RwSemaphore } from '../locking/rwsem.ts';
-import { BUG_ON, WARN_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { hugetlb_dup_vma_private, hugetlb_vm_op_open, is_vm_hugetlb_page } from '../mm/hugetlb.ts';
 import type { Folio, VmArea } from '../mm/mm_types.ts';

@@ -23,7 +23,7 @@
 import { bit_lock, bit_unlock } from '../locking/bitlock.ts';
 import { down_write, up_write } from '../locking/rwsem.ts';
 import { mutex_lock, mutex_unlock } from '../locking/mutex.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
 import type { KGen } from '../sched/task.ts';
 import {

@@ -1,8 +1,7 @@
-import { current } from '../sched/current.ts';
-import type { KGen, Task } from '../sched/task.ts';
-import { Waitable } from '../sched/waitable.ts';
-import { LockClass, type LockLike } from './lock-class.ts';
+import { current } from '../kernel/current.ts';
+import type { KGen } from '../sched/task.ts';
 import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+import { OwnedLock } from './owned.ts';
 
 /** An object whose `flags` word holds the lock bit (a folio and PG_locked). */
 export interface HasFlags {
@@ -15,34 +14,18 @@ export interface HasFlags {
  * the owner is kept for the wait-for graph and lockdep. Unlike a mutex it may
  * be released by another task than the one that took it (I/O completion).
  */
-export class BitLock extends Waitable implements LockLike {
-  owner: Task | undefined;
-  readonly lockClass: LockClass;
-  readonly lockLabel: string;
-  readonly unlockLabel: string;
-
+export class BitLock extends OwnedLock {
   constructor(
     readonly target: HasFlags,
     readonly bit: number,
-    readonly name: string,
+    name: string,
     className: string,
   ) {
-    super();
-    this.lockClass = LockClass.get(className);
-    this.lockLabel = `lock(${name})`;
-    this.unlockLabel = `unlock(${name})`;
+    super(name, className, 'lock', 'unlock');
   }
 
   isLocked(): boolean {
     return (this.target.flags & this.bit) !== 0;
-  }
-
-  holders(): readonly Task[] {
-    return this.owner ? [this.owner] : [];
-  }
-
-  describe(): string {
-    return this.name;
   }
 }
 

@@ -1,16 +1,16 @@
-import { current, currentExecution, report } from '../sched/current.ts';
+import { current, report, this_kernel } from '../kernel/current.ts';
 import type { Task } from '../sched/task.ts';
 import type { LockLike } from './lock-class.ts';
 
 /** Book-keeping shared by every primitive once it has the lock. */
 export function lockAcquired(lock: LockLike, subclass: number, read: boolean, trylock: boolean): Task {
   const task = current();
-  currentExecution()!.lockdep.acquired(task, lock, subclass, read, trylock);
+  this_kernel().lockdep.acquired(task, lock, subclass, read, trylock);
   return task;
 }
 
 export function lockReleased(lock: LockLike, owner: Task = current()): void {
-  currentExecution()!.lockdep.released(owner, lock);
+  this_kernel().lockdep.released(owner, lock);
 }
 
 /**

@@ -8,7 +8,12 @@ interface Edge {
   readonly heldSite: string;
   readonly site: string;
   readonly task: string;
+  /** Seeded from the kernel's documented order, not seen in this run. */
+  readonly documented?: true;
 }
+
+/** A documented order: chains of lock class names, outermost first (mm/rmap.c's block, as data). */
+export type LockOrder = readonly (readonly string[])[];
 
 /**
  * Lockdep for one execution: the order graph between lock classes (at their
@@ -17,11 +22,31 @@ interface Edge {
  * some other interleaving would hit, reported even if this one did not.
  * Checked at a successful acquisition, so a run that really deadlocks is
  * reported by the deadlock detector with its wait-for cycle instead.
+ *
+ * The graph starts out holding the kernel's documented order (the chains of
+ * `order`, each class before the next), so that taking locks against it is
+ * an inversion even in a run that only ever takes them one way round.
  */
 export class Lockdep {
   private readonly graph = new Map<string, Map<string, Edge>>();
 
-  constructor(private readonly ex: Execution) {}
+  constructor(
+    private readonly ex: Execution,
+    order: LockOrder = [],
+  ) {
+    for (const chain of order) {
+      for (let i = 0; i + 1 < chain.length; i++) this.seed(chain[i]!, chain[i + 1]!);
+    }
+  }
+
+  private seed(from: string, to: string): void {
+    let out = this.graph.get(from);
+    if (!out) {
+      out = new Map();
+      this.graph.set(from, out);
+    }
+    out.set(to, DOCUMENTED);
+  }
 
   acquired(task: Task, lock: LockLike, subclass: number, read: boolean, trylock: boolean): void {
     const key = lock.lockClass.key(subclass);
@@ -80,9 +105,11 @@ export class Lockdep {
     const back = this.path(to, from);
     if (back) {
       const first = back[0]!;
+      const earlier = first.edge.documented
+        ? `the kernel's documented order (mm/rmap.c, "Lock ordering in mm") takes ${to} before ${first.to}`
+        : `earlier ${first.edge.task} took ${first.to} at ${first.edge.site} while holding ${to} (taken at ${first.edge.heldSite})`;
       this.fail(
-        `possible circular locking dependency: ${task} takes ${to} at ${site} while holding ${from} (taken at ${heldSite}); ` +
-          `earlier ${first.edge.task} took ${first.to} at ${first.edge.site} while holding ${to} (taken at ${first.edge.heldSite})` +
+        `possible circular locking dependency: ${task} takes ${to} at ${site} while holding ${from} (taken at ${heldSite}); ${earlier}` +
           (back.length > 1 ? `, via ${back.map((b) => b.to).join(' -> ')}` : ''),
       );
     }
@@ -119,6 +146,8 @@ export class Lockdep {
     throw new ViolationError({ property: 'lock-order', message, step: this.ex.step, task: this.ex.currentTask?.name });
   }
 }
+
+const DOCUMENTED: Edge = { heldSite: 'mm/rmap.c', site: 'mm/rmap.c', task: 'the documented order', documented: true };
 
 /**
  * The kernel-path frames of the JS stack, innermost first:

@@ -1,29 +1,12 @@
-import { current } from '../sched/current.ts';
-import type { KGen, Task } from '../sched/task.ts';
-import { Waitable } from '../sched/waitable.ts';
-import { LockClass, type LockLike } from './lock-class.ts';
+import { current } from '../kernel/current.ts';
+import type { KGen } from '../sched/task.ts';
 import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+import { OwnedLock } from './owned.ts';
 
 /** struct mutex: a sleeping lock with an owner. */
-export class Mutex extends Waitable implements LockLike {
-  owner: Task | undefined;
-  readonly lockClass: LockClass;
-  readonly lockLabel: string;
-  readonly unlockLabel: string;
-
-  constructor(readonly name: string, className: string = name) {
-    super();
-    this.lockClass = LockClass.get(className);
-    this.lockLabel = `mutex_lock(${name})`;
-    this.unlockLabel = `mutex_unlock(${name})`;
-  }
-
-  holders(): readonly Task[] {
-    return this.owner ? [this.owner] : [];
-  }
-
-  describe(): string {
-    return this.name;
+export class Mutex extends OwnedLock {
+  constructor(name: string, className: string = name) {
+    super(name, className, 'mutex_lock', 'mutex_unlock');
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Execution } from '../sched/execution.ts';
-import { current, currentExecution, report } from '../sched/current.ts';
+import { current, report, this_kernel } from '../kernel/current.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { Waitable, WaitQueue } from '../sched/waitable.ts';
 
@@ -101,7 +101,7 @@ export function rcu_read_unlock(): void {
   if (t.rcuDepth === 0) report('lock-order', `${t}: rcu_read_unlock() without rcu_read_lock()`);
   if (--t.rcuDepth === 0) {
     t.rcuSections++;
-    currentExecution()!.rcu.sectionEnded();
+    this_kernel().rcu.sectionEnded();
   }
 }
 
@@ -110,11 +110,11 @@ export function* synchronize_rcu(): KGen {
   yield 'synchronize_rcu';
   const me = current();
   if (me.rcuDepth > 0) report('kernel-bug', `${me}: synchronize_rcu() inside an RCU read-side critical section`);
-  const gp = currentExecution()!.rcu.newGracePeriod(me);
+  const gp = this_kernel().rcu.newGracePeriod(me);
   while (!gp.advance()) yield gp;
 }
 
 /** Run `cb` after a grace period, from the grace-period kthread. */
 export function call_rcu(cb: () => void): void {
-  currentExecution()!.rcu.enqueue(cb);
+  this_kernel().rcu.enqueue(cb);
 }

@@ -1,8 +1,10 @@
-import { current, report } from '../sched/current.ts';
+import { current, report } from '../kernel/current.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { Waitable } from '../sched/waitable.ts';
 import { LockClass, type LockLike } from './lock-class.ts';
 import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+
+type RwsemOp = 'dr' | 'dw' | 'ur' | 'uw' | 'dg';
 
 /**
  * struct rw_semaphore. Readers queue behind a waiting writer, as the kernel's
@@ -13,22 +15,17 @@ export class RwSemaphore extends Waitable implements LockLike {
   writer: Task | undefined;
   readonly readers: Task[] = [];
   readonly lockClass: LockClass;
-  private readonly labels: Record<'dr' | 'dw' | 'ur' | 'uw' | 'dg', string>;
+  /** The trace labels, made on first use: most VMAs' locks are taken a few times, or never. */
+  private labels: Record<RwsemOp, string> | undefined;
 
   constructor(readonly name: string, className: string = name) {
     super();
     this.lockClass = LockClass.get(className);
-    this.labels = {
-      dr: `down_read(${name})`,
-      dw: `down_write(${name})`,
-      ur: `up_read(${name})`,
-      uw: `up_write(${name})`,
-      dg: `downgrade_write(${name})`,
-    };
   }
 
-  label(which: 'dr' | 'dw' | 'ur' | 'uw' | 'dg'): string {
-    return this.labels[which];
+  label(which: RwsemOp): string {
+    const n = this.name;
+    return (this.labels ??= { dr: `down_read(${n})`, dw: `down_write(${n})`, ur: `up_read(${n})`, uw: `up_write(${n})`, dg: `downgrade_write(${n})` })[which];
   }
 
   holders(): readonly Task[] {
@@ -41,7 +38,8 @@ export class RwSemaphore extends Waitable implements LockLike {
 
   /** A writer is queued: new readers must wait behind it. */
   writerWaiting(): boolean {
-    for (const w of this.waiters) if (w.waitWrite) return true;
+    const ws = this.waiters;
+    if (ws) for (const w of ws) if (w.waitWrite) return true;
     return false;
   }
 

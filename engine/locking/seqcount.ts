@@ -1,4 +1,4 @@
-import { current, report } from '../sched/current.ts';
+import { current, report } from '../kernel/current.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { Waitable } from '../sched/waitable.ts';
 

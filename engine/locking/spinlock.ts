@@ -1,29 +1,12 @@
-import { current } from '../sched/current.ts';
-import type { KGen, Task } from '../sched/task.ts';
-import { Waitable } from '../sched/waitable.ts';
-import { LockClass, type LockLike } from './lock-class.ts';
+import { current } from '../kernel/current.ts';
+import type { KGen } from '../sched/task.ts';
 import { lockAcquired, lockReleased } from './held.ts';
+import { OwnedLock } from './owned.ts';
 
 /** spinlock_t. A task waiting for it sleeps in the model: no step is spent spinning. */
-export class Spinlock extends Waitable implements LockLike {
-  owner: Task | undefined;
-  readonly lockClass: LockClass;
-  readonly lockLabel: string;
-  readonly unlockLabel: string;
-
-  constructor(readonly name: string, className: string = name) {
-    super();
-    this.lockClass = LockClass.get(className);
-    this.lockLabel = `spin_lock(${name})`;
-    this.unlockLabel = `spin_unlock(${name})`;
-  }
-
-  holders(): readonly Task[] {
-    return this.owner ? [this.owner] : [];
-  }
-
-  describe(): string {
-    return this.name;
+export class Spinlock extends OwnedLock {
+  constructor(name: string, className: string = name) {
+    super(name, className, 'spin_lock', 'spin_unlock');
   }
 }
 

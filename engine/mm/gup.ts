@@ -15,7 +15,7 @@
 import { rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
 import { raw_read_seqcount, read_seqcount_retry } from '../locking/seqcount.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
 import { handle_mm_fault } from './memory.ts';

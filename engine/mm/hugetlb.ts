@@ -29,7 +29,7 @@ import { KObject, kfree } from './kasan.ts';
 import { Mutex, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
 import { RwSemaphore, down_read, down_write, down_write_trylock, up_read, up_write } from '../locking/rwsem.ts';
 import { spin_lock, spin_unlock, type Spinlock } from '../locking/spinlock.ts';
-import { BUG_ON, WARN_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
 import type { AddressSpace } from '../fs/fs.ts';

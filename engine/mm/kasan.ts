@@ -7,7 +7,8 @@
  * caught without a check at every access, and live objects pay nothing.
  */
 import { kernelStack } from '../locking/lockdep.ts';
-import { currentExecution, report } from '../sched/current.ts';
+import { report, this_kernel } from '../kernel/current.ts';
+import type { Execution } from '../sched/execution.ts';
 
 export interface KasanSite {
   readonly task: string;
@@ -18,24 +19,54 @@ export interface KasanSite {
 
 export class KasanMeta {
   freed: KasanSite | undefined;
+  // The allocation site, kept flat: every object has one, few are ever printed.
+  private readonly allocTask: string;
+  private readonly allocStep: number;
+  private readonly allocLabel: string;
+  private readonly allocStack: string | undefined;
+
   constructor(
     readonly kind: string,
     readonly id: number,
-    readonly alloc: KasanSite,
-  ) {}
+    ex: Execution,
+  ) {
+    const t = ex.currentTask;
+    this.allocTask = t?.name ?? 'boot';
+    this.allocStep = ex.step;
+    this.allocLabel = t?.label ?? '';
+    this.allocStack = ex.debug ? kernelStack() : undefined;
+  }
+
+  get alloc(): KasanSite {
+    return { task: this.allocTask, step: this.allocStep, label: this.allocLabel, stack: this.allocStack };
+  }
 }
 
-let bootIds = 1;
+/**
+ * KASAN's state for one run (the Kernel owns it): object ids, so that the
+ * same run names the same objects, and the count of live objects per kind,
+ * for the leak checks at the end.
+ */
+export class Kasan {
+  nextObjectId = 1;
+  readonly live = new Map<string, number>();
+
+  constructor(readonly sched: Execution) {}
+
+  site(): KasanSite {
+    const ex = this.sched;
+    const t = ex.currentTask;
+    return {
+      task: t?.name ?? 'boot',
+      step: ex.step,
+      label: t?.label ?? '',
+      stack: ex.debug ? kernelStack() : undefined,
+    };
+  }
+}
 
 function site(): KasanSite {
-  const ex = currentExecution();
-  const t = ex?.currentTask;
-  return {
-    task: t?.name ?? 'boot',
-    step: ex?.step ?? -1,
-    label: t?.label ?? '',
-    stack: ex?.debug ? kernelStack() : undefined,
-  };
+  return this_kernel().kasan.site();
 }
 
 export function formatSite(s: KasanSite): string {
@@ -47,9 +78,9 @@ export abstract class KObject {
   readonly kasan: KasanMeta;
 
   constructor(kind: string) {
-    const ex = currentExecution();
-    this.kasan = new KasanMeta(kind, ex ? ex.nextObjectId++ : bootIds++, site());
-    if (ex) ex.live.set(kind, (ex.live.get(kind) ?? 0) + 1);
+    const k = this_kernel().kasan;
+    this.kasan = new KasanMeta(kind, k.nextObjectId++, k.sched);
+    k.live.set(kind, (k.live.get(kind) ?? 0) + 1);
   }
 
   /** `vma#3`: how objects are named in messages. */
@@ -68,9 +99,9 @@ export function kfree(obj: KObject): void {
   if (meta.freed) {
     report('memory-safety', `double-free of ${meta.kind}#${meta.id}: allocated at ${formatSite(meta.alloc)}, first freed at ${formatSite(meta.freed)}, freed again at ${formatSite(site())}`);
   }
-  meta.freed = site();
-  const ex = currentExecution();
-  if (ex) ex.live.set(meta.kind, (ex.live.get(meta.kind) ?? 1) - 1);
+  const k = this_kernel().kasan;
+  meta.freed = k.site();
+  k.live.set(meta.kind, (k.live.get(meta.kind) ?? 1) - 1);
   // Deleted newest first: V8 then rolls the object's shape back along its
   // transition chain instead of turning it into a dictionary (kfree is on
   // every munmap, exit and folio put).

@@ -1,10 +1,10 @@
 /*
- * The kernel's globals for one run: physical memory (mem_map and the free
- * lists), init_mm.mmlist, and every live mm_struct (for property checks, the
- * way a debugger would walk the task list). The program executor installs a
- * fresh Machine before each execution; runs are sequential, so one pointer is
- * exact, as `current` is.
+ * The kernel's memory globals for one run: physical memory (mem_map and the
+ * free lists), init_mm.mmlist, swap_info[], and every live mm_struct (for
+ * property checks, the way a debugger would walk the task list). Each run's
+ * Kernel (engine/kernel/boot.ts) owns one; machine() finds the running one.
  */
+import { this_kernel } from '../kernel/current.ts';
 import { Spinlock } from '../locking/spinlock.ts';
 import type { MmStruct } from './mm_types.ts';
 import type { SwapInfo } from './swap.ts';
@@ -36,15 +36,7 @@ export class Machine {
   }
 }
 
-let installed: Machine | undefined;
-
-export function installMachine(m: Machine | undefined): Machine | undefined {
-  const prev = installed;
-  installed = m;
-  return prev;
-}
-
+/** The running Kernel's machine. */
 export function machine(): Machine {
-  if (!installed) throw new Error('no Machine installed: run kernel paths through the program executor');
-  return installed;
+  return this_kernel().machine;
 }

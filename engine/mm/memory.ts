@@ -8,7 +8,7 @@ import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { write_seqcount_begin, write_seqcount_end } from '../locking/seqcount.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import { machine } from './machine.ts';
 import { swp_entry } from './swap.ts';
 import { swap_cache_get_folio, swapin_readahead } from './swap_state.ts';

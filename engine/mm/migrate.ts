@@ -13,9 +13,8 @@
  */
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
-import { machine } from './machine.ts';
 import {
   PG_anon,
   PG_anon_exclusive,
@@ -30,7 +29,7 @@ import {
   type PteMigration,
   type VmArea,
 } from './mm_types.ts';
-import { folio_alloc, folio_get, folio_put, folio_try_get } from './page_alloc.ts';
+import { folio_alloc, folio_get, folio_put, folio_try_get, lru_pick } from './page_alloc.ts';
 import { ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PVMW_MIGRATION,
@@ -44,6 +43,8 @@ import {
   page_vma_mapped_walk,
   page_vma_mapped_walk_done,
   put_anon_vma,
+  rmap_one_replace,
+  rmap_one_restore,
   rmap_walk,
   type PageVmaMappedWalk,
 } from './rmap.ts';
@@ -76,18 +77,10 @@ function* try_to_migrate_one(folio: Folio, vma: VmArea, address: number): KGen<b
   yield 'try_to_migrate_one: ptep_clear_flush done';
   BUG_ON(pteval.kind === 'present' && pteval.write && folio_test_anon(folio) && !anon_exclusive, 'try_to_migrate_one', 'writable PTE to a non-exclusive anon page');
   // See folio_try_share_anon_rmap_pte(): clear PTE first.
-  if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) {
-    set_pte_at(table, address, pteval);
-    yield* page_vma_mapped_walk_done(pvmw);
-    return false;
-  }
+  if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) return yield* rmap_one_restore(pvmw, pteval);
   const write = pteval.kind === 'present' && pteval.write;
   const entry: PteMigration = { kind: 'migration', pfn: folio.pfn, mode: write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read' };
-  set_pte_at(table, address, entry);
-  folio_remove_rmap_pte(folio, vma);
-  folio_put(folio);
-  yield* page_vma_mapped_walk_done(pvmw);
-  return true;
+  return yield* rmap_one_replace(pvmw, entry);
 }
 
 /** try_to_migrate(): migration entries everywhere rmap finds the folio. We enter with the folio locked. */
@@ -200,20 +193,10 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
 }
 
 /** What kcompactd scans: anon folios in use and mapped, in pfn order; `victim` picks one. */
-function pick_victim(victim: number): Folio | undefined {
-  const candidates: Folio[] = [];
-  for (const f of machine().mem.frames) {
-    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0 || f._mapcount === 0) continue;
-    candidates.push(f);
-  }
-  if (candidates.length === 0) return undefined;
-  return candidates[victim % candidates.length];
-}
-
 /** One migration by kcompactd: isolate the chosen folio and migrate it. */
 export function* kcompactd_migrate(victim: number): KGen<boolean> {
   yield 'isolate_migratepages';
-  const folio = pick_victim(victim);
+  const folio = lru_pick(victim, (f) => f._mapcount !== 0);
   if (!folio || !folio_try_get(folio)) return false;
   return yield* migrate_folio(folio);
 }

@@ -5,7 +5,7 @@
  * relocate_vma_down.
  */
 import { call_rcu } from '../locking/rcu.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
 import {

@@ -6,7 +6,7 @@
  * is write-locked for as long as the mmap_lock is held for write.
  */
 import { down_read, down_read_trylock, down_write, downgrade_write, up_read, up_write } from '../locking/rwsem.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import type { MmStruct, VmArea } from './mm_types.ts';
 

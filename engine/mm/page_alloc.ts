@@ -7,7 +7,7 @@
  * a use-after-free, until the frame is handed out again, when the stale PTE
  * silently maps somebody else's page, as it would in the kernel.
  */
-import { BUG_ON, report } from '../sched/current.ts';
+import { BUG_ON, report } from '../kernel/current.ts';
 import { kfree, kobject_freed } from './kasan.ts';
 import { Folio, PG_anon, PG_anon_exclusive } from './mm_types.ts';
 import { machine } from './machine.ts';
@@ -39,6 +39,22 @@ export class PhysMem {
     while (i > 0 && this.free[i - 1]! < pfn) i--;
     this.free.splice(i, 0, pfn);
   }
+}
+
+/**
+ * The model's stand-in for the LRU lists, as kswapd (isolate_lru_folios) and
+ * kcompactd (isolate_migratepages) scan them: the live anon folios that
+ * `eligible` accepts, in pfn order; the program's victim number picks one,
+ * so the same op picks the same folio.
+ */
+export function lru_pick(victim: number, eligible: (f: Folio) => boolean): Folio | undefined {
+  const candidates: Folio[] = [];
+  for (const f of machine().mem.frames) {
+    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0) continue;
+    if (eligible(f)) candidates.push(f);
+  }
+  if (candidates.length === 0) return undefined;
+  return candidates[victim % candidates.length];
 }
 
 /** folio_alloc(): a fresh folio with one reference, or undefined (ENOMEM). */

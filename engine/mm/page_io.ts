@@ -3,7 +3,7 @@
  * folio and the slot, done under the folio lock (as writeback and read I/O
  * are, in effect, for the pages they cover).
  */
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { PG_dirty, type Folio } from './mm_types.ts';
 import type { SwpEntry } from './swap.ts';

@@ -1,8 +1,10 @@
 /*
  * mm/rmap.c - physical to virtual reverse mappings, for the model.
  *
- * Lock ordering in mm (from mm/rmap.c; the model takes its locks in this order
- * and lockdep holds it to it):
+ * Lock ordering in mm (from mm/rmap.c; the model takes its locks in this order,
+ * and lockdep is seeded with it: MM_LOCK_ORDER below is this block as data, so
+ * an acquisition that inverts it is reported even in a run where only one
+ * order occurs):
  *
  * inode->i_rwsem	(while writing or truncating, not reading or faulting)
  *   mm->mmap_lock
@@ -44,7 +46,7 @@
 import { down_read, down_read_trylock, down_write, up_read, up_write } from '../locking/rwsem.ts';
 import { call_rcu, rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON, WARN_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
 import {
@@ -56,6 +58,7 @@ import {
   PG_anon_exclusive,
   PTE_NONE,
   type Folio,
+  type Pte,
   type PteSwap,
   type PteTable,
   type VmArea,
@@ -64,6 +67,29 @@ import { machine } from './machine.ts';
 import { folio_put } from './page_alloc.ts';
 import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { swap_duplicate, swap_free } from './swapfile.ts';
+
+/**
+ * The block above as data, in the model's lock class names: each chain lists
+ * classes outermost first, each taken before the next. Left out, with why:
+ * - mapping->invalidate_lock, mapping->private_lock, lruvec->lru_lock,
+ *   inode->i_lock, bdi.wb->list_lock, sb_lock, tasklist_lock: not modelled;
+ * - a plain mapping->i_mmap_rwsem: the model's only files are hugetlbfs
+ *   ones, whose i_mmap_rwsem has its own class (hugetlbfs_i_mmap_rwsem_key);
+ * - inode->i_rwsem: the block's "while writing or truncating" is about a
+ *   write() that faults on its user buffer under i_rwsem; hugetlbfs has no
+ *   write(), and its hugetlbfs_file_mmap() takes inode_lock() with the
+ *   mmap_lock held, so for the model's only inodes the order is the reverse;
+ * - folio_lock: the block puts it both above hugetlbfs_i_mmap_rwsem_key
+ *   (huge_pmd_share) and below mapping->i_mmap_rwsem (hugetlbfs), and above
+ *   vma_start_write while every per-VMA-locked fault takes it under the VMA
+ *   read lock. Linux's lockdep does not track the folio lock; the model's
+ *   does, and learns its order per run.
+ */
+export const MM_LOCK_ORDER: readonly (readonly string[])[] = [
+  ['mmap_lock', 'vma->vm_lock', 'anon_vma->rwsem', 'mm->page_table_lock', 'swap_lock', 'mmlist_lock'],
+  ['mmap_lock', 'hugetlbfs_i_mmap_rwsem_key', 'anon_vma->rwsem', 'ptlock', 'swap_lock', 'swap_cache->i_pages'],
+  ['hugetlb_fault_mutex', 'hugetlb_vma_lock', 'hugetlbfs_i_mmap_rwsem_key'],
+];
 
 /* ------------------------------------------------------ anon_vma locking */
 
@@ -593,6 +619,27 @@ export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
 
 /* ------------------------------------------------------------ try_to_unmap */
 
+/*
+ * The two ends of try_to_unmap_one() and try_to_migrate_one(), which Linux
+ * writes out in each: the PTE was cleared and `entry` (a swap or migration
+ * entry) takes its place, and the folio loses this mapping and its
+ * reference; or the unmap failed and the old PTE goes back. Either way the
+ * PT lock is dropped. We enter with the PT lock held by the walk.
+ */
+export function* rmap_one_replace(pvmw: PageVmaMappedWalk, entry: Pte): KGen<boolean> {
+  set_pte_at(pvmw.table!, pvmw.address, entry);
+  folio_remove_rmap_pte(pvmw.folio, pvmw.vma);
+  folio_put(pvmw.folio);
+  yield* page_vma_mapped_walk_done(pvmw);
+  return true;
+}
+
+export function* rmap_one_restore(pvmw: PageVmaMappedWalk, pteval: Pte): KGen<boolean> {
+  set_pte_at(pvmw.table!, pvmw.address, pteval);
+  yield* page_vma_mapped_walk_done(pvmw);
+  return false;
+}
+
 /**
  * try_to_unmap_one(): replace one PTE of the folio by a swap entry. The PTE
  * is cleared first, then the slot gains a reference, then an exclusive page
@@ -620,11 +667,7 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
     yield* swap_free(entry!);
     ok = false;
   }
-  if (!ok) {
-    set_pte_at(table, address, pteval);
-    yield* page_vma_mapped_walk_done(pvmw);
-    return false;
-  }
+  if (!ok) return yield* rmap_one_restore(pvmw, pteval);
   const mm = vma.vm_mm;
   if (!mm.onMmlist) {
     const m = machine();
@@ -636,11 +679,7 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
     yield* spin_unlock(m.mmlist_lock);
   }
   const swp: PteSwap = { kind: 'swap', type: entry!.type, offset: entry!.offset, exclusive: anon_exclusive };
-  set_pte_at(table, address, swp);
-  folio_remove_rmap_pte(folio, vma);
-  folio_put(folio);
-  yield* page_vma_mapped_walk_done(pvmw);
-  return true;
+  return yield* rmap_one_replace(pvmw, swp);
 }
 
 /**

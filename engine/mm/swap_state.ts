@@ -6,7 +6,7 @@
  */
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../sched/current.ts';
+import { BUG_ON } from '../kernel/current.ts';
 import { schedule_timeout_uninterruptible } from '../sched/cond_resched.ts';
 import type { KGen } from '../sched/task.ts';
 import { PG_dirty, PG_swapcache, type Folio } from './mm_types.ts';

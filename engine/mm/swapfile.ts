@@ -8,7 +8,7 @@
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { synchronize_rcu } from '../locking/rcu.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON, WARN_ON } from '../sched/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import { cond_resched, schedule_timeout_uninterruptible } from '../sched/cond_resched.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';

@@ -8,9 +8,8 @@
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
-import { machine } from './machine.ts';
 import { PG_anon, PG_dirty, PG_swapcache, type Folio } from './mm_types.ts';
-import { folio_put, folio_ref_freeze, folio_try_get, free_frozen_folio } from './page_alloc.ts';
+import { folio_put, folio_ref_freeze, folio_try_get, free_frozen_folio, lru_pick } from './page_alloc.ts';
 import { swap_writepage } from './page_io.ts';
 import { try_to_unmap } from './rmap.ts';
 import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
@@ -73,20 +72,10 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
  * What kswapd scans: the anon folios in use, in pfn order; `victim` picks
  * one (modulo their number), so a program names its victim deterministically.
  */
-function pick_victim(victim: number): Folio | undefined {
-  const candidates: Folio[] = [];
-  for (const f of machine().mem.frames) {
-    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0) continue;
-    if (f._mapcount > 0 || f.flags & PG_swapcache) candidates.push(f);
-  }
-  if (candidates.length === 0) return undefined;
-  return candidates[victim % candidates.length];
-}
-
 /** One reclaim pass of kswapd: isolate the chosen folio and try to reclaim it. */
 export function* kswapd_reclaim(victim: number): KGen<boolean> {
   yield 'isolate_lru_folios';
-  const folio = pick_victim(victim);
+  const folio = lru_pick(victim, (f) => f._mapcount > 0 || (f.flags & PG_swapcache) !== 0);
   if (!folio || !folio_try_get(folio)) return false;
   return yield* shrink_folio(folio);
 }

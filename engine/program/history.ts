@@ -1,35 +1,105 @@
-import type { Op } from './ops.ts';
+import type { Op, OpKind } from './ops.ts';
 
-/**
+/*
  * What one op did, as user space saw it: when it ran (first and last step),
  * the address space it ran in, the addresses it resolved its region to, and
- * its result. The data-integrity oracle replays these records.
+ * its result. The properties' oracle replays these records and nothing else:
+ * `rec.kind === 'mremap'` narrows to the fields an mremap has.
+ *
+ * An op whose region does not exist (or that a kernel thread cannot run)
+ * fails with -EINVAL before it resolves anything: its range is absent.
  */
-export interface OpRecord {
+
+interface Base<K extends OpKind> {
+  readonly kind: K;
   readonly thread: string;
   readonly index: number;
-  readonly op: Op;
-  /** The caller's address space (a UserSpace id). */
+  readonly op: Extract<Op, { op: K }>;
+  /** The caller's address space (a UserSpace id; -1 for a kernel thread). */
   readonly as: number;
   readonly start: number;
   readonly end: number;
-  /** The resolved range [addr, addr+pages), when the op names memory. */
-  readonly addr?: number;
-  readonly pages?: number;
   /** >= 0: success (an address, a value, 0); < 0: -errno. */
   readonly result: number;
-  /** The value read or written. */
-  readonly value?: number;
-  /** fork: the child's address space; exec: the new one. */
-  readonly newAs?: number;
-  /** mremap: where the region now starts. */
-  readonly newAddr?: number;
-  /** mremap with fixedTo: the target it was given, unmapped first even if the mremap then fails. */
-  readonly fixedAddr?: number;
-  /** pin ops: the pin handle, and the pin's serial id (unique in the run). */
-  readonly pin?: number;
-  readonly pinId?: number;
 }
+
+/** The range [addr, addr+pages) the op resolved its region to, in base pages. */
+export interface Range {
+  readonly addr: number;
+  readonly pages: number;
+}
+interface NoRange {
+  readonly addr?: undefined;
+  readonly pages?: undefined;
+}
+type Ranged = Range | NoRange;
+
+/** mmap: the address on success; the length asked for (absent in a kernel thread). */
+export type MmapRecord = Base<'mmap'> & { readonly addr?: number; readonly pages?: number };
+export type HugetlbMmapRecord = Base<'hugetlbMmap'> & { readonly addr?: number; readonly pages?: number };
+export type MunmapRecord = Base<'munmap'> & Ranged;
+export type MprotectRecord = Base<'mprotect'> & Ranged;
+export type MadviseRecord = Base<'madvise'> & Ranged;
+/** mremap: the old range; where the region now starts; the MREMAP_FIXED target, unmapped first even if the mremap then fails. */
+export type MremapRecord = Base<'mremap'> & Ranged & { readonly newAddr?: number; readonly fixedAddr?: number };
+/** read: the value, on success. */
+export type ReadRecord = Base<'read'> & Ranged & { readonly value?: number };
+/** write: the value it stored, once it resolved its page. */
+export type WriteRecord = Base<'write'> & ((Range & { readonly value: number }) | (NoRange & { readonly value?: undefined }));
+/** fork: the child's address space. */
+export type ForkRecord = Base<'fork'> & { readonly newAs?: number };
+/** exec: the argument values user space passed; on success the new stack and address space. */
+export type ExecRecord = Base<'exec'> & { readonly argv: readonly number[] } & ((Range & { readonly newAs: number }) | (NoRange & { readonly newAs?: undefined }));
+/** pin: the handle; the page, once resolved; the pin's serial id (unique in the run), on success. */
+export type PinRecord = Base<'pin'> & { readonly pin: number } & Ranged & { readonly pinId?: number };
+/** A device access or unpin through handle `pin`: the pinned page and the pin's id, if the handle held a pin. */
+type ThroughPin = { readonly pin?: number } & ((Range & { readonly pinId: number }) | (NoRange & { readonly pinId?: undefined }));
+export type PinReadRecord = Base<'pinRead'> & ThroughPin & { readonly value?: number };
+export type PinWriteRecord = Base<'pinWrite'> & ThroughPin & { readonly value?: number };
+export type UnpinRecord = Base<'unpin'> & ThroughPin;
+export type ExitRecord = Base<'exit'>;
+export type SwaponRecord = Base<'swapon'>;
+export type SwapoffRecord = Base<'swapoff'>;
+export type ReclaimRecord = Base<'reclaim'>;
+export type MigrateRecord = Base<'migrate'>;
+export type HugetlbCreateRecord = Base<'hugetlbCreate'>;
+export type HugetlbPunchRecord = Base<'hugetlbPunch'>;
+export type HugetlbTruncateRecord = Base<'hugetlbTruncate'>;
+
+export type OpRecord =
+  | MmapRecord
+  | HugetlbMmapRecord
+  | MunmapRecord
+  | MprotectRecord
+  | MadviseRecord
+  | MremapRecord
+  | ReadRecord
+  | WriteRecord
+  | ForkRecord
+  | ExecRecord
+  | PinRecord
+  | PinReadRecord
+  | PinWriteRecord
+  | UnpinRecord
+  | ExitRecord
+  | SwaponRecord
+  | SwapoffRecord
+  | ReclaimRecord
+  | MigrateRecord
+  | HugetlbCreateRecord
+  | HugetlbPunchRecord
+  | HugetlbTruncateRecord;
+
+/** The record of an op of kind K. */
+export type RecordOf<K extends OpKind> = Extract<OpRecord, { kind: K }>;
+
+type Without<T, F extends PropertyKey> = T extends unknown ? Omit<T, F> : never;
+
+/** A record's own fields: what its kind adds to the fields every record has. */
+export type Fields<K extends OpKind> = K extends OpKind ? Without<RecordOf<K>, keyof Base<K>> : never;
+
+/** What an op handler returns: its record without the fields the executor fills in. */
+export type Outcome<K extends OpKind = OpKind> = K extends OpKind ? Fields<K> & { readonly result: number } : never;
 
 export class History {
   readonly records: OpRecord[] = [];
@@ -37,4 +107,9 @@ export class History {
   add(r: OpRecord): void {
     this.records.push(r);
   }
+}
+
+/** The value an op read or wrote (a read, a write, a device access), if it got that far. */
+export function valueOf(r: OpRecord): number | undefined {
+  return 'value' in r ? r.value : undefined;
 }

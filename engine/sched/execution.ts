@@ -1,12 +1,10 @@
-import { Lockdep } from '../locking/lockdep.ts';
-import { RcuState } from '../locking/rcu.ts';
 import { SCHEDULE_TIMEOUT } from './cond_resched.ts';
-import { setRunning } from './current.ts';
 import type { Schedule, Switch } from './schedule.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
+import { describeDeadlock, describeStarvation } from './deadlock.ts';
 import { Task, type KGen } from './task.ts';
 import { Trace } from './trace.ts';
-import { isViolationError, ViolationError, type Violation } from './violation.ts';
+import { toViolation, ViolationError, type Violation } from './violation.ts';
 import type { Waitable } from './waitable.ts';
 
 export interface ExecutionOptions {
@@ -19,6 +17,8 @@ export interface ExecutionOptions {
   readonly debug?: boolean;
   /** Checked after every step; throw a ViolationError to stop. */
   readonly afterStep?: (ex: Execution) => void;
+  /** A task returned: whoever owns per-task state (lockdep's held locks, RCU nesting) checks it. */
+  readonly onTaskExit?: (task: Task) => void;
 }
 
 export interface ExecutionResult {
@@ -34,22 +34,18 @@ export interface ExecutionResult {
 export const DEFAULT_MAX_STEPS = 20_000;
 
 /**
- * One run of a set of kernel tasks under one strategy. The loop asks the
- * strategy for a task, resumes it for one step (to its next yield), and records
- * the step. It ends when every non-daemon task is done, or at a violation:
- * a thrown ViolationError, a deadlock, or an exhausted step budget.
+ * The scheduler of one run: a plain stepper. The loop asks the strategy for a
+ * task, resumes it for one step (to its next yield), and records the step. It
+ * ends when every non-daemon task is done, or at a violation: a thrown
+ * ViolationError, a deadlock, or an exhausted step budget. It knows nothing
+ * of locks or memory: the Kernel that owns it (engine/kernel/boot.ts) hooks
+ * in at task exit and after each step.
  */
 export class Execution {
   readonly tasks: Task[] = [];
-  readonly lockdep: Lockdep;
-  readonly rcu: RcuState;
   readonly tracing: boolean;
   readonly debug: boolean;
   step = 0;
-  /** KASAN object ids, per execution so that traces are reproducible. */
-  nextObjectId = 1;
-  /** KASAN's count of live objects per kind, for leak checks at the end. */
-  readonly live = new Map<string, number>();
   currentTask: Task | undefined;
   private readonly trace: Trace | undefined;
   private readonly switches: Switch[] = [];
@@ -64,8 +60,6 @@ export class Execution {
     this.tracing = options.trace ?? false;
     this.debug = options.debug ?? false;
     this.trace = this.tracing ? new Trace() : undefined;
-    this.lockdep = new Lockdep(this);
-    this.rcu = new RcuState(this);
   }
 
   /** Create a task; callable before run() and from inside a running task (fork). */
@@ -94,16 +88,14 @@ export class Execution {
 
   run(): ExecutionResult {
     if (this.finished) throw new Error('an Execution runs once; create a new one');
-    const prev = setRunning(this);
     let violation: Violation | undefined;
     try {
       this.loop();
     } catch (e) {
-      violation = this.toViolation(e);
+      violation = toViolation(e, this.step, this.currentTask?.name);
     } finally {
       this.finished = true;
       this.currentTask = undefined;
-      setRunning(prev);
     }
     return {
       violation,
@@ -178,81 +170,28 @@ export class Execution {
   private block(task: Task, w: Waitable): void {
     task.state = 'blocked';
     task.waitingOn = w;
-    w.waiters.push(task);
+    w.addWaiter(task);
   }
 
   private exited(task: Task): void {
     task.state = 'done';
-    this.lockdep.taskExit(task);
-    this.rcu.taskExit(task);
+    this.options.onTaskExit?.(task);
   }
 
   /** No task can run, yet some have not finished: report the wait-for cycle. */
   private deadlocked(): never {
-    const blocked = this.tasks.filter((t) => t.state === 'blocked');
-    const cycle = findWaitCycle(blocked);
-    const describe = (t: Task): string => {
-      const w = t.waitingOn!;
-      const hs = w.holders();
-      return `${t} waits for ${w.describe()}${hs.length ? ` held by ${hs.join(', ')}` : ' (no holder)'} at "${t.label}"`;
-    };
-    const msg = cycle
-      ? `deadlock: ${cycle.map(describe).join(' -> ')} -> back to ${cycle[0]}`
-      : `no runnable task: ${blocked.map(describe).join('; ')}`;
+    const msg = describeDeadlock(this.tasks.filter((t) => t.state === 'blocked'));
     this.currentTask = undefined;
     throw this.violationError('deadlock', msg);
   }
 
   /** The step budget ran out: name the task that went longest without progress. */
   private starved(): never {
-    let worst: Task | undefined;
-    for (const t of this.tasks) {
-      if (t.state === 'done') continue;
-      if (!worst || t.steps - t.lastProgress > worst.steps - worst.lastProgress) worst = t;
-    }
     this.currentTask = undefined;
-    const w = worst!;
-    throw this.violationError(
-      'liveness',
-      `step budget of ${this.maxSteps} exhausted: ${w} made no progress for ${w.steps - w.lastProgress} of its steps, last at "${w.label}"`,
-    );
+    throw this.violationError('liveness', describeStarvation(this.tasks, this.maxSteps));
   }
 
   private violationError(property: string, message: string): ViolationError {
     return new ViolationError({ property, message, step: this.step });
   }
-
-  private toViolation(e: unknown): Violation {
-    if (isViolationError(e)) return e.violation;
-    // Anything else thrown from a kernel path is the model's oops: a NULL
-    // dereference in the kernel is a crash, and so is a TypeError here.
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { property: 'kernel-bug', message: `oops: ${msg}`, step: this.step, task: this.currentTask?.name };
-  }
-}
-
-/** A cycle in the wait-for graph (task -> holder of what it waits on), if any. */
-export function findWaitCycle(blocked: readonly Task[]): Task[] | undefined {
-  const state = new Map<Task, 1 | 2>();
-  const path: Task[] = [];
-  const visit = (t: Task): Task[] | undefined => {
-    if (state.get(t) === 2) return undefined;
-    if (state.get(t) === 1) return path.slice(path.indexOf(t));
-    if (t.state !== 'blocked' || !t.waitingOn) return undefined;
-    state.set(t, 1);
-    path.push(t);
-    for (const h of t.waitingOn.holders()) {
-      if (h === t) return [t];
-      const c = visit(h);
-      if (c) return c;
-    }
-    path.pop();
-    state.set(t, 2);
-    return undefined;
-  };
-  for (const t of blocked) {
-    const c = visit(t);
-    if (c) return c;
-  }
-  return undefined;
 }

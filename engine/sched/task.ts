@@ -1,4 +1,3 @@
-import type { LockLike } from '../locking/lock-class.ts';
 import type { Waitable } from './waitable.ts';
 
 /**
@@ -12,9 +11,18 @@ export type KGen<T = void> = Generator<Yielded, T, void>;
 
 export type TaskState = 'runnable' | 'blocked' | 'done';
 
-/** A lock held by a task, as lockdep sees it. */
+/**
+ * A lock as the task's held-lock list names it: what lockdep (engine/locking)
+ * needs of it, structurally, so that the scheduler depends on no lock type.
+ */
+export interface HeldLockRef {
+  readonly name: string;
+  readonly lockClass: { readonly name: string; key(subclass: number): string };
+}
+
+/** A lock held by a task, as lockdep sees it (task_struct's held_locks[]). */
 export interface HeldLock {
-  readonly lock: LockLike;
+  readonly lock: HeldLockRef;
   readonly subclass: number;
   readonly read: boolean;
   /** The global step it was taken at. */

@@ -23,3 +23,14 @@ export class ViolationError extends Error {
 export function isViolationError(e: unknown): e is ViolationError {
   return e instanceof ViolationError;
 }
+
+/**
+ * What a throw out of a kernel path means: a raised violation, or the
+ * model's oops. A NULL dereference in the kernel is a crash, and so is a
+ * TypeError here.
+ */
+export function toViolation(e: unknown, step: number, task: string | undefined): Violation {
+  if (isViolationError(e)) return e.violation;
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { property: 'kernel-bug', message: `oops: ${msg}`, step, task };
+}

@@ -7,7 +7,8 @@ import type { Task } from './task.ts';
  * Woken tasks re-check their condition: wakeups are hints, as in the kernel.
  */
 export abstract class Waitable {
-  readonly waiters: Task[] = [];
+  /** Tasks asleep on it; made on the first sleeper (most locks never see contention). */
+  waiters: Task[] | undefined;
 
   /** Tasks the waiters are waiting for: the edges of the wait-for graph. */
   abstract holders(): readonly Task[];
@@ -18,8 +19,14 @@ export abstract class Waitable {
   /** Make every waiter runnable again; each retries its own condition. */
   wakeAll(): void {
     const ws = this.waiters;
+    if (ws === undefined) return;
     for (let i = 0; i < ws.length; i++) ws[i]!.wake();
     ws.length = 0;
+  }
+
+  /** `task` sleeps here until wakeAll(). */
+  addWaiter(task: Task): void {
+    (this.waiters ??= []).push(task);
   }
 }
 

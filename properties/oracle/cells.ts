@@ -1,4 +1,4 @@
-import { WORDS_PER_PAGE } from '../../engine/mm/mm_types.ts';
+import { WORDS_PER_PAGE } from '../../engine/program/abi.ts';
 
 /** Contents are tracked per word: a cell is (address, word). Attributes per page. */
 export function cell(addr: number, word: number): number {

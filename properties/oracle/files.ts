@@ -1,8 +1,9 @@
-import { HPAGE_NR_PAGES } from '../../engine/mm/hugetlb.ts';
-import { HUGETLBFS_MAX_HPAGES } from '../../engine/fs/hugetlbfs.ts';
-import type { OpRecord } from '../../engine/program/history.ts';
+import { HPAGE_NR_PAGES, HUGETLBFS_MAX_HPAGES } from '../../engine/program/abi.ts';
+import type { OpRecord, Range, RecordOf } from '../../engine/program/history.ts';
 import { cell, cellsOf } from './cells.ts';
-import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
+import { forkCopy, forked } from './copy.ts';
+import { fixpoint, type Derived } from './fixpoint.ts';
+import { Timelines, UNMAPPED, event, initially } from './timeline.ts';
 
 /*
  * Shared file mappings for the oracle. What a process reads at an address
@@ -28,17 +29,19 @@ function bindingFile(b: number): { file: number; page: number } {
 
 /** File contents: every file page reads zero until something is written (files are never removed). */
 export function newFileTimelines(): Timelines {
-  return new Timelines({ start: -2, end: -1, values: new Set([0]) });
+  return new Timelines(initially(0));
 }
 
-type MakeEvent = (rec: OpRecord, values: Iterable<number>) => TimelineEvent;
+/** A binding as a read or a copy sees it: unmapped reads as anonymous (the access then fails anyway). */
+function anonIfUnmapped(b: Set<number>): Set<number> {
+  if (b.delete(UNMAPPED)) b.add(NOT_FILE);
+  return b;
+}
 
 /** What the address may be bound to during [s, e]: NOT_FILE and/or file pages. */
 function bindingsDuring(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): Set<number> {
   if (!bindings) return new Set([NOT_FILE]);
-  const b = bindings.get(as, page).possibleDuring(s, e);
-  if (b.delete(UNMAPPED)) b.add(NOT_FILE);
-  return b;
+  return anonIfUnmapped(bindings.get(as, page).possibleDuring(s, e));
 }
 
 /**
@@ -48,54 +51,38 @@ function bindingsDuring(bindings: Timelines | undefined, as: number, page: numbe
  * (computed to a fixpoint: the parent may itself be a child). exec starts a
  * new address space, bound to nothing.
  */
-export function buildBindings(recs: readonly OpRecord[], ev: MakeEvent): Timelines | undefined {
+export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined {
   // No file was ever mapped: every address is anonymous memory or nothing, and reads go to `content` alone.
-  if (!recs.some((r) => r.op.op === 'hugetlbMmap' && r.result >= 0)) return undefined;
+  if (!recs.some((r) => r.kind === 'hugetlbMmap' && r.result >= 0)) return undefined;
   const bindings = new Timelines();
-  const forks: OpRecord[] = [];
+  const forks: Derived[] = [];
   for (const rec of recs) {
     if (rec.result < 0) continue;
-    const { op, as } = rec;
+    const { as } = rec;
     const bind = (from: number, n: number, value: (i: number) => number): void => {
-      for (let i = 0; i < n; i++) bindings.get(as, from + i).add(ev(rec, [value(i)]));
+      for (let i = 0; i < n; i++) bindings.get(as, from + i).add(event(rec, [value(i)]));
     };
-    switch (op.op) {
+    switch (rec.kind) {
       case 'mmap':
       case 'munmap':
         bind(rec.addr!, rec.pages!, () => NOT_FILE);
         break;
-      case 'hugetlbMmap':
+      case 'hugetlbMmap': {
+        const op = rec.op;
         bind(rec.addr!, rec.pages!, (i) => fileBinding(op.file, op.hpage * HPAGE_NR_PAGES + i));
         break;
+      }
       case 'mremap':
         // Only anonymous mappings move: the old range and the new both end up anonymous (or unmapped).
         bind(rec.addr!, rec.pages!, () => NOT_FILE);
-        bind(rec.newAddr!, op.pages, () => NOT_FILE);
+        bind(rec.newAddr!, rec.op.pages, () => NOT_FILE);
         break;
       case 'fork':
-        if (rec.newAs !== undefined) forks.push(rec);
+        if (forked(rec)) forks.push(forkCopy(rec, bindings, anonIfUnmapped));
         break;
     }
   }
-  const made = new Map<string, TimelineEvent>();
-  for (let round = 0; round < 16; round++) {
-    let changed = false;
-    for (const rec of forks) {
-      for (const page of bindings.addresses(rec.as)) {
-        const key = `${rec.newAs}:${page}`;
-        let e = made.get(key);
-        if (!e) {
-          made.set(key, (e = ev(rec, [])));
-          bindings.get(rec.newAs!, page).add(e);
-          changed = true;
-        }
-        const n = e.values.size;
-        for (const b of bindingsDuring(bindings, rec.as, page, rec.start, rec.end)) e.values.add(b);
-        if (e.values.size !== n) changed = true;
-      }
-    }
-    if (!changed) break;
-  }
+  fixpoint(forks);
   return bindings;
 }
 
@@ -110,8 +97,8 @@ export function mayBeFile(bindings: Timelines | undefined, as: number, page: num
  * address space's own cell and/or file cells. When more than one is
  * possible, each gets a weak event (it may not have happened there).
  */
-export function writeTargets(bindings: Timelines | undefined, rec: OpRecord, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
-  const b = bindingsDuring(bindings, rec.as, rec.addr!, rec.start, rec.end);
+export function writeTargets(bindings: Timelines | undefined, rec: RecordOf<'write'> & Range, word: number): { anon: boolean; files: { file: number; cell: number }[]; weak: boolean } {
+  const b = bindingsDuring(bindings, rec.as, rec.addr, rec.start, rec.end);
   const files: { file: number; cell: number }[] = [];
   for (const x of b) {
     if (x === NOT_FILE) continue;
@@ -139,7 +126,7 @@ export function possibleRead(content: Timelines, files: Timelines, bindings: Tim
  * reads a fresh zeroed page (truncate's pages beyond the new size cannot be
  * read until the file grows again, and then they are zero).
  */
-export function fileEvents(rec: OpRecord, files: Timelines, ev: MakeEvent): void {
+export function fileEvents(rec: OpRecord, files: Timelines): void {
   const { op } = rec;
   let from: number;
   let to: number;
@@ -152,7 +139,8 @@ export function fileEvents(rec: OpRecord, files: Timelines, ev: MakeEvent): void
   } else return;
   if (rec.result < 0) return;
   const file = op.file;
+  const zero = event(rec, [0]);
   for (let hp = from; hp < Math.min(to, HUGETLBFS_MAX_HPAGES); hp++) {
-    for (let p = hp * HPAGE_NR_PAGES; p < (hp + 1) * HPAGE_NR_PAGES; p++) for (const c of cellsOf(p)) files.get(file, c).add(ev(rec, [0]));
+    for (let p = hp * HPAGE_NR_PAGES; p < (hp + 1) * HPAGE_NR_PAGES; p++) for (const c of cellsOf(p)) files.get(file, c).add(zero);
   }
 }

@@ -33,18 +33,18 @@ function detaches(r: OpRecord, addr: number): 'yes' | 'maybe' | false {
     // A DONTNEED over a hole zaps the mapped parts, then says -ENOMEM; the
     // hole may be a munmap in flight that has detached the VMA and not yet
     // zapped it (as build.ts reads every failed madvise: a maybe).
-    if (r.op.op === 'madvise') return r.op.advice === 'DONTNEED' && within(r.addr, r.pages) ? 'maybe' : false;
+    if (r.kind === 'madvise') return r.op.advice === 'DONTNEED' && within(r.addr, r.pages) ? 'maybe' : false;
     // mremap_to() unmaps the MREMAP_FIXED target, then a shrink's tail, and
     // only then looks the old range up (-EFAULT if it is not one VMA) and
     // moves it (-ENOMEM): a failed MREMAP_FIXED may have unmapped both.
-    if (r.op.op === 'mremap' && r.fixedAddr !== undefined) {
+    if (r.kind === 'mremap' && r.fixedAddr !== undefined) {
       const tail = r.pages! > r.op.pages && within(r.addr! + r.op.pages, r.pages! - r.op.pages);
       return within(r.fixedAddr, r.op.pages) || tail ? 'maybe' : false;
     }
     // Anything else failed before it changed a mapping.
     return false;
   }
-  switch (r.op.op) {
+  switch (r.kind) {
     case 'munmap':
       return within(r.addr, r.pages) && 'yes';
     case 'madvise':
@@ -64,12 +64,12 @@ function detaches(r: OpRecord, addr: number): 'yes' | 'maybe' | false {
 export function pinLives(recs: readonly OpRecord[]): Map<number, PinLife> {
   const lives = new Map<number, PinLife>();
   for (const p of recs) {
-    if (p.op.op !== 'pin' || p.result < 0 || p.pinId === undefined) continue;
+    if (p.kind !== 'pin' || p.result < 0 || p.pinId === undefined || p.addr === undefined) continue;
     const found: { start: number; end: number; certain: boolean }[] = [];
     for (const r of recs) {
       // A detaching op counts if it had not finished before the pin began.
       if (r.as !== p.as || r.end <= p.start) continue;
-      const d = detaches(r, p.addr!);
+      const d = detaches(r, p.addr);
       // One that overlapped the pin may have detached the address before
       // GUP took its page (the pin is then of the page mapped after it).
       if (d) found.push({ start: r.start, end: r.end, certain: d === 'yes' && r.start >= p.end });
@@ -83,7 +83,7 @@ export function pinLives(recs: readonly OpRecord[]): Map<number, PinLife> {
     // Whichever op detached it first, it had begun before goneBy (none: never detached).
     const first = found.filter((f) => f.start < goneBy);
     const detachEnd = first.length ? Math.max(...first.map((f) => f.end)) : Infinity;
-    lives.set(p.pinId, { id: p.pinId, as: p.as, addr: p.addr!, pinned: p, detachStart, goneBy, detachEnd });
+    lives.set(p.pinId, { id: p.pinId, as: p.as, addr: p.addr, pinned: p, detachStart, goneBy, detachEnd });
   }
   return lives;
 }

@@ -1,6 +1,8 @@
-import type { OpRecord } from '../../engine/program/history.ts';
-import type { Op, Prot } from '../../engine/program/ops.ts';
-import { Timelines, UNMAPPED, type TimelineEvent } from './timeline.ts';
+import type { OpRecord, RecordOf } from '../../engine/program/history.ts';
+import type { Prot } from '../../engine/program/ops.ts';
+import { CopyDuring, forkCopy, forked, moved, type Forked, type Moved } from './copy.ts';
+import type { Derived } from './fixpoint.ts';
+import { Timelines, UNMAPPED, event, initially, type TimelineEvent } from './timeline.ts';
 
 /*
  * Access rights for the oracle: per (address space, page), the protection
@@ -19,25 +21,12 @@ export function protValue(p: Prot): number {
   return p === 'rw' ? P_READ | P_WRITE : p === 'r' ? P_READ : 0;
 }
 
-type MakeEvent = (rec: OpRecord, values: Iterable<number>) => TimelineEvent;
-
 /** Protection timelines: every page starts out unmapped, so a weak event alone leaves that possible. */
 export function newProtTimelines(): Timelines {
-  return new Timelines({ start: -2, end: -1, values: new Set([UNMAPPED]) });
+  return new Timelines(initially(UNMAPPED));
 }
 
-/** A derived event, recomputed with the oracle's others until nothing changes. */
-export interface ProtDerived {
-  apply(): boolean;
-}
-
-function addAll(into: Set<number>, from: Iterable<number>): boolean {
-  const n = into.size;
-  for (const v of from) into.add(v);
-  return into.size !== n;
-}
-
-/** One event for `n` pages from `from`: the pages share it (only derived events are ever changed). */
+/** One event for `n` pages from `from`: the pages share it (only a copy's own events ever grow). */
 function setRange(prots: Timelines, as: number, from: number | undefined, n: number | undefined, e: TimelineEvent): void {
   if (from === undefined || n === undefined) return;
   for (let i = 0; i < n; i++) prots.get(as, from + i).add(e);
@@ -48,90 +37,58 @@ function setRange(prots: Timelines, as: number, from: number | undefined, n: num
  * derived one. `mayDontfork(fork, page)`: might the parent's page have been
  * DONTFORK during the fork (undefined: no DONTFORK anywhere in the run)?
  */
-export function protEvents(rec: OpRecord, prots: Timelines, ev: MakeEvent, mayDontfork?: (fork: OpRecord, page: number) => boolean): ProtDerived | undefined {
-  const { op, as } = rec;
+export function protEvents(rec: OpRecord, prots: Timelines, mayDontfork?: (fork: RecordOf<'fork'>, page: number) => boolean): Derived | undefined {
+  const { as } = rec;
   if (rec.result < 0) {
     // What the op may have done before it failed (a hole, a split it could not make).
-    const weak = (value: number): TimelineEvent => ({ start: rec.start, end: rec.end, values: new Set([value]), by: rec, weak: true });
-    if (op.op === 'mprotect') setRange(prots, as, rec.addr, rec.pages, weak(protValue(op.prot)));
-    else if (op.op === 'munmap' || op.op === 'mremap') setRange(prots, as, rec.addr, rec.pages, weak(UNMAPPED));
+    if (rec.kind === 'mprotect') setRange(prots, as, rec.addr, rec.pages, event(rec, [protValue(rec.op.prot)], true));
+    else if (rec.kind === 'munmap' || rec.kind === 'mremap') setRange(prots, as, rec.addr, rec.pages, event(rec, [UNMAPPED], true));
     // MREMAP_FIXED unmaps its target first, whatever happens next.
-    if (op.op === 'mremap') setRange(prots, as, rec.fixedAddr, op.pages, weak(UNMAPPED));
+    if (rec.kind === 'mremap') setRange(prots, as, rec.fixedAddr, rec.op.pages, event(rec, [UNMAPPED], true));
     return undefined;
   }
-  switch (op.op) {
+  switch (rec.kind) {
     case 'mmap':
     case 'hugetlbMmap':
     case 'mprotect':
-      setRange(prots, as, rec.addr, rec.pages, ev(rec, [protValue(op.prot)]));
+      setRange(prots, as, rec.addr, rec.pages, event(rec, [protValue(rec.op.prot)]));
       return undefined;
     case 'munmap':
-      setRange(prots, as, rec.addr, rec.pages, ev(rec, [UNMAPPED]));
+      setRange(prots, as, rec.addr, rec.pages, event(rec, [UNMAPPED]));
       return undefined;
     case 'exec':
       // VM_STACK_FLAGS: the new stack is read-write.
-      setRange(prots, rec.newAs!, rec.addr, rec.pages, ev(rec, [P_READ | P_WRITE]));
+      if (rec.addr !== undefined) setRange(prots, rec.newAs, rec.addr, rec.pages, event(rec, [P_READ | P_WRITE]));
       return undefined;
     case 'mremap':
-      return mremapProts(rec, op, prots, ev);
+      return moved(rec) ? mremapProts(rec, prots) : undefined;
     case 'fork':
-      return rec.newAs === undefined ? undefined : forkProts(rec, prots, ev, mayDontfork);
+      return forked(rec) ? forkProts(rec, prots, mayDontfork) : undefined;
     default:
       return undefined;
   }
 }
 
 /** mremap: the old pages' protection appears at the new address; grown pages take the VMA's, its last old page's. */
-function mremapProts(rec: OpRecord, op: Extract<Op, { op: 'mremap' }>, prots: Timelines, ev: MakeEvent): ProtDerived {
-  const oldAddr = rec.addr!;
-  const oldPages = rec.pages!;
-  const newAddr = rec.newAddr!;
-  const targets: { from: number; e: TimelineEvent }[] = [];
-  for (let i = 0; i < op.pages; i++) {
+function mremapProts(rec: Moved, prots: Timelines): Derived {
+  const { as, addr: oldAddr, pages: oldPages, newAddr } = rec;
+  // What the old page had while the mremap ran, not the mremap's own unmapping of it.
+  const copy = new CopyDuring(rec, undefined, true);
+  for (let i = 0; i < rec.op.pages; i++) {
     const to = newAddr + i;
     if (i < oldPages && oldAddr + i === to) continue; // unchanged in place
-    const e = ev(rec, []);
-    prots.get(rec.as, to).add(e);
-    targets.push({ from: i < oldPages ? oldAddr + i : oldAddr + oldPages - 1, e });
+    const from = i < oldPages ? oldAddr + i : oldAddr + oldPages - 1;
+    copy.link(prots.get(as, from), prots.get(as, to), from);
   }
-  const unmapped = ev(rec, [UNMAPPED]);
-  for (let i = 0; i < oldPages; i++) {
-    const a = oldAddr + i;
-    if (a < newAddr || a >= newAddr + op.pages) prots.get(rec.as, a).add(unmapped);
-  }
-  return {
-    apply(): boolean {
-      let changed = false;
-      // What the old page had while the mremap ran, not the mremap's own unmapping of it.
-      for (const t of targets) if (addAll(t.e.values, prots.get(rec.as, t.from).possibleDuring(rec.start, rec.end, undefined, rec))) changed = true;
-      return changed;
-    },
-  };
+  const unmapped = event(rec, [UNMAPPED]);
+  for (let a = oldAddr; a < oldAddr + oldPages; a++) if (a < newAddr || a >= newAddr + rec.op.pages) prots.get(as, a).add(unmapped);
+  return copy;
 }
 
 /** fork: the child's pages have the parent's protection during the fork; a DONTFORK page is not there at all. */
-function forkProts(rec: OpRecord, prots: Timelines, ev: MakeEvent, mayDontfork: ((fork: OpRecord, page: number) => boolean) | undefined): ProtDerived {
-  const child = rec.newAs!;
-  const made = new Map<number, TimelineEvent>();
-  return {
-    apply(): boolean {
-      let changed = false;
-      for (const page of prots.addresses(rec.as)) {
-        let e = made.get(page);
-        if (!e) {
-          made.set(page, (e = ev(rec, [])));
-          prots.get(child, page).add(e);
-          changed = true;
-        }
-        if (addAll(e.values, prots.get(rec.as, page).possibleDuring(rec.start, rec.end))) changed = true;
-        if (mayDontfork && !e.values.has(UNMAPPED) && mayDontfork(rec, page)) {
-          e.values.add(UNMAPPED);
-          changed = true;
-        }
-      }
-      return changed;
-    },
-  };
+function forkProts(rec: Forked, prots: Timelines, mayDontfork: ((fork: RecordOf<'fork'>, page: number) => boolean) | undefined): Derived {
+  if (!mayDontfork) return forkCopy(rec, prots);
+  return forkCopy(rec, prots, (seen, page) => (seen.has(UNMAPPED) || !mayDontfork(rec, page) ? seen : seen.add(UNMAPPED)));
 }
 
 /** Could the page grant `need` (P_READ or P_WRITE) at some point during [s, e]? */

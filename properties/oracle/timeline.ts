@@ -3,16 +3,18 @@ import type { OpRecord } from '../../engine/program/history.ts';
 /** A token for "this address is not mapped": a successful read never returns it. */
 export const UNMAPPED = -1;
 
-/** Something that set an address's possible contents over [start, end]. */
+/** Something that set an address's possible values over [start, end]. */
 export interface TimelineEvent {
   readonly start: number;
   readonly end: number;
+  /** Grown only by a copy step (copy.ts) until the fixpoint; never changed after. */
   readonly values: Set<number>;
-  /** The op that set it (undefined for a file's initial zeroes). Formatted only if a message needs it. */
+  /** The op that set it (undefined for a timeline's initial value). */
   readonly by?: OpRecord;
   /**
    * It may not have happened here at all (a write whose mapping was being
-   * replaced while it ran): it adds its values but supersedes nothing.
+   * replaced while it ran, an op that failed part-way): it adds its values
+   * but supersedes nothing.
    */
   readonly weak?: boolean;
   /**
@@ -21,6 +23,22 @@ export interface TimelineEvent {
    * after it does not see the event's values.
    */
   readonly until?: number;
+}
+
+/**
+ * The one event maker: `rec`'s interval giving `values`. An event may be
+ * shared by every address the op set alike (only a copy step's own events
+ * are ever grown, and those are one per address).
+ */
+export function event(rec: OpRecord, values: Iterable<number>, weak = false, until?: number): TimelineEvent {
+  const e: TimelineEvent = { start: rec.start, end: rec.end, values: new Set(values), by: rec };
+  if (!weak && until === undefined) return e;
+  return until === undefined ? { ...e, weak } : { ...e, weak, until };
+}
+
+/** What every timeline of a kind holds before any op (a file page reads zero; a page is unmapped). */
+export function initially(value: number): TimelineEvent {
+  return { start: -2, end: -1, values: new Set([value]) };
 }
 
 /**
@@ -42,16 +60,19 @@ export class Timeline {
     // Steps are atomic and each belongs to one task, so two ops share a step
     // only as consecutive ops of one thread (one ends where the next begins):
     // an event with end <= s completed before the access began.
+    const events = this.events;
     let superseding = -Infinity;
-    for (const ev of this.events) if (ev.end <= s && ev.start > superseding && !ev.weak && (skip === undefined || ev.by !== skip)) superseding = ev.start;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (ev.end <= s && ev.start > superseding && !ev.weak && (skip === undefined || ev.by !== skip)) superseding = ev.start;
+    }
     let any = false;
-    for (const ev of this.events) {
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
       if (skip !== undefined && ev.by === skip) continue;
       if (ev.until !== undefined && s >= ev.until) continue;
-      const overlaps = ev.start < e && ev.end > s;
-      // Completed before, and not followed by another completed event that began after it ended.
-      const latest = ev.end <= s && ev.end > superseding;
-      if (overlaps || latest) {
+      // Overlapping; or completed before, and not followed by another completed event that began after it ended.
+      if ((ev.start < e && ev.end > s) || (ev.end <= s && ev.end > superseding)) {
         for (const v of ev.values) into.add(v);
         any = true;
       }
@@ -60,26 +81,24 @@ export class Timeline {
     if (!any) into.add(UNMAPPED);
     return into;
   }
-
-  /** The event that gave `value`, for provenance in messages. */
-  whoGave(value: number): TimelineEvent | undefined {
-    return this.events.find((ev) => ev.values.has(value));
-  }
 }
 
-/** Timelines per address space and address. */
+/**
+ * Timelines per address space (or file) and address. Both are small dense
+ * numbers (the user address space is a few hundred pages), so each space
+ * holds an array indexed by address.
+ */
 export class Timelines {
-  private readonly map = new Map<number, Map<number, Timeline>>();
+  private readonly spaces: (Timeline | undefined)[][] = [];
 
-  /** With `initial`, every timeline starts out holding it (a file's pages read zero until written). */
+  /** With `initial`, every timeline starts out holding it. */
   constructor(private readonly initial?: TimelineEvent) {}
 
   get(as: number, addr: number): Timeline {
-    let m = this.map.get(as);
-    if (!m) this.map.set(as, (m = new Map()));
-    let t = m.get(addr);
+    const space = (this.spaces[as] ??= []);
+    let t = space[addr];
     if (!t) {
-      m.set(addr, (t = new Timeline()));
+      space[addr] = t = new Timeline();
       if (this.initial) t.add(this.initial);
     }
     return t;
@@ -87,6 +106,9 @@ export class Timelines {
 
   /** Addresses with any history in `as`, ascending. */
   addresses(as: number): number[] {
-    return [...(this.map.get(as)?.keys() ?? [])].sort((a, b) => a - b);
+    const space = this.spaces[as];
+    const out: number[] = [];
+    if (space) for (let a = 0; a < space.length; a++) if (space[a]) out.push(a);
+    return out;
   }
 }

@@ -1,9 +1,9 @@
-// Known-bad patch 013 on its hand-written witness (test/mutation/unuse-witness.ts):
+// Known-bad patch 013 on its hand-written witness (test/engine/races/unuse-witness.ts):
 // swapoff parked in unuse_vma() while munmap frees the VMA it holds.
 import assert from 'node:assert/strict';
 import { properties } from '../../properties/index.ts';
 import { replayCase } from '../../runner/index.ts';
-import { parkUnuse, unuseWitness } from '../mutation/unuse-witness.ts';
+import { parkUnuse, unuseWitness } from '../engine/races/unuse-witness.ts';
 import { withPatchedModel } from './patched-model.ts';
 
 describe('corpus/known-bad: 013 (unuse_mm without mmap_lock) on its witness', function () {

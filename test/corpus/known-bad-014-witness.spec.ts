@@ -1,9 +1,9 @@
-// Known-bad patch 014 on its hand-written witness (test/mutation/readahead-witness.ts):
+// Known-bad patch 014 on its hand-written witness (test/engine/races/readahead-witness.ts):
 // one switch, and swapoff frees the swap_map under the unpinned reader.
 import assert from 'node:assert/strict';
 import { properties } from '../../properties/index.ts';
 import { replayCase } from '../../runner/index.ts';
-import { parkReader, readaheadWitness } from '../mutation/readahead-witness.ts';
+import { parkReader, readaheadWitness } from '../engine/races/readahead-witness.ts';
 import { withPatchedModel } from './patched-model.ts';
 
 describe('corpus/known-bad: 014 (readahead without get_swap_device) on its witness', function () {

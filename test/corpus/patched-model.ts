@@ -1,7 +1,7 @@
 // A witness's patched half: the model's modules from a copy with a known-bad patch applied.
 import { readFileSync } from 'node:fs';
 import { Workspace } from '../../mutation/workspace.ts';
-import type { Engine, Model, Props, Runner } from '../mutation/witness.ts';
+import type { Engine, Model, Props, Runner } from '../engine/races/witness.ts';
 
 /** Run `body` on a copy of the model with mutation/patches/`patch` applied. */
 export async function withPatchedModel<T>(patch: string, body: (m: Model) => T): Promise<T> {

@@ -1,5 +1,5 @@
 // Toy kernels for engine tests: shared counters, locks, and a run helper.
-import { Execution, RandomWalk, type ExecutionResult, type KGen, type Strategy } from '../../engine/index.ts';
+import { Kernel, RandomWalk, type ExecutionResult, type KGen, type Strategy } from '../../engine/index.ts';
 
 export interface ToyRun {
   result: ExecutionResult;
@@ -11,9 +11,9 @@ export function runToy(
   bodies: Record<string, () => KGen<unknown>>,
   opts: { trace?: boolean; maxSteps?: number } = {},
 ): ExecutionResult {
-  const ex = new Execution({ strategy, trace: opts.trace ?? true, maxSteps: opts.maxSteps });
-  for (const [name, body] of Object.entries(bodies)) ex.spawn(name, body);
-  return ex.run();
+  const k = new Kernel({ strategy, trace: opts.trace ?? true, maxSteps: opts.maxSteps });
+  for (const [name, body] of Object.entries(bodies)) k.spawn(name, body);
+  return k.run();
 }
 
 export function seeds(n: number, from = 0): number[] {

@@ -1,30 +1,48 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Op } from '../../engine/program/ops.ts';
+import type { Op, Program } from '../../engine/program/ops.ts';
 import { GeneratorOptionsError, programArb, resolveProgramOptions } from '../../generators/index.ts';
 
-const opsOf = (options: Parameters<typeof programArb>[0], seed: number): Op[] =>
-  fc.sample(programArb(options), { numRuns: 300, seed }).flatMap((p) => [...p.processes.flatMap((q) => q.threads), ...(p.kthreads ?? [])].flat());
+const opsOfProgram = (p: Program): Op[] => [...p.processes.flatMap((q) => q.threads), ...(p.kthreads ?? [])].flat();
+/** The ops of `runs` programs drawn from `seed`: what one campaign of that size sees. */
+const opsOf = (options: Parameters<typeof programArb>[0], seed: number, runs = 300): Op[] => fc.sample(programArb(options), { numRuns: runs, seed }).flatMap(opsOfProgram);
 
 describe('generators: program options', () => {
-  it('advice limits what madvise draws', () => {
-    const ops = opsOf({ ops: ['mmap', 'madvise', 'read'], advice: ['WILLNEED', 'PAGEOUT'] }, 5);
-    const advice = new Set(ops.flatMap((op) => (op.op === 'madvise' ? [op.advice] : [])));
-    assert.deepEqual([...advice].sort(), ['PAGEOUT', 'WILLNEED']);
+  it('advice limits what madvise draws, and every advice named is drawn', () => {
+    const options = { ops: ['mmap', 'madvise', 'read'], advice: ['WILLNEED', 'PAGEOUT'] } as const;
+    fc.assert(fc.property(programArb(options), (p) => opsOfProgram(p).every((op) => op.op !== 'madvise' || op.advice === 'WILLNEED' || op.advice === 'PAGEOUT')));
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const advice = new Set(opsOf(options, seed).flatMap((op) => (op.op === 'madvise' ? [op.advice] : [])));
+        assert.deepEqual([...advice].sort(), ['PAGEOUT', 'WILLNEED']);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('pinFlags holds the flags it names and draws the others', () => {
-    const pins = opsOf({ ops: ['mmap', 'pin', 'write'], pinFlags: { fast: true, write: false } }, 6).flatMap((op) => (op.op === 'pin' ? [op] : []));
-    assert.ok(pins.length > 50, `${pins.length} pins`);
-    assert.ok(pins.every((p) => p.fast && !p.write));
-    assert.deepEqual([...new Set(pins.map((p) => p.longterm))].sort(), [false, true], 'longterm is still drawn');
+    const options = { ops: ['mmap', 'pin', 'write'], pinFlags: { fast: true, write: false } } as const;
+    fc.assert(fc.property(programArb(options), (p) => opsOfProgram(p).every((op) => op.op !== 'pin' || (op.fast && !op.write))));
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const pins = opsOf(options, seed).flatMap((op) => (op.op === 'pin' ? [op] : []));
+        assert.ok(pins.length > 20, `${pins.length} pins`);
+        assert.deepEqual([...new Set(pins.map((p) => p.longterm))].sort(), [false, true], 'longterm is still drawn');
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('the defaults draw what they drew before the knobs existed: every advice, every pin flag', () => {
-    const ops = opsOf({ ops: ['mmap', 'madvise', 'pin'] }, 7);
-    assert.equal(new Set(ops.flatMap((op) => (op.op === 'madvise' ? [op.advice] : []))).size, 8);
-    const pins = ops.flatMap((op) => (op.op === 'pin' ? [op] : []));
-    for (const flag of ['write', 'fast', 'longterm'] as const) assert.equal(new Set(pins.map((p) => p[flag])).size, 2, flag);
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const ops = opsOf({ ops: ['mmap', 'madvise', 'pin'] }, seed);
+        assert.equal(new Set(ops.flatMap((op) => (op.op === 'madvise' ? [op.advice] : []))).size, 8);
+        const pins = ops.flatMap((op) => (op.op === 'pin' ? [op] : []));
+        for (const flag of ['write', 'fast', 'longterm'] as const) assert.equal(new Set(pins.map((p) => p[flag])).size, 2, flag);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('rejects what it does not know, naming the choices', () => {

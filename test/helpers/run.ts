@@ -1,5 +1,6 @@
 // Run a program with every property checked; the shared test harness.
 import { Pct, RandomWalk, type Strategy } from '../../engine/index.ts';
+import { valueOf } from '../../engine/program/history.ts';
 import { runProgram, type RunResult } from '../../engine/program/executor.ts';
 import type { Op, Program } from '../../engine/program/ops.ts';
 import { hooksFor, properties } from '../../properties/index.ts';
@@ -21,7 +22,7 @@ export function single(...ops: Op[]): Program {
 export function reads(r: RunResult, thread: string): (number | string)[] {
   return r.history.records
     .filter((x) => x.thread === thread && x.op.op === 'read')
-    .map((x) => (x.result < 0 ? `err${x.result}` : x.value!));
+    .map((x) => (x.result < 0 ? `err${x.result}` : valueOf(x)!));
 }
 
 export function describeViolation(r: RunResult): string {

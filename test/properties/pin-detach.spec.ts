@@ -6,32 +6,20 @@
 import assert from 'node:assert/strict';
 import { Replay } from '../../engine/index.ts';
 import { isViolationError } from '../../engine/sched/violation.ts';
-import type { RunContext } from '../../engine/program/executor.ts';
-import type { OpRecord } from '../../engine/program/history.ts';
-import type { Op, Program } from '../../engine/program/ops.ts';
+import { valueOf, type OpRecord, type Range } from '../../engine/program/history.ts';
+import type { Program } from '../../engine/program/ops.ts';
 import { checkDataIntegrity } from '../../properties/index.ts';
-import { gupPinCoherence } from '../../properties/gup-pin-coherence.ts';
+import { checkPinData } from '../../properties/gup-pin-coherence.ts';
+import { asHistory, history, rec, type OpOf, type Row } from '../helpers/records.ts';
 import { describeViolation, runChecked } from '../helpers/run.ts';
 
 const EFAULT = -14;
 
-type Row = [string, Op, number, number, number, Partial<OpRecord>?];
-
-/** A one-address-space history: [thread, op, start, end, result, extra]. */
-function history(...rows: Row[]): OpRecord[] {
-  const index = new Map<string, number>();
-  return rows.map(([thread, op, start, end, result, extra]) => {
-    const i = index.get(thread) ?? 0;
-    index.set(thread, i + 1);
-    return { thread, index: i, op, as: 0, start, end, result, ...extra };
-  });
-}
-
 function verdict(recs: OpRecord[]): string | undefined {
-  const ctx = { history: { records: recs } } as unknown as RunContext;
+  const ctx = { history: asHistory(recs) };
   try {
     checkDataIntegrity(ctx);
-    gupPinCoherence.atEnd!(ctx);
+    checkPinData(ctx);
     return undefined;
   } catch (e) {
     if (isViolationError(e)) return `${e.violation.property}: ${e.violation.message}`;
@@ -39,14 +27,14 @@ function verdict(recs: OpRecord[]): string | undefined {
   }
 }
 
-const mmap = (region: number, pages: number): Op => ({ op: 'mmap', region, pages, prot: 'rw' });
-const read = (region: number, page = 0): Op => ({ op: 'read', region, page, word: 0 });
-const write = (region: number, value: number, page = 0): Op => ({ op: 'write', region, page, word: 0, value });
-const pin: Op = { op: 'pin', pin: 0, region: 0, page: 0, write: true, fast: false, longterm: false };
-const pinRead: Op = { op: 'pinRead', pin: 0, word: 0 };
-const pinWrite = (value: number): Op => ({ op: 'pinWrite', pin: 0, word: 0, value });
+const mmap = (region: number, pages: number): OpOf<'mmap'> => ({ op: 'mmap', region, pages, prot: 'rw' });
+const read = (region: number, page = 0): OpOf<'read'> => ({ op: 'read', region, page, word: 0 });
+const write = (region: number, value: number, page = 0): OpOf<'write'> => ({ op: 'write', region, page, word: 0, value });
+const pin: OpOf<'pin'> = { op: 'pin', pin: 0, region: 0, page: 0, write: true, fast: false, longterm: false };
+const pinRead: OpOf<'pinRead'> = { op: 'pinRead', pin: 0, word: 0 };
+const pinWrite = (value: number): OpOf<'pinWrite'> => ({ op: 'pinWrite', pin: 0, word: 0, value });
 const pinned = { pin: 0, pinId: 0 };
-const at = (addr: number, pages = 1): Partial<OpRecord> => ({ addr, pages });
+const at = (addr: number, pages = 1): Range => ({ addr, pages });
 
 describe('properties: a pin against a failed or concurrent detach', () => {
   describe('a MREMAP_FIXED that failed after unmapping its target', () => {
@@ -56,20 +44,20 @@ describe('properties: a pin against a failed or concurrent detach', () => {
     // before vma_to_resize). A new mmap (region 2) lands where B was.
     const B = 207;
     const base = (fixed: boolean): Row[] => [
-      ['P0.T0', mmap(1, 1), 0, 2, B, at(B)],
-      ['P0.T0', write(1, 7), 2, 22, 0, { ...at(B), value: 7 }],
-      ['P0.T0', mmap(0, 2), 22, 24, 205, at(205, 2)],
-      ['P0.T0', { op: 'munmap', region: 0, page: 1, pages: 1 }, 24, 33, 0, at(206)],
-      ['P0.T0', { ...pin, region: 1 }, 33, 39, 0, { ...at(B), ...pinned }],
+      rec('P0.T0', mmap(1, 1), 0, 0, 2, B, at(B)),
+      rec('P0.T0', write(1, 7), 0, 2, 22, 0, { ...at(B), value: 7 }),
+      rec('P0.T0', mmap(0, 2), 0, 22, 24, 205, at(205, 2)),
+      rec('P0.T0', { op: 'munmap', region: 0, page: 1, pages: 1 }, 0, 24, 33, 0, at(206)),
+      rec('P0.T0', { ...pin, region: 1 }, 0, 33, 39, 0, { ...at(B), ...pinned }),
       fixed
-        ? ['P0.T0', { op: 'mremap', region: 0, pages: 2, maymove: true, fixedTo: 1 }, 39, 49, EFAULT, { ...at(205, 2), fixedAddr: B }]
-        : ['P0.T0', { op: 'mremap', region: 0, pages: 2, maymove: true }, 39, 49, EFAULT, at(205, 2)],
-      ['P0.T0', mmap(2, 1), 49, 51, B, at(B)],
+        ? rec('P0.T0', { op: 'mremap', region: 0, pages: 2, maymove: true, fixedTo: 1 }, 0, 39, 49, EFAULT, { ...at(205, 2), fixedAddr: B })
+        : rec('P0.T0', { op: 'mremap', region: 0, pages: 2, maymove: true }, 0, 39, 49, EFAULT, at(205, 2)),
+      rec('P0.T0', mmap(2, 1), 0, 49, 51, B, at(B)),
     ];
 
     it('a device write through the pin need not show in the new mapping', () => {
       const h = (fixed: boolean, value: number) =>
-        history(...base(fixed), ['P0.T0', pinWrite(9), 51, 52, 0, { ...at(B), ...pinned, value: 9 }], ['P0.T0', read(2), 52, 71, 0, { ...at(B), value }]);
+        history(...base(fixed), rec('P0.T0', pinWrite(9), 0, 51, 52, 0, { ...at(B), ...pinned, value: 9 }), rec('P0.T0', read(2), 0, 52, 71, 0, { ...at(B), value }));
       assert.equal(verdict(h(true, 0)), undefined);
       assert.equal(verdict(h(true, 9)), undefined, 'and may (the target may not have been unmapped)');
       assert.match(verdict(h(true, 5)) ?? '', /data-integrity: P0\.T0 read r2\[0\]\.0 .* returned 5; allowed: \{(9, 0|0, 9)\}/, 'nobody wrote 5');
@@ -78,7 +66,7 @@ describe('properties: a pin against a failed or concurrent detach', () => {
 
     it('a device read through the pin need not see the new mapping', () => {
       const h = (fixed: boolean, value: number) =>
-        history(...base(fixed), ['P0.T0', write(2, 5), 51, 70, 0, { ...at(B), value: 5 }], ['P0.T0', pinRead, 70, 71, 0, { ...at(B), ...pinned, value }]);
+        history(...base(fixed), rec('P0.T0', write(2, 5), 0, 51, 70, 0, { ...at(B), value: 5 }), rec('P0.T0', pinRead, 0, 70, 71, 0, { ...at(B), ...pinned, value }));
       assert.equal(verdict(h(true, 7)), undefined);
       assert.equal(verdict(h(true, 5)), undefined, 'and may');
       assert.match(verdict(h(true, 3)) ?? '', /gup-pin-coherence: P0\.T0 pinRead #0\.0 .* read 3/, 'nobody wrote 3');
@@ -87,8 +75,8 @@ describe('properties: a pin against a failed or concurrent detach', () => {
 
     it('on the clean model (the target is unmapped, the mremap says -EFAULT)', () => {
       for (const [tail, check] of [
-        [[pinWrite(9), read(2)], (r: OpRecord[]) => assert.equal(r.at(-1)!.value, 0)],
-        [[write(2, 5), pinRead], (r: OpRecord[]) => assert.equal(r.at(-1)!.value, 7)],
+        [[pinWrite(9), read(2)], (r: OpRecord[]) => assert.equal(valueOf(r.at(-1)!), 0)],
+        [[write(2, 5), pinRead], (r: OpRecord[]) => assert.equal(valueOf(r.at(-1)!), 7)],
       ] as const) {
         const program: Program = {
           processes: [
@@ -102,7 +90,9 @@ describe('properties: a pin against a failed or concurrent detach', () => {
         const r = runChecked(program, new Replay([]));
         assert.equal(r.violation, undefined, describeViolation(r));
         const recs = r.history.records;
-        assert.deepEqual([recs[5]!.result, recs[5]!.fixedAddr, recs[6]!.result], [EFAULT, recs[4]!.addr, recs[4]!.addr], 'the new mmap took the unmapped target');
+        const [m4, m5] = [recs[4]!, recs[5]!];
+        assert.ok(m4.kind === 'pin' && m5.kind === 'mremap');
+        assert.deepEqual([m5.result, m5.fixedAddr, recs[6]!.result], [EFAULT, m4.addr, m4.addr], 'the new mmap took the unmapped target');
         check(recs);
       }
     });
@@ -113,12 +103,12 @@ describe('properties: a pin against a failed or concurrent detach', () => {
     // writes 2 (40-53); GUP then faults in and pins the page holding 2.
     const h = (pinEnd: number) =>
       history(
-        ['P0.T0', mmap(0, 1), 0, 2, 207, at(207)],
-        ['P0.T0', write(0, 1), 2, 34, 0, { ...at(207), value: 1 }],
-        ['P0.T0', { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, 34, 40, 0, at(207)],
-        ['P0.T0', write(0, 2), 40, 53, 0, { ...at(207), value: 2 }],
-        ['P0.T1', pin, 12, pinEnd, 0, { ...at(207), ...pinned }],
-        ['P0.T1', pinRead, 65, 66, 0, { ...at(207), ...pinned, value: 2 }],
+        rec('P0.T0', mmap(0, 1), 0, 0, 2, 207, at(207)),
+        rec('P0.T0', write(0, 1), 0, 2, 34, 0, { ...at(207), value: 1 }),
+        rec('P0.T0', { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, 0, 34, 40, 0, at(207)),
+        rec('P0.T0', write(0, 2), 0, 40, 53, 0, { ...at(207), value: 2 }),
+        rec('P0.T1', pin, 0, 12, pinEnd, 0, { ...at(207), ...pinned }),
+        rec('P0.T1', pinRead, 0, 65, 66, 0, { ...at(207), ...pinned, value: 2 }),
       );
 
     it('a device read sees what was written after the DONTNEED', () => {
@@ -136,7 +126,7 @@ describe('properties: a pin against a failed or concurrent detach', () => {
       const p = recs.find((x) => x.op.op === 'pin')!;
       const d = recs.find((x) => x.op.op === 'madvise')!;
       assert.ok(p.start < d.start && d.end < p.end, 'the pin overlapped the DONTNEED');
-      assert.equal(recs.find((x) => x.op.op === 'pinRead')!.value, 2);
+      assert.equal(valueOf(recs.find((x) => x.kind === 'pinRead')!), 2);
     });
   });
 
@@ -145,11 +135,11 @@ describe('properties: a pin against a failed or concurrent detach', () => {
     // (23-24) lands before the zap, and T2 reads it (25-26).
     const h = (readAt: number, value: number) =>
       history(
-        ['P0.T0', mmap(0, 1), 0, 2, 207, at(207)],
-        ['P0.T0', pin, 2, 22, 0, { ...at(207), ...pinned }],
-        ['P0.T1', pinWrite(9), 23, 24, 0, { ...at(207), ...pinned, value: 9 }],
-        ['P0.T2', read(0), readAt, readAt + 1, 0, { ...at(207), value }],
-        ['P0.T0', { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, 22, 33, 0, at(207)],
+        rec('P0.T0', mmap(0, 1), 0, 0, 2, 207, at(207)),
+        rec('P0.T0', pin, 0, 2, 22, 0, { ...at(207), ...pinned }),
+        rec('P0.T1', pinWrite(9), 0, 23, 24, 0, { ...at(207), ...pinned, value: 9 }),
+        rec('P0.T2', read(0), 0, readAt, readAt + 1, 0, { ...at(207), value }),
+        rec('P0.T0', { op: 'madvise', region: 0, page: 0, pages: 1, advice: 'DONTNEED' }, 0, 22, 33, 0, at(207)),
       );
 
     it('a read before the zap may see it; one after the DONTNEED may not', () => {
@@ -167,7 +157,7 @@ describe('properties: a pin against a failed or concurrent detach', () => {
       const recs = r.history.records;
       const d = recs.find((x) => x.op.op === 'madvise')!;
       const rd = recs.find((x) => x.op.op === 'read')!;
-      assert.ok(rd.end < d.end && rd.value === 9, 'the read saw the device write during the DONTNEED');
+      assert.ok(rd.end < d.end && valueOf(rd) === 9, 'the read saw the device write during the DONTNEED');
     });
   });
 });

@@ -50,6 +50,39 @@ describe('engine/locking: deadlock and lockdep', () => {
     assert.match(r.violation!.message, /earlier T0#0 took B .* while holding A/);
   });
 
+  it("an inversion of the kernel's documented order is reported though the run takes the locks one way only", () => {
+    // One task, one order: nothing in this run contradicts it but mm/rmap.c's
+    // "Lock ordering in mm", which puts mmap_lock above anon_vma->rwsem.
+    const anon = new Mutex('anon_vma_lock(av#1)', 'anon_vma->rwsem');
+    const mmap = new Mutex('mmap_lock(mm#1)', 'mmap_lock');
+    const r = runToy(new Replay([]), {
+      T0: function* (): KGen {
+        yield* mutex_lock(anon);
+        yield* mutex_lock(mmap);
+        yield* mutex_unlock(mmap);
+        yield* mutex_unlock(anon);
+      },
+    });
+    assert.equal(r.violation?.property, 'lock-order');
+    assert.match(r.violation!.message, /T0#0 takes mmap_lock .* while holding anon_vma->rwsem/);
+    assert.match(r.violation!.message, /documented order \(mm\/rmap\.c, "Lock ordering in mm"\) takes mmap_lock before/);
+  });
+
+  it('the documented order itself is no violation', () => {
+    const mmap = new Mutex('mmap_lock(mm#1)', 'mmap_lock');
+    const anon = new Mutex('anon_vma_lock(av#1)', 'anon_vma->rwsem');
+    const r = runToy(new Replay([]), {
+      T0: function* (): KGen {
+        yield* mutex_lock(mmap);
+        yield* mutex_lock(anon);
+        yield* mutex_unlock(anon);
+        yield* mutex_unlock(mmap);
+      },
+    });
+    assert.equal(r.violation, undefined);
+    assert.equal(r.steps, 5, "four lock operations and the return");
+  });
+
   it('unlocking a lock one does not hold is a violation', () => {
     const m = new Mutex('m');
     const r = runToy(new RandomWalk(1), {

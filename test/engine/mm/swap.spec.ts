@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { valueOf } from '../../../engine/program/history.ts';
 import { Replay } from '../../../engine/index.ts';
 import type { Op, Program } from '../../../engine/program/ops.ts';
 import { describeViolation, reads, runChecked } from '../../helpers/run.ts';
@@ -74,7 +75,7 @@ describe('engine/mm: swap (seed 004)', () => {
       processes: [{ threads: [[swapon, mmap(1), w(0, 1), { op: 'pin', pin: 0, region: 0, page: 0, write: true, fast: false, longterm: true }, reclaim(), w(0, 2), { op: 'pinRead', pin: 0, word: 0 }]] }],
     });
     assert.equal(rec(res, 'P0.T0', 4).result, 0);
-    assert.equal(rec(res, 'P0.T0', 6).value, 2);
+    assert.equal(valueOf(rec(res, 'P0.T0', 6)), 2);
   });
 
   it('swapoff races fork, exit, faults and munmap without a violation', () => {

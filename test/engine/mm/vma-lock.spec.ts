@@ -8,15 +8,8 @@ import { describeViolation, pct, reads, runChecked } from '../../helpers/run.ts'
 
 /** Counters of the run just done: the executor's Machine is still the one vma_lock_events() sees through the context. */
 function events(r: ReturnType<typeof runChecked>) {
-  const { installMachine } = machineApi;
-  const prev = installMachine(r.context.machine);
-  try {
-    return { ...vma_lock_events() };
-  } finally {
-    installMachine(prev);
-  }
+  return r.context.kernel.enter(() => ({ ...vma_lock_events() }));
 }
-import * as machineApi from '../../../engine/mm/machine.ts';
 
 const touch = (faultMode: FaultMode | undefined, extra: Op[] = []): Program => ({
   processes: [
