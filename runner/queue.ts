@@ -1,8 +1,9 @@
 /**
  * The coverage-guided campaign's queue: inputs (program + schedule) that
  * added coverage, with what a mutation needs of their run. Picked by weight:
- * more new features, and (patch-directed) reaching the changed lines, weigh
- * more; an entry picked often weighs less, so new finds get their turn.
+ * more new features weigh more, an entry picked often less, so new finds get
+ * their turn; a patch-directed campaign picks from the entries that reach the
+ * changed lines half the time.
  */
 import type { Schedule } from '../engine/index.ts';
 import type { Prng } from '../engine/sched/prng.ts';
@@ -21,38 +22,53 @@ export interface QueueEntry {
   picked: number;
 }
 
-/** How much more an entry that reaches the patch's lines is picked. */
-export const TARGET_WEIGHT = 16;
+/** The queue's bound: past it a new entry takes the place of the oldest (memory stays flat over a night). */
+export const MAX_QUEUE = 20_000;
+
+/** Entries a pick compares (tournament selection: O(1) per pick, however long the queue grows). */
+export const TOURNAMENT = 4;
 
 export function weightOf(e: QueueEntry): number {
-  const base = (1 + Math.min(e.fresh, 32)) * (e.target ? TARGET_WEIGHT : 1);
-  return base / (1 + (e.picked >>> 4));
+  return (1 + Math.min(e.fresh, 32)) / (1 + (e.picked >>> 4));
 }
 
 export class Queue {
   readonly entries: QueueEntry[] = [];
+  /** Entries that ran a changed line of the patch (patch-directed campaigns). */
+  private readonly targets: QueueEntry[] = [];
+  private pushed = 0;
 
   get length(): number {
     return this.entries.length;
   }
 
-  push(e: QueueEntry): void {
-    this.entries.push(e);
+  get targetCount(): number {
+    return this.targets.length;
   }
 
-  /** One entry, by weight (deterministic for the generator's state). */
-  pick(rng: Prng): QueueEntry {
-    let total = 0;
-    for (const e of this.entries) total += weightOf(e);
-    let x = (rng.nextU32() / 0x1_0000_0000) * total;
-    for (const e of this.entries) {
-      if ((x -= weightOf(e)) < 0) {
-        e.picked++;
-        return e;
-      }
+  push(e: QueueEntry): void {
+    if (this.entries.length < MAX_QUEUE) this.entries.push(e);
+    else this.entries[this.pushed % MAX_QUEUE] = e;
+    this.pushed++;
+    if (e.target) {
+      if (this.targets.length < MAX_QUEUE) this.targets.push(e);
+      else this.targets[this.pushed % MAX_QUEUE] = e;
     }
-    const last = this.entries[this.entries.length - 1]!;
-    last.picked++;
-    return last;
+  }
+
+  /**
+   * One entry (deterministic for the generator's state): half the time, when
+   * some entries reach the patch's changed lines, one of those; else the
+   * heaviest of TOURNAMENT drawn at random.
+   */
+  pick(rng: Prng): QueueEntry {
+    const from = this.targets.length > 0 && rng.below(2) === 0 ? this.targets : this.entries;
+    let best = from[rng.below(from.length)]!;
+    for (let k = 1; k < TOURNAMENT; k++) {
+      const e = from[rng.below(from.length)]!;
+      if (weightOf(e) > weightOf(best)) best = e;
+    }
+    best.picked++;
+    return best;
   }
 }
