@@ -6,7 +6,7 @@
  * to compile; the module keeps its own URL, so its imports resolve as before.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +17,8 @@ import { instrument } from './transform.ts';
 export const INSTRUMENTED = /\/engine\/(mm|kernel|fs)\/[^/]+\.ts$/;
 
 const CACHE = join(tmpdir(), 'mmfuzz-coverage');
+/** Bump when transform.ts or the prologue changes what it writes. */
+const TRANSFORM_VERSION = '1';
 
 interface LoadResult {
   format?: string;
@@ -29,10 +31,14 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
   if (!url.startsWith('file:') || !INSTRUMENTED.test(url.split('?')[0]!)) return nextLoad(url, context);
   const file = fileURLToPath(url.split('?')[0]!);
   const source = readFileSync(file, 'utf8');
-  const out = instrument(source, file, (_n, sites, functions) => prologue(url, sites, functions)).code;
-  mkdirSync(CACHE, { recursive: true });
-  const cached = join(CACHE, `${createHash('sha1').update(url).update('\0').update(out).digest('hex')}.ts`);
-  if (!existsSync(cached)) writeFileSync(cached, out);
+  // Keyed by the URL and the source (and this transform's version): a file parses once, not at every start.
+  const cached = join(CACHE, `${createHash('sha1').update(TRANSFORM_VERSION).update(url).update('\0').update(source).digest('hex')}.ts`);
+  if (!existsSync(cached)) {
+    mkdirSync(CACHE, { recursive: true });
+    const out = instrument(source, file, (_n, sites, functions) => prologue(url, sites, functions)).code;
+    writeFileSync(`${cached}.${process.pid}.tmp`, out);
+    renameSync(`${cached}.${process.pid}.tmp`, cached);
+  }
   const r = await nextLoad(pathToFileURL(cached).href, context);
   return { ...r, shortCircuit: true };
 }
