@@ -32,8 +32,13 @@ export function patchTargets(patchText: string, files: readonly CoveredFile[], l
   const functions = new Map<string, number>();
   const labels = new Set<string>();
   const uncovered: string[] = [];
-  for (const c of changedLines(patchText)) {
-    const f = files.find((x) => x.url.endsWith(`/${c.path}`));
+  const fileOf = (path: string): CoveredFile | undefined => files.find((x) => x.url.endsWith(`/${path}`));
+  const lines = (path: string): string[] | undefined => {
+    const f = fileOf(path);
+    return f && readFileSync(fileURLToPath(f.url), 'utf8').split('\n');
+  };
+  for (const c of changedLines(patchText, lines)) {
+    const f = fileOf(c.path);
     if (!f) {
       uncovered.push(c.path);
       continue;

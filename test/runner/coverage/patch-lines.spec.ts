@@ -29,3 +29,12 @@ describe('runner/coverage: the lines a patch changes', () => {
     assert.deepEqual(c[0]!.added, ['c', "  yield 'do_thing: retake the lock';"]);
   });
 });
+
+describe('runner/coverage: a patch applied with an offset', () => {
+  it('places its lines where the hunk stands in the patched file', () => {
+    const patched = ['x', 'y', 'z', 'a', 'c', "  yield 'do_thing: retake the lock';", 'd'];
+    const c = changedLines(PATCH, (p) => (p === 'engine/mm/memory.ts' ? patched : undefined));
+    // The hunk says line 10; in the patched file its "a" is line 4.
+    assert.deepEqual(c[0]!.lines, [5, 6, 8]);
+  });
+});
