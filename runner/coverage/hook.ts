@@ -18,7 +18,7 @@ export const INSTRUMENTED = /\/engine\/(mm|kernel|fs)\/[^/]+\.ts$/;
 
 const CACHE = join(tmpdir(), 'mmfuzz-coverage');
 /** Bump when transform.ts or the prologue changes what it writes. */
-const TRANSFORM_VERSION = '1';
+const TRANSFORM_VERSION = '2';
 
 interface LoadResult {
   format?: string;
@@ -31,11 +31,11 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
   if (!url.startsWith('file:') || !INSTRUMENTED.test(url.split('?')[0]!)) return nextLoad(url, context);
   const file = fileURLToPath(url.split('?')[0]!);
   const source = readFileSync(file, 'utf8');
-  // Keyed by the URL and the source (and this transform's version): a file parses once, not at every start.
-  const cached = join(CACHE, `${createHash('sha1').update(TRANSFORM_VERSION).update(url).update('\0').update(source).digest('hex')}.ts`);
+  // Keyed by the source (and this transform's version): a file parses once, not at every start or in every patched copy.
+  const cached = join(CACHE, `${createHash('sha1').update(TRANSFORM_VERSION).update(source).digest('hex')}.ts`);
   if (!existsSync(cached)) {
     mkdirSync(CACHE, { recursive: true });
-    const out = instrument(source, file, (_n, sites, functions) => prologue(url, sites, functions)).code;
+    const out = instrument(source, file, (_n, sites, functions) => prologue(sites, functions)).code;
     writeFileSync(`${cached}.${process.pid}.tmp`, out);
     renameSync(`${cached}.${process.pid}.tmp`, cached);
   }

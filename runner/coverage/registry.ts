@@ -49,8 +49,8 @@ export function coverageRegistry(): CoverageRegistry {
   return (g[KEY] ??= new CoverageRegistry());
 }
 
-/** The prologue an instrumented file starts with (one line: no line of the file moves). */
-export function prologue(url: string, sites: readonly BranchSite[], functions: readonly string[]): string {
+/** The prologue an instrumented file starts with (one line: no line of the file moves); it names no path, so copies share a cache entry. */
+export function prologue(sites: readonly BranchSite[], functions: readonly string[]): string {
   const data = JSON.stringify(sites.map((s) => [s.line, s.endLine, s.fn, KINDS.indexOf(s.kind as (typeof KINDS)[number])]));
-  return `const __mmcov = globalThis.${KEY}?.register(${JSON.stringify(url)}, ${JSON.stringify(data)}, ${JSON.stringify(functions)}) ?? new Uint32Array(${sites.length});`;
+  return `const __mmcov = globalThis.${KEY}?.register(import.meta.url, ${JSON.stringify(data)}, ${JSON.stringify(functions)}) ?? new Uint32Array(${sites.length});`;
 }
