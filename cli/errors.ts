@@ -2,6 +2,7 @@ import * as corpusErrors from '../corpus/errors.ts';
 import { ScheduleFormatError } from '../engine/index.ts';
 import * as generatorErrors from '../generators/errors.ts';
 import * as mutationErrors from '../mutation/errors.ts';
+import * as projectErrors from '../project/errors.ts';
 import * as propertyErrors from '../properties/errors.ts';
 
 /** Bad usage or bad input: the command exits 2 with the one-line message. */
@@ -28,9 +29,9 @@ export class AbortedError extends Error {
  * in a worker thread and posted back, are other objects with the same name.
  */
 const BAD_INPUT = new Set(
-  [UsageError, ScheduleFormatError, ...[corpusErrors, generatorErrors, mutationErrors, propertyErrors].flatMap((m) => Object.values(m))]
-    .filter((c): c is new (...a: never[]) => Error => typeof c === 'function' && c.prototype instanceof Error)
-    .map((c) => c.name),
+  [UsageError, ScheduleFormatError, ...[corpusErrors, generatorErrors, mutationErrors, projectErrors, propertyErrors].flatMap((m) => Object.values(m))]
+    .filter((c) => typeof c === 'function' && (c as { prototype: unknown }).prototype instanceof Error)
+    .map((c) => (c as { name: string }).name),
 );
 
 export function isBadInput(e: unknown): e is Error {

@@ -1,18 +1,7 @@
 import { CommanderError, type Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { AbortedError, isBadInput } from './errors.ts';
 import { println, processIo, type Io } from './io.ts';
 import { buildProgram } from './program.ts';
-
-/** Another developer's command, registered once it exists (mutation/ owns it). */
-const CHECK_PATCHES = new URL('../mutation/check-patches.ts', import.meta.url);
-
-async function addCheckPatches(program: Command): Promise<void> {
-  if (!existsSync(fileURLToPath(CHECK_PATCHES))) return;
-  const m = (await import(CHECK_PATCHES.href)) as { checkPatchesCommand(p: Command): unknown };
-  m.checkPatchesCommand(program);
-}
 
 const oneLine = (s: string): string => s.replace(/^error:\s*/, '').replace(/\s*\n+\s*/g, ' ');
 
@@ -58,17 +47,10 @@ function report(e: unknown, argv: readonly string[], program: Command, io: Io): 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
-  await addCheckPatches(program);
-  // check-patches reports through process.exitCode (commander actions return nothing): take it back.
-  const outer = process.exitCode;
-  process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    const theirs = process.exitCode;
-    return typeof theirs === 'number' && theirs !== 0 ? theirs : code;
+    return code;
   } catch (e) {
     return report(e, argv, program, io);
-  } finally {
-    process.exitCode = outer;
   }
 }

@@ -1,6 +1,6 @@
 import { GeneratorOptionsError } from '../generators/errors.ts';
 import { resolveProgramOptions, type ProgramArbOptions } from '../generators/index.ts';
-import { parseBudget } from '../mutation/budget.ts';
+import { durationMs } from './duration.ts';
 import { UsageError } from './errors.ts';
 
 /** An option value that does not parse: says what was typed and what is wanted. */
@@ -20,6 +20,15 @@ export function countParser(flag: string, example: string): (text: string) => nu
   };
 }
 
+/** A run index (`--run 807`): a non-negative integer. */
+export function countOrZero(flag: string): (text: string) => number {
+  return (text) => {
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n >= 2 ** 31) throw new OptionValueError(flag, text, 'a run index from 0', `${flag} 807`);
+    return n;
+  };
+}
+
 /** The campaign seed: the runner folds it to 32 bits, so larger seeds would alias. */
 export function parseSeed(text: string): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
@@ -27,14 +36,12 @@ export function parseSeed(text: string): number {
   return n;
 }
 
-/** `30s`, `10m`, `1h`, `500ms` (or bare seconds), in milliseconds; the same syntax as check-patches --budget. */
+/** `30s`, `10m`, `1h`, `500ms` (or bare seconds), in milliseconds; as fuzz --time and check-patches --budget take them. */
 export function parseDuration(flag: string): (text: string) => number {
   return (text) => {
-    try {
-      return parseBudget(text);
-    } catch {
-      throw new OptionValueError(flag, text, 'a duration', `${flag} 30s, 10m or 1h`);
-    }
+    const ms = durationMs(text);
+    if (ms === undefined) throw new OptionValueError(flag, text, 'a duration', `${flag} 30s, 10m or 1h`);
+    return ms;
   };
 }
 

@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { checkPatchesCommand, type CheckPatchesFlags } from './commands/check-patches.ts';
 import { corpusListCommand, corpusMergeCommand, corpusPruneCommand, DEFAULT_CORPUS } from './commands/corpus.ts';
 import { fuzzCommand, type FuzzFlags } from './commands/fuzz.ts';
+import { registerKernel } from './commands/kernel.ts';
 import { replayCommand, type ReplayFlags } from './commands/replay.ts';
 import { shrinkCommand } from './commands/shrink.ts';
 import type { Io } from './io.ts';
-import { countParser, parseDuration, parseProgram, parseSeed, parseShard } from './parse.ts';
+import { countOrZero, countParser, parseDuration, parseProgram, parseSeed, parseShard } from './parse.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -31,7 +33,10 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .option('--time <duration>', 'stop after this long: 30s, 10m, 1h', parseDuration('--time'))
     .option('--seed <S>', 'campaign seed, 0..4294967295 (default 0)', parseSeed)
     .option('--properties <a,b>', 'check only these properties (default: all)')
-    .option('--corpus <DIR>', 'save each shrunk failure here, one file per bug')
+    .option('--corpus <DIR>', 'save each shrunk failure here, one file per bug (default: ./mmfuzz-out/)')
+    .addOption(new Option('--run <N>', 're-run only run N of the campaign (with its --seed, --patch, --program)').argParser(countOrZero('--run')).conflicts(['runs', 'time', 'shard', 'workers']))
+    .option('--stop-on-failure', 'stop at the first failure (the default with --patch)')
+    .option('--no-stop-on-failure', 'with --patch, go on after a failure')
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .option('--workers <N>', `worker threads sharing the runs (default: one per core, ${availableParallelism()} here)`, countParser('--workers', '2'))
     .option('--shard <i/N>', 'run only shard i of N (1-based): runs i-1, i-1+N, ...', parseShard)
@@ -40,6 +45,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .option('--program <JSON>', 'generator options for a focused campaign, as in a known-bad patch\'s Program: header, e.g. \'{"ops": ["fork", "pin", "write"], "vmaRace": true}\'', parseProgram)
     .option('--summary <FILE>', 'write the result as JSON (at the end, also when interrupted)')
     .option('--junit <FILE>', 'write JUnit XML: a testcase per property, the repro in its failure')
+    .option('--tap <FILE>', 'write KTAP (the kernel test format, for kernel CI): a test per property, the repro as diagnostics')
     .option('--html <FILE>', "write an offline HTML report drawing each repro's interleaving as lanes")
     .action(async (flags: FuzzFlags) => exit(await fuzzCommand(flags, io)));
 
@@ -49,6 +55,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .argument('<FILE>', 'a corpus entry (JSON)')
     .option('--json', 'print the replay as one JSON object')
     .option('--html <OUT>', 'also write the interleaving as an offline HTML report')
+    .option('--lanes', 'draw the interleaving as lanes, one column per task, instead of a step list')
     .action(async (file: string, flags: ReplayFlags) => exit(await replayCommand(file, flags, io)));
 
   program
@@ -56,6 +63,15 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .description('shrink a corpus entry again and rewrite it if smaller; exit 1 if it still fails, 0 if not')
     .argument('<FILE>', 'a corpus entry (JSON)')
     .action(async (file: string) => exit(await shrinkCommand(file, io)));
+
+  program
+    .command('check-patches')
+    .description('apply each known-bad patch to a copy of the model and check that the property its header expects catches it')
+    .argument('[FILE...]', 'patches to check (default: mutation/patches/*.patch)')
+    .option('--budget <duration>', 'campaign time per patch: 60s, 2m, 500ms (default 60s)', parseDuration('--budget'))
+    .option('--update', 'rewrite each corpus/known-bad/ repro even when it is the one already saved')
+    .option('--json', 'print one JSON object on the last line of stdout')
+    .action(async (files: string[], flags: CheckPatchesFlags) => exit(await checkPatchesCommand(files, flags, io)));
 
   const corpus = program.command('corpus').description('list, merge and prune corpus directories');
   corpus
@@ -74,6 +90,8 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     .argument('[DIR...]', 'corpus directories', [DEFAULT_CORPUS])
     .option('--dry-run', 'only say what would be removed')
     .action(async (dirs: string[], flags: { dryRun?: boolean }) => exit(await corpusPruneCommand(dirs, flags, io)));
+
+  registerKernel(program, io, exit);
 
   return program;
 }

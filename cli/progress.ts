@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { FuzzProgress } from '../runner/index.ts';
-import type { Stream } from './io.ts';
+import type { Io } from './io.ts';
+import { statusLine, type Budget } from './status.ts';
 
 /** The live line of a campaign, and a way to print above it. */
 export interface Progress {
@@ -10,27 +11,45 @@ export interface Progress {
   stop(): void;
 }
 
-function clock(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
-}
+/** How often a non-TTY (a CI log) gets a status line. */
+export const STATUS_EVERY_MS = 10_000;
 
-const payload = (p: FuzzProgress): object => ({ runs: p.runs, rate: Math.round(p.execsPerSec), violations: p.violations, elapsed: clock(p.elapsedMs) });
+const NONE: FuzzProgress = { runs: 0, violations: 0, elapsedMs: 0, execsPerSec: 0 };
 
 /**
- * A progress line on a terminal; on anything else (a pipe, a CI log, a
- * test) nothing at all, so output stays the same from run to run.
+ * On a pipe or a CI log, libFuzzer-style: a `fuzz: started` line once the
+ * workers run, then a status line on stderr every 10 s (none when the
+ * campaign ends sooner), so stdout stays the report and the --json line.
  */
-export function startProgress(out: Stream): Progress {
-  if (!out.isTTY) return { update: () => {}, log: (t) => out.write(`${t}\n`), stop: () => {} };
+function statusLines(io: Io, budget: Budget, everyMs: number): Progress {
+  let last = NONE;
+  let started = false;
+  const timer = setInterval(() => started && io.stderr.write(`fuzz: ${statusLine(last, budget)}\n`), everyMs);
+  timer.unref();
+  return {
+    update(p) {
+      if (!started) io.stderr.write(`fuzz: started${budget.runs !== undefined ? `, ${budget.runs} runs` : budget.timeMs !== undefined ? `, for ${Math.round(budget.timeMs / 1000)} s` : ''}\n`);
+      started = true;
+      last = p;
+    },
+    log: (t) => io.stdout.write(`${t}\n`),
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** A progress line on a terminal (with the total and an ETA when the campaign has a size); status lines elsewhere. */
+export function startProgress(io: Io, budget: Budget = {}, everyMs = STATUS_EVERY_MS): Progress {
+  const out = io.stdout;
+  if (!out.isTTY) return statusLines(io, budget, everyMs);
   const bar = new cliProgress.SingleBar({
     stream: out as NodeJS.WritableStream,
-    format: 'fuzzing: {runs} runs | {rate} execs/s | {violations} violations | {elapsed}',
+    format: 'fuzzing: {status}',
     hideCursor: true,
     clearOnComplete: true,
     fps: 5,
   });
-  let last: FuzzProgress = { runs: 0, violations: 0, elapsedMs: 0, execsPerSec: 0 };
+  let last = NONE;
+  const payload = (p: FuzzProgress) => ({ status: statusLine(p, budget) });
   bar.start(0, 0, payload(last));
   return {
     update(p) {

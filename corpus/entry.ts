@@ -23,9 +23,12 @@ export interface CorpusEntry {
   readonly shrink: ShrinkStats;
   /** For entries found on a patched model: the patch (see patch-path.ts). */
   readonly patch?: string;
+  /** The properties the campaign checked (replay checks the same); absent in older entries: all of them. */
+  readonly checks?: readonly string[];
 }
 
-export function entryFromFailure(f: Failure, engine: string, patch?: string): CorpusEntry {
+/** `checks`: the properties the campaign checked (default: all, and then not written). */
+export function entryFromFailure(f: Failure, engine: string, patch?: string, checks?: readonly string[]): CorpusEntry {
   const e: CorpusEntry = {
     schema: CORPUS_SCHEMA,
     engine,
@@ -37,6 +40,7 @@ export function entryFromFailure(f: Failure, engine: string, patch?: string): Co
     program: f.repro.program,
     schedule: f.repro.schedule,
     shrink: { ...f.shrink, ms: Math.round(f.shrink.ms) },
+    ...(checks === undefined ? {} : { checks: [...checks] }),
   };
   return patch === undefined ? e : { ...e, patch };
 }

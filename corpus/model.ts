@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PROJECT_ROOT, Workspace } from '../mutation/workspace.ts';
+import { PROJECT_ROOT } from '../project/root.ts';
+import { Workspace } from '../project/workspace.ts';
 import * as props from '../properties/index.ts';
 import * as runner from '../runner/index.ts';
 import { resolvePatch } from './patch-path.ts';

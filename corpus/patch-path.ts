@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { PROJECT_ROOT } from '../mutation/workspace.ts';
+import { PROJECT_ROOT } from '../project/root.ts';
 import { PatchNotFoundError } from './errors.ts';
 
 const PATCHES_DIR = join(PROJECT_ROOT, 'mutation', 'patches');

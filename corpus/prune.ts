@@ -3,7 +3,7 @@ import { dedupKey, reproSize } from './entry.ts';
 import { EntryPropertyError, shown } from './errors.ts';
 import { ModelCache } from './model.ts';
 import { replayEntry } from './replay.ts';
-import { listEntries, type StoredEntry } from './store.ts';
+import { listEntries, type CorpusWarn, type StoredEntry } from './store.ts';
 
 export interface Pruned {
   readonly file: string;
@@ -13,6 +13,8 @@ export interface Pruned {
 export interface PruneOptions {
   /** Report what would go, delete nothing. */
   readonly dryRun?: boolean;
+  /** Told about each file that cannot be read; such files are left alone. */
+  readonly warn?: CorpusWarn;
 }
 
 /** Per bug the smallest repro stays (ties: the first file name); the rest are duplicates. */
@@ -31,7 +33,7 @@ function duplicates(entries: readonly StoredEntry[]): Pruned[] {
  * duplicates. Entries found on a patched model replay on that patch.
  */
 export async function pruneCorpus(dir: string, o: PruneOptions = {}): Promise<Pruned[]> {
-  const entries = listEntries(dir);
+  const entries = listEntries(dir, o.warn);
   const out = duplicates(entries);
   const gone = new Set(out.map((p) => p.file));
   const models = new ModelCache();

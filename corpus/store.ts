@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { dedupKey, reproSize, type CorpusEntry } from './entry.ts';
-import { CorpusDirError, CorpusFileError } from './errors.ts';
+import { CorpusDirError, CorpusFileError, CorpusFormatError } from './errors.ts';
 import { parseEntry } from './validate.ts';
 
 export interface StoredEntry {
@@ -21,8 +21,16 @@ export function loadEntry(file: string): CorpusEntry {
   return parseEntry(text, file);
 }
 
-/** The top-level *.json of a corpus directory, sorted by name; sub-directories (known-bad/) are not entries. */
-export function listEntries(dir: string): StoredEntry[] {
+/** Told about each file of a corpus directory that cannot be read (the rest are still used). */
+export type CorpusWarn = (e: Error) => void;
+
+/**
+ * The top-level *.json of a corpus directory, sorted by name; sub-directories
+ * (known-bad/) are not entries. A file that is not a valid entry is passed to
+ * warn and left out, so one bad file does not stop a whole corpus; when no
+ * file could be read at all, its error is thrown (bad input).
+ */
+export function listEntries(dir: string, warn: CorpusWarn = () => {}): StoredEntry[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -30,12 +38,24 @@ export function listEntries(dir: string): StoredEntry[] {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CorpusDirError(dir, code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : (e as Error).message);
   }
-  return names
+  const files = names
     .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
     .sort()
     .map((n) => join(dir, n))
-    .filter((f) => statSync(f).isFile())
-    .map((file) => ({ file, entry: loadEntry(file) }));
+    .filter((f) => statSync(f).isFile());
+  const out: StoredEntry[] = [];
+  const bad: Error[] = [];
+  for (const file of files) {
+    try {
+      out.push({ file, entry: loadEntry(file) });
+    } catch (e) {
+      if (!(e instanceof CorpusFormatError || e instanceof CorpusFileError)) throw e;
+      bad.push(e);
+    }
+  }
+  if (out.length === 0 && bad.length > 0) throw bad[0]!;
+  bad.forEach(warn);
+  return out;
 }
 
 /** Create the directory if needed; a file in its place is bad input, not a crash. */

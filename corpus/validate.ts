@@ -55,6 +55,7 @@ function problem(e: Json): string | undefined {
   const s = e.shrink;
   if (!isObject(s) || SHRINK_FIELDS.some((k) => typeof s[k] !== 'number')) return `shrink is not {${SHRINK_FIELDS.join(', ')}}`;
   if (e.patch !== undefined && (typeof e.patch !== 'string' || e.patch === '')) return 'patch is not a file name';
+  if (e.checks !== undefined && !(Array.isArray(e.checks) && e.checks.every((c) => typeof c === 'string'))) return 'checks is not a list of property names';
   return undefined;
 }
 

@@ -1,17 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import type { Command } from 'commander';
-import { GeneratorOptionsError } from '../generators/index.ts';
 import type { Failure } from '../runner/index.ts';
-import { parseBudget } from './budget.ts';
-import { BudgetError, NoPatchesError, PatchApplyError, PatchFileError, PatchFormatError, PatchHeaderError } from './errors.ts';
+import { NoPatchesError, PatchFileError } from './errors.ts';
 import { parsePatchHeader, type PatchHeader, expectsProperty } from './header.ts';
 import { KNOWN_BAD_DIR, PATCHES_DIR, knownBadEntry, saveKnownBad } from './known-bad.ts';
 import { formatReports, reportsJson, type PatchReport } from './report.ts';
-import { hashTree } from './tree-hash.ts';
-import { checkApplies, Workspace } from './workspace.ts';
+import { engineHash } from '../project/engine-hash.ts';
+import { checkApplies } from '../project/patch-apply.ts';
+import { Workspace } from '../project/workspace.ts';
 
 type Runner = typeof import('../runner/index.ts');
+type Props = typeof import('../properties/index.ts');
 
 export const DEFAULT_BUDGET_MS = 60_000;
 
@@ -22,6 +21,8 @@ export interface CheckPatchesOptions {
   readonly json?: boolean;
   /** Where caught repros go (default corpus/known-bad). */
   readonly corpusDir?: string;
+  /** Rewrite a repro even when it is the one already saved. */
+  readonly update?: boolean;
   /** stdout and progress (stderr) writers; tests capture them. */
   readonly out?: (text: string) => void;
   readonly progress?: (text: string) => void;
@@ -61,10 +62,11 @@ function load(file: string): Loaded {
 }
 
 /** One budgeted campaign on the patched copy; stops at the first violation. */
-async function checkOne(p: Loaded, budgetMs: number, corpusDir: string): Promise<PatchReport> {
+async function checkOne(p: Loaded, budgetMs: number, corpusDir: string, update: boolean): Promise<PatchReport> {
   const ws = Workspace.create(p.text, p.name);
   try {
     const runner = await ws.import<Runner>('runner/index.ts');
+    const props = await ws.import<Props>('properties/index.ts');
     const t0 = performance.now();
     let foundAt = 0;
     const r = runner.fuzz({
@@ -90,8 +92,8 @@ async function checkOne(p: Loaded, budgetMs: number, corpusDir: string): Promise
       repro: f.repro,
     };
     if (!caught) return report;
-    const file = saveKnownBad(corpusDir, knownBadEntry(p.name, p.header.seed, hashTree(join(ws.root, 'engine')), f));
-    return { ...report, corpusFile: relative(process.cwd(), file) || file };
+    const saved = saveKnownBad(corpusDir, knownBadEntry(p.name, p.header.seed, engineHash(ws.root), f, props.propertyNames), update);
+    return { ...report, corpusFile: relative(process.cwd(), saved.file) || saved.file, corpusWritten: saved.written };
   } finally {
     ws.dispose();
   }
@@ -111,50 +113,8 @@ export async function checkPatches(files: readonly string[], o: CheckPatchesOpti
   const reports: PatchReport[] = [];
   for (const p of loaded) {
     if (!o.json) progress(`check-patches: ${p.name} (expect ${p.header.expect}, budget ${(budgetMs / 1000).toFixed(0)} s)`);
-    reports.push(await checkOne(p, budgetMs, o.corpusDir ?? KNOWN_BAD_DIR));
+    reports.push(await checkOne(p, budgetMs, o.corpusDir ?? KNOWN_BAD_DIR, o.update ?? false));
   }
   out(o.json ? reportsJson(reports) : formatReports(reports));
   return reports;
-}
-
-/** Bad input: exit 2 with the error's one-line message. */
-const BAD_INPUT = [BudgetError, NoPatchesError, PatchApplyError, PatchFileError, PatchFormatError, PatchHeaderError, GeneratorOptionsError];
-
-export interface CheckPatchesArgs extends Omit<CheckPatchesOptions, 'budgetMs'> {
-  /** As typed on the command line: 60s, 2m, 500ms. */
-  readonly budget?: string;
-  readonly err?: (text: string) => void;
-}
-
-/** The command's body: 0 all caught, 1 some not caught, 2 bad input. */
-export async function runCheckPatches(files: readonly string[], a: CheckPatchesArgs = {}): Promise<number> {
-  const err = a.err ?? ((t: string) => process.stderr.write(`${t}\n`));
-  try {
-    const budgetMs = a.budget === undefined ? undefined : parseBudget(a.budget);
-    const reports = await checkPatches(files, { ...a, budgetMs });
-    return reports.every((r) => r.caught) ? 0 : 1;
-  } catch (e) {
-    if (BAD_INPUT.some((c) => e instanceof c)) {
-      err(`mmfuzz check-patches: ${(e as Error).message}`);
-      return 2;
-    }
-    throw e;
-  }
-}
-
-/**
- * Register `check-patches [FILE...] [--budget 60s] [--json]` on the mmfuzz
- * program. The exit code goes to process.exitCode (commander actions return
- * nothing), so the caller must use parseAsync() and keep a non-zero code.
- */
-export function checkPatchesCommand(program: Command): Command {
-  return program
-    .command('check-patches')
-    .description('apply each known-bad patch to a copy of the model and check that its expected property catches it')
-    .argument('[FILE...]', 'patches to check (default: mutation/patches/*.patch)')
-    .option('--budget <duration>', 'campaign time per patch: 60s, 2m, 500ms', '60s')
-    .option('--json', 'print one JSON object on the last line of stdout')
-    .action(async (files: string[], opts: { budget: string; json?: boolean }) => {
-      process.exitCode = await runCheckPatches(files, { budget: opts.budget, json: opts.json === true });
-    });
 }

@@ -1,21 +1,3 @@
-export class PatchApplyError extends Error {
-  constructor(
-    readonly patch: string,
-    readonly file: string,
-    readonly hunk: string,
-  ) {
-    super(`patch ${patch} does not apply: ${file} ${hunk} does not match the clean model; regenerate the patch with 'git diff' against this tree`);
-    this.name = 'PatchApplyError';
-  }
-}
-
-export class PatchFormatError extends Error {
-  constructor(patch: string, why: string) {
-    super(`patch ${patch} is not a unified diff (${why}); write it with 'git diff' or 'diff -u'`);
-    this.name = 'PatchFormatError';
-  }
-}
-
 export class PatchHeaderError extends Error {
   constructor(
     readonly patch: string,
@@ -37,12 +19,5 @@ export class NoPatchesError extends Error {
   constructor(dir: string) {
     super(`no patches in ${dir}; write one as described in mutation/patches/README.md`);
     this.name = 'NoPatchesError';
-  }
-}
-
-export class BudgetError extends Error {
-  constructor(text: string) {
-    super(`--budget "${text}" is not a duration; write it like 60s, 500ms, 2m or 1h`);
-    this.name = 'BudgetError';
   }
 }

@@ -22,6 +22,8 @@ export interface PatchReport {
   readonly repro?: Repro;
   /** Where the repro was saved (only when caught). */
   readonly corpusFile?: string;
+  /** False when the file already held this repro and was left alone. */
+  readonly corpusWritten?: boolean;
 }
 
 export function isMismatch(r: PatchReport): boolean {
@@ -60,7 +62,7 @@ export function formatReports(reports: readonly PatchReport[]): string {
       out.push(...formatProgram(r.repro.program).split('\n').map((l) => `  ${l}`));
       out.push(`  schedule: ${encodeSchedule(r.repro.schedule) || '(default order)'}`);
     }
-    if (r.corpusFile) out.push(`  saved to ${r.corpusFile}`);
+    if (r.corpusFile) out.push(r.corpusWritten === false ? `  ${r.corpusFile} already holds this repro (left as it is; --update rewrites it)` : `  saved to ${r.corpusFile}`);
   }
   return out.join('\n');
 }

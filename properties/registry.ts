@@ -6,8 +6,10 @@ import { noLeftoverMigrationEntries } from './no-leftover-migration-entries.ts';
 import { deadlock, kernelBug, liveness, lockOrder, memorySafety } from './engine-detected.ts';
 import { UnknownPropertyError } from './errors.ts';
 import type { Property } from './property.ts';
+import { freedRead } from './freed-read.ts';
 import { refcounts } from './refcounts.ts';
 import { rmapCompleteness } from './rmap-completeness.ts';
+import { vmaMerge } from './vma-merge.ts';
 
 /** Every property, in the order they are checked and listed. */
 export const properties: readonly Property[] = [
@@ -22,6 +24,7 @@ export const properties: readonly Property[] = [
   gupPinCoherence,
   noStaleSwapHandles,
   noLeftoverMigrationEntries,
+  vmaMerge,
 ];
 
 export const propertyNames: readonly string[] = properties.map((p) => p.name);
@@ -39,14 +42,26 @@ export function selectProperties(list: string | readonly string[] | undefined): 
   return names.map(getProperty);
 }
 
+type Hook = 'afterStep' | 'afterOp' | 'atEnd';
+
+/** Run every property's hook in order; a freed object one of them reads is its finding (freed-read.ts). */
+function each<A extends unknown[]>(list: readonly Property[], hook: Hook): ((...a: A) => void) | undefined {
+  if (list.length === 0) return undefined;
+  return (...a: A) => {
+    let i = 0;
+    try {
+      for (; i < list.length; i++) (list[i] as unknown as Record<Hook, (...x: A) => void>)[hook](...a);
+    } catch (e) {
+      throw freedRead(list[i]!.name, e);
+    }
+  };
+}
+
 /** The executor hooks that check the given properties. */
 export function hooksFor(selected: readonly Property[]): RunHooks {
-  const afterStep = selected.filter((p) => p.afterStep);
-  const afterOp = selected.filter((p) => p.afterOp);
-  const atEnd = selected.filter((p) => p.atEnd);
   return {
-    afterStep: afterStep.length ? (ctx) => afterStep.forEach((p) => p.afterStep!(ctx)) : undefined,
-    afterOp: afterOp.length ? (ctx, rec) => afterOp.forEach((p) => p.afterOp!(ctx, rec)) : undefined,
-    atEnd: atEnd.length ? (ctx) => atEnd.forEach((p) => p.atEnd!(ctx)) : undefined,
+    afterStep: each(selected.filter((p) => p.afterStep), 'afterStep'),
+    afterOp: each(selected.filter((p) => p.afterOp), 'afterOp'),
+    atEnd: each(selected.filter((p) => p.atEnd), 'atEnd'),
   };
 }

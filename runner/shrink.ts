@@ -2,6 +2,7 @@ import type { Schedule, Switch, Violation } from '../engine/index.ts';
 import type { OpRecord } from '../engine/program/history.ts';
 import { countOps, type Op, type Program } from '../engine/program/ops.ts';
 import { replayCase, selectedViolation, type CaseOptions } from './case.ts';
+import { stillFails, verdictOf } from './judge.ts';
 import type { Repro, ShrinkStats } from './types.ts';
 
 interface Failing {
@@ -102,7 +103,7 @@ export function shrink(program: Program, schedule: Schedule, property: string, o
     runs++;
     const r = replayCase(p, s, o);
     const v = selectedViolation(r, o);
-    return v && v.property === property ? { program: p, schedule: r.schedule, violation: v, records: r.history.records } : undefined;
+    return stillFails(verdictOf(v, { property })) ? { program: p, schedule: r.schedule, violation: v!, records: r.history.records } : undefined;
   };
 
   let cur = attempt(program, schedule);

@@ -1,4 +1,5 @@
 import { replayCase, selectedViolation, type CaseOptions } from './case.ts';
+import { stillFails, verdictOf } from './judge.ts';
 import type { Repro } from './types.ts';
 
 export class NondeterminismError extends Error {
@@ -19,7 +20,7 @@ export function replayTwice(repro: Repro, property: string, o: CaseOptions) {
   const b = replayCase(repro.program, repro.schedule, traced);
   const va = selectedViolation(a, traced);
   const vb = selectedViolation(b, traced);
-  if (!va || va.property !== property) throw new NondeterminismError(`the shrunk repro no longer violates ${property}`);
+  if (!stillFails(verdictOf(va, { property }))) throw new NondeterminismError(`the shrunk repro no longer violates ${property}`);
   if (JSON.stringify(va) !== JSON.stringify(vb)) throw new NondeterminismError('two replays report different violations');
   if (a.trace!.toText() !== b.trace!.toText()) throw new NondeterminismError('two replays have different traces');
   return a;

@@ -29,6 +29,8 @@ export class Campaign {
   private finished = false;
   private aborted = false;
   private cut = false;
+  /** Runs the last progress message counted. */
+  private reported = 0;
 
   constructor(root: string, private readonly fuzz: CampaignRequest['fuzz'], handlers: CampaignHandlers = {}) {
     const request: CampaignRequest = { root, fuzz, shared: this.shared.buffer as SharedArrayBuffer };
@@ -42,7 +44,10 @@ export class Campaign {
       this.worker.on('message', (m: CampaignMessage) => {
         try {
           if (m.type === 'started') this.startedAt = process.hrtime.bigint();
-          else if (m.type === 'progress') handlers.onProgress?.(m.progress);
+          else if (m.type === 'progress') {
+            this.reported = m.progress.runs;
+            handlers.onProgress?.(m.progress);
+          }
           else if (m.type === 'failure') {
             this.failures.push(m.found.failure);
             handlers.onFailure?.(m.found);
@@ -83,12 +88,13 @@ export class Campaign {
   }
 
   /**
-   * What a cut-short thread did: fuzz() polls before each run, so polls - 1
-   * runs ended; the one it was in (or shrinking) is neither counted nor
-   * reported. Its steps are unknown (0).
+   * What a cut-short thread did: fuzz() polls before each run, so at least
+   * polls - 1 runs ended (polls, if it was cut between two), and at least as
+   * many as its last progress said; the one it was in (or shrinking) is
+   * neither counted nor reported. Its steps are unknown (0).
    */
   private partial(): CampaignResult {
-    const runs = Math.max(0, Atomics.load(this.shared, SHARED.polls) - 1);
+    const runs = Math.max(this.reported, Atomics.load(this.shared, SHARED.polls) - 1, 0);
     const ms = this.startedAt === undefined ? 0 : Number(process.hrtime.bigint() - this.startedAt) / 1e6;
     return { seed: this.fuzz.seed ?? 0, runs, steps: 0, elapsedMs: ms, execsPerSec: ms > 0 ? runs / (ms / 1000) : 0, violations: [...this.failures], interrupted: true, cutShort: true };
   }

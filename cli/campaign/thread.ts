@@ -28,10 +28,11 @@ try {
   ]);
   // The reports replay with the campaign's selection, so they show the same violation.
   const co = { properties: props.selectProperties(req.fuzz.properties) };
+  // fuzz() is synchronous, so the report comes from this tree as it is; `mmfuzz replay` adds the kernel function stacks.
   const found = (failure: Failure): Found => {
     const r = runner.replayCase(failure.repro.program, failure.repro.schedule, { ...co, trace: true, debug: true });
-    const view = failureView(failure, r.trace!, r.violation?.step, r.violation?.message, { formatProgram: format.formatProgram, encodeSchedule: engine.encodeSchedule });
-    return { failure, report: runner.formatFailure(failure, co), view };
+    const view = failureView(failure, r.trace!, r.violation?.step, r.violation?.message, { formatProgram: format.formatProgram, encodeSchedule: engine.encodeSchedule }, r.history.records);
+    return { failure, report: runner.formatFailure(failure, co, r), view };
   };
   const shared = new Int32Array(req.shared);
   post({ type: 'started' });

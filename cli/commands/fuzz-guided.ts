@@ -11,7 +11,8 @@ import type { FuzzFlags } from './fuzz.ts';
  * and saved back, so nightlies build on each other.
  */
 export function campaignOptions(flags: FuzzFlags): Pick<FuzzOptions, 'campaign' | 'patch' | 'initialQueue' | 'keepQueue'> {
-  if (flags.random) return { campaign: 'random' };
+  // --run N is the plain campaign's run N: a guided run depends on the runs before it.
+  if (flags.random || flags.run !== undefined) return { campaign: 'random' };
   return {
     campaign: 'guided',
     ...(flags.patch === undefined ? {} : { patch: readFileSync(flags.patch, 'utf8') }),

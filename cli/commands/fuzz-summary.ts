@@ -3,6 +3,7 @@ import type { SaveOutcome } from '../../corpus/store.ts';
 import type { ProgramArbOptions } from '../../generators/index.ts';
 import type { FuzzResult } from '../../runner/index.ts';
 import { formatShard, type Shard } from '../parse.ts';
+import { reproduceCommand } from './fuzz-save.ts';
 
 export interface FuzzSummary {
   readonly result: FuzzResult;
@@ -11,11 +12,13 @@ export interface FuzzSummary {
   readonly shard?: Shard;
   /** --program: the generator options, when the campaign was focused. */
   readonly program?: ProgramArbOptions;
-  /** Corpus files by signature (with --corpus). */
+  /** Saved files by signature (--corpus, or ./mmfuzz-out/).) */
   readonly saved: ReadonlyMap<string, SaveOutcome>;
   /** Worker threads that ran; cutShort of them were ended mid-run by a signal. */
   readonly workers: number;
   readonly cutShort: number;
+  /** The campaign stopped at its first failure (--stop-on-failure, the default with --patch). */
+  readonly stopOnFailure?: boolean;
 }
 
 /**
@@ -57,7 +60,12 @@ export function fuzzSummaryText(s: FuzzSummary): string {
   const where = [`seed ${r.seed}`, s.shard && `shard ${formatShard(s.shard)}`, s.patch && `patch ${s.patch}`, s.program && `program ${JSON.stringify(s.program)}`, `${s.workers} worker${s.workers === 1 ? '' : 's'}`].filter(Boolean).join(', ');
   const found = r.violations.length === 0 ? 'no violation' : `${r.violations.length} violation(s): ${[...new Set(r.violations.map((f) => f.property))].join(', ')}`;
   const lines = [`fuzz: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round(r.execsPerSec)} execs/s), ${where}: ${found}`];
-  if (r.interrupted) lines.push('stopped early by a signal; what was found is above (and saved with --corpus)');
+  if (s.stopOnFailure && r.violations.length > 0) lines.push('stopped at the first failure (--stop-on-failure; the default with --patch)');
+  else if (r.interrupted) lines.push('stopped early by a signal; what was found is above, and saved');
   if (s.cutShort > 0) lines.push(`${s.cutShort} worker(s) were cut short in the middle of a run or shrink: that run is not counted, and their steps are not in the total`);
+  for (const f of r.violations) {
+    const file = s.saved.get(f.signature)?.file;
+    if (file) lines.push(`${f.property}: reproduce with ${reproduceCommand(file)}`);
+  }
   return lines.join('\n');
 }

@@ -1,21 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { entryFromFailure } from '../../corpus/entry.ts';
-import { engineHash } from '../../corpus/engine-hash.ts';
-import { shown } from '../../corpus/errors.ts';
+import { engineHash } from '../../project/engine-hash.ts';
 import { patchName } from '../../corpus/patch-path.ts';
-import { ensureCorpusDir, listEntries, saveEntry, type SaveOutcome } from '../../corpus/store.ts';
-import { PROJECT_ROOT, Workspace } from '../../mutation/workspace.ts';
+import { ensureCorpusDir, listEntries, type SaveOutcome } from '../../corpus/store.ts';
+import { PROJECT_ROOT } from '../../project/root.ts';
+import { Workspace } from '../../project/workspace.ts';
 import { propertyNames, selectProperties } from '../../properties/index.ts';
 import type { ProgramArbOptions } from '../../generators/index.ts';
-import type { Found } from '../campaign/messages.ts';
 import { CampaignPool, STOP_GRACE_MS, type PoolResult } from '../campaign/pool.ts';
 import { UsageError } from '../errors.ts';
 import { println, type Io } from '../io.ts';
 import type { Shard } from '../parse.ts';
-import { startProgress, type Progress } from '../progress.ts';
+import { startProgress } from '../progress.ts';
 import { onInterrupt } from '../signals.ts';
+import { warnOn } from './corpus.ts';
 import { prepareOutputs, writeOutputs, type OutputFlags } from './fuzz-outputs.ts';
+import { DEFAULT_OUT, failureHandler } from './fuzz-save.ts';
 import { fuzzSummaryJson, fuzzSummaryText } from './fuzz-summary.ts';
 import { afterCampaign, campaignOptions } from './fuzz-guided.ts';
 
@@ -31,59 +31,61 @@ export interface FuzzFlags extends OutputFlags {
   readonly patch?: string;
   readonly program?: ProgramArbOptions;
   readonly random?: boolean;
+  /** --run N: only run N of the campaign (with its --seed). */
+  readonly run?: number;
+  /** Stop at the first failure (default with --patch: a patch check wants a yes or no). */
+  readonly stopOnFailure?: boolean;
 }
 
 const UNSHARDED: Shard = { index: 0, count: 1 };
 
-function openPatch(file: string): Workspace {
-  if (!existsSync(file)) throw new UsageError(`patch file ${file} not found; give the path of a unified diff against this tree`);
-  return Workspace.create(readFileSync(file, 'utf8'), file);
+/** Which runs: all of --runs (or --time) over the shard and workers, or just --run N on one worker. */
+function campaignPlan(flags: FuzzFlags): { runs?: number; shard: Shard; workers: number } {
+  // Run N alone: the shard N of N+1 of a campaign of N+1 runs.
+  if (flags.run !== undefined) return { runs: flags.run + 1, shard: { index: flags.run, count: flags.run + 1 }, workers: 1 };
+  return { runs: flags.runs ?? (flags.time === undefined ? 1000 : undefined), shard: flags.shard ?? UNSHARDED, workers: flags.workers ?? availableParallelism() };
 }
 
-/** Print a failure as it arrives and save it; a smaller repro of a known bug replaces it in the corpus. */
-function failureHandler(flags: FuzzFlags, progress: Progress, saved: Map<string, SaveOutcome>, engine: string, patch: string | undefined) {
-  return (found: Found, kind: 'new' | 'smaller'): void => {
-    const f = found.failure;
-    if (kind === 'new') progress.log(`${found.report}\n`);
-    else progress.log(`a smaller repro of ${f.property} (${f.shrink.ops} ops / ${f.shrink.switches} switches), found by run ${f.run}`);
-    if (flags.corpus === undefined) return;
-    const s = saveEntry(flags.corpus, entryFromFailure(f, engine, patch));
-    saved.set(f.signature, s);
-    progress.log(`${s.action === 'kept' ? 'already in the corpus as' : s.action === 'added' ? 'saved' : 'saved (a smaller repro)'} ${shown(s.file)}\n`);
-  };
+/** The patched copy, loaded once here: a patch that does not compile is bad input now, not an error in every worker. */
+async function openPatch(file: string): Promise<Workspace> {
+  if (!existsSync(file)) throw new UsageError(`patch file ${file} not found; give the path of a unified diff against this tree`);
+  const ws = Workspace.create(readFileSync(file, 'utf8'), file);
+  try {
+    await ws.import('runner/index.ts');
+  } catch (e) {
+    ws.dispose();
+    throw e;
+  }
+  return ws;
 }
 
 /** `mmfuzz fuzz`: 0 no violation, 1 violations (reported, and saved with --corpus). */
 export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
   // Bad input fails now, not after a ten-hour campaign.
   const selected = flags.properties === undefined ? undefined : selectProperties(flags.properties).map((p) => p.name);
-  if (flags.corpus !== undefined) {
-    ensureCorpusDir(flags.corpus);
-    listEntries(flags.corpus);
-  }
+  const dir = flags.corpus ?? DEFAULT_OUT;
+  ensureCorpusDir(dir);
+  listEntries(dir, warnOn(io));
   prepareOutputs(flags);
-  const ws = flags.patch === undefined ? undefined : openPatch(flags.patch);
+  const ws = flags.patch === undefined ? undefined : await openPatch(flags.patch);
   try {
     const root = ws?.root ?? PROJECT_ROOT;
     const engine = engineHash(root);
     const patch = flags.patch === undefined ? undefined : patchName(flags.patch);
     const saved = new Map<string, SaveOutcome>();
-    const progress = startProgress(io.stdout);
+    const plan = campaignPlan(flags);
+    const stop = flags.stopOnFailure ?? flags.patch !== undefined;
+    const progress = startProgress(io, { runs: plan.runs === undefined ? undefined : Math.ceil(plan.runs / plan.shard.count), timeMs: flags.time });
+    const onFailure = failureHandler({ dir, engine, patch, checks: selected ?? propertyNames, saved }, progress);
     const pool = new CampaignPool(
+      { root, fuzz: { timeMs: flags.time, seed: flags.seed ?? 0, properties: selected, program: flags.program, continueOnFailure: !stop, ...campaignOptions(flags) }, ...plan },
       {
-        root,
-        fuzz: {
-          timeMs: flags.time,
-          seed: flags.seed ?? 0,
-          properties: selected,
-          program: flags.program,
-          ...campaignOptions(flags),
+        onProgress: (p) => progress.update(p),
+        onFailure: (found, kind) => {
+          onFailure(found, kind);
+          if (stop) pool.stop();
         },
-        runs: flags.runs ?? (flags.time === undefined ? 1000 : undefined),
-        shard: flags.shard ?? UNSHARDED,
-        workers: flags.workers ?? availableParallelism(),
       },
-      { onProgress: (p) => progress.update(p), onFailure: failureHandler(flags, progress, saved, engine, patch) },
     );
     const release = onInterrupt(
       () => {
@@ -99,7 +101,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
       release();
       progress.stop();
     }
-    const summary = { result: done.result, engine, patch, shard: flags.shard, program: flags.program, saved, workers: done.workers, cutShort: done.cutShort };
+    const summary = { result: done.result, engine, patch, shard: flags.shard, program: flags.program, saved, workers: done.workers, cutShort: done.cutShort, stopOnFailure: stop };
     println(io.stdout, flags.json ? JSON.stringify(fuzzSummaryJson(summary)) : fuzzSummaryText(summary));
     afterCampaign(flags, done.result, io);
     // After the summary: a file that cannot be written must not hide what was found.

@@ -1,8 +1,8 @@
-import { engineHash } from '../../corpus/engine-hash.ts';
+import { engineHash } from '../../project/engine-hash.ts';
 import { reproSize, type CorpusEntry } from '../../corpus/entry.ts';
 import { shown } from '../../corpus/errors.ts';
 import type { Model } from '../../corpus/model.ts';
-import { entryProperties, replayEntry } from '../../corpus/replay.ts';
+import { entryChecks, replayEntry } from '../../corpus/replay.ts';
 import { writeEntry } from '../../corpus/store.ts';
 import { println, type Io } from '../io.ts';
 import { withEntry } from './open-entry.ts';
@@ -13,7 +13,7 @@ import { withEntry } from './open-entry.ts';
  * from-sizes stay, the effort adds up.
  */
 function reshrink(e: CorpusEntry, model: Model): CorpusEntry {
-  const o = { properties: entryProperties(e, model) };
+  const o = { properties: entryChecks(e, model) };
   const s = model.runner.shrink(e.program, e.schedule, e.property, o);
   model.runner.replayTwice(s.repro, e.property, o);
   return {

@@ -39,6 +39,15 @@ pre { background: #f6f8fa; border: 1px solid #d0d7de; padding: .6em .8em; margin
 .life.bad { background: linear-gradient(#c8d1da, #c8d1da) center / 2px 100% no-repeat, #ffebe9; }
 .st.bad { color: #b31d28; font-weight: 700; border-left: 4px solid #cf222e; }
 .bad .box { background: #ffcecb; border: 2px solid #cf222e; }
+.named { background-color: #fbefff; }
+.life.named { background: linear-gradient(#c8d1da, #c8d1da) center / 2px 100% no-repeat, #fbefff; }
+.st.named { color: #8250df; font-weight: 700; border-left: 4px solid #8250df; }
+.named .box { border: 2px solid #8250df; }
+.op { position: relative; z-index: 1; font-weight: 600; color: #0a3069; background: #fff; border: 1px dashed #54aeff; border-radius: 4px; padding: 0 .35em; }
+.op.end { font-weight: 400; color: #57606a; border-color: #afb8c1; }
+.op-st { color: #54aeff; }
+.kstack { margin-top: .2em; padding: .1em .3em; background: #8250df; color: #fff; border-radius: 3px; font-size: 11px; }
+.box[data-stack] { cursor: help; }
 .endcheck { padding: .2em .5em; color: #b31d28; font-weight: 600; }
 `;
 

@@ -1,5 +1,7 @@
 import type { Schedule, Trace, TraceEntry } from '../../engine/index.ts';
+import type { OpRecord } from '../../engine/program/history.ts';
 import type { Program } from '../../engine/program/ops.ts';
+import { namedSteps, opsByStep } from '../../runner/steps-text.ts';
 import type { Failure } from '../../runner/index.ts';
 
 /** A traced replay as data (it crosses the thread boundary): what the HTML report draws. */
@@ -10,6 +12,38 @@ export interface Interleaving {
   readonly mark?: number;
   /** Steps at which the schedule preempted the running task (the repro's switches). */
   readonly preempted: readonly number[];
+  /** Every step the message names (the bad store, the free): highlighted beside the mark. */
+  readonly named?: readonly number[];
+  /** Where each op begins (its text) and returns (its result), by step. */
+  readonly ops?: readonly OpMark[];
+}
+
+export interface OpMark {
+  readonly step: number;
+  readonly task: number;
+  readonly begin?: string;
+  readonly returned?: number;
+}
+
+/** What the op boundaries and the named steps are worked out from. */
+export interface RunFacts {
+  readonly program: Program;
+  readonly records: readonly OpRecord[];
+  readonly message?: string;
+}
+
+function opMarks(trace: Trace, f: RunFacts): OpMark[] {
+  const byStep = opsByStep(trace, f.program, f.records);
+  const seen = new Set<string>();
+  const out: OpMark[] = [];
+  for (const e of trace.entries) {
+    const op = byStep.get(e.step);
+    if (!op) continue;
+    const first = !seen.has(`${op.thread}.${op.index}`);
+    seen.add(`${op.thread}.${op.index}`);
+    if (first || op.result !== undefined) out.push({ step: e.step, task: e.task, begin: first ? op.op : undefined, returned: op.result });
+  }
+  return out;
 }
 
 /** One repro as the reports show it: the text of the console report, in parts. */
@@ -30,8 +64,10 @@ export interface Formatters {
   encodeSchedule(s: Schedule): string;
 }
 
-export function interleavingOf(trace: Trace, schedule: Schedule, mark: number | undefined): Interleaving {
-  return { tasks: [...trace.taskNames], steps: trace.entries, mark, preempted: schedule.map((s) => s.step) };
+export function interleavingOf(trace: Trace, schedule: Schedule, mark: number | undefined, facts?: RunFacts): Interleaving {
+  const base = { tasks: [...trace.taskNames], steps: trace.entries, mark, preempted: schedule.map((s) => s.step) };
+  if (!facts) return base;
+  return { ...base, named: facts.message ? [...namedSteps(facts.message)] : [], ops: opMarks(trace, facts) };
 }
 
 export function shrinkNote(f: Failure): string {
@@ -40,7 +76,7 @@ export function shrinkNote(f: Failure): string {
 }
 
 /** A campaign's failure, from its traced replay. */
-export function failureView(f: Failure, trace: Trace, mark: number | undefined, message: string | undefined, fmt: Formatters): ReproView {
+export function failureView(f: Failure, trace: Trace, mark: number | undefined, message: string | undefined, fmt: Formatters, records: readonly OpRecord[] = []): ReproView {
   return {
     property: f.property,
     heading: `VIOLATION ${f.property}`,
@@ -48,6 +84,6 @@ export function failureView(f: Failure, trace: Trace, mark: number | undefined, 
     notes: [shrinkNote(f)],
     program: fmt.formatProgram(f.repro.program),
     schedule: fmt.encodeSchedule(f.repro.schedule) || '(default order)',
-    interleaving: interleavingOf(trace, f.repro.schedule, mark),
+    interleaving: interleavingOf(trace, f.repro.schedule, mark, { program: f.repro.program, records, message: message ?? f.message }),
   };
 }

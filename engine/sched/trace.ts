@@ -4,6 +4,8 @@ export interface TraceEntry {
   readonly task: number;
   readonly label: string;
   readonly events: readonly string[];
+  /** Traced runs only (cli/trace): the kernel functions the task is in after this step, outermost first. */
+  stack?: readonly string[];
 }
 
 /**

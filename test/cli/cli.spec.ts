@@ -99,10 +99,12 @@ describe('cli: mmfuzz', function () {
     let spawned: ReturnType<typeof lastJson>;
 
     before(async function () {
+      this.timeout(180_000);
       // As a user runs it: the real bin, a real process.
-      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--runs', '5000', '--seed', '6', '--json', '--corpus', corpus()]);
+      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', '5000', '--seed', '11', '--json', '--corpus', corpus()]);
       assert.equal(r.code, 1, r.err);
-      assert.equal(r.err, '');
+      // Nothing on stderr but the status lines a non-TTY gets.
+      assert.deepEqual(r.err.split('\n').filter((l) => l !== '' && !l.startsWith('fuzz: ')), []);
       spawned = lastJson(r.out);
       assert.match(r.out, /^VIOLATION data-integrity: /m);
     });
@@ -118,7 +120,7 @@ describe('cli: mmfuzz', function () {
     });
 
     it('the same seed gives the same result (timing aside)', async () => {
-      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--runs', '5000', '--seed', '6', '--json');
+      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', '5000', '--seed', '11', '--json');
       const strip = (j: unknown) => JSON.parse(JSON.stringify(j, (k, v: unknown) => (k === 'file' ? undefined : v)));
       assert.deepEqual(strip(untimed(lastJson(r.out))), strip(untimed(spawned)));
     });
@@ -129,7 +131,7 @@ describe('cli: mmfuzz', function () {
       assert.equal(r.code, 1, r.err);
       assert.match(r.out, /^VIOLATION data-integrity: .*returned 0/m);
       assert.match(r.out, /^program:\n {2}P0\.T0: .*mmap/m);
-      assert.match(r.out, /^interleaving:\n.*P0\.T0 .*\|/m);
+      assert.match(r.out, /^interleaving.*:\n.*P0\.T0 /m);
       const j = lastJson((await mmfuzz('replay', file, '--json')).out);
       assert.equal(j.reproduced, true);
       assert.equal((j.violation as { property: string }).property, 'data-integrity');
@@ -168,12 +170,14 @@ describe('cli: mmfuzz', function () {
       assert.deepEqual(readdirSync(join(tmp, 'merged')), [file]);
     });
 
-    it('SIGINT stops the campaign between runs and still reports and saves what it found', async () => {
+    it('SIGINT stops the campaign between runs and still reports and saves what it found; a doubled Ctrl-C (npx forwards it too) is one', async () => {
       const dir = join(tmp, 'interrupted');
       let sent = false;
-      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--time', '60s', '--seed', '6', '--json', '--corpus', dir], (out, kill) => {
+      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--time', '60s', '--seed', '11', '--json', '--corpus', dir], (out, kill) => {
         if (!sent && out.includes('VIOLATION')) {
           sent = true;
+          // The terminal's SIGINT to the process group, and npx's forwarded copy.
+          kill('SIGINT');
           kill('SIGINT');
         }
       });
@@ -181,7 +185,7 @@ describe('cli: mmfuzz', function () {
       const j = lastJson(r.out);
       assert.equal(j.interrupted, true);
       assert.equal((j.violations as unknown[]).length, 1);
-      assert.ok((j.elapsedMs as number) < 30_000);
+      assert.doesNotMatch(r.err, /aborted/);
       assert.equal(readdirSync(dir).length, 1);
     });
   });

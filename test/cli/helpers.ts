@@ -24,6 +24,7 @@ export function spawnMmfuzz(
   argv: readonly string[],
   onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void,
   onSpawn?: (kill: (s: NodeJS.Signals) => void) => void,
+  onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void,
 ): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['cli/bin.js', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,7 +35,10 @@ export function spawnMmfuzz(
       out += d;
       onStdout?.(out, (s) => child.kill(s));
     });
-    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+      onStderr?.(err, (s) => child.kill(s));
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
   });
@@ -54,22 +58,18 @@ export function assertOneLine(s: string): void {
   if (s.trimEnd().includes('\n') || s.trim() === '') throw new Error(`expected one line on stderr, got: ${JSON.stringify(s)}`);
 }
 
-export interface Interrupted extends Ran {
-  /** From the signal to the process's exit. */
-  readonly stopMs: number;
-}
-
 /**
- * `node cli/bin.js ...`, sent `signal` once it has reported a violation or
- * after `afterMs`, whichever comes first.
+ * `node cli/bin.js ...`, sent `signal` once it has reported a violation, or
+ * `afterMs` after its campaign started (the `fuzz: started` status line),
+ * whichever comes first.
  */
-export function interruptMmfuzz(argv: readonly string[], signal: NodeJS.Signals, afterMs: number): Promise<Interrupted> {
-  let sentAt: bigint | undefined;
+export function interruptMmfuzz(argv: readonly string[], signal: NodeJS.Signals, afterMs: number): Promise<Ran> {
+  let sent = false;
   let timer: NodeJS.Timeout | undefined;
   let kill: ((s: NodeJS.Signals) => void) | undefined;
   const send = (): void => {
-    if (sentAt !== undefined || !kill) return;
-    sentAt = process.hrtime.bigint();
+    if (sent || !kill) return;
+    sent = true;
     kill(signal);
   };
   const ran = spawnMmfuzz(
@@ -77,14 +77,14 @@ export function interruptMmfuzz(argv: readonly string[], signal: NodeJS.Signals,
     (out) => {
       if (out.includes('VIOLATION')) send();
     },
-    (k) => {
-      kill = k;
-      timer = setTimeout(send, afterMs);
+    (k) => (kill = k),
+    (err) => {
+      if (timer === undefined && err.includes('fuzz: started')) timer = setTimeout(send, afterMs);
     },
   );
   return ran.then((r) => {
     clearTimeout(timer);
-    if (sentAt === undefined) throw new Error(`mmfuzz exited (${r.code}) before it was sent ${signal}: ${r.err}`);
-    return { ...r, stopMs: Number(process.hrtime.bigint() - sentAt) / 1e6 };
+    if (!sent) throw new Error(`mmfuzz exited (${r.code}) before it was sent ${signal}: ${r.err}`);
+    return r;
   });
 }

@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CorpusEntry } from '../../corpus/entry.ts';
-import { engineHash } from '../../corpus/engine-hash.ts';
+import { engineHash } from '../../project/engine-hash.ts';
 import { mergeCorpora } from '../../corpus/merge.ts';
 import { pruneCorpus } from '../../corpus/prune.ts';
 import { saveEntry, writeEntry } from '../../corpus/store.ts';
-import { PROJECT_ROOT } from '../../mutation/workspace.ts';
+import { PROJECT_ROOT } from '../../project/root.ts';
 import { cowFailure } from '../helpers/cow-failure.ts';
 
 /** The same bug with one more (pointless) switch: a larger repro. */

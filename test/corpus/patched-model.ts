@@ -1,6 +1,6 @@
 // A witness's patched half: the model's modules from a copy with a known-bad patch applied.
 import { readFileSync } from 'node:fs';
-import { Workspace } from '../../mutation/workspace.ts';
+import { Workspace } from '../../project/workspace.ts';
 import type { Engine, Model, Props, Runner } from '../engine/races/witness.ts';
 
 /** Run `body` on a copy of the model with mutation/patches/`patch` applied. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ModelCache } from '../../corpus/model.ts';
 import { replayEntry } from '../../corpus/replay.ts';
 import { listEntries, loadEntry, saveEntry } from '../../corpus/store.ts';
-import { PROJECT_ROOT } from '../../mutation/workspace.ts';
+import { PROJECT_ROOT } from '../../project/root.ts';
 import { cowFailure } from '../helpers/cow-failure.ts';
 
 /**

@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkPatches, runCheckPatches } from '../../../mutation/check-patches.ts';
-import { PatchApplyError } from '../../../mutation/errors.ts';
+import { checkPatches } from '../../../mutation/check-patches.ts';
+import { mmfuzz } from '../../cli/helpers.ts';
+import { PatchApplyError } from '../../../project/errors.ts';
 import { parsePatchHeader } from '../../../mutation/header.ts';
 import type { KnownBadEntry } from '../../../mutation/known-bad.ts';
-import { hashTree } from '../../../mutation/tree-hash.ts';
-import { checkApplies, PROJECT_ROOT, Workspace } from '../../../mutation/workspace.ts';
+import { hashTree } from '../../../project/tree-hash.ts';
+import { checkApplies } from '../../../project/patch-apply.ts';
+import { PROJECT_ROOT } from '../../../project/root.ts';
+import { Workspace } from '../../../project/workspace.ts';
 
 const P001 = join(PROJECT_ROOT, 'mutation/patches/001-cow-no-wrprotect.patch');
-const quiet = { out: () => {}, progress: () => {}, err: () => {} };
 
 /** 001 with a second hunk whose context is not in memory.ts: hunk 1 applies, hunk 2 does not. */
 function brokenPatch(): string {
@@ -33,10 +35,10 @@ describe('mutation/check-patches', function () {
     assert.throws(() => checkApplies(text, 'broken.patch'), PatchApplyError);
     const file = join(dir, 'broken.patch');
     writeFileSync(file, text);
-    const errs: string[] = [];
-    assert.equal(await runCheckPatches([file], { ...quiet, err: (t) => errs.push(t), corpusDir: dir }), 2);
-    assert.equal(errs.length, 1);
-    assert.match(errs[0]!, /broken\.patch does not apply: engine\/mm\/memory\.ts hunk 2 .*regenerate/);
+    const r = await mmfuzz('check-patches', file);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.err.trimEnd().split('\n').length, 1);
+    assert.match(r.err, /broken\.patch does not apply: engine\/mm\/memory\.ts hunk 2 .*regenerate/);
     assert.equal(hashTree(engine), before);
     assert.ok(!existsSync(join(dir, 'broken.json')));
   });
@@ -63,25 +65,42 @@ describe('mutation/check-patches', function () {
     assert.deepEqual(e.schedule, JSON.parse(JSON.stringify(r!.repro!.schedule)));
   });
 
-  it('a catch by another property than Expect: is a mismatch, not a catch (exit 1)', async () => {
+  it('a catch by another property than Expect: is a mismatch, not a catch', async () => {
     const file = join(dir, '900-wrong-expect.patch');
     const text = readFileSync(P001, 'utf8');
     const expect = parsePatchHeader(text, '001').expect;
     writeFileSync(file, text.replace(/^Expect: \S+/m, 'Expect: refcounts'));
     const out: string[] = [];
-    assert.equal(await runCheckPatches([file], { ...quiet, out: (t) => out.push(t), corpusDir: dir, budget: '60s' }), 1);
+    const [r] = await checkPatches([file], { budgetMs: 60_000, out: (t) => out.push(t), progress: () => {}, corpusDir: dir });
+    assert.equal(r!.caught, false);
     assert.match(out.join('\n'), /MISMATCH/);
     assert.ok(out.join('\n').includes(`caught by ${expect}, but its header says Expect: refcounts`), out.join('\n'));
     assert.ok(!existsSync(join(dir, '900-wrong-expect.json')), 'a mismatch is not saved to the corpus');
   });
 
+  it('a repro is written only when it changed, or with update', async () => {
+    const run = (update?: boolean) => checkPatches([P001], { budgetMs: 60_000, corpusDir: dir, update, out: () => {}, progress: () => {} });
+    const [first] = await run();
+    assert.equal(first!.corpusWritten, true);
+    const file = join(dir, '001-cow-no-wrprotect.json');
+    // Timings differ from check to check: they alone do not make a new repro.
+    const timed = JSON.parse(readFileSync(file, 'utf8')) as KnownBadEntry;
+    writeFileSync(file, `${JSON.stringify({ ...timed, shrink: { ...timed.shrink, ms: 123456 } }, null, 2)}\n`);
+    const [again] = await run();
+    assert.equal(again!.corpusWritten, false);
+    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as KnownBadEntry).shrink.ms, 123456);
+    const [forced] = await run(true);
+    assert.equal(forced!.corpusWritten, true);
+    assert.notEqual((JSON.parse(readFileSync(file, 'utf8')) as KnownBadEntry).shrink.ms, 123456);
+  });
+
   it('bad input exits 2: an unparsable budget, a header without Expect:', async () => {
-    const errs: string[] = [];
-    assert.equal(await runCheckPatches([P001], { ...quiet, err: (t) => errs.push(t), budget: 'soon' }), 2);
+    const a = await mmfuzz('check-patches', P001, '--budget', 'soon');
     const file = join(dir, 'no-expect.patch');
     writeFileSync(file, readFileSync(P001, 'utf8').replace(/^Expect:.*\n/m, ''));
-    assert.equal(await runCheckPatches([file], { ...quiet, err: (t) => errs.push(t) }), 2);
-    assert.match(errs[0]!, /--budget "soon" is not a duration/);
-    assert.match(errs[1]!, /no-expect\.patch: the header has no "Expect:" line/);
+    const b = await mmfuzz('check-patches', file);
+    assert.deepEqual([a.code, b.code], [2, 2]);
+    assert.match(a.err, /--budget "soon" is not a duration/);
+    assert.match(b.err, /no-expect\.patch: the header has no "Expect:" line/);
   });
 });

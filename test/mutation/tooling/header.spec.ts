@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseBudget } from '../../../mutation/budget.ts';
-import { BudgetError, PatchHeaderError } from '../../../mutation/errors.ts';
+import { PatchHeaderError } from '../../../mutation/errors.ts';
 import { parsePatchHeader } from '../../../mutation/header.ts';
 
 const HEAD = ['Seed: 003_dcb31648f558f9b9.txt', 'Reverts: abc123 ("mm: fix it")', 'Expect: data-integrity (the child reads the parent)', 'Why: line one', '  line two', ''];
@@ -31,10 +30,5 @@ describe('mutation/header', () => {
         (e: unknown) => e instanceof PatchHeaderError && why.test(e.message) && !e.message.includes('\n'),
       );
     }
-  });
-
-  it('budgets: 60s, 500ms, 2m, 1h, bare seconds; anything else is BudgetError', () => {
-    assert.deepEqual(['60s', '500ms', '2m', '1h', '90', '1.5s'].map(parseBudget), [60_000, 500, 120_000, 3_600_000, 90_000, 1500]);
-    for (const bad of ['', 'soon', '-1s', '0s', '10 minutes', '5x']) assert.throws(() => parseBudget(bad), BudgetError, bad);
   });
 });

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { Io } from '../io.ts';
+import { countParser, parseDuration, parseSeed } from '../parse.ts';
+import { kernelDiffCommand, type KernelDiffFlags } from './kernel-diff.ts';
+import { kernelReproCommand, type KernelReproFlags } from './kernel-repro.ts';
+
+/** `mmfuzz kernel diff|repro`: the bridge to the live kernel (live/). */
+export function registerKernel(program: Command, io: Io, exit: (code: number) => void): void {
+  const kernel = program.command('kernel').description('check the model against the live kernel (Linux, root and cc needed)');
+  kernel
+    .command('diff')
+    .description('run sequential programs on the model and on this kernel and compare every result; exit 1 on a difference no named abstraction explains')
+    .option('--runs <N>', 'programs to compare (default 200)', countParser('--runs', '10000'))
+    .option('--seed <S>', 'generator seed (default 0)', parseSeed)
+    .option('--json', 'print the result as one JSON object on the last line of stdout')
+    .action((flags: KernelDiffFlags) => exit(kernelDiffCommand(flags, io)));
+  kernel
+    .command('repro')
+    .description("turn a corpus entry into a standalone C stress reproducer, build it and run it on this kernel; exit 1 if the kernel showed the symptom")
+    .argument('<FILE>', 'a corpus entry (JSON) with a user-visible property (data-integrity)')
+    .option('--time <duration>', 'how long to run it (default 60s)', parseDuration('--time'))
+    .option('--out <FILE>', 'where to write the C file (default: live/build/<entry>.c)')
+    .option('--json', 'print the result as one JSON object on the last line of stdout')
+    .action((file: string, flags: KernelReproFlags) => exit(kernelReproCommand(file, flags, io)));
+}

@@ -1,0 +1,97 @@
+/**
+ * The differences between the model and the kernel that are deliberate, in
+ * one place, each with why. `kernel diff` names the abstraction a difference
+ * falls under instead of reporting it as a model gap. The last two are not
+ * abstractions but known model gaps owned by another issue ([vma-merge]):
+ * named here so that they are counted, not hidden.
+ */
+import { ENOMEM, EINVAL, EFAULT } from '../engine/mm/mm_types.ts';
+import type { Difference } from './compare.ts';
+
+export interface Abstraction {
+  readonly name: string;
+  readonly why: string;
+  readonly matches: (d: Difference) => boolean;
+}
+
+const EEXIST = 17;
+const maps = (d: Difference) => d.op.op === 'mmap' || d.op.op === 'hugetlbMmap' || d.op.op === 'mremap';
+
+export const ABSTRACTIONS: readonly Abstraction[] = [
+  {
+    name: 'frames',
+    why: 'the model has 24 frames of memory (16 in generated programs) so that reclaim and ENOMEM happen; the kernel has 24 GiB: the model fails a fault, fork or pin with ENOMEM where the kernel succeeds',
+    matches: (d) => d.model.result === -ENOMEM && d.kernel.result >= 0 && !maps(d),
+  },
+  {
+    name: 'address-space',
+    why: 'the model has a 256-page address space: it fails mmap and mremap with ENOMEM where the kernel finds room',
+    matches: (d) => maps(d) && d.model.result === -ENOMEM && d.kernel.result !== -ENOMEM,
+  },
+  {
+    name: 'hugetlb-pool',
+    why: 'the model has a pool of 4 huge pages and no reservations (a hugetlb fault fails with SIGBUS when the pool is empty); the kernel reserves at mmap and fails mmap with ENOMEM instead',
+    matches: (d) => d.op.op === 'hugetlbMmap' && d.kernel.result === -ENOMEM,
+  },
+  {
+    name: 'hugetlb-gup',
+    why: 'the model does not model GUP of hugetlb pages (engine/mm/hugetlb.ts header): a pin of a hugetlb page fails with EFAULT in the model; io_uring pins it on the kernel',
+    matches: (d) => d.op.op === 'pin' && d.model.result === -EFAULT && d.kernel.result === 0,
+  },
+  {
+    name: 'hugetlb-mremap',
+    why: "the model fails every mremap of a hugetlb VMA with EINVAL (engine/program/hugetlbfs-ops.ts); Linux aligns the lengths to the huge page size and may shrink or move it",
+    matches: (d) => d.op.op === 'mremap' && d.model.result === -EINVAL && d.kernel.result >= 0,
+  },
+  {
+    name: 'vma-merge (model gap, [vma-merge])',
+    why: 'Linux merges VMAs back after an mprotect/madvise split is undone (vma_merge_existing_range); the model does not, so an mremap of the whole region fails in the model (-EFAULT: it spans two VMAs) and a mapping placed beside it may differ',
+    matches: (d) => (d.op.op === 'mremap' && d.model.result === -EFAULT && d.kernel.result >= 0) || (maps(d) && d.kernel.result === -EEXIST),
+  },
+  {
+    name: 'madv-lru-hugetlb (model gap, docs/findings.md)',
+    why: 'MADV_PAGEOUT and MADV_COLD of a hugetlb VMA fail with EINVAL on Linux (can_madv_lru_vma excludes VM_HUGETLB); the model advises it (0) or finds the range short (-ENOMEM)',
+    matches: (d) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD') && d.kernel.result === -EINVAL && d.model.result !== -EINVAL,
+  },
+  {
+    name: 'mremap-fixed-overlap (model gap, docs/findings.md)',
+    why: 'mremap(MREMAP_FIXED) onto a range overlapping the old one fails with EINVAL on Linux (mremap_to checks the overlap first); the model checks the old range first and may say EFAULT',
+    matches: (d) => d.op.op === 'mremap' && d.op.fixedTo === d.op.region && d.kernel.result === -EINVAL && d.model.result === -EFAULT,
+  },
+  {
+    name: 'length-0 (model gap, [vma-merge])',
+    why: 'mprotect and madvise of length 0 return 0 on Linux and -EINVAL in the model',
+    matches: (d) => (d.op.op === 'mprotect' || d.op.op === 'madvise') && d.op.pages === 0 && d.model.result === -EINVAL && d.kernel.result === 0,
+  },
+];
+
+/** The abstraction a difference falls under, if any. */
+export function abstractionOf(d: Difference): Abstraction | undefined {
+  return ABSTRACTIONS.find((a) => a.matches(d));
+}
+
+/** The handles an op names: a later difference on one of them follows from an earlier explained one. */
+function handlesOf(d: Difference): string[] {
+  const proc = d.thread.split('.')[0];
+  const op = d.op as { pin?: number; region?: number; dev?: number; file?: number };
+  return [
+    op.pin !== undefined ? `${proc} pin ${op.pin}` : '',
+    // Region handles are copied by fork: a child's region follows from its parent's.
+    op.region !== undefined ? `region ${op.region}` : '',
+    op.dev !== undefined ? `dev ${op.dev}` : '',
+  ].filter((h) => h);
+}
+
+/**
+ * Each difference of one run with the abstraction that explains it: its own,
+ * or that of an earlier explained difference on the same pin, region or swap
+ * handle (an unpin after a pin only one side made).
+ */
+export function explain(diffs: readonly Difference[]): (Abstraction | undefined)[] {
+  const tainted = new Map<string, Abstraction>();
+  return diffs.map((d) => {
+    const a = abstractionOf(d) ?? handlesOf(d).map((h) => tainted.get(h)).find((x) => x);
+    if (a) for (const h of handlesOf(d)) tainted.set(h, a);
+    return a;
+  });
+}

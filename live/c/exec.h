@@ -1,0 +1,88 @@
+/*
+ * mmfuzz's kernel executor: runs a sequential program of mmfuzz's language
+ * (engine/program/ops.ts) on the live kernel. The controller reads the
+ * program from stdin (live/encode.ts writes it), forks process 0, sends each
+ * op, in the given global order, to the pthread that plays its program
+ * thread, and prints one record per op:  R <seq> <result> <value|-> <page|->
+ */
+#ifndef MMFUZZ_EXEC_H
+#define MMFUZZ_EXEC_H
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_PROCS 8
+#define MAX_THREADS 4
+#define MAX_REGIONS 16
+#define MAX_PINS 8
+#define MAX_FILES 8
+#define MAX_DEVS 4
+#define PAGE 4096UL
+#define HPAGE (2UL << 20)
+/*
+ * Where the model's address space lies in the kernel's: model page a is at
+ * ARENA + a * PAGE, and a hugetlb mapping at model page a (a multiple of the
+ * model's 16-page huge page) at HUGE_ARENA + a / 16 * HPAGE. Mappings go
+ * where the model put them (MAP_FIXED_NOREPLACE), far from the executor's
+ * own stacks and libraries.
+ */
+#define ARENA 0x200000000000UL
+#define HUGE_ARENA 0x300000000000UL
+#define MODEL_HPAGE 16
+
+enum kind {
+  K_MMAP, K_MUNMAP, K_MREMAP, K_MPROTECT, K_MADVISE, K_READ, K_WRITE, K_FORK, K_EXIT,
+  K_PIN, K_PINREAD, K_PINWRITE, K_UNPIN, K_SWAPON, K_SWAPOFF,
+  K_HCREATE, K_HMMAP, K_HPUNCH, K_HTRUNCATE, K_NKINDS
+};
+
+/* One op as sent to a thread: the kind and up to six integer arguments (see encode.ts). */
+struct cmd {
+  int32_t kind;
+  int32_t exists; /* hugetlbCreate: the file exists already (the controller keeps the names) */
+  int64_t a[6];
+};
+
+struct reply {
+  int64_t result;
+  int64_t value;
+  int64_t page; /* the address the op resolved to, in 4 KiB pages; -1 if none */
+  int32_t has_value;
+  int32_t child_pid;
+};
+
+struct region {
+  int used;
+  uintptr_t start;
+  long pages; /* in the region's unit */
+  unsigned long unit; /* PAGE or HPAGE */
+};
+
+struct pin {
+  int used;
+  int ring;
+  uintptr_t addr;
+};
+
+/* The per-process state (each process has its own copy; fork copies it). */
+extern struct region regions[MAX_REGIONS];
+extern struct pin pins[MAX_PINS];
+extern int hugetlb_fd[MAX_FILES]; /* memfd MFD_HUGETLB, made by the controller before any fork */
+extern int scratch_fd;            /* the pins' device: a memfd that DMA reads and writes go through */
+extern int cmd_fd[MAX_PROCS][MAX_THREADS][2];
+extern int reply_fd[MAX_PROCS][MAX_THREADS][2];
+extern int nthreads[MAX_PROCS];
+
+void start_process(int pid);
+void run_op(const struct cmd *c, struct reply *r, int pid);
+long access_word(uintptr_t addr, int write, int64_t value, int64_t *out);
+void access_init(void);
+
+int pin_page(uintptr_t addr); /* io_uring fixed buffer: FOLL_WRITE | FOLL_LONGTERM; ring fd or -errno */
+long pin_dma(int ring, uintptr_t addr, int write, int64_t *value);
+int unpin_page(int ring);
+void pins_forget(void);
+
+int swap_on(int dev, long slots);
+int swap_off(int dev);
+void swap_cleanup(void);
+#endif

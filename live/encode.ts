@@ -1,0 +1,71 @@
+/**
+ * A sequential program as the C executor's input (live/c/main.c): the
+ * processes and their thread counts, then every op in the global order the
+ * model ran them, each as a kind number and six integer arguments.
+ */
+import type { Op, OpKind, Program, Prot } from '../engine/program/ops.ts';
+import type { Advice } from '../engine/mm/madvise.ts';
+
+/** The op's place: process -1 is a kernel thread. */
+export interface Placed {
+  readonly proc: number;
+  readonly thread: number;
+  readonly op: Op;
+  /** mmap, hugetlbMmap, mremap: the model page the model put the mapping at (-1 if it failed). */
+  readonly place?: number;
+}
+
+const KINDS: readonly OpKind[] = [
+  'mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit',
+  'pin', 'pinRead', 'pinWrite', 'unpin', 'swapon', 'swapoff',
+  'hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate',
+];
+
+const ADVICE: readonly Advice[] = ['DONTNEED', 'WIPEONFORK', 'KEEPONFORK', 'DONTFORK', 'DOFORK', 'PAGEOUT', 'COLD', 'WILLNEED'];
+
+function prot(p: Prot): number {
+  return p === 'rw' ? 3 : p === 'r' ? 1 : 0;
+}
+
+/** The six arguments of an op, in the order live/c/ops.c reads them. */
+export function opArgs(op: Op, place = -1): number[] {
+  switch (op.op) {
+    case 'mmap': return [op.region, op.pages, prot(op.prot), place];
+    case 'munmap': return [op.region, op.page, op.pages];
+    case 'mremap': return [op.region, op.pages, op.maymove ? 1 : 0, op.fixedTo ?? -1, place];
+    case 'mprotect': return [op.region, op.page, op.pages, prot(op.prot)];
+    case 'madvise': return [op.region, op.page, op.pages, ADVICE.indexOf(op.advice)];
+    case 'read': return [op.region, op.page, op.word];
+    case 'write': return [op.region, op.page, op.word, op.value];
+    case 'fork': return [op.child];
+    case 'pin': return [op.pin, op.region, op.page, op.write ? 1 : 0, op.fast ? 1 : 0, op.longterm ? 1 : 0];
+    case 'pinRead': return [op.pin, op.word];
+    case 'pinWrite': return [op.pin, op.word, op.value];
+    case 'unpin': return [op.pin];
+    case 'swapon': return [op.dev, op.slots];
+    case 'swapoff': return [op.dev];
+    case 'hugetlbCreate': return [op.file, op.hpages];
+    case 'hugetlbMmap': return [op.region, op.file, op.hpage, op.hpages, prot(op.prot), place];
+    case 'hugetlbPunch': return [op.file, op.hpage, op.hpages];
+    case 'hugetlbTruncate': return [op.file, op.hpages];
+    default: return [];
+  }
+}
+
+export interface EncodeOptions {
+  /** nr_hugepages for the run (restored after); undefined leaves it alone. */
+  readonly hugepages?: number;
+  readonly timeoutSeconds: number;
+}
+
+export function encode(program: Program, order: readonly Placed[], o: EncodeOptions): string {
+  const lines = [`procs ${program.processes.length}`];
+  program.processes.forEach((p, i) => lines.push(`threads ${i} ${p.threads.length}`));
+  if (o.hugepages !== undefined) lines.push(`hugepages ${o.hugepages}`);
+  lines.push(`timeout ${o.timeoutSeconds}`);
+  order.forEach((x, seq) => {
+    const args = [...opArgs(x.op, x.place), 0, 0, 0, 0, 0, 0].slice(0, 6);
+    lines.push(`op ${seq} ${x.proc} ${x.thread} ${KINDS.indexOf(x.op.op)} ${args.join(' ')}`);
+  });
+  return lines.join('\n') + '\n';
+}
