@@ -28,7 +28,7 @@ async function run(): Promise<CowCampaign> {
   const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-nightly-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const out = { corpus: join(dir, 'corpus'), junit: join(dir, 'out', 'junit.xml'), html: join(dir, 'out', 'report.html'), summary: join(dir, 'out', 'summary.json'), tap: join(dir, 'out', 'report.ktap') };
-  const ran = await mmfuzz('fuzz', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--workers', '1', '--json', '--corpus', out.corpus, '--junit', out.junit, '--html', out.html, '--summary', out.summary, '--tap', out.tap);
+  const ran = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--workers', '1', '--json', '--corpus', out.corpus, '--junit', out.junit, '--html', out.html, '--summary', out.summary, '--tap', out.tap);
   if (ran.code !== 1) throw new Error(`the COW campaign exited ${ran.code}, not 1: ${ran.err}`);
   return { ran, json: lastJson(ran.out), dir, ...out };
 }
