@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { SINGLE_DEPTH_NESTING } from '../../../engine/index.ts';
 import { hugetlbfs_create } from '../../../engine/fs/hugetlbfs.ts';
 import { handle_mm_fault } from '../../../engine/mm/memory.ts';
-import { FAULT_FLAG_WRITE, VM_WRITE, type VmArea } from '../../../engine/mm/mm_types.ts';
-import { vma_modify_flags } from '../../../engine/mm/mmap.ts';
+import { FAULT_FLAG_WRITE, VM_WRITE } from '../../../engine/mm/mm_types.ts';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
 import { change_protection } from '../../../engine/mm/mprotect.ts';
 import { RO, RW, load, run, store } from '../harness.ts';
-import { H, EFAULT, hmap, slot, hpte, present, cached } from './hugetlb.setup.ts';
+import { H, EFAULT, hmap, setFlags, slot, hpte, present, cached } from './hugetlb.setup.ts';
 
 describe('engine/mm/hugetlb: hugetlb faults (hugetlb_fault, hugetlb_no_page, hugetlb_wp)', () => {
   it('a read-only mapping maps the page write-protected and clean; a store through it is refused', () => {
@@ -61,7 +60,7 @@ describe('engine/mm/hugetlb: hugetlb faults (hugetlb_fault, hugetlb_no_page, hug
       // has not yet taken i_mmap_rwsem. P's VMA now has Q's flags. (One task
       // plays both processes: P's mmap_lock is taken nested, as fork does.)
       yield* mmap_write_lock(p.mm, SINGLE_DEPTH_NESTING);
-      const pv = (yield* vma_modify_flags(p.vma, p.a, p.a + H, p.vma.vm_flags | VM_WRITE)) as VmArea;
+      const pv = yield* setFlags(p.vma, p.a, p.a + H, p.vma.vm_flags | VM_WRITE);
       assert.equal(pv.vm_flags, q.vma.vm_flags);
       // Q's write fault shares P's page table and finds the PTE read-only.
       yield* mmap_read_lock(q.mm);

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { huge_pmd_unshare, hugetlb_change_protection } from '../../../engine/mm/hugetlb.ts';
 import { hugetlbfs_create } from '../../../engine/fs/hugetlbfs.ts';
 import { do_madvise } from '../../../engine/mm/madvise.ts';
-import { VM_WRITE, type VmArea } from '../../../engine/mm/mm_types.ts';
-import { vma_modify_flags } from '../../../engine/mm/mmap.ts';
+import { VM_WRITE } from '../../../engine/mm/mm_types.ts';
 import { mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
 import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { RO, RW, load, run, store } from '../harness.ts';
-import { map, H, EFAULT, hmap, slot, hpte, kind, present, cached } from './hugetlb.setup.ts';
+import { map, H, EFAULT, hmap, setFlags, slot, hpte, kind, present, cached } from './hugetlb.setup.ts';
 
 describe('engine/mm/hugetlb: hugetlb mprotect (hugetlb_change_protection)', () => {
   it("mprotect of a sharer unshares its page tables: the other process's PTEs are not changed under it", () => {
@@ -46,7 +45,7 @@ describe('engine/mm/hugetlb: hugetlb mprotect (hugetlb_change_protection)', () =
       const t0 = slot(p.mm, p.a)!;
       assert.equal(t0.pt_share_count, 2);
       yield* mmap_write_lock(p.mm);
-      const v = (yield* vma_modify_flags(p.vma, p.a, p.a + 3 * H, p.vma.vm_flags & ~VM_WRITE)) as VmArea;
+      const v = yield* setFlags(p.vma, p.a, p.a + 3 * H, p.vma.vm_flags & ~VM_WRITE);
       // The first page table is unshared, the second changed, the third absent.
       assert.equal(yield* hugetlb_change_protection(v, p.a, p.a + 3 * H), 2);
       yield* mmap_write_unlock(p.mm);

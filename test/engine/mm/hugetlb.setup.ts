@@ -17,6 +17,8 @@ import { describeViolation, runChecked } from '../../helpers/run.ts';
 import { hugetlbfs_lookup, vm_mmap_hugetlbfs } from '../../../engine/fs/hugetlbfs.ts';
 import { mm_alloc } from '../../../engine/kernel/fork.ts';
 import { PG_dirty, PG_uptodate, type MmStruct, type Pte, type VmArea } from '../../../engine/mm/mm_types.ts';
+import { vma_modify_flags, vma_modify_prev } from '../../../engine/mm/vma.ts';
+import { vma_start_write } from '../../../engine/mm/mmap_lock.ts';
 import { store } from '../harness.ts';
 
 /** Sequential: the default rule runs each task to completion, lowest id first. */
@@ -56,6 +58,14 @@ export function* hmap(owner: string, prot: number, len: number, pgoff = 0, file 
 }
 
 /** The hugetlb page-table page in mm's PMD slot for addr. */
+/** mprotect_fixup()'s VMA half: vma_modify_flags(), then the flags set on what it returns. */
+export function* setFlags(vma: VmArea, start: number, end: number, flags: number): KGen<VmArea> {
+  const v = (yield* vma_modify_flags(vma_modify_prev(vma, start), vma, start, end, flags)) as VmArea;
+  yield* vma_start_write(v);
+  v.vm_flags = flags;
+  return v;
+}
+
 export const slot = (mm: MmStruct, addr: number): HugetlbPtPage | undefined => mm.pgd[pmd_index(addr)] as HugetlbPtPage | undefined;
 /** The huge PTE mapping addr (entry 0 of its page-table page). */
 export const hpte = (mm: MmStruct, addr: number): Pte | undefined => slot(mm, addr)?.ptes[0];

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { mm_alloc } from '../../../engine/kernel/fork.ts';
 import { MMAP_BASE, VM_READ, VM_WRITE, VmArea } from '../../../engine/mm/mm_types.ts';
-import { __split_vma, calc_vm_prot_bits, do_mmap, do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vma_detach, vma_expand, vma_link, vma_lookup, vma_shrink } from '../../../engine/mm/mmap.ts';
+import { __split_vma, calc_vm_prot_bits, do_mmap, do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vma_detach, vma_link, vma_lookup, vma_shrink } from '../../../engine/mm/mmap.ts';
 import { mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { VMG_STATE, vma_expand } from '../../../engine/mm/vma.ts';
 import { RW, layout, mapped, run, violates } from '../harness.ts';
 
 describe('engine/mm/mmap: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts, mprotect.ts, madvise.ts)', () => {
@@ -81,7 +82,9 @@ describe('engine/mm/mmap: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts
       assert.deepEqual(layout(mm), [[addr, addr + 2, addr], [addr + 2, addr + 4, addr + 2], [addr + 4, addr + 6, addr + 4]]);
       yield* vma_shrink(upper, addr + 4, addr + 5, addr + 4);
       assert.deepEqual([upper.vm_start, upper.vm_end], [addr + 4, addr + 5]);
-      yield* vma_expand(upper, addr + 4, addr + 6, addr + 4);
+      const vmg = VMG_STATE(mm, addr + 4, addr + 6, upper.vm_flags, addr + 4);
+      vmg.target = upper;
+      assert.equal(yield* vma_expand(vmg), 0);
       assert.equal(upper.vm_end, addr + 6);
       yield* mmap_write_unlock(mm);
     });
@@ -108,7 +111,9 @@ describe('engine/mm/mmap: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts
     }, 'kernel-bug', /do_vmi_munmap/);
     violates(function* () {
       const { mm } = yield* mapped(2);
-      yield* vma_expand(mm.mmap[0]!, 1, 2, 1);
+      const vmg = VMG_STATE(mm, 1, 2, 0, 1);
+      vmg.target = mm.mmap[0]!;
+      yield* vma_expand(vmg);
     }, 'kernel-bug', /vma_expand/);
   });
 });

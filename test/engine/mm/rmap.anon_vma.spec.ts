@@ -4,7 +4,7 @@ import { AnonVma, AnonVmaChain, MmStruct, VmArea } from '../../../engine/mm/mm_t
 import { kobject_freed } from '../../../engine/mm/kasan.ts';
 import { __split_vma, vma_link, vm_munmap } from '../../../engine/mm/mmap.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
-import { mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
 import { anon_vma_interval_tree_pre_update_vma, anon_vma_prepare, unlink_anon_vmas } from '../../../engine/mm/rmap.ts';
 import { explore, folioAt, kernel, mapped, run, store, violates } from '../harness.ts';
 import { RWFLAGS, walk, fork } from './rmap.setup.ts';
@@ -14,6 +14,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(2);
       const vma = mm.mmap[0]!;
+      yield* mmap_read_lock(mm); // __anon_vma_prepare() asserts it
       assert.equal(yield* anon_vma_prepare(vma), 0);
       const av = vma.anon_vma!;
       assert.deepEqual([av.root === av, av.parent === av, av.refcount, av.num_active_vmas, av.num_children], [true, true, 1, 1, 0]);
@@ -22,6 +23,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       assert.equal(yield* anon_vma_prepare(vma), 0);
       assert.equal(vma.anon_vma, av);
       assert.equal(vma.anon_vma_chain.length, 1);
+      yield* mmap_read_unlock(mm);
       void addr;
     });
   });
@@ -37,12 +39,16 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       },
       (c) => ({
         T0: function* () {
+          yield* mmap_read_lock(c.mm);
           yield* anon_vma_prepare(c.vma);
           c.got.push(c.vma.anon_vma!);
+          yield* mmap_read_unlock(c.mm);
         },
         T1: function* () {
+          yield* mmap_read_lock(c.mm);
           yield* anon_vma_prepare(c.vma);
           c.got.push(c.vma.anon_vma!);
+          yield* mmap_read_unlock(c.mm);
         },
       }),
       (r) => {
@@ -54,7 +60,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
         assert.equal(vma.anon_vma!.rb_root.length, 1);
         assert.ok(!kobject_freed(vma.anon_vma!));
       },
-      { maxStep: 14, backAndForth: true },
+      { maxStep: 16, backAndForth: true },
     );
     assert.ok(runs > 100);
   });
