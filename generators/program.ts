@@ -46,21 +46,23 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       : fc.constant(o.ops);
   const ops = opArbs(o);
   return fc
-    .tuple(kinds, processCount(o.maxProcesses))
-    .chain(([ks, n]) =>
+    // Half the machines map the shared zero page on read faults, as Linux does; the other half behave as
+    // under mm_forbids_zeropage(), where every first touch gets its own page.
+    .tuple(kinds, processCount(o.maxProcesses), fc.boolean())
+    .chain(([ks, n, zeroPage]) =>
       fc
         .tuple(
           fc.array(fc.array(threadArb(ks, o, ops, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
           fc.array(kthreadArb(ks, o, ops), { minLength: 0, maxLength: 1 }),
         )
-        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks })),
+        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks, zeroPage })),
     )
-    .map(({ procs, kthreads, ks }) => {
+    .map(({ procs, kthreads, ks, zeroPage }) => {
       // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
       const first = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o);
       const threads0 = [first, ...procs[0]!.slice(1)];
-      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames: o.frames };
+      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames: o.frames, ...(zeroPage ? { zeroPage } : {}) };
       return withMode(numberWrites(kthreads.length ? { ...p, kthreads } : p));
     });
 }

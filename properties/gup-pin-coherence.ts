@@ -1,6 +1,7 @@
 import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
-import { pte_to_string } from '../engine/mm/mm_types.ts';
+import { is_zero_pfn, pte_to_string } from '../engine/mm/mm_types.ts';
+import { is_zero_folio } from '../engine/mm/page_alloc.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
@@ -12,11 +13,17 @@ import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
 import { forEachPte, pfn_folio, ptLocksHeld } from './walk.ts';
 
-/** A writable present PTE to an anon page maps an exclusive page (seed 003, I). */
+/**
+ * A writable present PTE to an anon page maps an exclusive page (seed 003, I);
+ * none maps the shared zero page, whose contents stay zero.
+ */
 function checkWritableExclusive(ctx: RunContext): void {
+  const zero = ctx.machine.zero_folio;
+  if (zero && zero.data.some((v) => v !== 0)) report('gup-pin-coherence', `the shared zero page holds [${zero.data.join(', ')}]: somebody wrote to it`);
   for (const mm of ctx.machine.mms) {
     forEachPte(mm, (address, pte) => {
       if (pte.kind !== 'present' || !pte.write) return;
+      if (is_zero_pfn(pte.pfn)) report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps the shared zero page writable at ${address}`);
       const folio = pfn_folio(pte.pfn);
       if (folio_test_anon(folio) && !PageAnonExclusive(folio)) {
         report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps ${folio.kname} writable at ${address}, but it is not PG_anon_exclusive`);
@@ -39,6 +46,12 @@ function checkPinsStillMapped(ctx: RunContext): void {
     if (space.pins.size === 0 || kobject_freed(space.mm) || space.mm.mm_users === 0) continue;
     for (const [handle, p] of space.pins) {
       if (p.detached) continue;
+      if (is_zero_folio(p.folio)) {
+        // A short-term R/O pin of the zero page need not see later writes;
+        // a long-term one in a private mapping must have unshared it.
+        if (p.longterm) report('gup-pin-coherence', `pin#${handle} of P${space.pid} is a long-term R/O pin of the shared zero page at address ${p.addr}: it will never see what the process writes there`);
+        continue;
+      }
       const table = space.mm.pgd[pmd_index(p.addr)];
       const pte = table?.ptes[pte_index(p.addr)];
       const f = p.folio;
@@ -70,6 +83,8 @@ export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
     if (rec.kind !== 'pinRead' || rec.result < 0 || rec.addr === undefined) continue;
     const life = pins.get(rec.pinId);
     if (!life) continue;
+    // Through a pin of the shared zero page the device reads zeros, whatever the mapping holds later.
+    if (life.pinned.kind === 'pin' && life.pinned.zeroPage && rec.value === 0) continue;
     const timeline = content.get(rec.as, cell(rec.addr, rec.op.word));
     let allowed: Set<number>;
     if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);

@@ -20,7 +20,8 @@ export function checkRefcounts(ctx: RunContext): void {
 /** Once every process has exited, nothing is left allocated. */
 export function checkNoLeaks(ctx: RunContext): void {
   // swap_info structures stay for the life of the kernel, as in Linux.
-  const leaked = [...ctx.kernel.kasan.live].filter(([k, n]) => n !== hugetlbLiveAtEnd(ctx, k) && k !== 'swap_info').map(([k, n]) => `${n} ${k}`);
+  // The zero page, too, lives as long as the kernel.
+  const leaked = [...ctx.kernel.kasan.live].filter(([k, n]) => n !== hugetlbLiveAtEnd(ctx, k) && k !== 'swap_info' && k !== 'zero_page').map(([k, n]) => `${n} ${k}`);
   const used = ctx.machine.mem.nr_frames - ctx.machine.mem.nr_free();
   if (used > 0) leaked.unshift(`${used} page frame${used > 1 ? 's' : ''} (${liveFolios(ctx.machine).map((f) => `${f.kname} ref ${f._refcount}`).join(', ')})`);
   if (leaked.length > 0) report('refcounts', `leak after all processes exited: ${leaked.join(', ')}`);

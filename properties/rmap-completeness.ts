@@ -1,6 +1,6 @@
 import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
-import { VM_STACK_INCOMPLETE_SETUP, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
+import { VM_STACK_INCOMPLETE_SETUP, is_zero_pfn, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
 import { forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
@@ -44,7 +44,8 @@ export function checkRmapCompleteness(ctx: RunContext): void {
         }
         return;
       }
-      if (pte.kind !== 'present') return;
+      // The zero page is a special mapping: no rmap, no mapcount.
+      if (pte.kind !== 'present' || is_zero_pfn(pte.pfn)) return;
       const folio = pfn_folio(pte.pfn);
       seen.set(folio, (seen.get(folio) ?? 0) + 1);
       if (inIncompleteStack(mm, address)) return;

@@ -9,8 +9,14 @@
  * mapped at the address stay the same: fork copies a maybe-pinned page
  * instead of sharing it, and swap-out / migration fail on one.
  *
- * The model has no zones or CMA: FOLL_LONGTERM is accepted and changes
- * nothing (there is nothing to migrate out of ZONE_MOVABLE first).
+ * The model has no zones or CMA: FOLL_LONGTERM changes nothing else (there
+ * is nothing to migrate out of ZONE_MOVABLE first).
+ *
+ * The shared zero page (Linux 6.12): a pin of it takes no reference (try_grab_folio
+ * and gup_put_folio leave it alone); GUP-fast never takes it (pte_special);
+ * a R/O long-term pin in a COW mapping unshares it first (gup_must_unshare()
+ * on a non-anon page), so that the pin sees what the process writes later; a
+ * short-term R/O pin may hold it and never will.
  */
 import { rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
 import { raw_read_seqcount, read_seqcount_retry } from '../locking/seqcount.ts';
@@ -41,9 +47,10 @@ import {
   type MmStruct,
   type Pte,
   type VmArea,
+  is_zero_pfn,
 } from './mm_types.ts';
 import { vma_lookup } from './mmap.ts';
-import { folio_put, folio_try_get_speculative, pfn_folio } from './page_alloc.ts';
+import { folio_put, folio_try_get_speculative, is_zero_folio, pfn_folio } from './page_alloc.ts';
 import { pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
 import { is_vm_hugetlb_page } from './hugetlb.ts';
@@ -64,6 +71,9 @@ export const FOLL_LONGTERM = 1 << 16;
  */
 export function try_grab_folio(folio: Folio, flags: number): boolean {
   if (folio._refcount <= 0) return false;
+  // Don't take a pin on the zero page - it's not going anywhere and it is
+  // used in a *lot* of places.
+  if (flags & FOLL_PIN && is_zero_folio(folio)) return true;
   folio._refcount++;
   if (flags & FOLL_PIN) folio._pincount++;
   return true;
@@ -72,6 +82,7 @@ export function try_grab_folio(folio: Folio, flags: number): boolean {
 /** gup_put_folio(): drop what try_grab_folio() took. */
 export function gup_put_folio(folio: Folio, flags: number): void {
   if (flags & FOLL_PIN) {
+    if (is_zero_folio(folio)) return;
     BUG_ON(folio._pincount <= 0, 'gup_put_folio', `unpin of unpinned ${folio.kname}`);
     folio._pincount--;
   }
@@ -92,11 +103,24 @@ function mm_set_has_pinned_flag(mm: MmStruct): void {
 /**
  * gup_must_unshare(): a R/O pin of an anonymous page that is not known to be
  * exclusive must unshare it first. FOLL_WRITE is handled implicitly: the PTE
- * has to be writable, and a writable anon PTE maps an exclusive page.
+ * has to be writable, and a writable anon PTE maps an exclusive page. Of a
+ * page that is not anon (the zero page) only a long-term pin in a private
+ * ("COW") mapping must: it would not see the page the process writes next.
+ * Without the VMA (GUP-fast) assume the worst.
  */
-export function gup_must_unshare(flags: number, folio: Folio): boolean {
+export function gup_must_unshare(flags: number, folio: Folio, vma?: VmArea): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
-  if (!folio_test_anon(folio)) return false;
+  if (!folio_test_anon(folio)) {
+    // We only care about R/O long-term pining: R/O short-term pinning does
+    // not have the semantics to observe successive changes through the
+    // process page tables.
+    if (!(flags & FOLL_LONGTERM)) return false;
+    // We really need the VMA ...
+    if (!vma) return true;
+    // ... because we only care about writable private ("COW") mappings
+    // where we have to break COW early.
+    return is_cow_mapping(vma.vm_flags);
+  }
   return !PageAnonExclusive(folio);
 }
 
@@ -142,9 +166,11 @@ function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<Fol
   // FOLL_HONOR_NUMA_FAULT): check_vma_flags() let only FOLL_FORCE into a
   // PROT_NONE VMA.
   if (pte.kind === 'present') {
+    // vm_normal_page() finds no page for the zero page; is_zero_pfn() then
+    // takes pte_page() all the same (its flags say it is not anon).
     const folio = pfn_folio(pte.pfn);
     if (flags & FOLL_WRITE && !can_follow_write_pte(pte, folio, vma, flags)) ret = undefined;
-    else if (!pte.write && gup_must_unshare(flags, folio)) ret = -EMLINK;
+    else if (!pte.write && gup_must_unshare(flags, folio, vma)) ret = -EMLINK;
     else {
       BUG_ON(
         (flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(folio),
@@ -237,7 +263,8 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
   // pte_protnone(), then pte_access_permitted(): no pin through a PTE user
   // space could not access itself (a PROT_NONE mapping, a read-only one for
   // FOLL_WRITE); the slow path decides those under mmap_lock.
-  if (table && pte && !pte_protnone(pte) && pte_access_permitted(pte, (flags & FOLL_WRITE) !== 0)) {
+  // pte_special(): the zero page is left to the slow path.
+  if (table && pte && !pte_protnone(pte) && pte_access_permitted(pte, (flags & FOLL_WRITE) !== 0) && !is_zero_pfn(pte.pfn)) {
     yield 'gup_fast: try_grab_folio_fast';
     const folio = folio_try_get_speculative(pte.pfn);
     if (folio) {

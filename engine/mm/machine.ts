@@ -6,7 +6,7 @@
  */
 import { this_kernel } from '../kernel/current.ts';
 import { Spinlock } from '../locking/spinlock.ts';
-import type { MmStruct } from './mm_types.ts';
+import { Folio, PG_uptodate, ZERO_PFN, type MmStruct } from './mm_types.ts';
 import type { SwapInfo } from './swap.ts';
 import { DEFAULT_NR_FRAMES, PhysMem } from './page_alloc.ts';
 
@@ -16,6 +16,13 @@ export type FaultMode = 'vma-lock' | 'spf';
 export interface MachineOptions {
   readonly nr_frames?: number;
   readonly fault_mode?: FaultMode;
+  /**
+   * Map the shared zero page on read faults of anonymous memory (Linux's
+   * default). Off, the machine behaves as under mm_forbids_zeropage() (s390
+   * with KVM guests): every first touch allocates a page. Programs recorded
+   * before the model had a zero page run with it off.
+   */
+  readonly zero_page?: boolean;
 }
 
 export class Machine {
@@ -29,10 +36,20 @@ export class Machine {
   readonly swap_info: SwapInfo[] = [];
   readonly swap_lock = new Spinlock('swap_lock');
   readonly fault_mode: FaultMode;
+  /**
+   * ZERO_PAGE(): the shared zero page, when the machine has one. Made at
+   * boot only then, so that machines without it number their objects as
+   * before. Never freed, never written, not refcounted by its mappings.
+   */
+  readonly zero_folio: Folio | undefined;
 
   constructor(options: MachineOptions = {}) {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);
     this.fault_mode = options.fault_mode ?? 'vma-lock';
+    if (options.zero_page) {
+      this.zero_folio = new Folio(ZERO_PFN, 'zero_page');
+      this.zero_folio.flags = PG_uptodate;
+    }
   }
 }
 

@@ -2,7 +2,14 @@
  * mm/memory.c for the model: page faults, COW, fork's page-table copy, zap
  * and free_pgtables. Read it beside the kernel's: the functions, their order,
  * their locks and their rechecks are the kernel's; what the model leaves out
- * (THP, the zero page, file pages, uffd, KSM) is left out whole.
+ * (file pages, uffd, KSM) is left out whole.
+ *
+ * The shared zero page (Linux 6.12): a read fault on anonymous memory maps it
+ * (do_anonymous_page), unless mm_forbids_zeropage(); it is a special PTE, so
+ * vm_normal_page() returns no page for it and fork, zap, reclaim, migration
+ * and mprotect leave its refcount and mapcount alone; the first write (or an
+ * unshare for a R/O long-term pin) replaces it by a fresh zeroed page
+ * (wp_page_copy with pfn_is_zero: nothing is copied).
  */
 import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
@@ -26,6 +33,7 @@ import {
   PG_swapcache,
   PTE_NONE,
   PTRS_PER_PTE,
+  ZERO_PFN,
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_SHARED,
@@ -46,9 +54,10 @@ import {
   type PteTable,
   type VmArea,
   type VmFault,
+  is_zero_pfn,
 } from './mm_types.ts';
 import { folio_alloc, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
-import { pmd_addr_end, pmd_index, pte_alloc, pte_free, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
+import { mm_forbids_zeropage, pmd_addr_end, pmd_index, pte_alloc, pte_free, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PageAnonExclusive,
   anon_vma_prepare,
@@ -108,8 +117,19 @@ function* handle_pte_fault(vmf: VmFault): KGen<number> {
 }
 
 /**
- * do_anonymous_page(): first touch of an anonymous page. The model maps a
- * fresh zeroed folio for reads too (as with mm_forbids_zeropage()).
+ * vm_normal_page(): the folio a present PTE maps, or undefined for a special
+ * mapping: the zero page is pte_special(), and nobody refcounts, maps (rmap)
+ * or reclaims it through its PTEs.
+ */
+export function vm_normal_page(_vma: VmArea, _addr: number, pte: PtePresent): Folio | undefined {
+  if (is_zero_pfn(pte.pfn)) return undefined;
+  return pfn_folio(pte.pfn);
+}
+
+/**
+ * do_anonymous_page(): first touch of an anonymous page. A read maps the
+ * shared zero page, read-only (vm_page_prot of a private mapping), without an
+ * anon_vma: there is no anon page yet. A write gets a fresh zeroed folio.
  * We enter with mmap_lock held for read and no PT lock; we return the same.
  */
 function* do_anonymous_page(vmf: VmFault): KGen<number> {
@@ -117,6 +137,20 @@ function* do_anonymous_page(vmf: VmFault): KGen<number> {
   const mm = vma.vm_mm;
   if (vma.vm_flags & VM_SHARED) return VM_FAULT_SIGBUS;
   if (!(yield* pte_alloc(mm, vmf.address))) return VM_FAULT_OOM;
+
+  // Use the zero-page for reads
+  if (!(vmf.flags & FAULT_FLAG_WRITE) && !mm_forbids_zeropage(mm)) {
+    // pte_mkspecial(pfn_pte(my_zero_pfn(vmf->address), vma->vm_page_prot))
+    const zero = mk_pte(ZERO_PFN, false, false, !vma_is_accessible(vma));
+    const t = yield* pte_offset_map_lock(mm, vmf.address);
+    if (!t) return 0;
+    // vmf_pte_changed(): another thread faulted it in first.
+    if (pte_none(ptep_get(t, vmf.address))) set_pte_at(t, vmf.address, zero);
+    yield* spin_unlock(t.ptl);
+    return 0;
+  }
+
+  // Allocate our own private page.
   if (yield* anon_vma_prepare(vma)) return VM_FAULT_OOM;
   const folio = folio_alloc();
   if (!folio) return VM_FAULT_OOM;
@@ -263,11 +297,12 @@ export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
 function* do_wp_page(vmf: VmFault): KGen<number> {
   const table = vmf.table!;
   const orig = vmf.orig_pte as PtePresent;
-  const folio = pfn_folio(orig.pfn);
+  // No page for the zero page: it is always copied.
+  const folio = vm_normal_page(vmf.vma, vmf.address, orig);
 
   // Private mapping: an exclusive page is reused without further checks; an
   // unshare fault (a R/O pin) then only needs it marked exclusive.
-  if (folio_test_anon(folio) && (PageAnonExclusive(folio) || (yield* wp_can_reuse_anon_folio(folio, vmf.vma)))) {
+  if (folio && folio_test_anon(folio) && (PageAnonExclusive(folio) || (yield* wp_can_reuse_anon_folio(folio, vmf.vma)))) {
     if (!PageAnonExclusive(folio)) folio.flags |= PG_anon_exclusive; // SetPageAnonExclusive
     if (vmf.flags & FAULT_FLAG_UNSHARE) {
       yield* spin_unlock(table.ptl);
@@ -277,7 +312,7 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
     return 0;
   }
   // Ok, we need to copy. Oh, well..
-  folio_get(folio);
+  if (folio) folio_get(folio);
   yield* spin_unlock(table.ptl);
   return yield* wp_page_copy(vmf, folio);
 }
@@ -314,29 +349,33 @@ function* wp_page_reuse(vmf: VmFault): KGen {
 
 /**
  * wp_page_copy(): copy the old page into a fresh exclusive one and map that
- * instead, if the PTE is still what we saw.
+ * instead, if the PTE is still what we saw. From the zero page (no old
+ * folio: pfn_is_zero) the new page is only zeroed (folio_prealloc(.., true)).
  * We enter with a reference on old_folio and no PT lock; we drop the reference.
  */
-function* wp_page_copy(vmf: VmFault, old_folio: Folio): KGen<number> {
+function* wp_page_copy(vmf: VmFault, old_folio: Folio | undefined): KGen<number> {
   const vma = vmf.vma;
   const mm = vma.vm_mm;
   if (yield* anon_vma_prepare(vma)) {
-    folio_put(old_folio);
+    if (old_folio) folio_put(old_folio);
     return VM_FAULT_OOM;
   }
+  const pfn_is_zero = is_zero_pfn((vmf.orig_pte as PtePresent).pfn);
   const new_folio = folio_alloc();
   if (!new_folio) {
-    folio_put(old_folio);
+    if (old_folio) folio_put(old_folio);
     return VM_FAULT_OOM;
   }
-  // __wp_page_copy_user(): the copy races with writers through other mappings.
-  yield '__wp_page_copy_user: copy old page';
-  new_folio.data = [...old_folio.data];
+  if (!pfn_is_zero) {
+    // __wp_page_copy_user(): the copy races with writers through other mappings.
+    yield '__wp_page_copy_user: copy old page';
+    new_folio.data = [...old_folio!.data];
+  }
 
   const table = yield* pte_offset_map_lock(mm, vmf.address);
   // What to put once unlocked: the unused new folio, or, once the new one is
   // mapped, the old folio's mapping reference (the kernel's new_folio = old_folio).
-  let drop: Folio = new_folio;
+  let drop: Folio | undefined = new_folio;
   if (table && pte_same(ptep_get(table, vmf.address), vmf.orig_pte)) {
     // ptep_clear_flush, then the new page goes in with its own rmap.
     set_pte_at(table, vmf.address, PTE_NONE);
@@ -344,13 +383,13 @@ function* wp_page_copy(vmf: VmFault, old_folio: Folio): KGen<number> {
     // An unshare copy stays R/O: only a write fault makes the PTE writable.
     const writable = !(vmf.flags & FAULT_FLAG_UNSHARE) && (vma.vm_flags & VM_WRITE) !== 0;
     set_pte_at(table, vmf.address, mk_pte(new_folio.pfn, writable, writable));
-    folio_remove_rmap_pte(old_folio, vma);
+    if (old_folio) folio_remove_rmap_pte(old_folio, vma);
     drop = old_folio;
   }
   if (table) yield* spin_unlock(table.ptl);
-  folio_put(drop);
+  if (drop) folio_put(drop);
   // And the reference do_wp_page took.
-  folio_put(old_folio);
+  if (old_folio) folio_put(old_folio);
   return 0;
 }
 
@@ -474,8 +513,8 @@ function* copy_present_pte(
   pte: PtePresent,
   prealloc: Folio | undefined,
 ): KGen<number> {
-  const folio = pfn_folio(pte.pfn);
-  if (folio_test_anon(folio)) {
+  const folio = vm_normal_page(src_vma, addr, pte);
+  if (folio && folio_test_anon(folio)) {
     folio_get(folio);
     if (folio_try_dup_anon_rmap_pte(folio, src_vma) === -EBUSY) {
       // Page may be pinned, we have to copy.
@@ -579,8 +618,10 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number):
     const ptent = ptep_get(table, addr);
     if (pte_none(ptent)) continue;
     if (pte_present(ptent)) {
-      const folio = pfn_folio(ptent.pfn);
+      const folio = vm_normal_page(vma, addr, ptent);
       set_pte_at(table, addr, PTE_NONE); // ptep_get_and_clear_full
+      // The zero page: nothing to unmap or free.
+      if (!folio) continue;
       folio_remove_rmap_pte(folio, vma);
       tlb.folios.push(folio); // __tlb_remove_page
       continue;

@@ -20,6 +20,12 @@ export const WORDS_PER_PAGE = 2;
 export const PTRS_PER_PTE = 16;
 export const TASK_SIZE = 256;
 export const PTRS_PER_PMD = TASK_SIZE / PTRS_PER_PTE;
+/**
+ * my_zero_pfn(): the shared zero page's frame. It lies outside the machine's
+ * page frames (mem_map): like the kernel's empty_zero_page it is never
+ * allocated or freed, and only pfn_folio() knows it.
+ */
+export const ZERO_PFN = 0xfffff;
 /** Where exec builds the temporary stack (the very top of the address space). */
 export const STACK_TOP_MAX = TASK_SIZE;
 /** Where exec moves the stack to: setup_arg_pages shifts it down to end here. */
@@ -163,12 +169,16 @@ export function pte_same(a: Pte, b: Pte): boolean {
     }
   }
 }
+/** is_zero_pfn() */
+export function is_zero_pfn(pfn: number): boolean {
+  return pfn === ZERO_PFN;
+}
 export function pte_to_string(p: Pte): string {
   switch (p.kind) {
     case 'none':
       return 'none';
     case 'present':
-      return `pfn ${p.pfn}${p.protnone ? ' NONE' : p.write ? ' W' : ' R'}${p.dirty ? 'D' : ''}`;
+      return `${p.pfn === ZERO_PFN ? 'zero page' : `pfn ${p.pfn}`}${p.protnone ? ' NONE' : p.write ? ' W' : ' R'}${p.dirty ? 'D' : ''}`;
     case 'swap':
       return `swap ${p.type}:${p.offset}${p.exclusive ? ' excl' : ''}`;
     case 'migration':

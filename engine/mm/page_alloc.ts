@@ -9,7 +9,7 @@
  */
 import { BUG_ON, report } from '../kernel/current.ts';
 import { kfree, kobject_freed } from './kasan.ts';
-import { Folio, PG_anon, PG_anon_exclusive } from './mm_types.ts';
+import { Folio, PG_anon, PG_anon_exclusive, ZERO_PFN, is_zero_pfn } from './mm_types.ts';
 import { machine } from './machine.ts';
 
 export const DEFAULT_NR_FRAMES = 24;
@@ -67,11 +67,20 @@ export function folio_alloc(): Folio | undefined {
   return folio;
 }
 
-/** pfn_folio(): whatever lives in the frame now, possibly a freed folio. */
+/** pfn_folio(): whatever lives in the frame now, possibly a freed folio; the zero page for my_zero_pfn(). */
 export function pfn_folio(pfn: number): Folio {
-  const f = machine().mem.frames[pfn];
-  if (!f) report('kernel-bug', `pfn_folio(${pfn}): no folio was ever allocated at this pfn`);
+  const m = machine();
+  const f = m.mem.frames[pfn];
+  if (!f) {
+    if (is_zero_pfn(pfn) && m.zero_folio) return m.zero_folio;
+    report('kernel-bug', `pfn_folio(${pfn}): no folio was ever allocated at this pfn`);
+  }
   return f;
+}
+
+/** is_zero_folio(): the shared zero page. */
+export function is_zero_folio(folio: Folio): boolean {
+  return folio.pfn === ZERO_PFN;
 }
 
 export function folio_get(folio: Folio): void {

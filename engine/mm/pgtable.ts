@@ -12,6 +12,7 @@ import { spin_lock, spin_lock_nested, spin_unlock } from '../locking/spinlock.ts
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
 import { PTRS_PER_PTE, PteTable, type MmStruct, type Pte } from './mm_types.ts';
+import { machine } from './machine.ts';
 
 export function pmd_index(address: number): number {
   return Math.floor(address / PTRS_PER_PTE);
@@ -92,4 +93,12 @@ export function set_pte_at(table: PteTable, address: number, pte: Pte): void {
  */
 export function pte_free(table: PteTable): void {
   call_rcu(() => kfree(table));
+}
+
+/**
+ * mm_forbids_zeropage(): the architecture's say (s390 with KVM guests); the
+ * model's machine says it for every mm (MachineOptions.zero_page).
+ */
+export function mm_forbids_zeropage(_mm: MmStruct): boolean {
+  return machine().zero_folio === undefined;
 }

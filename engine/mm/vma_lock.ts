@@ -23,6 +23,7 @@ import {
   VM_FAULT_RETRY,
   VM_SHARED,
   VM_WRITE,
+  ZERO_PFN,
   mk_pte,
   pte_none,
   pte_present,
@@ -35,7 +36,7 @@ import {
 } from './mm_types.ts';
 import { vma_lookup } from './mmap.ts';
 import { folio_alloc, folio_put, pfn_folio } from './page_alloc.ts';
-import { pmd_index, ptep_get, set_pte_at } from './pgtable.ts';
+import { mm_forbids_zeropage, pmd_index, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_add_new_anon_rmap, folio_test_anon } from './rmap.ts';
 
 /** count_vm_vma_lock_event() and the RFC's SPF counters, per Machine. */
@@ -234,6 +235,13 @@ function* __handle_speculative_fault(mm: MmStruct, address: number, flags: numbe
  * pte_map_lock() says the VMA did not change meanwhile.
  */
 function* spf_anonymous_page(f: SpfFault): KGen<number> {
+  // Use the zero-page for reads (the RFC's do_anonymous_page: under pte_map_lock too).
+  if (!(f.flags & FAULT_FLAG_WRITE) && !mm_forbids_zeropage(f.vma.vm_mm)) {
+    if (!(yield* pte_map_lock(f))) return VM_FAULT_RETRY;
+    if (pte_none(ptep_get(f.table, f.address))) set_pte_at(f.table, f.address, mk_pte(ZERO_PFN, false, false));
+    yield* spin_unlock(f.table.ptl);
+    return 0;
+  }
   const folio = folio_alloc();
   if (!folio) return VM_FAULT_RETRY;
   folio.data.fill(0);

@@ -63,5 +63,6 @@ export function formatProgram(p: Program): string {
   (p.kthreads ?? []).forEach((ops, k) => lines.push(`K${k}: ${ops.length ? ops.map(formatOp).join('; ') : '(no ops)'}`));
   if (p.frames !== undefined) lines.push(`frames: ${p.frames}`);
   if (p.faultMode !== undefined) lines.push(`faultMode: ${p.faultMode}`);
+  if (p.zeroPage) lines.push('zeroPage: on');
   return lines.join('\n');
 }

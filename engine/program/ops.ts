@@ -96,6 +96,12 @@ export interface Program {
   readonly kthreads?: readonly (readonly Op[])[];
   /** How user faults are handled (default 'vma-lock': per-VMA locks with the mmap_lock fallback). */
   readonly faultMode?: FaultMode;
+  /**
+   * Read faults map the shared zero page (Linux's default). Without it the
+   * machine behaves as under mm_forbids_zeropage(): programs written before
+   * the model had a zero page keep their behaviour.
+   */
+  readonly zeroPage?: boolean;
 }
 
 export function countOps(p: Program): number {

@@ -7,6 +7,7 @@
  */
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../mm/gup.ts';
 import { EBUSY, EINVAL } from '../../mm/mm_types.ts';
+import { is_zero_folio } from '../../mm/page_alloc.ts';
 import { pageAddr, type Handler } from './env.ts';
 
 export const pin: Handler<'pin'> = function* (env, op) {
@@ -24,7 +25,8 @@ export const pin: Handler<'pin'> = function* (env, op) {
     return { result: -EBUSY, addr, pages: 1, pin: op.pin };
   }
   const id = env.run.pinIds++;
-  us.pins.set(op.pin, { id, addr, folio: got, write: op.write, detached: us.detachedSince(addr, begun) });
+  us.pins.set(op.pin, { id, addr, folio: got, write: op.write, longterm: op.longterm, detached: us.detachedSince(addr, begun) });
+  if (is_zero_folio(got)) return { result: 0, addr, pages: 1, pin: op.pin, pinId: id, zeroPage: true };
   return { result: 0, addr, pages: 1, pin: op.pin, pinId: id };
 };
 
