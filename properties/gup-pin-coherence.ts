@@ -1,7 +1,7 @@
 import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
-import { is_zero_pfn, pte_to_string } from '../engine/mm/mm_types.ts';
-import { is_zero_folio } from '../engine/mm/page_alloc.ts';
+import { is_zero_pfn, page_folio } from '../engine/mm/mm_types.ts';
+import { is_zero_folio, pfn_to_page } from '../engine/mm/page_alloc.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
@@ -11,7 +11,7 @@ import { cell } from './oracle/cells.ts';
 import { coherentAccess, mayBeCoherent } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
-import { forEachPte, pfn_folio, ptLocksHeld } from './walk.ts';
+import { forEachHugePmd, forEachPte, mappedAt, pfn_folio, ptLocksHeld } from './walk.ts';
 
 /**
  * A writable present PTE to an anon page maps an exclusive page (seed 003, I);
@@ -21,11 +21,17 @@ function checkWritableExclusive(ctx: RunContext): void {
   const zero = ctx.machine.zero_folio;
   if (zero && zero.data.some((v) => v !== 0)) report('gup-pin-coherence', `the shared zero page holds [${zero.data.join(', ')}]: somebody wrote to it`);
   for (const mm of ctx.machine.mms) {
+    forEachHugePmd(mm, (haddr, pmd) => {
+      const folio = pfn_folio(pmd.pfn);
+      if (pmd.write && folio_test_anon(folio) && !PageAnonExclusive(folio.pages![0]!)) {
+        report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps THP ${folio.kname} writable by its PMD at ${haddr}, but its head page is not PG_anon_exclusive`);
+      }
+    });
     forEachPte(mm, (address, pte) => {
       if (pte.kind !== 'present' || !pte.write) return;
       if (is_zero_pfn(pte.pfn)) report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps the shared zero page writable at ${address}`);
       const folio = pfn_folio(pte.pfn);
-      if (folio_test_anon(folio) && !PageAnonExclusive(folio)) {
+      if (folio_test_anon(folio) && !PageAnonExclusive(pfn_to_page(pte.pfn))) {
         report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps ${folio.kname} writable at ${address}, but it is not PG_anon_exclusive`);
       }
     });
@@ -52,18 +58,17 @@ function checkPinsStillMapped(ctx: RunContext): void {
         if (p.longterm) report('gup-pin-coherence', `pin#${handle} of P${space.pid} is a long-term R/O pin of the shared zero page at address ${p.addr}: it will never see what the process writes there`);
         continue;
       }
-      const table = space.mm.pgd[pmd_index(p.addr)];
-      const pte = table?.ptes[pte_index(p.addr)];
-      const f = p.folio;
-      if (pte?.kind === 'present' && pte.pfn === f.pfn) {
-        if (folio_test_anon(f) && !PageAnonExclusive(f)) {
-          report('gup-pin-coherence', `pin#${handle} of P${space.pid}: ${f.kname} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
+      const at = mappedAt(space.mm, p.addr);
+      const f = page_folio(p.folio);
+      if (at && at.pfn === p.folio.pfn) {
+        if (folio_test_anon(f) && !PageAnonExclusive(at.exclusive)) {
+          report('gup-pin-coherence', `pin#${handle} of P${space.pid}: ${f.kname}${f.order ? ` (page ${p.folio.pfn})` : ''} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
         }
         continue;
       }
       report(
         'gup-pin-coherence',
-        `pin#${handle} of P${space.pid} (${p.write ? 'R/W' : 'R/O'}) holds pfn ${p.folio.pfn}, but address ${p.addr} now ${pte ? `has ${pte_to_string(pte)}` : 'has no page table'}: the pinned page and the mapped page diverged`,
+        `pin#${handle} of P${space.pid} (${p.write ? 'R/W' : 'R/O'}) holds pfn ${p.folio.pfn}, but address ${p.addr} now ${at ? `has ${at.text}` : 'has no page table'}: the pinned page and the mapped page diverged`,
       );
     }
   }

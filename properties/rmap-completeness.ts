@@ -3,17 +3,22 @@ import { kobject_freed } from '../engine/mm/kasan.ts';
 import { VM_STACK_INCOMPLETE_SETUP, is_zero_pfn, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
-import { forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
+import { forEachHugePmd, forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
 import { checkHugetlbRmap } from './hugetlb.ts';
 
-/** Would rmap_walk from the folio visit (mm, address)? The same computation as vma_address(). */
-function rmapFinds(folio: Folio, mm: MmStruct, address: number): boolean {
+/**
+ * Would rmap_walk from the folio visit (mm, address) for its page `subpage`
+ * (0 for a small folio; a THP's pages sit at folio->index + i)? The same
+ * computation as vma_address().
+ */
+function rmapFinds(folio: Folio, mm: MmStruct, address: number, subpage = 0): boolean {
   const anon_vma = folio.mapping;
   if (!anon_vma) return false;
+  const index = folio.index + subpage;
   for (const avc of anon_vma.rb_root) {
     const vma = avc.vma;
     if (vma.vm_mm !== mm) continue;
-    if (vma.vm_start + (folio.index - vma.vm_pgoff) === address && address >= vma.vm_start && address < vma.vm_end) return true;
+    if (vma.vm_start + (index - vma.vm_pgoff) === address && address >= vma.vm_start && address < vma.vm_end) return true;
   }
   return false;
 }
@@ -33,7 +38,18 @@ function inIncompleteStack(mm: MmStruct, address: number): boolean {
  */
 export function checkRmapCompleteness(ctx: RunContext): void {
   const seen = new Map<Folio, number>();
+  // A THP's mappings: PMDs (its entire mapcount), and PTEs per subpage.
+  const pmds = new Map<Folio, number>();
+  const pagePtes = new Map<number, number>();
   for (const mm of ctx.machine.mms) {
+    forEachHugePmd(mm, (haddr, pmd) => {
+      const folio = pfn_folio(pmd.pfn);
+      seen.set(folio, (seen.get(folio) ?? 0) + 1);
+      pmds.set(folio, (pmds.get(folio) ?? 0) + 1);
+      if (!rmapFinds(folio, mm, haddr)) {
+        report('rmap-completeness', `${mm.kname} (${mm.owner}) maps THP ${folio.kname} by its PMD at ${haddr}, but rmap_walk from it (index ${folio.index}) does not find that PMD`);
+      }
+    });
     forEachPte(mm, (address, pte) => {
       if (pte.kind === 'migration') {
         // A migration entry must be found too, or it cannot be restored.
@@ -48,8 +64,9 @@ export function checkRmapCompleteness(ctx: RunContext): void {
       if (pte.kind !== 'present' || is_zero_pfn(pte.pfn)) return;
       const folio = pfn_folio(pte.pfn);
       seen.set(folio, (seen.get(folio) ?? 0) + 1);
+      if (folio.order) pagePtes.set(pte.pfn, (pagePtes.get(pte.pfn) ?? 0) + 1);
       if (inIncompleteStack(mm, address)) return;
-      if (!rmapFinds(folio, mm, address)) {
+      if (!rmapFinds(folio, mm, address, pte.pfn - folio.pfn)) {
         report(
           'rmap-completeness',
           `${mm.kname} (${mm.owner}) maps ${folio.kname} at ${address}, but rmap_walk from it (index ${folio.index}, ${folio.mapping?.kname ?? 'no anon_vma'}) does not find that PTE`,
@@ -59,7 +76,14 @@ export function checkRmapCompleteness(ctx: RunContext): void {
   }
   for (const folio of liveFolios(ctx.machine)) {
     const n = seen.get(folio) ?? 0;
-    if (folio._mapcount !== n) report('rmap-completeness', `${folio.kname} has mapcount ${folio._mapcount} but ${n} PTEs map it`);
+    if (folio._mapcount !== n) report('rmap-completeness', `${folio.kname} has mapcount ${folio._mapcount} but ${n} ${folio.order ? 'PTEs and PMDs' : 'PTEs'} map it`);
+    if (!folio.order) continue;
+    const e = pmds.get(folio) ?? 0;
+    if (folio._entire_mapcount !== e) report('rmap-completeness', `THP ${folio.kname} has entire mapcount ${folio._entire_mapcount} but ${e} PMDs map it`);
+    for (const page of folio.pages!) {
+      const k = pagePtes.get(page.pfn) ?? 0;
+      if (page._mapcount !== k) report('rmap-completeness', `page ${page.pfn} of THP ${folio.kname} has mapcount ${page._mapcount} but ${k} PTEs map it`);
+    }
   }
 }
 

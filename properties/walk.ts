@@ -1,6 +1,7 @@
 import { pfn_folio } from '../engine/mm/page_alloc.ts';
 import { is_hugetlb_pt_page } from '../engine/mm/hugetlb.ts';
-import { PTRS_PER_PTE, type Folio, type MmStruct, type Pte } from '../engine/mm/mm_types.ts';
+import { PTRS_PER_PTE, pmd_trans_huge, pte_to_string, type Folio, type MmStruct, type PmdHuge, type Pte, type StructPage } from '../engine/mm/mm_types.ts';
+import { pfn_to_page } from '../engine/mm/page_alloc.ts';
 import type { Machine } from '../engine/mm/machine.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 
@@ -13,7 +14,7 @@ export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void
   const pgd = mm.pgd;
   for (let idx = 0; idx < pgd.length; idx++) {
     const table = pgd[idx];
-    if (!table || is_hugetlb_pt_page(table)) continue;
+    if (!table || pmd_trans_huge(table) || is_hugetlb_pt_page(table)) continue;
     const ptes = table.ptes;
     for (let i = 0; i < PTRS_PER_PTE; i++) {
       const pte = ptes[i]!;
@@ -22,12 +23,43 @@ export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void
   }
 }
 
+/** Every huge PMD (a PMD-mapped THP) of an mm, with the first address it maps. */
+export function forEachHugePmd(mm: MmStruct, cb: (haddr: number, pmd: PmdHuge) => void): void {
+  const pgd = mm.pgd;
+  for (let idx = 0; idx < pgd.length; idx++) {
+    const pmd = pgd[idx];
+    if (pmd_trans_huge(pmd)) cb(idx * PTRS_PER_PTE, pmd);
+  }
+}
+
+/** What the MMU finds at an address: the page frame, and the page whose PG_anon_exclusive speaks for the mapping. */
+export interface MappedAt {
+  readonly pfn: number;
+  readonly write: boolean;
+  /** The subpage for a PTE; a THP's head page for a huge PMD. */
+  readonly exclusive: StructPage;
+  readonly text: string;
+}
+
+export function mappedAt(mm: MmStruct, addr: number): MappedAt | undefined {
+  const pmd = mm.pgd[Math.floor(addr / PTRS_PER_PTE)];
+  if (!pmd) return undefined;
+  if (pmd_trans_huge(pmd)) {
+    const head = pfn_to_page(pmd.pfn);
+    return { pfn: pmd.pfn + (addr % PTRS_PER_PTE), write: pmd.write, exclusive: head, text: `huge pmd pfn ${pmd.pfn}${pmd.write ? ' W' : ' R'}` };
+  }
+  const pte = pmd.ptes[addr % PTRS_PER_PTE]!;
+  if (pte.kind !== 'present') return { pfn: -1, write: false, exclusive: undefined as unknown as StructPage, text: pte_to_string(pte) };
+  return { pfn: pte.pfn, write: pte.write, exclusive: pfn_to_page(pte.pfn), text: pte_to_string(pte) };
+}
+
 /**
  * Is some task inside a PT-lock critical section? There the kernel changes a
  * PTE and its rmap in several stores (fork raises mapcount and clears
  * PG_anon_exclusive before it write-protects), so structural checks wait.
  */
 export function ptLocksHeld(ctx: RunContext): boolean {
+  // (The PMD lock's sections, THP fault, split, zap, copy, run without a preemption point inside.)
   for (const t of ctx.execution.tasks) for (const h of t.held) if (h.lock.lockClass.name === 'ptlock') return true;
   return false;
 }
@@ -35,7 +67,12 @@ export function ptLocksHeld(ctx: RunContext): boolean {
 /** Every folio in use (allocated and not freed), by pfn. */
 export function liveFolios(m: Machine): Folio[] {
   const out: Folio[] = [];
-  for (const f of m.mem.frames) if (f && !f.kasan.freed) out.push(f);
+  // A THP fills several frames: list it once, at its head's.
+  const frames = m.mem.frames;
+  for (let pfn = 0; pfn < frames.length; pfn++) {
+    const f = frames[pfn];
+    if (f && !f.kasan.freed && f.pfn === pfn) out.push(f);
+  }
   return out;
 }
 

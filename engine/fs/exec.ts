@@ -21,6 +21,7 @@ import {
 } from '../mm/mm_types.ts';
 import { relocate_vma_down, vma_link } from '../mm/mmap.ts';
 import { folio_put } from '../mm/page_alloc.ts';
+import { page_folio } from '../mm/mm_types.ts';
 import {
   anon_vma_interval_tree_post_update_vma,
   anon_vma_interval_tree_pre_update_vma,
@@ -93,7 +94,7 @@ function* get_arg_page(bprm: LinuxBinprm, pos: number, arg: number): KGen<number
   if (!folio) return -ENOMEM;
   yield 'copy_strings: copy argument';
   folio.data[0] = arg;
-  folio_put(folio);
+  folio_put(page_folio(folio));
   return 0;
 }
 

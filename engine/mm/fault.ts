@@ -14,12 +14,16 @@ import {
   FAULT_FLAG_WRITE,
   VM_FAULT_ERROR,
   VM_FAULT_OOM,
+  mk_huge_pmd,
   mk_pte,
+  page_folio,
+  pmd_access_permitted,
+  pmd_trans_huge,
   pte_access_permitted,
   type MmStruct,
 } from './mm_types.ts';
 import { find_vma } from './mmap.ts';
-import { pfn_folio } from './page_alloc.ts';
+import { pfn_folio, pfn_to_page } from './page_alloc.ts';
 import { pmd_index, pte_index } from './pgtable.ts';
 import { PG_dirty } from './mm_types.ts';
 import { huge_pte_user_access, is_hugetlb_pt_page } from './hugetlb.ts';
@@ -90,7 +94,22 @@ export interface AccessResult {
 export function* user_access(mm: MmStruct, address: number, word: number, write: boolean, value = 0): KGen<AccessResult> {
   for (;;) {
     yield write ? 'user store' : 'user load';
-    const table = address >= 0 ? mm.pgd[pmd_index(address)] : undefined;
+    const pmd = address >= 0 ? mm.pgd[pmd_index(address)] : undefined;
+    // A huge PMD (a THP) maps the whole slot: the MMU walk stops at the PMD.
+    if (pmd_trans_huge(pmd)) {
+      if (pmd_access_permitted(pmd, write)) {
+        const page = pfn_to_page(pmd.pfn + pte_index(address));
+        if (!write) return { err: 0, value: page.data[word]! };
+        page.data[word] = value;
+        page_folio(page).flags |= PG_dirty;
+        if (!pmd.dirty) mm.pgd[pmd_index(address)] = mk_huge_pmd(pmd.pfn, true, true);
+        return { err: 0, value };
+      }
+      const err = yield* do_user_addr_fault(mm, address, write);
+      if (err) return { err, value: 0 };
+      continue;
+    }
+    const table = pmd;
     // A hugetlb page-table page holds one huge PTE for the whole slot.
     const huge = table && is_hugetlb_pt_page(table);
     const hit = huge ? huge_pte_user_access(table, address, word, write, value) : undefined;
@@ -101,8 +120,10 @@ export function* user_access(mm: MmStruct, address: number, word: number, write:
     // update (and its TLB flush) takes the old rights away.
     if (pte && pte_access_permitted(pte, write)) {
       const folio = pfn_folio(pte.pfn);
-      if (!write) return { err: 0, value: folio.data[word]! };
-      folio.data[word] = value;
+      // A THP's subpage when its PMD was split; the folio itself otherwise.
+      const page = folio.order ? folio.pages![pte.pfn - folio.pfn]! : folio;
+      if (!write) return { err: 0, value: page.data[word]! };
+      page.data[word] = value;
       folio.flags |= PG_dirty;
       // The MMU sets the dirty bit itself, without the PT lock.
       if (!pte.dirty) table!.ptes[pte_index(address)] = mk_pte(pte.pfn, true, true);

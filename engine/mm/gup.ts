@@ -48,10 +48,17 @@ import {
   type Pte,
   type VmArea,
   is_zero_pfn,
+  mk_pte,
+  page_folio,
+  pmd_access_permitted,
+  pmd_trans_huge,
+  type PmdHuge,
+  type StructPage,
 } from './mm_types.ts';
+import { haddr_of } from './huge_memory.ts';
 import { vma_lookup } from './mmap.ts';
-import { folio_put, folio_try_get_speculative, is_zero_folio, pfn_folio } from './page_alloc.ts';
-import { pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
+import { folio_put, folio_try_get_speculative, is_zero_folio, pfn_folio, pfn_to_page } from './page_alloc.ts';
+import { pmd_index, pmd_lock, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
 import { is_vm_hugetlb_page } from './hugetlb.ts';
 
@@ -89,9 +96,9 @@ export function gup_put_folio(folio: Folio, flags: number): void {
   folio_put(folio);
 }
 
-/** unpin_user_page(): the driver is done with the page. */
-export function unpin_user_page(folio: Folio): void {
-  gup_put_folio(folio, FOLL_PIN);
+/** unpin_user_page(): the driver is done with the page (of a THP: its folio's pin goes). */
+export function unpin_user_page(page: StructPage): void {
+  gup_put_folio(page_folio(page), FOLL_PIN);
 }
 
 function mm_set_has_pinned_flag(mm: MmStruct): void {
@@ -108,9 +115,9 @@ function mm_set_has_pinned_flag(mm: MmStruct): void {
  * ("COW") mapping must: it would not see the page the process writes next.
  * Without the VMA (GUP-fast) assume the worst.
  */
-export function gup_must_unshare(flags: number, folio: Folio, vma?: VmArea): boolean {
+export function gup_must_unshare(flags: number, page: StructPage, vma?: VmArea): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
-  if (!folio_test_anon(folio)) {
+  if (!folio_test_anon(page_folio(page))) {
     // We only care about R/O long-term pining: R/O short-term pinning does
     // not have the semantics to observe successive changes through the
     // process page tables.
@@ -121,17 +128,17 @@ export function gup_must_unshare(flags: number, folio: Folio, vma?: VmArea): boo
     // where we have to break COW early.
     return is_cow_mapping(vma.vm_flags);
   }
-  return !PageAnonExclusive(folio);
+  return !PageAnonExclusive(page);
 }
 
 /** can_follow_write_pte(): FOLL_FORCE may write through a R/O PTE of an exclusive anon page (ptrace). */
-function can_follow_write_pte(pte: Pte, folio: Folio, vma: VmArea, flags: number): boolean {
+function can_follow_write_pte(pte: Pte, page: StructPage, vma: VmArea, flags: number): boolean {
   if (pte.kind === 'present' && pte.write) return true;
   if (!(flags & FOLL_FORCE)) return false;
   if (vma.vm_flags & VM_SHARED) return false;
   if (!(vma.vm_flags & VM_MAYWRITE)) return false;
   if (vma.vm_flags & VM_WRITE) return false;
-  return folio_test_anon(folio) && PageAnonExclusive(folio);
+  return folio_test_anon(page_folio(page)) && PageAnonExclusive(page);
 }
 
 /** check_vma_flags(): may this GUP touch this VMA at all? */
@@ -153,35 +160,74 @@ function check_vma_flags(vma: VmArea, flags: number): number {
 const EMLINK = 31;
 
 /**
- * follow_page_pte(): the folio at address, grabbed, if the PTE allows the
- * access; undefined if a fault is needed; -EMLINK if a R/O pin must unshare.
- * We enter with mmap_lock held for read.
+ * follow_page_pte(): the page at address (its folio grabbed), if the PTE
+ * allows the access; undefined if a fault is needed; -EMLINK if a R/O pin
+ * must unshare. We enter with mmap_lock held for read.
  */
-function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<Folio | undefined | number> {
+function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<StructPage | undefined | number> {
   const table = yield* pte_offset_map_lock(vma.vm_mm, address);
   if (!table) return undefined;
   const pte = ptep_get(table, address);
-  let ret: Folio | undefined | number;
+  let ret: StructPage | undefined | number;
   // A protnone PTE is followed (gup_can_follow_protnone() without
   // FOLL_HONOR_NUMA_FAULT): check_vma_flags() let only FOLL_FORCE into a
   // PROT_NONE VMA.
   if (pte.kind === 'present') {
     // vm_normal_page() finds no page for the zero page; is_zero_pfn() then
     // takes pte_page() all the same (its flags say it is not anon).
-    const folio = pfn_folio(pte.pfn);
-    if (flags & FOLL_WRITE && !can_follow_write_pte(pte, folio, vma, flags)) ret = undefined;
-    else if (!pte.write && gup_must_unshare(flags, folio, vma)) ret = -EMLINK;
+    const page = pfn_to_page(pte.pfn);
+    const folio = page_folio(page);
+    if (flags & FOLL_WRITE && !can_follow_write_pte(pte, page, vma, flags)) ret = undefined;
+    else if (!pte.write && gup_must_unshare(flags, page, vma)) ret = -EMLINK;
     else {
       BUG_ON(
-        (flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(folio),
+        (flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(page),
         'follow_page_pte',
         `pinning non-exclusive anon ${folio.kname}`,
       );
-      ret = try_grab_folio(folio, flags) ? folio : -ENOMEM;
+      ret = try_grab_folio(folio, flags) ? page : -ENOMEM;
     }
   }
   yield* spin_unlock(table.ptl);
   return ret;
+}
+
+/**
+ * follow_huge_pmd(): the subpage at address of the THP a huge PMD maps (the
+ * folio grabbed), as follow_page_pte() does for a PTE; exclusivity is the
+ * head page's while PMD-mapped. We enter with the PMD lock held.
+ */
+function follow_huge_pmd(vma: VmArea, address: number, pmd: PmdHuge, flags: number): StructPage | undefined | number {
+  const folio = pfn_folio(pmd.pfn);
+  const head = folio.pages![0]!;
+  // can_follow_write_pmd(): FOLL_FORCE through a R/O PMD only for an exclusive THP.
+  if (flags & FOLL_WRITE && !pmd.write && !can_follow_write_pte(mk_pte(pmd.pfn, false), head, vma, flags)) return undefined;
+  // A protnone PMD is followed, as a protnone PTE (gup_can_follow_protnone()).
+  if (!pmd.write && gup_must_unshare(flags, head, vma)) return -EMLINK;
+  BUG_ON((flags & FOLL_PIN) !== 0 && !PageAnonExclusive(head), 'follow_huge_pmd', `pinning non-exclusive anon ${folio.kname}`);
+  if (!try_grab_folio(folio, flags)) return -ENOMEM;
+  return folio.pages![address - haddr_of(address)]!;
+}
+
+/**
+ * follow_pmd_mask(): a huge PMD is followed under the PMD lock
+ * (follow_huge_pmd), anything else by follow_page_pte(); a PMD that changed
+ * between the lockless look and the lock is looked at again as what it is now.
+ * We enter with mmap_lock held for read.
+ */
+function* follow_pmd_mask(vma: VmArea, address: number, flags: number): KGen<StructPage | undefined | number> {
+  const mm = vma.vm_mm;
+  // pmdp_get_lockless()
+  if (!pmd_trans_huge(mm.pgd[pmd_index(address)])) return yield* follow_page_pte(vma, address, flags);
+  const ptl = yield* pmd_lock(mm);
+  const pmd = mm.pgd[pmd_index(address)];
+  if (!pmd_trans_huge(pmd)) {
+    yield* spin_unlock(ptl);
+    return yield* follow_page_pte(vma, address, flags);
+  }
+  const page = follow_huge_pmd(vma, address, pmd, flags);
+  yield* spin_unlock(ptl);
+  return page;
 }
 
 /**
@@ -208,7 +254,7 @@ function* faultin_page(vma: VmArea, address: number, flags: number, unshare: boo
  * and retry until the page can be grabbed.
  * We enter with mmap_lock held for read; we return with it.
  */
-export function* __get_user_pages(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+export function* __get_user_pages(mm: MmStruct, address: number, flags: number): KGen<StructPage | number> {
   mmap_assert_locked(mm, '__get_user_pages');
   const vma = vma_lookup(mm, address);
   if (!vma) return -EFAULT;
@@ -218,7 +264,7 @@ export function* __get_user_pages(mm: MmStruct, address: number, flags: number):
   if (err) return err;
   for (;;) {
     yield* cond_resched();
-    const r = yield* follow_page_pte(vma, address, flags);
+    const r = yield* follow_pmd_mask(vma, address, flags);
     if (typeof r === 'object') return r;
     if (typeof r === 'number' && r !== -EMLINK) return r;
     const ret = yield* faultin_page(vma, address, flags, r === -EMLINK);
@@ -227,7 +273,7 @@ export function* __get_user_pages(mm: MmStruct, address: number, flags: number):
 }
 
 /** get_user_pages_remote() for one page (FOLL_GET), e.g. exec's get_arg_page(). */
-export function* get_user_pages_remote(mm: MmStruct, address: number, flags: number): KGen<Folio | undefined> {
+export function* get_user_pages_remote(mm: MmStruct, address: number, flags: number): KGen<StructPage | undefined> {
   const r = yield* __get_user_pages(mm, address, flags | FOLL_GET | FOLL_REMOTE);
   return typeof r === 'number' ? undefined : r;
 }
@@ -236,7 +282,7 @@ export function* get_user_pages_remote(mm: MmStruct, address: number, flags: num
  * pin_user_pages() for one page: the slow path, under mmap_lock.
  * We take mmap_lock for read. Returns the pinned folio or -errno.
  */
-export function* pin_user_pages(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+export function* pin_user_pages(mm: MmStruct, address: number, flags: number): KGen<StructPage | number> {
   // Set before the pin can exist: fork checks it under the PT lock.
   mm_set_has_pinned_flag(mm);
   yield* mmap_read_lock(mm);
@@ -254,11 +300,17 @@ export function* pin_user_pages(mm: MmStruct, address: number, flags: number): K
  * unshare. Page tables cannot be freed under us: interrupts are off in the
  * kernel, a read-side RCU section here (tables are freed after a grace period).
  */
-function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen<Folio | undefined> {
+function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen<StructPage | undefined> {
   rcu_read_lock(); // local_irq_save()
-  let got: Folio | undefined;
+  let got: StructPage | undefined;
   yield 'gup_fast: walk to pte (lockless)';
-  const table = mm.pgd[pmd_index(address)];
+  const pmd = mm.pgd[pmd_index(address)];
+  if (pmd_trans_huge(pmd)) {
+    got = yield* gup_fast_pmd_leaf(mm, pmd, address, flags);
+    rcu_read_unlock();
+    return got;
+  }
+  const table = pmd;
   const pte = table?.ptes[pte_index(address)];
   // pte_protnone(), then pte_access_permitted(): no pin through a PTE user
   // space could not access itself (a PROT_NONE mapping, a read-only one for
@@ -270,13 +322,38 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
     if (folio) {
       if (flags & FOLL_PIN) folio._pincount++;
       yield 'gup_fast: recheck pmd and pte';
+      const page = folio.order ? folio.pages![pte.pfn - folio.pfn]! : folio;
       if (mm.pgd[pmd_index(address)] !== table || table.ptes[pte_index(address)] !== pte) gup_put_folio(folio, flags);
-      else if (!pte.write && gup_must_unshare(flags, folio)) gup_put_folio(folio, flags);
-      else got = folio;
+      else if (!pte.write && gup_must_unshare(flags, page)) gup_put_folio(folio, flags);
+      else got = page;
     }
   }
   rcu_read_unlock(); // local_irq_restore()
   return got;
+}
+
+/**
+ * gup_fast_pmd_leaf(): a huge PMD, read without any lock: grab the folio,
+ * then re-read the PMD (a split, zap or COW may have changed it: let go),
+ * and refuse a THP a R/O pin would have to unshare (the head page's bit).
+ * We enter in GUP-fast's read-side section (interrupts off in the kernel).
+ */
+function* gup_fast_pmd_leaf(mm: MmStruct, orig: PmdHuge, address: number, flags: number): KGen<StructPage | undefined> {
+  if (!pmd_access_permitted(orig, (flags & FOLL_WRITE) !== 0)) return undefined;
+  yield 'gup_fast: try_grab_folio_fast';
+  const folio = folio_try_get_speculative(orig.pfn);
+  if (!folio) return undefined;
+  if (flags & FOLL_PIN) folio._pincount++;
+  yield 'gup_fast: recheck pmd';
+  if (mm.pgd[pmd_index(address)] !== orig) {
+    gup_put_folio(folio, flags);
+    return undefined;
+  }
+  if (!orig.write && gup_must_unshare(flags, folio.pages![0]!)) {
+    gup_put_folio(folio, flags);
+    return undefined;
+  }
+  return folio.pages![address - haddr_of(address)]!;
 }
 
 /**
@@ -285,16 +362,16 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
  * write-protects (and shares) anon pages while the count is odd, so a pin
  * taken then might be of a page that is no longer exclusive.
  */
-export function* pin_user_pages_fast(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+export function* pin_user_pages_fast(mm: MmStruct, address: number, flags: number): KGen<StructPage | number> {
   flags |= FOLL_PIN;
   mm_set_has_pinned_flag(mm);
   const seq = yield* raw_read_seqcount(mm.write_protect_seq);
   if (!(seq & 1)) {
-    const folio = yield* gup_fast_pte_range(mm, address, flags);
-    if (folio) {
-      if (!(yield* read_seqcount_retry(mm.write_protect_seq, seq))) return folio;
+    const page = yield* gup_fast_pte_range(mm, address, flags);
+    if (page) {
+      if (!(yield* read_seqcount_retry(mm.write_protect_seq, seq))) return page;
       // Raced with fork: undo, and take the slow path, which waits for it.
-      gup_put_folio(folio, flags);
+      gup_put_folio(page_folio(page), flags);
     }
   }
   return yield* pin_user_pages(mm, address, flags);

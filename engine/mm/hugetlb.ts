@@ -44,6 +44,7 @@ import {
   PG_uptodate,
   PTE_NONE,
   PTRS_PER_PTE,
+  type PmdHuge,
   PteTable,
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
@@ -104,7 +105,7 @@ export class HugetlbPtPage extends PteTable {
   pt_share_count = 1;
 }
 
-export function is_hugetlb_pt_page(table: PteTable): table is HugetlbPtPage {
+export function is_hugetlb_pt_page(table: PteTable | PmdHuge): table is HugetlbPtPage {
   return table instanceof HugetlbPtPage;
 }
 

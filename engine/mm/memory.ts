@@ -54,7 +54,12 @@ import {
   type PteTable,
   type VmArea,
   type VmFault,
+  HPAGE_PMD_NR,
   is_zero_pfn,
+  page_folio,
+  pmd_table,
+  pmd_trans_huge,
+  type StructPage,
 } from './mm_types.ts';
 import { folio_alloc, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
 import { mm_forbids_zeropage, pmd_addr_end, pmd_index, pte_alloc, pte_free, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
@@ -71,6 +76,16 @@ import {
 } from './rmap.ts';
 import { unlink_file_vma } from '../fs/fs.ts';
 import { ZAP_FLAG_UNMAP, __unmap_hugepage_range_final, hugetlb_fault, is_vm_hugetlb_page } from './hugetlb.ts';
+import {
+  VM_FAULT_FALLBACK,
+  __split_huge_pmd,
+  copy_huge_pmd,
+  do_huge_pmd_anonymous_page,
+  do_huge_pmd_wp_page,
+  huge_pmd_set_accessed,
+  thp_vma_allowable,
+  zap_huge_pmd,
+} from './huge_memory.ts';
 
 /* ---------------------------------------------------------------- faults */
 
@@ -86,13 +101,34 @@ export function* handle_mm_fault(vma: VmArea, address: number, flags: number): K
 }
 
 /**
- * handle_pte_fault(): read the PTE without the lock, dispatch on what it is,
- * and for a present PTE recheck it under the PT lock with pte_same().
+ * handle_pte_fault(), with __handle_mm_fault()'s PMD level before it: read
+ * the PMD without the lock; an empty one in a THP VMA gets a THP
+ * (create_huge_pmd) unless that falls back; a huge one takes a write or
+ * unshare fault at PMD level (wp_huge_pmd) unless that splits it. Then read
+ * the PTE without the lock, dispatch on what it is, and for a present PTE
+ * recheck it under the PT lock with pte_same().
  */
 function* handle_pte_fault(vmf: VmFault): KGen<number> {
   const mm = vmf.vma.vm_mm;
+  const idx = pmd_index(vmf.address);
   yield 'handle_pte_fault: read pmd';
-  const table = mm.pgd[pmd_index(vmf.address)];
+  let pmd = mm.pgd[idx];
+  if (pmd === undefined && thp_vma_allowable(vmf.vma)) {
+    const ret = yield* do_huge_pmd_anonymous_page(vmf);
+    if (!(ret & VM_FAULT_FALLBACK)) return ret;
+    pmd = mm.pgd[idx];
+  } else if (pmd_trans_huge(pmd)) {
+    // pmd_protnone() in an accessible VMA would be a NUMA hinting fault: the
+    // model has none (mprotect changes VMA and PMD under the VMA write lock).
+    if (vmf.flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE) && !pmd.write) {
+      const ret = yield* do_huge_pmd_wp_page(vmf, pmd);
+      if (!(ret & VM_FAULT_FALLBACK)) return ret;
+      pmd = mm.pgd[idx];
+    } else return yield* huge_pmd_set_accessed(vmf, pmd);
+  }
+  // A THP a racing fault just mapped: pte_offset_map_nolock() fails, retry.
+  if (pmd_trans_huge(pmd)) return 0;
+  const table = pmd;
   if (!table) return yield* do_anonymous_page(vmf);
   yield 'handle_pte_fault: ptep_get_lockless';
   vmf.orig_pte = ptep_get(table, vmf.address);
@@ -124,6 +160,11 @@ function* handle_pte_fault(vmf: VmFault): KGen<number> {
 export function vm_normal_page(_vma: VmArea, _addr: number, pte: PtePresent): Folio | undefined {
   if (is_zero_pfn(pte.pfn)) return undefined;
   return pfn_folio(pte.pfn);
+}
+
+/** The struct page a PTE maps within its folio: the folio itself, or a THP's subpage. */
+export function vm_normal_struct_page(folio: Folio, pfn: number): StructPage {
+  return folio.order ? folio.pages![pfn - folio.pfn]! : folio;
 }
 
 /**
@@ -299,11 +340,13 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
   const orig = vmf.orig_pte as PtePresent;
   // No page for the zero page: it is always copied.
   const folio = vm_normal_page(vmf.vma, vmf.address, orig);
+  // vmf->page: the subpage, whose PG_anon_exclusive counts (a PTE-mapped THP's is per page).
+  const page = folio && vm_normal_struct_page(folio, orig.pfn);
 
   // Private mapping: an exclusive page is reused without further checks; an
   // unshare fault (a R/O pin) then only needs it marked exclusive.
-  if (folio && folio_test_anon(folio) && (PageAnonExclusive(folio) || (yield* wp_can_reuse_anon_folio(folio, vmf.vma)))) {
-    if (!PageAnonExclusive(folio)) folio.flags |= PG_anon_exclusive; // SetPageAnonExclusive
+  if (folio && page && folio_test_anon(folio) && (PageAnonExclusive(page) || (yield* wp_can_reuse_anon_folio(folio, vmf.vma)))) {
+    if (!PageAnonExclusive(page)) page.flags |= PG_anon_exclusive; // SetPageAnonExclusive
     if (vmf.flags & FAULT_FLAG_UNSHARE) {
       yield* spin_unlock(table.ptl);
       return 0;
@@ -314,7 +357,7 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
   // Ok, we need to copy. Oh, well..
   if (folio) folio_get(folio);
   yield* spin_unlock(table.ptl);
-  return yield* wp_page_copy(vmf, folio);
+  return yield* wp_page_copy(vmf, folio, page);
 }
 
 /**
@@ -322,6 +365,11 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
  * lock, taken with a trylock since we hold the PT lock.
  */
 function* wp_can_reuse_anon_folio(folio: Folio, vma: VmArea): KGen<boolean> {
+  // We could currently only reuse a subpage of a large folio if no other
+  // subpages of the large folios are still mapped. However, let's just
+  // consistently not reuse subpages even if we could reuse in that
+  // scenario, and give back a large folio a bit sooner.
+  if (folio.order) return false;
   // Early checks without the lock are only an optimisation.
   const swapcache = folio.flags & PG_swapcache ? 1 : 0;
   if (folio._refcount > 1 + swapcache) return false;
@@ -342,7 +390,7 @@ function* wp_page_reuse(vmf: VmFault): KGen {
   const table = vmf.table!;
   const orig = vmf.orig_pte as PtePresent;
   const folio = pfn_folio(orig.pfn);
-  BUG_ON(!PageAnonExclusive(folio), 'wp_page_reuse', `reusing non-exclusive ${folio.kname}`);
+  BUG_ON(!PageAnonExclusive(vm_normal_struct_page(folio, orig.pfn)), 'wp_page_reuse', `reusing non-exclusive ${folio.kname}`);
   set_pte_at(table, vmf.address, mk_pte(orig.pfn, (vmf.vma.vm_flags & VM_WRITE) !== 0, true));
   yield* spin_unlock(table.ptl);
 }
@@ -353,7 +401,7 @@ function* wp_page_reuse(vmf: VmFault): KGen {
  * folio: pfn_is_zero) the new page is only zeroed (folio_prealloc(.., true)).
  * We enter with a reference on old_folio and no PT lock; we drop the reference.
  */
-function* wp_page_copy(vmf: VmFault, old_folio: Folio | undefined): KGen<number> {
+function* wp_page_copy(vmf: VmFault, old_folio: Folio | undefined, old_page: StructPage | undefined = old_folio): KGen<number> {
   const vma = vmf.vma;
   const mm = vma.vm_mm;
   if (yield* anon_vma_prepare(vma)) {
@@ -369,7 +417,7 @@ function* wp_page_copy(vmf: VmFault, old_folio: Folio | undefined): KGen<number>
   if (!pfn_is_zero) {
     // __wp_page_copy_user(): the copy races with writers through other mappings.
     yield '__wp_page_copy_user: copy old page';
-    new_folio.data = [...old_folio!.data];
+    new_folio.data = [...old_page!.data];
   }
 
   const table = yield* pte_offset_map_lock(mm, vmf.address);
@@ -383,7 +431,7 @@ function* wp_page_copy(vmf: VmFault, old_folio: Folio | undefined): KGen<number>
     // An unshare copy stays R/O: only a write fault makes the PTE writable.
     const writable = !(vmf.flags & FAULT_FLAG_UNSHARE) && (vma.vm_flags & VM_WRITE) !== 0;
     set_pte_at(table, vmf.address, mk_pte(new_folio.pfn, writable, writable));
-    if (old_folio) folio_remove_rmap_pte(old_folio, vma);
+    if (old_folio) folio_remove_rmap_pte(old_folio, vma, old_page);
     drop = old_folio;
   }
   if (table) yield* spin_unlock(table.ptl);
@@ -421,6 +469,15 @@ export function* copy_page_range(dst_vma: VmArea, src_vma: VmArea): KGen<number>
   for (let addr = src_vma.vm_start; addr < src_vma.vm_end; ) {
     const next = pmd_addr_end(addr, src_vma.vm_end);
     yield 'copy_pmd_range: read src pmd';
+    if (pmd_trans_huge(src_mm.pgd[pmd_index(addr)])) {
+      BUG_ON(next - addr !== HPAGE_PMD_NR, 'copy_pmd_range', `huge PMD at ${addr} not covered by ${src_vma}`);
+      const err = yield* copy_huge_pmd(dst_vma, src_vma, addr);
+      if (!err) {
+        addr = next;
+        continue;
+      }
+      // -EAGAIN: split (maybe pinned), or not huge any more: copy its PTEs.
+    }
     if (src_mm.pgd[pmd_index(addr)]) {
       if (yield* copy_pte_range(dst_vma, src_vma, addr, next)) {
         ret = -ENOMEM;
@@ -515,11 +572,13 @@ function* copy_present_pte(
 ): KGen<number> {
   const folio = vm_normal_page(src_vma, addr, pte);
   if (folio && folio_test_anon(folio)) {
+    const page = vm_normal_struct_page(folio, pte.pfn);
     folio_get(folio);
-    if (folio_try_dup_anon_rmap_pte(folio, src_vma) === -EBUSY) {
+    // A pin of any page of a THP makes the whole folio maybe-pinned.
+    if (folio_try_dup_anon_rmap_pte(folio, src_vma, page) === -EBUSY) {
       // Page may be pinned, we have to copy.
       folio_put(folio);
-      return copy_present_page(dst_vma, dst, addr, folio, prealloc);
+      return copy_present_page(dst_vma, dst, addr, page, prealloc);
     }
   }
   yield 'copy_present_pte: wrprotect src pte';
@@ -533,9 +592,9 @@ function* copy_present_pte(
 }
 
 /** copy_present_page(): the child gets its own exclusive copy of a maybe-pinned page. */
-function copy_present_page(dst_vma: VmArea, dst: PteTable, addr: number, src_folio: Folio, prealloc: Folio | undefined): number {
+function copy_present_page(dst_vma: VmArea, dst: PteTable, addr: number, src_page: StructPage, prealloc: Folio | undefined): number {
   if (!prealloc) return -EAGAIN;
-  prealloc.data = [...src_folio.data];
+  prealloc.data = [...src_page.data];
   folio_add_new_anon_rmap(prealloc, dst_vma, addr, true);
   // mk_pte(new, dst_vma->vm_page_prot), then maybe_mkwrite(pte_mkdirty()).
   set_pte_at(dst, addr, mk_pte(prealloc.pfn, (dst_vma.vm_flags & VM_WRITE) !== 0, true, !vma_is_accessible(dst_vma)));
@@ -608,12 +667,14 @@ export function tlb_finish_mmu(tlb: MmuGather): void {
 }
 
 /**
- * zap_pte_range(): clear the PTEs of [addr, end) in one table.
+ * zap_pte_range(): clear the PTEs of [addr, end) in one table. false if the
+ * PMD is no table (pte_offset_map_lock failed: a THP fault mapped it under
+ * us): zap_pmd_range() looks again.
  * We enter with mmap_lock held (read or write) and no PT lock.
  */
-function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number): KGen {
+function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number): KGen<boolean> {
   const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
-  if (!table) return;
+  if (!table) return false;
   for (; addr !== end; addr++) {
     const ptent = ptep_get(table, addr);
     if (pte_none(ptent)) continue;
@@ -622,7 +683,7 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number):
       set_pte_at(table, addr, PTE_NONE); // ptep_get_and_clear_full
       // The zero page: nothing to unmap or free.
       if (!folio) continue;
-      folio_remove_rmap_pte(folio, vma);
+      folio_remove_rmap_pte(folio, vma, vm_normal_struct_page(folio, ptent.pfn));
       tlb.folios.push(folio); // __tlb_remove_page
       continue;
     }
@@ -631,14 +692,35 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number):
     set_pte_at(table, addr, PTE_NONE);
   }
   yield* spin_unlock(table.ptl);
+  return true;
 }
 
-/** unmap_page_range(): zap [start, end) of one VMA, table by table. */
+/**
+ * unmap_page_range() with zap_pmd_range(): zap [start, end) of one VMA,
+ * table by table; a huge PMD the range covers whole goes in one
+ * (zap_huge_pmd), one it covers in part is split first (MADV_DONTNEED of
+ * part of a THP).
+ */
 function* unmap_page_range(tlb: MmuGather, vma: VmArea, start: number, end: number): KGen {
+  const mm = vma.vm_mm;
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'zap_pmd_range: read pmd';
-    if (vma.vm_mm.pgd[pmd_index(addr)]) yield* zap_pte_range(tlb, vma, addr, next);
+    if (pmd_trans_huge(mm.pgd[pmd_index(addr)])) {
+      if (next - addr !== HPAGE_PMD_NR) yield* __split_huge_pmd(vma, addr);
+      else if (yield* zap_huge_pmd(tlb, vma, addr)) {
+        addr = next;
+        continue;
+      }
+      // fall through: split, or not huge any more
+    }
+    if (mm.pgd[pmd_index(addr)] && !(yield* zap_pte_range(tlb, vma, addr, next))) {
+      // Not a table (any more): look at this PMD again.
+      if (pmd_trans_huge(mm.pgd[pmd_index(addr)])) {
+        yield* cond_resched();
+        continue;
+      }
+    }
     addr = next;
   }
 }
@@ -694,7 +776,9 @@ export function* free_pgd_range(tlb: MmuGather, addr: number, end: number, floor
     const hi = lo + PTRS_PER_PTE;
     if (lo < floor || hi > ceiling) continue;
     yield 'free_pte_range: pmd_clear';
-    const table = mm.pgd[idx];
+    const pmd = mm.pgd[idx];
+    BUG_ON(pmd_trans_huge(pmd), 'free_pgd_range', `huge PMD left at ${lo} in ${mm.kname}`);
+    const table = pmd_table(pmd);
     if (!table) continue;
     mm.pgd[idx] = undefined;
     pte_free(table);

@@ -5,6 +5,11 @@
  * `address` everywhere is what the kernel would write `address >> PAGE_SHIFT`.
  * The page-table tree is two levels: a PMD level (mm->pgd[pmd_index]) over
  * PTE-table pages of PTRS_PER_PTE entries, each with its own split PT lock.
+ * A PMD entry is none, a PTE table, or a huge leaf (PmdHuge): an anonymous
+ * THP of HPAGE_PMD_NR pages mapped by that one entry, under the PMD lock:
+ * mm->page_table_lock, as pmd_lockptr() is without USE_SPLIT_PMD_PTLOCKS
+ * (the model has one PMD page per mm, so a split PMD lock would be per mm
+ * too), the lock pte_alloc()'s pmd_populate() takes.
  */
 import { BitLock } from '../locking/bitlock.ts';
 import { RwSemaphore } from '../locking/rwsem.ts';
@@ -20,6 +25,9 @@ export const WORDS_PER_PAGE = 2;
 export const PTRS_PER_PTE = 16;
 export const TASK_SIZE = 256;
 export const PTRS_PER_PMD = TASK_SIZE / PTRS_PER_PTE;
+/** A PMD-sized THP maps what one PTE table maps: HPAGE_PMD_NR = PTRS_PER_PTE pages (HPAGE_PMD_ORDER 4). */
+export const HPAGE_PMD_ORDER = 4;
+export const HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER;
 /**
  * my_zero_pfn(): the shared zero page's frame. It lies outside the machine's
  * page frames (mem_map): like the kernel's empty_zero_page it is never
@@ -59,6 +67,9 @@ export const VM_WIPEONFORK = 0x2000000;
 export const VM_MAYSHARE = 0x80;
 export const VM_DONTEXPAND = 0x40000;
 export const VM_HUGETLB = 0x400000;
+/** MADV_HUGEPAGE / MADV_NOHUGEPAGE */
+export const VM_HUGEPAGE = 0x20000000;
+export const VM_NOHUGEPAGE = 0x40000000;
 /** Exec's stack while it is being moved: rmap walks for migration must skip it. */
 export const VM_STACK_INCOMPLETE_SETUP = VM_RAND_READ | VM_SEQ_READ;
 export const VM_STACK_FLAGS = VM_GROWSDOWN | VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_ACCOUNT;
@@ -113,6 +124,41 @@ export interface PteMigration {
 export type Pte = PteNone | PtePresent | PteSwap | PteMigration;
 
 export const PTE_NONE: PteNone = Object.freeze({ kind: 'none' });
+
+/**
+ * A huge PMD leaf (pmd_trans_huge): HPAGE_PMD_NR pages of the THP whose head
+ * is `pfn`, with one protection for all. A value, like a PTE.
+ */
+export interface PmdHuge {
+  readonly kind: 'huge';
+  readonly pfn: number;
+  readonly write: boolean;
+  readonly dirty: boolean;
+  readonly protnone: boolean;
+}
+/** mk_huge_pmd() */
+export function mk_huge_pmd(pfn: number, write: boolean, dirty = write, protnone = false): PmdHuge {
+  return { kind: 'huge', pfn, write, dirty, protnone };
+}
+/** pmd_access_permitted(): as pte_access_permitted(), for a huge PMD. */
+export function pmd_access_permitted(p: PmdHuge, write: boolean): boolean {
+  return !p.protnone && (!write || p.write);
+}
+/** A PMD entry: none (undefined), a PTE table, or a huge leaf. */
+export type Pmd = PteTable | PmdHuge | undefined;
+/** pmd_trans_huge() */
+export function pmd_trans_huge(pmd: Pmd): pmd is PmdHuge {
+  return pmd !== undefined && (pmd as PmdHuge).kind === 'huge';
+}
+/** The PTE table a PMD entry points to, or undefined (none, or a huge leaf). */
+export function pmd_table(pmd: Pmd): PteTable | undefined {
+  return pmd === undefined || (pmd as PmdHuge).kind === 'huge' ? undefined : (pmd as PteTable);
+}
+export function pmd_same(a: Pmd, b: Pmd): boolean {
+  if (a === b) return true;
+  if (!pmd_trans_huge(a) || !pmd_trans_huge(b)) return false;
+  return a.pfn === b.pfn && a.write === b.write && a.dirty === b.dirty && a.protnone === b.protnone;
+}
 
 /** mk_pte(): `protnone` when the VMA's vm_page_prot is PAGE_NONE (see vma_is_accessible). */
 export function mk_pte(pfn: number, write: boolean, dirty = write, protnone = false): PtePresent {
@@ -199,12 +245,45 @@ export class PteTable extends KObject {
   }
 }
 
-/** A folio of one page, as struct folio / struct page. */
+/**
+ * struct page of a large folio (a THP): what is per page there. A small
+ * folio is its own page (Folio has the same fields), so code that takes a
+ * page takes either. PG_anon_exclusive is the only flag kept per page; the
+ * head page's (pages[0]) stands for a PMD mapping of the whole folio.
+ */
+export class Page {
+  flags = 0;
+  /** PTE mappings of this page (0-based). */
+  _mapcount = 0;
+  data: number[] = new Array<number>(WORDS_PER_PAGE).fill(0);
+
+  constructor(
+    readonly pfn: number,
+    readonly folio: Folio,
+  ) {}
+}
+export type StructPage = Folio | Page;
+
+/** page_folio() */
+export function page_folio(page: StructPage): Folio {
+  return page instanceof Page ? page.folio : page;
+}
+
+/** A folio: one page (order 0), or a THP of 2^order pages, as struct folio / struct page. */
 export class Folio extends KObject {
   flags = 0;
+  /** folio_order(): 0, or HPAGE_PMD_ORDER for a THP. */
+  order = 0;
+  /** The subpages of a large folio; undefined for a small one. */
+  pages: Page[] | undefined = undefined;
+  /** folio->_entire_mapcount: PMD mappings of a large folio (0-based). */
+  _entire_mapcount = 0;
   /** folio_ref_count() */
   _refcount = 1;
-  /** folio_mapcount(): present PTEs that map it (0-based, unlike the kernel's -1). */
+  /**
+   * folio_mapcount(): present PTEs that map it (0-based, unlike the kernel's -1); for a
+   * large folio its _large_mapcount: every PTE of a subpage, and every PMD, counts one.
+   */
   _mapcount = 0;
   /** FOLL_PIN references (folio_maybe_dma_pinned). Each also holds a refcount. */
   _pincount = 0;
@@ -316,8 +395,14 @@ export class MmStruct extends KObject {
   mm_lock_seq = 0;
   /** The VMA tree (a maple tree in Linux): sorted by vm_start, no overlaps. */
   readonly mmap: VmArea[] = [];
-  /** The PMD level: a PTE table per PTRS_PER_PTE pages, or none. */
-  readonly pgd: (PteTable | undefined)[] = new Array<PteTable | undefined>(PTRS_PER_PMD).fill(undefined);
+  /** The PMD level: a PTE table per PTRS_PER_PTE pages, a huge leaf (THP), or none. */
+  readonly pgd: Pmd[] = new Array<Pmd>(PTRS_PER_PMD).fill(undefined);
+  /**
+   * pmd_huge_pte(mm, pmd): the PTE tables deposited for huge PMDs
+   * (pgtable_trans_huge_deposit), a list on the PMD page, taken back by any
+   * split or zap of a huge PMD on it. Protected by the PMD lock.
+   */
+  readonly pmd_huge_pte: PteTable[] = [];
   mmap_base = MMAP_BASE;
   start_stack = 0;
   arg_start = 0;

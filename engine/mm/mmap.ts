@@ -5,6 +5,7 @@
  * (vma_prepare / vma_complete), exit_mmap, and exec's relocate_vma_down.
  * Merging (vma_merge_*, vma_expand, vma_modify_flags) is in vma.ts.
  */
+import { thp_get_unmapped_area, vma_adjust_trans_huge } from './huge_memory.ts';
 import { call_rcu } from '../locking/rcu.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
@@ -29,6 +30,7 @@ import {
   EFAULT,
   EINVAL,
   ENOMEM,
+  HPAGE_PMD_NR,
   MMAP_MIN_ADDR,
   TASK_SIZE,
   VM_MAYREAD,
@@ -133,6 +135,19 @@ export function get_unmapped_area(mm: MmStruct, len: number): number {
   return -ENOMEM;
 }
 
+/**
+ * __get_unmapped_area() for an anonymous mapping without a hint: a length
+ * that is a multiple of the PMD size is aligned to it, so that it can be
+ * mapped by THPs (thp_get_unmapped_area_vmflags(), Linux 6.7+).
+ */
+export function __get_unmapped_area(mm: MmStruct, len: number): number {
+  if (len % HPAGE_PMD_NR === 0) {
+    const addr = thp_get_unmapped_area(mm, len);
+    if (addr > 0) return addr;
+  }
+  return get_unmapped_area(mm, len);
+}
+
 /* -------------------------------------------- vma_prepare / vma_complete */
 
 /**
@@ -160,6 +175,7 @@ export function* vma_shrink(vma: VmArea, start: number, end: number, pgoff: numb
   BUG_ON((vma.vm_start !== start && vma.vm_end !== end) || start > end, 'vma_shrink', `${vma} to [${start},${end})`);
   yield* vma_start_write(vma);
   yield* vma_prepare(vma);
+  yield* vma_adjust_trans_huge(vma, start, end);
   vma.vm_start = start;
   vma.vm_end = end;
   vma.vm_pgoff = pgoff;
@@ -192,6 +208,7 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
   yield* vma_start_write(vma);
   fresh.vm_lock_seq = mm.mm_lock_seq; // vma_start_write(new): born write-locked
   yield* vma_prepare(vma, fresh);
+  yield* vma_adjust_trans_huge(vma, vma.vm_start, addr);
   if (new_below) {
     vma.vm_pgoff += addr - vma.vm_start;
     vma.vm_start = addr;
@@ -212,7 +229,7 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
 export function* do_mmap(mm: MmStruct, len: number, prot: number): KGen<number> {
   mmap_assert_write_locked(mm, 'do_mmap');
   if (len <= 0 || len > TASK_SIZE) return -EINVAL;
-  const addr = get_unmapped_area(mm, len);
+  const addr = __get_unmapped_area(mm, len);
   if (addr < 0) return addr;
   const vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE;
   return yield* mmap_region(mm, addr, len, vm_flags, addr);

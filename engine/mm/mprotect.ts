@@ -17,6 +17,8 @@ import {
   VM_READ,
   VM_SHARED,
   VM_WRITE,
+  HPAGE_PMD_NR,
+  pmd_trans_huge,
   mk_pte,
   pte_protnone,
   pte_same,
@@ -27,7 +29,8 @@ import {
 } from './mm_types.ts';
 import { calc_vm_prot_bits, find_vma } from './mmap.ts';
 import { vma_modify_flags, vma_modify_prev } from './vma.ts';
-import { pfn_folio } from './page_alloc.ts';
+import { pfn_folio, pfn_to_page } from './page_alloc.ts';
+import { __split_huge_pmd, change_huge_pmd } from './huge_memory.ts';
 import { pmd_addr_end, pmd_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
 import { hugetlb_change_protection, is_vm_hugetlb_page } from './hugetlb.ts';
@@ -42,7 +45,8 @@ function can_change_pte_writable(vma: VmArea, pte: PtePresent): boolean {
   if (pte_protnone(pte)) return false;
   if (vma.vm_flags & VM_SHARED) return true;
   const folio = pfn_folio(pte.pfn);
-  return folio_test_anon(folio) && PageAnonExclusive(folio);
+  // The subpage's bit for a PTE-mapped THP.
+  return folio_test_anon(folio) && PageAnonExclusive(pfn_to_page(pte.pfn));
 }
 
 /**
@@ -95,6 +99,15 @@ export function* change_protection(vma: VmArea, start: number, end: number): KGe
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'change_pmd_range: read pmd';
+    if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(addr)])) {
+      // A huge PMD the range covers whole changes as one; one it covers in part is split first.
+      if (next - addr !== HPAGE_PMD_NR) yield* __split_huge_pmd(vma, addr);
+      else if (yield* change_huge_pmd(vma, addr)) {
+        addr = next;
+        continue;
+      }
+      // fall through, the trans huge pmd just split
+    }
     if (vma.vm_mm.pgd[pmd_index(addr)]) yield* change_pte_range(vma, addr, next);
     addr = next;
   }

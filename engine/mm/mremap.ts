@@ -6,11 +6,12 @@
  * VMAs at once (remap_move, v6.17) is not modelled: a MREMAP_FIXED range must
  * lie in one VMA.
  */
+import { __split_huge_pmd, move_huge_pmd } from './huge_memory.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
-import { EFAULT, EINVAL, ENOMEM, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, type MmStruct, type VmArea } from './mm_types.ts';
+import { EFAULT, EINVAL, ENOMEM, HPAGE_PMD_NR, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, pmd_table, pmd_trans_huge, type MmStruct, type VmArea } from './mm_types.ts';
 import { do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vm_area_dup, vma_link, vma_lookup } from './mmap.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { VMG_VMA_STATE, vma_merge_copied_range, vma_merge_extend } from './vma.ts';
@@ -57,7 +58,7 @@ function* move_ptes(vma: VmArea, old_addr: number, old_end: number, new_vma: VmA
     return -EINVAL;
   }
   yield 'move_ptes: read new pmd';
-  const fresh = mm.pgd[pmd_index(new_addr)];
+  const fresh = pmd_table(mm.pgd[pmd_index(new_addr)]);
   if (!fresh) {
     yield* spin_unlock(old.ptl);
     if (need_rmap_locks) yield* drop_rmap_locks(vma);
@@ -89,6 +90,21 @@ export function* move_page_tables(vma: VmArea, old_addr: number, new_vma: VmArea
     // get_extent(): stop at the next PMD boundary on either side.
     const extent = Math.min(pmd_addr_end(old_addr, old_end) - old_addr, pmd_addr_end(new_addr, new_addr + len) - new_addr);
     yield 'get_old_pmd';
+    if (pmd_trans_huge(mm.pgd[pmd_index(old_addr)])) {
+      // move_pgt_entry(HPAGE_PMD, ...): a whole huge PMD moves as it is.
+      if (extent === HPAGE_PMD_NR) {
+        if (need_rmap_locks) yield* take_rmap_locks(vma);
+        const ok = yield* move_huge_pmd(vma, old_addr, new_addr);
+        if (need_rmap_locks) yield* drop_rmap_locks(vma);
+        if (ok) {
+          old_addr += extent;
+          new_addr += extent;
+          moved += extent;
+          continue;
+        }
+      }
+      yield* __split_huge_pmd(vma, old_addr);
+    }
     if (mm.pgd[pmd_index(old_addr)]) {
       if (!(yield* pte_alloc(new_vma.vm_mm, new_addr))) break;
       if ((yield* move_ptes(vma, old_addr, old_addr + extent, new_vma, new_addr, need_rmap_locks)) < 0) continue;

@@ -9,7 +9,7 @@
  */
 import { BUG_ON, report } from '../kernel/current.ts';
 import { kfree, kobject_freed } from './kasan.ts';
-import { Folio, PG_anon, PG_anon_exclusive, ZERO_PFN, is_zero_pfn } from './mm_types.ts';
+import { Folio, PG_anon, PG_anon_exclusive, Page, ZERO_PFN, is_zero_pfn, type StructPage } from './mm_types.ts';
 import { machine } from './machine.ts';
 
 export const DEFAULT_NR_FRAMES = 24;
@@ -33,6 +33,23 @@ export class PhysMem {
     return this.free.pop();
   }
 
+  /**
+   * The lowest naturally aligned block of 2^order free frames, taken; or
+   * undefined (no such block: the buddy allocator's fragmentation).
+   */
+  takeBlock(order: number): number | undefined {
+    const nr = 1 << order;
+    const free = new Set(this.free);
+    for (let base = 0; base + nr <= this.nr_frames; base += nr) {
+      let all = true;
+      for (let i = 0; i < nr && all; i++) all = free.has(base + i);
+      if (!all) continue;
+      this.free.splice(0, this.free.length, ...this.free.filter((p) => p < base || p >= base + nr));
+      return base;
+    }
+    return undefined;
+  }
+
   give(pfn: number): void {
     // Keep the free list sorted descending so that pop() returns the lowest.
     let i = this.free.length;
@@ -50,7 +67,10 @@ export class PhysMem {
 export function lru_pick(victim: number, eligible: (f: Folio) => boolean): Folio | undefined {
   const candidates: Folio[] = [];
   for (const f of machine().mem.frames) {
-    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0) continue;
+    // [thp] A large folio would be split first (split_folio_to_list for
+    // swap-out, PMD migration entries for migration): not modelled, so
+    // kswapd and kcompactd leave THPs alone.
+    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0 || f.order) continue;
     if (eligible(f)) candidates.push(f);
   }
   if (candidates.length === 0) return undefined;
@@ -67,6 +87,37 @@ export function folio_alloc(): Folio | undefined {
   return folio;
 }
 
+/**
+ * folio_alloc(order = HPAGE_PMD_ORDER) for a THP: a large folio over an
+ * aligned block of frames, its subpages' struct pages in folio.pages (each
+ * frame names the folio, as compound_head() does), or undefined.
+ */
+export function folio_alloc_large(order: number): Folio | undefined {
+  const mem = machine().mem;
+  const pfn = mem.takeBlock(order);
+  if (pfn === undefined) return undefined;
+  const folio = new Folio(pfn);
+  folio.order = order;
+  const pages: Page[] = [];
+  for (let i = 0; i < 1 << order; i++) {
+    pages.push(new Page(pfn + i, folio));
+    mem.frames[pfn + i] = folio;
+  }
+  folio.pages = pages;
+  return folio;
+}
+
+/** pfn_to_page(): the struct page of a frame: a small folio itself, or a THP's subpage. */
+export function pfn_to_page(pfn: number): StructPage {
+  const folio = pfn_folio(pfn);
+  return folio.order ? folio.pages![pfn - folio.pfn]! : folio;
+}
+
+/** folio_page(folio, i) */
+export function folio_page(folio: Folio, i: number): StructPage {
+  return folio.order ? folio.pages![i]! : folio;
+}
+
 /** pfn_folio(): whatever lives in the frame now, possibly a freed folio; the zero page for my_zero_pfn(). */
 export function pfn_folio(pfn: number): Folio {
   const m = machine();
@@ -79,7 +130,7 @@ export function pfn_folio(pfn: number): Folio {
 }
 
 /** is_zero_folio(): the shared zero page. */
-export function is_zero_folio(folio: Folio): boolean {
+export function is_zero_folio(folio: StructPage): boolean {
   return folio.pfn === ZERO_PFN;
 }
 
@@ -137,9 +188,12 @@ function __folio_put(folio: Folio): void {
   BUG_ON(folio._mapcount !== 0, '__folio_put', `${folio.kname} freed while mapped ${folio._mapcount} times`);
   BUG_ON(folio.lock.isLocked(), '__folio_put', `${folio.kname} freed while locked`);
   BUG_ON(folio._pincount !== 0, '__folio_put', `${folio.kname} freed while pinned`);
+  BUG_ON(folio._entire_mapcount !== 0, '__folio_put', `${folio.kname} freed while PMD-mapped`);
   // free_pages_prepare: page->mapping and the anon flags go with the page.
   folio.flags &= ~(PG_anon | PG_anon_exclusive);
   const pfn = folio.pfn;
+  const nr = 1 << folio.order;
+  if (folio.pages) for (const p of folio.pages) BUG_ON(p._mapcount !== 0, '__folio_put', `${folio.kname} freed while page ${p.pfn} is mapped`);
   kfree(folio);
-  machine().mem.give(pfn);
+  for (let i = 0; i < nr; i++) machine().mem.give(pfn + i);
 }

@@ -8,10 +8,12 @@
  * cleared it still holds valid memory; it rechecks the PMD under the PT lock.
  */
 import { rcu_read_lock, rcu_read_unlock, call_rcu } from '../locking/rcu.ts';
+import { report } from '../kernel/current.ts';
+import type { Spinlock } from '../locking/spinlock.ts';
 import { spin_lock, spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
-import { PTRS_PER_PTE, PteTable, type MmStruct, type Pte } from './mm_types.ts';
+import { PTRS_PER_PTE, PteTable, pmd_table, type MmStruct, type Pte } from './mm_types.ts';
 import { machine } from './machine.ts';
 
 export function pmd_index(address: number): number {
@@ -30,7 +32,9 @@ export function pmd_addr_end(address: number, end: number): number {
 
 /**
  * pte_offset_map_lock(): the PTE table mapping `address`, locked, or
- * undefined if the PMD is empty.
+ * undefined if the PMD is empty or a huge leaf (__pte_offset_map() fails on
+ * pmd_trans_huge since 6.5: the caller retries or skips, as a racing THP
+ * fault or split may change the PMD under it).
  * We enter with nothing; we return with the table's PT lock held.
  */
 export function* pte_offset_map_lock(mm: MmStruct, address: number, subclass = 0): KGen<PteTable | undefined> {
@@ -38,7 +42,7 @@ export function* pte_offset_map_lock(mm: MmStruct, address: number, subclass = 0
   for (;;) {
     rcu_read_lock();
     yield 'pte_offset_map: read pmd';
-    const table = mm.pgd[idx];
+    const table = pmd_table(mm.pgd[idx]);
     if (!table) {
       rcu_read_unlock();
       return undefined;
@@ -55,7 +59,7 @@ export function* pte_offset_map_lock(mm: MmStruct, address: number, subclass = 0
 /** pte_offset_map() without the lock: the table, for a lockless read. */
 export function* pte_offset_map_nolock(mm: MmStruct, address: number): KGen<PteTable | undefined> {
   yield 'pte_offset_map_nolock: read pmd';
-  return mm.pgd[pmd_index(address)];
+  return pmd_table(mm.pgd[pmd_index(address)]);
 }
 
 /**
@@ -101,4 +105,30 @@ export function pte_free(table: PteTable): void {
  */
 export function mm_forbids_zeropage(_mm: MmStruct): boolean {
   return machine().zero_folio === undefined;
+}
+
+/* ------------------------------------------------------------ PMD level */
+
+/**
+ * pmd_lock(): mm->page_table_lock, pmd_lockptr() without split PMD locks
+ * (see mm_types.ts); the lock pte_alloc() populates a PMD under, so a THP
+ * fault and a PTE-table allocation see each other's pmd_none() recheck.
+ * We enter with nothing; we return with it held.
+ */
+export function* pmd_lock(mm: MmStruct): KGen<Spinlock> {
+  const ptl = mm.page_table_lock;
+  yield* spin_lock(ptl);
+  return ptl;
+}
+
+/** pgtable_trans_huge_deposit(): keep a PTE table for a later split. We enter with the PMD lock held. */
+export function pgtable_trans_huge_deposit(mm: MmStruct, pgtable: PteTable): void {
+  mm.pmd_huge_pte.push(pgtable);
+}
+
+/** pgtable_trans_huge_withdraw(): take a deposited table back. We enter with the PMD lock held. */
+export function pgtable_trans_huge_withdraw(mm: MmStruct): PteTable {
+  const t = mm.pmd_huge_pte.pop();
+  if (!t) report('kernel-bug', `pgtable_trans_huge_withdraw: no deposited page table in ${mm.kname}`);
+  return t;
 }

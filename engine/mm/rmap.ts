@@ -58,6 +58,7 @@ import {
   PG_anon_exclusive,
   PTE_NONE,
   type Folio,
+  type StructPage,
   type Pte,
   type PteSwap,
   type PteTable,
@@ -342,8 +343,10 @@ export function linear_page_index(vma: VmArea, address: number): number {
 
 /**
  * folio_add_new_anon_rmap(): a fresh anon folio's first mapping. Fresh anon
- * folios are exclusive (RMAP_EXCLUSIVE): only this PTE maps them.
- * We enter with the PT lock held.
+ * folios are exclusive (RMAP_EXCLUSIVE): only this PTE maps them. A THP's
+ * first mapping is its PMD: the entire mapcount, and PG_anon_exclusive on the
+ * head page only (folio_test_pmd_mappable: the head speaks for the PMD).
+ * We enter with the PT lock (the PMD lock for a THP) held.
  */
 export function folio_add_new_anon_rmap(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
   BUG_ON(!vma.anon_vma, 'folio_add_new_anon_rmap', `${vma} has no anon_vma`);
@@ -351,6 +354,11 @@ export function folio_add_new_anon_rmap(folio: Folio, vma: VmArea, address: numb
   BUG_ON(folio._mapcount !== 0, 'folio_add_new_anon_rmap', `${folio.kname} already mapped`);
   folio._mapcount = 1;
   __folio_set_anon(folio, vma, address, exclusive);
+  if (folio.order) {
+    folio.flags &= ~PG_anon_exclusive;
+    folio._entire_mapcount = 1;
+    if (exclusive) folio.pages![0]!.flags |= PG_anon_exclusive;
+  }
 }
 
 function __folio_set_anon(folio: Folio, vma: VmArea, address: number, exclusive: boolean): void {
@@ -369,16 +377,16 @@ function __folio_set_anon(folio: Folio, vma: VmArea, address: number, exclusive:
  * and sit at the address rmap will compute for it. A mismatch means rmap can
  * no longer find this PTE.
  */
-function __page_check_anon_rmap(folio: Folio, vma: VmArea, address: number): void {
+function __page_check_anon_rmap(folio: Folio, vma: VmArea, address: number, subpage = 0): void {
   BUG_ON(
     !vma.anon_vma || folio.mapping!.root !== vma.anon_vma.root,
     '__page_check_anon_rmap',
     `${folio.kname} anon_vma root differs from ${vma}'s`,
   );
   BUG_ON(
-    folio.index !== linear_page_index(vma, address),
+    folio.index + subpage !== linear_page_index(vma, address),
     '__page_check_anon_rmap',
-    `${folio.kname} index ${folio.index} mapped at ${address} in ${vma} (pgoff ${vma.vm_pgoff}) expects ${linear_page_index(vma, address)}`,
+    `${folio.kname} index ${folio.index + subpage} mapped at ${address} in ${vma} (pgoff ${vma.vm_pgoff}) expects ${linear_page_index(vma, address)}`,
   );
 }
 
@@ -396,14 +404,51 @@ export function folio_add_anon_rmap_pte(folio: Folio, vma: VmArea, address: numb
   if (exclusive) folio.flags |= PG_anon_exclusive;
 }
 
-/** folio_remove_rmap_pte(): one PTE less maps it. We enter with the PT lock held. */
-export function folio_remove_rmap_pte(folio: Folio, vma: VmArea): void {
+/**
+ * folio_add_anon_rmap_ptes(): nr PTEs from `page` on map an anon folio that
+ * is already mapped (a THP whose PMD is being split); RMAP_EXCLUSIVE marks
+ * each of those pages exclusive. We enter with the PT lock held.
+ */
+export function folio_add_anon_rmap_ptes(folio: Folio, page: StructPage, nr: number, vma: VmArea, address: number, exclusive: boolean): void {
+  BUG_ON(!folio_test_anon(folio), 'folio_add_anon_rmap_ptes', `${folio.kname} is not anon`);
+  const first = page.pfn - folio.pfn;
+  for (let i = 0; i < nr; i++) {
+    const p = folio_page_of(folio, first + i);
+    if (p !== folio) p._mapcount++;
+    if (exclusive) p.flags |= PG_anon_exclusive;
+  }
+  folio._mapcount += nr;
+  __page_check_anon_rmap(folio, vma, address, first);
+}
+
+/**
+ * folio_remove_rmap_pte(): one PTE less maps `page` (of folio). We enter with
+ * the PT lock held.
+ */
+export function folio_remove_rmap_pte(folio: Folio, vma: VmArea, page: StructPage = folio): void {
   BUG_ON(folio._mapcount <= 0, 'folio_remove_rmap_pte', `${folio.kname} mapcount underflow in ${vma}`);
+  if (page !== folio) {
+    BUG_ON(page._mapcount <= 0, 'folio_remove_rmap_pte', `page ${page.pfn} of ${folio.kname} mapcount underflow in ${vma}`);
+    page._mapcount--;
+  }
   folio._mapcount--;
 }
 
-export function PageAnonExclusive(folio: Folio): boolean {
-  return (folio.flags & PG_anon_exclusive) !== 0;
+/** folio_remove_rmap_pmd(): the PMD that mapped the whole THP is gone. We enter with the PMD lock held. */
+export function folio_remove_rmap_pmd(folio: Folio, vma: VmArea): void {
+  BUG_ON(folio._entire_mapcount <= 0 || folio._mapcount <= 0, 'folio_remove_rmap_pmd', `${folio.kname} entire mapcount underflow in ${vma}`);
+  folio._entire_mapcount--;
+  folio._mapcount--;
+}
+
+/** A small folio is its own page; a large one's i-th subpage. */
+function folio_page_of(folio: Folio, i: number): StructPage {
+  return folio.order ? folio.pages![i]! : folio;
+}
+
+/** PageAnonExclusive(): of a page (a small folio, or a THP's subpage; the head page for a PMD mapping). */
+export function PageAnonExclusive(page: StructPage): boolean {
+  return (page.flags & PG_anon_exclusive) !== 0;
 }
 
 export function folio_test_anon(folio: Folio): boolean {
@@ -426,11 +471,30 @@ export function folio_needs_cow_for_dma(vma: VmArea, folio: Folio): boolean {
  * it for the child (-EBUSY), so the pin keeps seeing the parent's page.
  * We enter with the source PT lock held and write_protect_seq odd.
  */
-export function folio_try_dup_anon_rmap_pte(folio: Folio, src_vma: VmArea): number {
-  if (PageAnonExclusive(folio)) {
+export function folio_try_dup_anon_rmap_pte(folio: Folio, src_vma: VmArea, page: StructPage = folio): number {
+  if (PageAnonExclusive(page)) {
     if (folio_needs_cow_for_dma(src_vma, folio)) return -EBUSY;
-    folio.flags &= ~PG_anon_exclusive;
+    page.flags &= ~PG_anon_exclusive;
   }
+  if (page !== folio) page._mapcount++;
+  folio._mapcount++;
+  return 0;
+}
+
+/**
+ * folio_try_dup_anon_rmap_pmd(): fork's duplicate of a PMD-mapped THP. The
+ * head page's bit is the PMD's exclusivity; a pin of any subpage makes the
+ * whole folio maybe-pinned (folio->_pincount), and then the caller splits
+ * the PMD and copies PTE by PTE (-EBUSY).
+ * We enter with both PMD locks held and write_protect_seq odd.
+ */
+export function folio_try_dup_anon_rmap_pmd(folio: Folio, src_vma: VmArea): number {
+  const head = folio.pages![0]!;
+  if (PageAnonExclusive(head)) {
+    if (folio_needs_cow_for_dma(src_vma, folio)) return -EBUSY;
+    head.flags &= ~PG_anon_exclusive;
+  }
+  folio._entire_mapcount++;
   folio._mapcount++;
   return 0;
 }

@@ -15,7 +15,7 @@ import { kfree } from './kasan.ts';
 import { machine } from './machine.ts';
 import { mmap_read_lock, mmap_read_unlock } from './mmap_lock.ts';
 import { mmput } from '../kernel/fork.ts';
-import { EBUSY, EINVAL, ENOMEM, PG_dirty, PG_swapcache, mk_pte, vma_is_accessible, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { EBUSY, EINVAL, ENOMEM, PG_dirty, PG_swapcache, mk_pte, pmd_table, vma_is_accessible, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_get, folio_put } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_test_anon } from './rmap.ts';
@@ -242,7 +242,8 @@ function* unuse_pte_range(vma: VmArea, start: number, end: number, type: number)
   const si = machine().swap_info[type]!;
   for (let addr = start; addr < end; addr++) {
     yield 'unuse_pte_range: ptep_get_lockless';
-    const table = mm.pgd[pmd_index(addr)];
+    // A THP's huge PMD holds no swap entries (unuse_pmd_range skips it).
+    const table = pmd_table(mm.pgd[pmd_index(addr)]);
     const pte = table?.ptes[pte_index(addr)];
     if (!pte || pte.kind !== 'swap' || pte.type !== type) continue;
     const entry = swp_entry(pte.type, pte.offset);

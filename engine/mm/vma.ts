@@ -22,6 +22,7 @@
  * has (hugetlbfs sets it, so file VMAs never merge here and can_merge_remove_vma
  * only has hugetlb's vm_ops->close to refuse).
  */
+import { vma_adjust_trans_huge } from './huge_memory.ts';
 import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import type { File } from '../fs/fs.ts';
@@ -301,6 +302,9 @@ function* commit_merge(vmg: VmaMergeStruct): KGen<number> {
   const vma = vmg.__adjust_next_start ? vmg.middle! : vmg.target!;
   const vp = init_multi_vma_prep(vma, vmg);
   yield* vma_prepare(vp);
+  // No huge PMD may straddle a boundary that moves (the adjusted VMA starts at vmg->end).
+  const adjust = vmg.__adjust_middle_start ? vmg.middle : vmg.__adjust_next_start ? vmg.next : undefined;
+  yield* vma_adjust_trans_huge(vma, vmg.start, vmg.end, adjust, vmg.end);
   vma_set_range(vma, vmg.start, vmg.end, vmg.pgoff);
   vmg_adjust_set_range(vmg);
   vma_iter_store_overwrite(vp);

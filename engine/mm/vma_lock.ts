@@ -33,6 +33,7 @@ import {
   type PtePresent,
   type PteTable,
   type VmArea,
+  pmd_table,
 } from './mm_types.ts';
 import { vma_lookup } from './mmap.ts';
 import { folio_alloc, folio_put, pfn_folio } from './page_alloc.ts';
@@ -219,7 +220,8 @@ function* __handle_speculative_fault(mm: MmStruct, address: number, flags: numbe
   if (access_error(vma, (flags & FAULT_FLAG_WRITE) !== 0)) return VM_FAULT_RETRY;
   // No page-table allocation speculatively.
   yield 'handle_speculative_fault: read pmd';
-  const table = mm.pgd[pmd_index(address)];
+  // No THPs speculatively either: a huge PMD goes to the classic fault.
+  const table = pmd_table(mm.pgd[pmd_index(address)]);
   if (!table) return VM_FAULT_RETRY;
   const f: SpfFault = { vma, address, flags, sequence, table };
   yield 'handle_speculative_fault: ptep_get_lockless';

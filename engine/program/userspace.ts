@@ -1,4 +1,4 @@
-import type { Folio, MmStruct } from '../mm/mm_types.ts';
+import type { MmStruct, StructPage } from '../mm/mm_types.ts';
 
 export interface RegionInfo {
   start: number;
@@ -11,7 +11,8 @@ export interface RegionInfo {
 export interface PinInfo {
   readonly id: number;
   readonly addr: number;
-  readonly folio: Folio;
+  /** The pinned page: a small folio, or a THP's subpage (struct page, as GUP hands it out). */
+  readonly folio: StructPage;
   readonly write: boolean;
   /** FOLL_LONGTERM */
   readonly longterm: boolean;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { Kernel, Replay, type KGen, type Schedule, type Violation } from '../../engine/index.ts';
 import type { Machine } from '../../engine/mm/machine.ts';
-import type { Folio, MmStruct, Pte, VmArea } from '../../engine/mm/mm_types.ts';
+import { pmd_table, type Folio, type MmStruct, type Pte, type VmArea } from '../../engine/mm/mm_types.ts';
 import { pfn_folio } from '../../engine/mm/page_alloc.ts';
 import { pmd_index, pte_index } from '../../engine/mm/pgtable.ts';
 import { mm_alloc } from '../../engine/kernel/fork.ts';
@@ -64,7 +64,7 @@ export function* load(mm: MmStruct, addr: number, word = 0): KGen<number> {
 }
 
 export function pteAt(mm: MmStruct, addr: number): Pte | undefined {
-  return mm.pgd[pmd_index(addr)]?.ptes[pte_index(addr)];
+  return pmd_table(mm.pgd[pmd_index(addr)])?.ptes[pte_index(addr)];
 }
 
 export function folioAt(mm: MmStruct, addr: number): Folio {

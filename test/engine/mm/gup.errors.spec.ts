@@ -64,7 +64,7 @@ describe('engine/mm/gup: GUP and pins (gup.ts)', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(1);
       yield* mmap_read_lock(mm);
-      const f = yield* get_user_pages_remote(mm, addr, FOLL_WRITE);
+      const f = (yield* get_user_pages_remote(mm, addr, FOLL_WRITE)) as Folio | undefined;
       assert.ok(f);
       assert.deepEqual([f._refcount, f._pincount], [2, 0]);
       assert.equal(yield* get_user_pages_remote(mm, addr + 1, 0), undefined);

@@ -1,3 +1,4 @@
+import { pmd_table } from '../../../engine/mm/mm_types.ts';
 import assert from 'node:assert/strict';
 import { Pct, RandomWalk, type Strategy } from '../../../engine/index.ts';
 import { HPAGE_NR_PAGES } from '../../../engine/mm/hugetlb.ts';
@@ -108,13 +109,13 @@ describe('engine/mm/hugetlb: hugetlb PMD sharing, madvise and dirty bits (mm/hug
       assert.equal(yield* store(p.mm, p.a + H, 8), 0);
       assert.equal(yield* do_madvise(p.mm, p.a + 1, H, 'DONTNEED'), EINVAL);
       assert.equal(yield* do_madvise(p.mm, p.a, H - 1, 'DONTNEED'), 0, 'less than a huge page: nothing');
-      assert.equal(p.mm.pgd[Math.floor(p.a / 16)]!.ptes[0]!.kind, 'present');
+      assert.equal(pmd_table(p.mm.pgd[Math.floor(p.a / 16)])!.ptes[0]!.kind, 'present');
       assert.equal(yield* do_madvise(p.mm, p.a, H, 'DONTNEED'), 0);
-      assert.equal(p.mm.pgd[Math.floor(p.a / 16)]?.ptes[0]?.kind ?? 'none', 'none');
-      assert.equal(p.mm.pgd[Math.floor((p.a + H) / 16)]!.ptes[0]!.kind, 'present', 'the next huge page stays');
+      assert.equal(pmd_table(p.mm.pgd[Math.floor(p.a / 16)])?.ptes[0]?.kind ?? 'none', 'none');
+      assert.equal(pmd_table(p.mm.pgd[Math.floor((p.a + H) / 16)])!.ptes[0]!.kind, 'present', 'the next huge page stays');
       assert.equal(yield* load(p.mm, p.a), 7, 'faulted back from the file');
       for (const advice of ['PAGEOUT', 'COLD', 'WILLNEED'] as const) assert.equal(yield* do_madvise(p.mm, p.a, 2 * H, advice), 0);
-      assert.equal(p.mm.pgd[Math.floor(p.a / 16)]!.ptes[0]!.kind, 'present');
+      assert.equal(pmd_table(p.mm.pgd[Math.floor(p.a / 16)])!.ptes[0]!.kind, 'present');
       assert.equal(yield* do_madvise(p.mm, p.a, 2 * H, 'WIPEONFORK'), EINVAL);
       assert.equal(yield* do_madvise(p.mm, p.a, 2 * H, 'DONTFORK'), 0);
       assert.ok(p.mm.mmap.every((v) => v.vm_flags & 0x20000), 'DONTFORK set');
@@ -127,7 +128,7 @@ describe('engine/mm/hugetlb: hugetlb PMD sharing, madvise and dirty bits (mm/hug
       assert.equal(yield* hugetlbfs_create(0, H), 0);
       const p = yield* map('P0', RW, H);
       assert.equal(yield* load(p.mm, p.a + 3), 0);
-      const pte = () => p.mm.pgd[Math.floor(p.a / 16)]!.ptes[0]! as { kind: string; write: boolean; dirty: boolean; pfn: number };
+      const pte = () => pmd_table(p.mm.pgd[Math.floor(p.a / 16)])!.ptes[0]! as { kind: string; write: boolean; dirty: boolean; pfn: number };
       assert.equal(pte().write, true);
       assert.equal(yield* store(p.mm, p.a + 3, 9), 0);
       assert.equal(pte().dirty, true);

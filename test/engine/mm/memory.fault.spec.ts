@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mmput } from '../../../engine/kernel/fork.ts';
 import { handle_mm_fault } from '../../../engine/mm/memory.ts';
-import { FAULT_FLAG_WRITE, PG_anon, PG_anon_exclusive, PG_dirty, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_SHARED, mk_pte } from '../../../engine/mm/mm_types.ts';
+import { FAULT_FLAG_WRITE, PG_anon, PG_anon_exclusive, PG_dirty, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_SHARED, mk_pte, type PteTable } from '../../../engine/mm/mm_types.ts';
 import { mmap_read_lock, mmap_read_unlock } from '../../../engine/mm/mmap_lock.ts';
 import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { pmd_index } from '../../../engine/mm/pgtable.ts';
@@ -19,7 +19,7 @@ describe('engine/mm/memory: faults, COW and fork (memory.ts, fault.ts)', () => {
       assert.equal(f.flags & (PG_anon | PG_anon_exclusive), PG_anon | PG_anon_exclusive);
       assert.deepEqual([f._mapcount, f._refcount, f.index, f.mapping], [1, 1, vma.vm_pgoff + 1, vma.anon_vma]);
       assert.ok(vma.anon_vma);
-      assert.equal(pteAt(mm, addr), mm.pgd[pmd_index(addr)]!.ptes[addr % 16]);
+      assert.equal(pteAt(mm, addr), (mm.pgd[pmd_index(addr)] as PteTable).ptes[addr % 16]);
       assert.equal(pteAt(mm, addr)!.kind, 'none', 'only the touched page is faulted in');
     });
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mk_pte, type MmStruct } from '../../../engine/mm/mm_types.ts';
+import { mk_pte, type MmStruct, type PteTable } from '../../../engine/mm/mm_types.ts';
 import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { PageAnonExclusive } from '../../../engine/mm/rmap.ts';
 import { RO, RW, folioAt, kernel, load, mapped, pteAt, run, store } from '../harness.ts';
@@ -28,7 +28,7 @@ describe('engine/mm/mprotect: mprotect(PROT_NONE) and protnone PTEs (mprotect.ts
       const { mm, addr } = yield* mapped(1);
       yield* store(mm, addr, 5);
       const f = folioAt(mm, addr);
-      const t = mm.pgd[Math.floor(addr / 16)]!;
+      const t = mm.pgd[Math.floor(addr / 16)] as PteTable;
       // What try_to_migrate_one() leaves for a writable exclusive page.
       t.ptes[addr % 16] = { kind: 'migration', pfn: f.pfn, mode: 'write' };
       assert.equal(yield* sys_mprotect(mm, addr, 1, RO), 0);

@@ -4,7 +4,7 @@ import { mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
 import { FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../../engine/mm/gup.ts';
 import { HPAGE_NR_PAGES } from '../../../engine/mm/hugetlb.ts';
 import { machine } from '../../../engine/mm/machine.ts';
-import { mk_pte, type Folio, type PtePresent } from '../../../engine/mm/mm_types.ts';
+import { mk_pte, type Folio, type PtePresent, type PteTable } from '../../../engine/mm/mm_types.ts';
 import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { RO, RW, folioAt, load, mapped, pteAt, run, store } from '../harness.ts';
 import { EFAULT, NONE, present } from './mprotect.setup.ts';
@@ -88,7 +88,7 @@ describe('engine/mm/mprotect: mprotect(PROT_NONE) and protnone PTEs (mprotect.ts
       assert.ok(a > 0);
       assert.equal(yield* store(mm, a + 1, 5), 0);
       assert.equal(yield* sys_mprotect(mm, a, H, NONE), 0);
-      const pte = () => mm.pgd[Math.floor(a / 16)]!.ptes[0] as PtePresent;
+      const pte = () => (mm.pgd[Math.floor(a / 16)] as PteTable).ptes[0] as PtePresent;
       assert.equal(pte().protnone, true);
       assert.equal(yield* load(mm, a + 1), EFAULT);
       assert.equal(yield* store(mm, a + 1, 6), EFAULT);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mmput } from '../../../engine/kernel/fork.ts';
-import { PG_anon, mk_pte } from '../../../engine/mm/mm_types.ts';
+import { PG_anon, mk_pte, type PteTable } from '../../../engine/mm/mm_types.ts';
 import { folio_alloc } from '../../../engine/mm/page_alloc.ts';
 import { vm_munmap } from '../../../engine/mm/mmap.ts';
 import { set_pte_at, pte_offset_map_lock } from '../../../engine/mm/pgtable.ts';
@@ -92,7 +92,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       assert.ok(w.table && w.table.ptl.owner, 'returns with the PT lock held');
       yield* page_vma_mapped_walk_done(w);
       assert.equal(w.table, undefined);
-      assert.ok(!mm.pgd[Math.floor(addr / 16)]!.ptl.owner);
+      assert.ok(!(mm.pgd[Math.floor(addr / 16)] as PteTable).ptl.owner);
       yield* page_vma_mapped_walk_done(w);
       assert.equal(yield* page_vma_mapped_walk(pv(addr + 1)), false, 'none');
       assert.equal(yield* page_vma_mapped_walk(pv(addr, PVMW_MIGRATION)), false, 'present, but a migration entry was asked for');

@@ -1,0 +1,478 @@
+/*
+ * mm/huge_memory.c for the model, Linux 6.12: anonymous transparent huge
+ * pages mapped by a PMD. A THP is a folio of HPAGE_PMD_NR pages; a huge PMD
+ * (PmdHuge in mm->pgd) maps all of it under the PMD lock (pmd_lock(): the
+ * model's is mm->page_table_lock, see mm_types.ts). Each huge PMD has a PTE
+ * table deposited for it (pgtable_trans_huge_deposit), which a split fills
+ * and installs; a zap frees it.
+ *
+ * PG_anon_exclusive (seed 003): while PMD-mapped, the head page's bit speaks
+ * for the whole PMD (folio_add_new_anon_rmap and folio_try_dup_anon_rmap_pmd
+ * at RMAP_LEVEL_PMD touch only the head); __split_huge_pmd_locked() forwards
+ * it to every subpage's PTE (folio_add_anon_rmap_ptes with RMAP_EXCLUSIVE),
+ * from where it is per page, as for small folios.
+ *
+ * The sysfs knobs are fixed: enabled=madvise (only VM_HUGEPAGE VMAs get a
+ * THP at fault time), defrag: the allocation just fails (VM_FAULT_FALLBACK to
+ * PTEs) when no aligned block of frames is free, use_zero_page=0 (no huge
+ * zero page: a read fault allocates a THP). Left out, and what the model
+ * does instead: split_huge_page (folio split with the refcount freeze: a THP
+ * stays one folio until it is freed, however its PMD was split), swap-out
+ * and migration of THPs (reclaim and kcompactd skip large folios, see
+ * lru_pick), PMD migration entries, NUMA hinting (do_huge_pmd_numa_page),
+ * the deferred split queue, khugepaged, uffd, file and shmem THPs.
+ */
+import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
+import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
+import { spin_lock, spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
+import { BUG_ON } from '../kernel/current.ts';
+import type { KGen } from '../sched/task.ts';
+import {
+  EAGAIN,
+  FAULT_FLAG_UNSHARE,
+  FAULT_FLAG_WRITE,
+  HPAGE_PMD_NR,
+  HPAGE_PMD_ORDER,
+  PG_anon_exclusive,
+  PG_dirty,
+  PteTable,
+  VM_HUGEPAGE,
+  VM_NOHUGEPAGE,
+  VM_SHARED,
+  VM_WRITE,
+  mk_huge_pmd,
+  mk_pte,
+  pmd_trans_huge,
+  vma_is_accessible,
+  type Folio,
+  type MmStruct,
+  type PmdHuge,
+  type VmArea,
+  type VmFault,
+} from './mm_types.ts';
+import { folio_alloc_large, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
+import { pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, pmd_index, pmd_lock, pte_free, set_pte_at } from './pgtable.ts';
+import {
+  PageAnonExclusive,
+  anon_vma_prepare,
+  folio_add_anon_rmap_ptes,
+  folio_add_new_anon_rmap,
+  folio_move_anon_rmap,
+  folio_remove_rmap_pmd,
+  folio_try_dup_anon_rmap_pmd,
+} from './rmap.ts';
+import { is_vm_hugetlb_page } from './hugetlb.ts';
+import { get_unmapped_area } from './mmap.ts';
+import type { MmuGather } from './memory.ts';
+
+export const VM_FAULT_FALLBACK = 0x800;
+
+/** address & HPAGE_PMD_MASK */
+export function haddr_of(address: number): number {
+  return address - (address % HPAGE_PMD_NR);
+}
+
+/* -------------------------------------------------------------- policy */
+
+/**
+ * thp_vma_allowable_order(vma, vm_flags, TVA_IN_PF | TVA_ENFORCE_SYSFS,
+ * PMD_ORDER) under enabled=madvise: an anonymous private VMA that asked for
+ * huge pages (MADV_HUGEPAGE) and not against them.
+ */
+export function thp_vma_allowable(vma: VmArea): boolean {
+  const f = vma.vm_flags;
+  if (!(f & VM_HUGEPAGE) || f & VM_NOHUGEPAGE) return false;
+  return vma.vm_file === undefined && !is_vm_hugetlb_page(vma) && !(f & VM_SHARED);
+}
+
+/** thp_vma_suitable_order(): the aligned huge range lies inside the VMA (no pgoff check for anon). */
+export function thp_vma_suitable_order(vma: VmArea, address: number): boolean {
+  const haddr = haddr_of(address);
+  return haddr >= vma.vm_start && haddr + HPAGE_PMD_NR <= vma.vm_end;
+}
+
+/** hugepage_madvise(): MADV_HUGEPAGE / MADV_NOHUGEPAGE on the VMA's new flags (khugepaged_enter_vma: not modelled). */
+export function hugepage_madvise(flags: number, advice: 'HUGEPAGE' | 'NOHUGEPAGE'): number {
+  if (advice === 'HUGEPAGE') return (flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+  return (flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+}
+
+/**
+ * thp_get_unmapped_area_vmflags() -> __thp_get_unmapped_area(): search for
+ * len plus a PMD of padding, then place the mapping on a PMD boundary inside
+ * it; top-down, the highest such boundary. 0 when the padded length does not
+ * fit (the caller retries without the padding).
+ */
+export function thp_get_unmapped_area(mm: MmStruct, len: number): number {
+  const size = HPAGE_PMD_NR;
+  const ret = get_unmapped_area(mm, len + size);
+  if (ret < 0) return 0;
+  // off_sub = (off - ret) & (size - 1), with off (the pgoff) 0 for anon.
+  const off_sub = (size - (ret % size)) % size;
+  // MMF_TOPDOWN && !off_sub
+  if (!off_sub) return ret + size;
+  return ret + off_sub;
+}
+
+/* --------------------------------------------------------------- faults */
+
+/**
+ * do_huge_pmd_anonymous_page(): a fault on an empty PMD of a THP VMA. A THP
+ * is allocated, zeroed and mapped by the PMD if the PMD is still none under
+ * the PMD lock; else VM_FAULT_FALLBACK lets the PTE path handle the fault.
+ * We enter with mmap_lock held for read (or the VMA read-locked, which
+ * lock_vma_under_rcu only grants to a VMA that has its anon_vma already).
+ */
+export function* do_huge_pmd_anonymous_page(vmf: VmFault): KGen<number> {
+  const vma = vmf.vma;
+  if (!thp_vma_suitable_order(vma, vmf.address)) return VM_FAULT_FALLBACK;
+  // vmf_anon_prepare()
+  if (yield* anon_vma_prepare(vma)) return VM_FAULT_FALLBACK;
+  // vma_alloc_folio(gfp, HPAGE_PMD_ORDER, ...)
+  const folio = folio_alloc_large(HPAGE_PMD_ORDER);
+  if (!folio) return VM_FAULT_FALLBACK; // count_vm_event(THP_FAULT_FALLBACK)
+  return yield* __do_huge_pmd_anonymous_page(vmf, folio);
+}
+
+function* __do_huge_pmd_anonymous_page(vmf: VmFault, folio: Folio): KGen<number> {
+  const vma = vmf.vma;
+  const mm = vma.vm_mm;
+  const haddr = haddr_of(vmf.address);
+  const idx = pmd_index(haddr);
+  // pte_alloc_one(): the table a split will need, deposited with the PMD.
+  const pgtable = new PteTable(mm, idx);
+  // folio_zero_user(): a fresh folio's pages are zero; __folio_mark_uptodate.
+  const ptl = yield* pmd_lock(mm);
+  if (mm.pgd[idx] !== undefined) {
+    // unlock_release: somebody populated the PMD (a PTE table or a THP) first.
+    yield* spin_unlock(ptl);
+    pte_free(pgtable);
+    folio_put(folio);
+    return 0;
+  }
+  // entry = maybe_pmd_mkwrite(pmd_mkdirty(mk_huge_pmd(page, vma->vm_page_prot)), vma)
+  const write = (vma.vm_flags & VM_WRITE) !== 0;
+  const entry = mk_huge_pmd(folio.pfn, write, true, !vma_is_accessible(vma));
+  folio_add_new_anon_rmap(folio, vma, haddr, true);
+  pgtable_trans_huge_deposit(mm, pgtable);
+  mm.pgd[idx] = entry; // set_pmd_at
+  yield* spin_unlock(ptl);
+  return 0;
+}
+
+/**
+ * huge_pmd_set_accessed(): a fault on a huge PMD that allows the access (a
+ * racing fault, or a write to a writable but clean PMD): touch_pmd() under
+ * the PMD lock, if the PMD is still what the fault saw.
+ */
+export function* huge_pmd_set_accessed(vmf: VmFault, orig: PmdHuge): KGen<number> {
+  const mm = vmf.vma.vm_mm;
+  const ptl = yield* pmd_lock(mm);
+  const idx = pmd_index(vmf.address);
+  if (mm.pgd[idx] === orig && vmf.flags & FAULT_FLAG_WRITE && !orig.dirty) mm.pgd[idx] = mk_huge_pmd(orig.pfn, orig.write, true, orig.protnone);
+  yield* spin_unlock(ptl);
+  return 0;
+}
+
+/**
+ * do_huge_pmd_wp_page(): a write (or unshare) fault on a read-only huge
+ * PMD. An exclusive THP is reused in place; one that only we reference
+ * (refcount 1, checked under the folio lock) is made exclusive and reused;
+ * anything else splits the PMD and falls back to the PTE path, which COWs
+ * the one subpage (do_wp_page): no huge page is copied.
+ * We enter with mmap_lock held for read and no PMD lock; we return the same.
+ */
+export function* do_huge_pmd_wp_page(vmf: VmFault, orig_pmd: PmdHuge): KGen<number> {
+  const unshare = (vmf.flags & FAULT_FLAG_UNSHARE) !== 0;
+  const vma = vmf.vma;
+  const mm = vma.vm_mm;
+  const idx = pmd_index(vmf.address);
+  BUG_ON(!vma.anon_vma, 'do_huge_pmd_wp_page', `${vma} has no anon_vma`);
+  const ptl = mm.page_table_lock;
+  yield* spin_lock(ptl);
+  if (mm.pgd[idx] !== orig_pmd) {
+    yield* spin_unlock(ptl);
+    return 0;
+  }
+  const folio = pfn_folio(orig_pmd.pfn);
+  const page = folio.pages![0]!;
+  reuse: {
+    // Early check when only holding the PT lock.
+    if (PageAnonExclusive(page)) break reuse;
+    if (!(yield* bit_trylock(folio.lock))) {
+      folio_get(folio);
+      yield* spin_unlock(ptl);
+      yield* bit_lock(folio.lock);
+      yield* spin_lock(ptl);
+      if (mm.pgd[idx] !== orig_pmd) {
+        yield* spin_unlock(ptl);
+        yield* bit_unlock(folio.lock);
+        folio_put(folio);
+        return 0;
+      }
+      folio_put(folio);
+    }
+    // Recheck after temporarily dropping the PT lock.
+    if (PageAnonExclusive(page)) {
+      yield* bit_unlock(folio.lock);
+      break reuse;
+    }
+    // See do_wp_page(): we can only reuse the folio exclusively if there
+    // are no additional references (the model's THPs are never in the swap cache).
+    if (folio._refcount === 1) {
+      folio_move_anon_rmap(folio, vma);
+      page.flags |= PG_anon_exclusive; // SetPageAnonExclusive
+      yield* bit_unlock(folio.lock);
+      break reuse;
+    }
+    // unlock_fallback:
+    yield* bit_unlock(folio.lock);
+    yield* spin_unlock(ptl);
+    // fallback:
+    yield* __split_huge_pmd(vma, vmf.address);
+    return VM_FAULT_FALLBACK;
+  }
+  // reuse:
+  if (unshare) {
+    yield* spin_unlock(ptl);
+    return 0;
+  }
+  // pmdp_set_access_flags(maybe_pmd_mkwrite(pmd_mkdirty(pmd_mkyoung(orig_pmd))))
+  BUG_ON(!PageAnonExclusive(page), 'do_huge_pmd_wp_page', `reusing non-exclusive ${folio.kname}`);
+  mm.pgd[idx] = mk_huge_pmd(orig_pmd.pfn, (vma.vm_flags & VM_WRITE) !== 0, true, orig_pmd.protnone);
+  yield* spin_unlock(ptl);
+  return 0;
+}
+
+/* ----------------------------------------------------------------- fork */
+
+/**
+ * copy_huge_pmd(): fork's copy of one huge PMD. The THP is shared with the
+ * child and write-protected in both, unless it may be pinned: then the
+ * parent's PMD is split and the caller copies PTE by PTE, where
+ * copy_present_page() gives the child its own copy of each pinned-folio
+ * page (d042035eaf5f: "Split huge pmds/puds if they're pinned when fork()").
+ * Returns 0, -EAGAIN (not huge any more, or split: copy the PTEs).
+ * We enter with both mmap_locks held for write and write_protect_seq odd.
+ */
+export function* copy_huge_pmd(dst_vma: VmArea, src_vma: VmArea, addr: number): KGen<number> {
+  const dst_mm = dst_vma.vm_mm;
+  const src_mm = src_vma.vm_mm;
+  const idx = pmd_index(addr);
+  // pte_alloc_one(dst_mm): the child's deposit.
+  const pgtable = new PteTable(dst_mm, idx);
+  const dst_ptl = yield* pmd_lock(dst_mm);
+  const src_ptl = src_mm.page_table_lock;
+  yield* spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
+  const pmd = src_mm.pgd[idx];
+  if (!pmd_trans_huge(pmd)) {
+    pte_free(pgtable);
+    yield* spin_unlock(src_ptl);
+    yield* spin_unlock(dst_ptl);
+    return -EAGAIN;
+  }
+  const src_folio = pfn_folio(pmd.pfn);
+  folio_get(src_folio);
+  if (folio_try_dup_anon_rmap_pmd(src_folio, src_vma)) {
+    // Page maybe pinned: split and retry the fault on PTEs.
+    folio_put(src_folio);
+    pte_free(pgtable);
+    yield* spin_unlock(src_ptl);
+    yield* spin_unlock(dst_ptl);
+    yield* __split_huge_pmd(src_vma, addr);
+    return -EAGAIN;
+  }
+  pgtable_trans_huge_deposit(dst_mm, pgtable);
+  // pmdp_set_wrprotect(src_mm, addr, src_pmd); pmd = pmd_mkold(pmd_wrprotect(pmd))
+  const wp = pmd.write ? mk_huge_pmd(pmd.pfn, false, pmd.dirty, pmd.protnone) : pmd;
+  src_mm.pgd[idx] = wp;
+  dst_mm.pgd[idx] = wp;
+  yield* spin_unlock(src_ptl);
+  yield* spin_unlock(dst_ptl);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ zap */
+
+/** zap_deposited_table(): the deposited PTE table goes with the huge PMD. We enter with the PMD lock held. */
+function zap_deposited_table(mm: MmStruct): void {
+  pte_free(pgtable_trans_huge_withdraw(mm));
+}
+
+/**
+ * zap_huge_pmd(): clear a huge PMD that the zap covers whole; the THP's
+ * reference goes to the mmu_gather. 0 if the PMD is not huge any more
+ * (__pmd_trans_huge_lock failed: the caller looks at it again).
+ * We enter with mmap_lock held (read or write) and no PMD lock.
+ */
+export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<number> {
+  const mm = vma.vm_mm;
+  const idx = pmd_index(addr);
+  // __pmd_trans_huge_lock()
+  const ptl = yield* pmd_lock(mm);
+  const orig = mm.pgd[idx];
+  if (!pmd_trans_huge(orig)) {
+    yield* spin_unlock(ptl);
+    return 0;
+  }
+  mm.pgd[idx] = undefined; // pmdp_huge_get_and_clear_full
+  const folio = pfn_folio(orig.pfn);
+  folio_remove_rmap_pmd(folio, vma);
+  zap_deposited_table(mm);
+  yield* spin_unlock(ptl);
+  tlb.folios.push(folio); // tlb_remove_page_size
+  return 1;
+}
+
+/* ---------------------------------------------------------------- split */
+
+/**
+ * __split_huge_pmd_locked(): replace the huge PMD by the deposited PTE
+ * table, filled with HPAGE_PMD_NR PTEs of the subpages, each with the PMD's
+ * protection (write, dirty; the VMA's PAGE_NONE if it allows no access). The
+ * folio gains a mapping and a reference per PTE and loses the PMD's; the
+ * head page's PG_anon_exclusive goes to every subpage (RMAP_EXCLUSIVE). The
+ * model does not freeze (no migration entries: nothing splits to migrate).
+ * We enter with the PMD lock held; the VMA covers the whole huge range.
+ */
+export function __split_huge_pmd_locked(vma: VmArea, haddr: number): void {
+  const mm = vma.vm_mm;
+  const idx = pmd_index(haddr);
+  BUG_ON(haddr % HPAGE_PMD_NR !== 0, '__split_huge_pmd_locked', `unaligned ${haddr}`);
+  BUG_ON(vma.vm_start > haddr || vma.vm_end < haddr + HPAGE_PMD_NR, '__split_huge_pmd_locked', `${vma} does not cover [${haddr},${haddr + HPAGE_PMD_NR})`);
+  const old_pmd = mm.pgd[idx];
+  BUG_ON(!pmd_trans_huge(old_pmd), '__split_huge_pmd_locked', `no huge PMD at ${haddr}`);
+  const orig = old_pmd as PmdHuge;
+  // pmdp_invalidate(): from here GUP-fast sees a changed PMD and lets go.
+  mm.pgd[idx] = undefined;
+  const folio = pfn_folio(orig.pfn);
+  const page = folio.pages![0]!;
+  if (orig.dirty) folio.flags |= PG_dirty;
+  const write = orig.write;
+  BUG_ON(folio._refcount <= 0, '__split_huge_pmd_locked', `${folio.kname} has no reference`);
+  // Without "freeze", we'll simply split the PMD, propagating the
+  // PageAnonExclusive() flag for each PTE by setting it for each subpage --
+  // no need to (temporarily) clear.
+  const anon_exclusive = PageAnonExclusive(page);
+  folio._refcount += HPAGE_PMD_NR - 1; // folio_ref_add
+  folio_add_anon_rmap_ptes(folio, page, HPAGE_PMD_NR, vma, haddr, anon_exclusive);
+  // Withdraw the table only after we mark the pmd entry invalid.
+  const pgtable = pgtable_trans_huge_withdraw(mm);
+  const protnone = !vma_is_accessible(vma);
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    BUG_ON(pgtable.ptes[i]!.kind !== 'none', '__split_huge_pmd_locked', `deposited table not empty at ${i}`);
+    set_pte_at(pgtable, haddr + i, mk_pte(orig.pfn + i, write, orig.dirty, protnone));
+  }
+  folio_remove_rmap_pmd(folio, vma);
+  // smp_wmb(): make pte visible before pmd; pmd_populate()
+  mm.pgd[idx] = pgtable;
+}
+
+/**
+ * __split_huge_pmd(): split the huge PMD mapping `address`, if it still is
+ * one under the PMD lock.
+ * We enter with mmap_lock held (read or write) and no PMD lock.
+ */
+export function* __split_huge_pmd(vma: VmArea, address: number): KGen {
+  const mm = vma.vm_mm;
+  const ptl = yield* pmd_lock(mm);
+  if (pmd_trans_huge(mm.pgd[pmd_index(address)])) __split_huge_pmd_locked(vma, haddr_of(address));
+  yield* spin_unlock(ptl);
+}
+
+/** split_huge_pmd_address() */
+export function* split_huge_pmd_address(vma: VmArea, address: number): KGen {
+  yield 'split_huge_pmd_address: mm_find_pmd';
+  if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(address)])) yield* __split_huge_pmd(vma, address);
+}
+
+/**
+ * split_huge_pmd_if_needed(): a VMA boundary about to move to an unaligned
+ * address inside a huge range the VMA covers: split that PMD first, while
+ * the VMA still covers all of it.
+ */
+function* split_huge_pmd_if_needed(vma: VmArea, address: number): KGen {
+  if (address % HPAGE_PMD_NR === 0) return;
+  const lo = haddr_of(address);
+  if (lo >= vma.vm_start && lo + HPAGE_PMD_NR <= vma.vm_end && pmd_trans_huge(vma.vm_mm.pgd[pmd_index(lo)])) yield* split_huge_pmd_address(vma, address);
+}
+
+/**
+ * vma_adjust_trans_huge(): vma becomes [start, end) (and `next` starts at
+ * `nstart`): no huge PMD may straddle a new boundary.
+ * We enter with mmap_lock held for write and the rmap locks (vma_prepare).
+ */
+export function* vma_adjust_trans_huge(vma: VmArea, start: number, end: number, next?: VmArea, nstart?: number): KGen {
+  // A VMA that never had a THP has nothing to split: no yields for it.
+  if (!vma.vm_mm.pmd_huge_pte.length) return;
+  yield* split_huge_pmd_if_needed(vma, start);
+  yield* split_huge_pmd_if_needed(vma, end);
+  if (next && nstart !== undefined) yield* split_huge_pmd_if_needed(next, nstart);
+}
+
+/* --------------------------------------------------------------- mremap */
+
+/**
+ * move_huge_pmd(): mremap moves a whole huge PMD to an empty PMD slot. The
+ * deposit stays: both PMDs are on the one PMD page (pmd_move_must_withdraw()
+ * is false for the same ptl). false if the destination is populated.
+ * We enter with mmap_lock held for write (and the rmap locks if need_rmap_locks).
+ */
+export function* move_huge_pmd(vma: VmArea, old_addr: number, new_addr: number): KGen<boolean> {
+  const mm = vma.vm_mm;
+  const new_idx = pmd_index(new_addr);
+  // The destination pmd shouldn't be established, free_pgtables() should have released it.
+  yield 'move_huge_pmd: read new pmd';
+  if (mm.pgd[new_idx] !== undefined) {
+    BUG_ON(pmd_trans_huge(mm.pgd[new_idx]), 'move_huge_pmd', `huge PMD at ${new_addr}`);
+    return false;
+  }
+  // __pmd_trans_huge_lock(old_pmd, vma); new_ptl is the same lock
+  const ptl = yield* pmd_lock(mm);
+  const pmd = mm.pgd[pmd_index(old_addr)];
+  if (!pmd_trans_huge(pmd)) {
+    yield* spin_unlock(ptl);
+    return false;
+  }
+  mm.pgd[pmd_index(old_addr)] = undefined; // pmdp_huge_get_and_clear
+  BUG_ON(mm.pgd[new_idx] !== undefined, 'move_huge_pmd', `PMD at ${new_addr} populated under the PMD lock`);
+  mm.pgd[new_idx] = pmd; // set_pmd_at; the flush follows (force_flush)
+  yield* spin_unlock(ptl);
+  return true;
+}
+
+/* ------------------------------------------------------------- mprotect */
+
+/** can_change_pmd_writable(): a private anon PMD only for an exclusive THP (the head page's bit). */
+function can_change_pmd_writable(vma: VmArea, pmd: PmdHuge): boolean {
+  if (!(vma.vm_flags & VM_WRITE)) return false;
+  // Don't touch entries that are not even readable (NUMA hinting).
+  if (pmd.protnone) return false;
+  const folio = pfn_folio(pmd.pfn);
+  return PageAnonExclusive(folio.pages![0]!);
+}
+
+/**
+ * change_huge_pmd(): mprotect of a whole huge PMD: pmd_modify() to the VMA's
+ * new protection (PAGE_NONE, or read-only for a private mapping), then made
+ * writable again only for an exclusive THP (MM_CP_TRY_CHANGE_WRITABLE). The
+ * PMD is never cleared in between (pmdp_invalidate_ad), so a racing
+ * MADV_DONTNEED cannot miss it. 0 if it was not huge any more.
+ * We enter with mmap_lock held for write and the VMA write-locked.
+ */
+export function* change_huge_pmd(vma: VmArea, addr: number): KGen<number> {
+  const mm = vma.vm_mm;
+  const idx = pmd_index(addr);
+  const ptl = yield* pmd_lock(mm);
+  const oldpmd = mm.pgd[idx];
+  if (!pmd_trans_huge(oldpmd)) {
+    yield* spin_unlock(ptl);
+    return 0;
+  }
+  // pmd_modify(oldpmd, newprot): a private mapping's vm_page_prot is read-only.
+  let entry = mk_huge_pmd(oldpmd.pfn, false, oldpmd.dirty, !vma_is_accessible(vma));
+  if (can_change_pmd_writable(vma, entry)) entry = mk_huge_pmd(entry.pfn, true, entry.dirty, false);
+  mm.pgd[idx] = entry;
+  yield* spin_unlock(ptl);
+  return HPAGE_PMD_NR;
+}
