@@ -50,6 +50,8 @@ export const ADVICE_WEIGHTED: readonly Advice[] = [
   'PAGEOUT',
   'COLD',
   'WILLNEED',
+  'HUGEPAGE',
+  'NOHUGEPAGE',
 ];
 
 export type ResolvedProgramOptions = Required<ProgramArbOptions>;

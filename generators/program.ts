@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { HPAGE_PMD_NR } from '../engine/mm/mm_types.ts';
 import type { Op, OpKind, Program } from '../engine/program/ops.ts';
 import { kthreadArb, opArbs, OP_WEIGHTS, type OpArbs } from './ops.ts';
 import { vmaRaceArb } from './vma-race.ts';
@@ -48,23 +49,37 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
   return fc
     // Half the machines map the shared zero page on read faults, as Linux does; the other half behave as
     // under mm_forbids_zeropage(), where every first touch gets its own page.
-    .tuple(kinds, processCount(o.maxProcesses), fc.boolean())
-    .chain(([ks, n, zeroPage]) =>
+    // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude).
+    .tuple(kinds, processCount(o.maxProcesses), fc.boolean(), fc.nat(2).map((x) => x === 0))
+    .chain(([ks, n, zeroPage, thp]) =>
       fc
         .tuple(
           fc.array(fc.array(threadArb(ks, o, ops, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
           fc.array(kthreadArb(ks, o, ops), { minLength: 0, maxLength: 1 }),
         )
-        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks, zeroPage })),
+        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks, zeroPage, thp })),
     )
-    .map(({ procs, kthreads, ks, zeroPage }) => {
+    .map(({ procs, kthreads, ks, zeroPage, thp }) => {
       // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
-      const first = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o);
+      const huge = thp && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
+      const first = (huge ? thpPrelude : (ops: Op[]) => ops)(withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o));
       const threads0 = [first, ...procs[0]!.slice(1)];
-      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames: o.frames, ...(zeroPage ? { zeroPage } : {}) };
+      // A THP takes HPAGE_PMD_NR aligned frames of its own.
+      const frames = huge ? o.frames + 2 * HPAGE_PMD_NR : o.frames;
+      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames, ...(zeroPage ? { zeroPage } : {}) };
       return withMode(numberWrites(kthreads.length ? { ...p, kthreads } : p));
     });
+}
+
+/** Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP. */
+function thpPrelude(first: Op[]): Op[] {
+  const at = first.findIndex((x) => x.op === 'mmap' && x.region === 0);
+  const thp: Op[] = [
+    { op: 'mmap', region: 0, pages: HPAGE_PMD_NR, prot: 'rw' },
+    { op: 'madvise', region: 0, page: 0, pages: HPAGE_PMD_NR, advice: 'HUGEPAGE' },
+  ];
+  return at < 0 ? [...thp, ...first] : [...first.slice(0, at), ...thp, ...first.slice(at + 1)];
 }
 
 interface Drawn {
