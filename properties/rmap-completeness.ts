@@ -11,9 +11,12 @@ import { checkHugetlbRmap } from './hugetlb.ts';
  * (0 for a small folio; a THP's pages sit at folio->index + i)? The same
  * computation as vma_address().
  */
-function rmapFinds(folio: Folio, mm: MmStruct, address: number, subpage = 0): boolean {
+function rmapFinds(folio: Folio, mm: MmStruct, address: number, subpage = 0, updating?: ReadonlySet<string>): boolean {
   const anon_vma = folio.mapping;
   if (!anon_vma) return false;
+  // A VMA change holds the tree's lock for write while its AVCs are out of
+  // the tree (vma_prepare .. vma_complete); a real rmap_walk waits for it.
+  if (updating?.has(anon_vma.root.rwsem.name)) return true;
   const index = folio.index + subpage;
   for (const avc of anon_vma.rb_root) {
     const vma = avc.vma;
@@ -21,6 +24,13 @@ function rmapFinds(folio: Folio, mm: MmStruct, address: number, subpage = 0): bo
     if (vma.vm_start + (index - vma.vm_pgoff) === address && address >= vma.vm_start && address < vma.vm_end) return true;
   }
   return false;
+}
+
+/** The anon_vma trees some task is changing: their root rwsems, held for write. */
+function anonVmasWriteLocked(ctx: RunContext): Set<string> {
+  const out = new Set<string>();
+  for (const t of ctx.execution.tasks) for (const h of t.held) if (!h.read && h.lock.lockClass.name === 'anon_vma->rwsem') out.add(h.lock.name);
+  return out;
 }
 
 /** Exec's stack while it moves: rmap cannot find its pages, by design, and migration skips it. */
@@ -37,6 +47,7 @@ function inIncompleteStack(mm: MmStruct, address: number): boolean {
  * at which no task is inside a PT-lock critical section.
  */
 export function checkRmapCompleteness(ctx: RunContext): void {
+  const updating = anonVmasWriteLocked(ctx);
   const seen = new Map<Folio, number>();
   // A THP's mappings: PMDs (its entire mapcount), and PTEs per subpage.
   const pmds = new Map<Folio, number>();
@@ -46,7 +57,7 @@ export function checkRmapCompleteness(ctx: RunContext): void {
       const folio = pfn_folio(pmd.pfn);
       seen.set(folio, (seen.get(folio) ?? 0) + 1);
       pmds.set(folio, (pmds.get(folio) ?? 0) + 1);
-      if (!rmapFinds(folio, mm, haddr)) {
+      if (!rmapFinds(folio, mm, haddr, 0, updating)) {
         report('rmap-completeness', `${mm.kname} (${mm.owner}) maps THP ${folio.kname} by its PMD at ${haddr}, but rmap_walk from it (index ${folio.index}) does not find that PMD`);
       }
     });
@@ -66,7 +77,7 @@ export function checkRmapCompleteness(ctx: RunContext): void {
       seen.set(folio, (seen.get(folio) ?? 0) + 1);
       if (folio.order) pagePtes.set(pte.pfn, (pagePtes.get(pte.pfn) ?? 0) + 1);
       if (inIncompleteStack(mm, address)) return;
-      if (!rmapFinds(folio, mm, address, pte.pfn - folio.pfn)) {
+      if (!rmapFinds(folio, mm, address, pte.pfn - folio.pfn, updating)) {
         report(
           'rmap-completeness',
           `${mm.kname} (${mm.owner}) maps ${folio.kname} at ${address}, but rmap_walk from it (index ${folio.index}, ${folio.mapping?.kname ?? 'no anon_vma'}) does not find that PTE`,

@@ -26,6 +26,7 @@ describe('engine/campaigns: fixed-seed campaigns run the model and find nothing 
     ['swap: reclaim, swapon/swapoff, fork and exit', 6, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exit', 'swapon', 'swapoff', 'reclaim', 'madvise', 'munmap'], frames: 8 }, ['swapon', 'swapoff', 'reclaim', 'fork', 'exit']],
     ['migration against exec, mremap, pins', 7, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exec', 'mremap', 'munmap', 'migrate', 'pin', 'unpin'] }, ['migrate', 'exec', 'mremap', 'pin', 'fork']],
     ['speculative faults against VMA changes', 9, 300, { faultMode: 'spf', ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit'] }, ['munmap', 'mremap', 'mprotect', 'fork']],
+    ['THPs and the zero page: fork, pins, COW, DONTNEED, mprotect, mremap', 10, 300, { ops: ['mmap', 'read', 'write', 'fork', 'pin', 'pinRead', 'unpin', 'madvise', 'mprotect', 'mremap', 'munmap', 'exit'] }, ['fork', 'pin', 'madvise', 'mprotect', 'mremap']],
     ['hugetlbfs: shared mappings, punch, truncate', 8, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
   ];
   for (const [what, seed, runs, program, succeeds] of campaigns) {
