@@ -49,8 +49,9 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
   return fc
     // Half the machines map the shared zero page on read faults, as Linux does; the other half behave as
     // under mm_forbids_zeropage(), where every first touch gets its own page.
-    // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude).
-    .tuple(kinds, processCount(o.maxProcesses), fc.boolean(), fc.nat(2).map((x) => x === 0))
+    // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude),
+    // half of them touched at once (so that forks share it and pins find it), half left for a racing first fault.
+    .tuple(kinds, processCount(o.maxProcesses), fc.boolean(), fc.nat(5).map((x) => (x === 0 ? 'touched' : x === 1 ? 'empty' : undefined)))
     .chain(([ks, n, zeroPage, thp]) =>
       fc
         .tuple(
@@ -62,8 +63,9 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
     .map(({ procs, kthreads, ks, zeroPage, thp }) => {
       // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
-      const huge = thp && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
-      const first = (huge ? thpPrelude : (ops: Op[]) => ops)(withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o));
+      const huge = thp !== undefined && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
+      const drawn = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o);
+      const first = huge ? thpPrelude(drawn, thp === 'touched' && o.ops.includes('read')) : drawn;
       const threads0 = [first, ...procs[0]!.slice(1)];
       // A THP takes HPAGE_PMD_NR aligned frames of its own.
       const frames = huge ? o.frames + 2 * HPAGE_PMD_NR : o.frames;
@@ -72,12 +74,13 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
     });
 }
 
-/** Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP. */
-function thpPrelude(first: Op[]): Op[] {
+/** Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP (with `touch`, at once). */
+function thpPrelude(first: Op[], touch: boolean): Op[] {
   const at = first.findIndex((x) => x.op === 'mmap' && x.region === 0);
   const thp: Op[] = [
     { op: 'mmap', region: 0, pages: HPAGE_PMD_NR, prot: 'rw' },
     { op: 'madvise', region: 0, page: 0, pages: HPAGE_PMD_NR, advice: 'HUGEPAGE' },
+    ...(touch ? [{ op: 'read', region: 0, page: 0, word: 0 } as const] : []),
   ];
   return at < 0 ? [...thp, ...first] : [...first.slice(0, at), ...thp, ...first.slice(at + 1)];
 }
