@@ -65,7 +65,8 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
       const huge = thp !== undefined && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
       const drawn = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o);
-      const first = huge ? thpPrelude(drawn, thp === 'touched' && o.ops.includes('read')) : drawn;
+      const touch = thp === 'touched' && o.ops.includes('read');
+      const first = huge ? thpPrelude(drawn, touch, touch && ks.includes('fork') && procs.length > 1) : drawn;
       const threads0 = [first, ...procs[0]!.slice(1)];
       // A THP takes HPAGE_PMD_NR aligned frames of its own.
       const frames = huge ? o.frames + 2 * HPAGE_PMD_NR : o.frames;
@@ -74,13 +75,17 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
     });
 }
 
-/** Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP (with `touch`, at once). */
-function thpPrelude(first: Op[], touch: boolean): Op[] {
+/**
+ * Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP
+ * (with `touch`, at once; with `fork` too, P1 is forked right away and shares it, as hugetlb programs share their file).
+ */
+function thpPrelude(first: Op[], touch: boolean, fork: boolean): Op[] {
   const at = first.findIndex((x) => x.op === 'mmap' && x.region === 0);
   const thp: Op[] = [
     { op: 'mmap', region: 0, pages: HPAGE_PMD_NR, prot: 'rw' },
     { op: 'madvise', region: 0, page: 0, pages: HPAGE_PMD_NR, advice: 'HUGEPAGE' },
     ...(touch ? [{ op: 'read', region: 0, page: 0, word: 0 } as const] : []),
+    ...(fork ? [{ op: 'fork', child: 1 } as const] : []),
   ];
   return at < 0 ? [...thp, ...first] : [...first.slice(0, at), ...thp, ...first.slice(at + 1)];
 }
