@@ -36,6 +36,7 @@ import {
   PG_anon_exclusive,
   PG_dirty,
   PteTable,
+  VM_FAULT_OOM,
   VM_HUGEPAGE,
   VM_NOHUGEPAGE,
   VM_SHARED,
@@ -127,7 +128,7 @@ export function* do_huge_pmd_anonymous_page(vmf: VmFault): KGen<number> {
   const vma = vmf.vma;
   if (!thp_vma_suitable_order(vma, vmf.address)) return VM_FAULT_FALLBACK;
   // vmf_anon_prepare()
-  if (yield* anon_vma_prepare(vma)) return VM_FAULT_FALLBACK;
+  if (yield* anon_vma_prepare(vma)) return VM_FAULT_OOM;
   // vma_alloc_folio(gfp, HPAGE_PMD_ORDER, ...)
   const folio = folio_alloc_large(HPAGE_PMD_ORDER);
   if (!folio) return VM_FAULT_FALLBACK; // count_vm_event(THP_FAULT_FALLBACK)
