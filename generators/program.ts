@@ -46,20 +46,26 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       ? fc.subarray(others, { minLength: observers.length ? 0 : 1 }).map((ks) => [...observers, ...ks])
       : fc.constant(o.ops);
   const ops = opArbs(o);
-  return fc
-    // Half the machines map the shared zero page on read faults, as Linux does; the other half behave as
-    // under mm_forbids_zeropage(), where every first touch gets its own page.
-    // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude),
-    // half of them touched at once (so that forks share it and pins find it), half left for a racing first fault.
-    .tuple(kinds, processCount(o.maxProcesses), fc.boolean(), fc.nat(5).map((x) => (x === 0 ? 'touched' : x === 1 ? 'empty' : undefined)))
-    .chain(([ks, n, zeroPage, thp]) =>
+  const drawnProgram = fc
+    .tuple(kinds, processCount(o.maxProcesses))
+    .chain(([ks, n]) =>
       fc
         .tuple(
           fc.array(fc.array(threadArb(ks, o, ops, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
           fc.array(kthreadArb(ks, o, ops), { minLength: 0, maxLength: 1 }),
         )
-        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks, zeroPage, thp })),
-    )
+        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks })),
+    );
+  // Drawn beside the program, not before it: a chained source that shrinks draws the program anew.
+  // Half the machines map the shared zero page on read faults, as Linux does; the other half behave as
+  // under mm_forbids_zeropage(), where every first touch gets its own page.
+  // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude),
+  // half of them touched at once (so that forks share it and pins find it), half left for a racing first fault.
+  // Shrinking goes towards 0: from touched to empty to no THP, never adding an op.
+  const machineDraws = fc.tuple(fc.boolean(), fc.nat(5).map((x) => (x === 5 ? 'touched' : x === 4 ? 'empty' : undefined)));
+  return fc
+    .tuple(drawnProgram, machineDraws)
+    .map(([d, [zeroPage, thp]]) => ({ ...d, zeroPage, thp }))
     .map(({ procs, kthreads, ks, zeroPage, thp }) => {
       // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
       // written into them would come back twice). Process 0's first thread is rebuilt instead.

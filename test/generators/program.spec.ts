@@ -73,4 +73,22 @@ describe('generators/program: programArb', () => {
       }),
     );
   });
+  it('a THP program maps region 0 PMD-sized with MADV_HUGEPAGE first, with frames for a THP; some are drawn, and some machines have the zero page', () => {
+    let thp = 0;
+    let zero = 0;
+    fc.assert(
+      fc.property(programArb({ ops: ['mmap', 'madvise', 'read', 'write', 'fork'] }), (p) => {
+        if (p.zeroPage) zero++;
+        const t0 = firstThread(p);
+        const at = t0.findIndex((op) => op.op === 'madvise' && op.advice === 'HUGEPAGE' && op.pages === 16);
+        if (at < 0 || t0[at - 1]?.op !== 'mmap' || (t0[at - 1] as { pages: number }).pages !== 16) return;
+        thp++;
+        assert.equal(t0.filter((op) => op.op === 'mmap' && op.region === 0).length >= 1, true);
+        assert.ok((p.frames ?? 0) >= 16 + 32, `frames ${p.frames}`);
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(thp >= 30 && thp <= 200, `${thp} THP programs in 300`);
+    assert.ok(zero >= 90 && zero <= 210, `${zero} zero-page machines in 300`);
+  });
 });
