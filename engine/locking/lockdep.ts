@@ -62,6 +62,9 @@ const NO_ORDER = new DocumentedOrder([]);
 export class Lockdep {
   /** The orders this run recorded beyond the documented ones. */
   private readonly graph = new Map<string, Map<string, Edge>>();
+  /** reaches()'s scratch, kept across calls: a new order is checked at every first acquisition of a pair. */
+  private readonly seen = new Set<string>();
+  private readonly queue: string[] = [];
 
   constructor(
     private readonly ex: Execution,
@@ -121,7 +124,7 @@ export class Lockdep {
       this.graph.set(from, out);
     }
     if (out.has(to)) return;
-    const back = this.path(to, from);
+    const back = this.reaches(to, from) ? this.path(to, from) : undefined;
     if (back) {
       const first = back[0]!;
       const e = first.edge;
@@ -134,6 +137,40 @@ export class Lockdep {
       );
     }
     out.set(to, { held: h, mine, task });
+  }
+
+  /** Is there a recorded path from -> ... -> to? Allocates nothing once warm; path() then finds it for the report. */
+  private reaches(from: string, to: string): boolean {
+    const seen = this.seen;
+    const queue = this.queue;
+    seen.clear();
+    queue.length = 0;
+    seen.add(from);
+    queue.push(from);
+    for (let qi = 0; qi < queue.length; qi++) {
+      const n = queue[qi]!;
+      const doc = this.documented.after.get(n);
+      if (doc) {
+        for (let i = 0; i < doc.length; i++) {
+          const m = doc[i]!;
+          if (m === to) return true;
+          if (!seen.has(m)) {
+            seen.add(m);
+            queue.push(m);
+          }
+        }
+      }
+      const out = this.graph.get(n);
+      if (!out) continue;
+      for (const m of out.keys()) {
+        if (m === to) return true;
+        if (!seen.has(m)) {
+          seen.add(m);
+          queue.push(m);
+        }
+      }
+    }
+    return false;
   }
 
   /**
