@@ -100,7 +100,9 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
     case 'unpin':
       return fc.record({ op: fc.constant('unpin' as const), pin: fc.nat(PIN_HANDLES - 1) });
     case 'swapon':
-      return fc.record({ op: fc.constant('swapon' as const), dev, slots: fc.integer({ min: 1, max: 8 }) });
+      return fc
+        .record({ dev, slots: fc.integer({ min: 1, max: 8 }), sync: fc.boolean() })
+        .map(({ dev, slots, sync }): Op => (sync ? { op: 'swapon', dev, slots, sync } : { op: 'swapon', dev, slots }));
     case 'swapoff':
       return fc.record({ op: fc.constant('swapoff' as const), dev });
     case 'reclaim':

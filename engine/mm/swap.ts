@@ -10,6 +10,8 @@ import { WORDS_PER_PAGE, type Folio } from './mm_types.ts';
 /* si->flags */
 export const SWP_USED = 1 << 0;
 export const SWP_WRITEOK = 1 << 1;
+/** A synchronous device (zram, pmem: bdev_synchronous()): do_swap_page may skip the swap cache. */
+export const SWP_SYNCHRONOUS_IO = 1 << 12;
 
 /** swap_map[offset]: the count of references, plus this bit while the swap cache holds the slot. */
 export const SWAP_HAS_CACHE = 0x40;

@@ -19,7 +19,7 @@ import { EBUSY, EINVAL, ENOMEM, PG_dirty, PG_swapcache, mk_pte, vma_is_accessibl
 import { folio_get, folio_put } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_test_anon } from './rmap.ts';
-import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_USED, SWP_WRITEOK, SwapInfo, swp_entry, type SwpEntry } from './swap.ts';
+import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_SYNCHRONOUS_IO, SWP_USED, SWP_WRITEOK, SwapInfo, swp_entry, type SwpEntry } from './swap.ts';
 import { delete_from_swap_cache, read_swap_cache_async, swap_cache_get_folio } from './swap_state.ts';
 
 export const MAX_SWAPFILES = 4;
@@ -106,6 +106,22 @@ export function* swapcache_prepare(entry: SwpEntry): KGen<number> {
   return err;
 }
 
+/**
+ * swapcache_clear(): do_swap_page's skip-swapcache path lets go of the
+ * SWAP_HAS_CACHE it took with swapcache_prepare() as a lock on the slot; the
+ * slot is free if no PTE refers to it any more. We enter with the device
+ * pinned (get_swap_device) and no PT lock.
+ */
+export function* swapcache_clear(si: SwapInfo, entry: SwpEntry): KGen {
+  yield* spin_lock(si.lock);
+  const map = si.swap_map!.map;
+  const v = map[entry.offset]!;
+  BUG_ON(!(v & SWAP_HAS_CACHE), 'swapcache_clear', `slot ${entry.type}:${entry.offset} has no SWAP_HAS_CACHE to clear`);
+  map[entry.offset] = v & ~SWAP_HAS_CACHE;
+  if (map[entry.offset] === 0) swap_range_free(si, entry.offset);
+  yield* spin_unlock(si.lock);
+}
+
 /** put_swap_folio(): the swap cache lets go of the slot. */
 export function* put_swap_folio(entry: SwpEntry): KGen {
   const si = swp_swap_info(entry)!;
@@ -190,8 +206,12 @@ export function* free_swap_and_cache(entry: SwpEntry): KGen {
 
 /* --------------------------------------------------------------- swapon */
 
-/** sys_swapon(): a new device of `pages` slots; returns its type or -errno. */
-export function* sys_swapon(pages: number): KGen<number> {
+/**
+ * sys_swapon(): a new device of `pages` slots; returns its type or -errno.
+ * `sync`: the device is synchronous (zram, pmem), so the kernel sets
+ * SWP_SYNCHRONOUS_IO (in the kernel from bdev_synchronous(), not from swapon's flags).
+ */
+export function* sys_swapon(pages: number, sync = false): KGen<number> {
   if (pages < 1 || pages > 64) return -EINVAL;
   const m = machine();
   yield* spin_lock(m.swap_lock);
@@ -200,6 +220,7 @@ export function* sys_swapon(pages: number): KGen<number> {
   else {
     const si = new SwapInfo(m.swap_info.length, pages);
     si.flags |= SWP_WRITEOK;
+    if (sync) si.flags |= SWP_SYNCHRONOUS_IO;
     m.swap_info.push(si);
     ret = si.type;
   }

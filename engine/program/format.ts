@@ -34,7 +34,7 @@ export function formatOp(op: Op): string {
     case 'unpin':
       return `unpin #${op.pin}`;
     case 'swapon':
-      return `swapon dev${op.dev} (${op.slots} slots)`;
+      return `swapon dev${op.dev} (${op.slots} slots${op.sync ? ', synchronous' : ''})`;
     case 'swapoff':
       return `swapoff dev${op.dev}`;
     case 'reclaim':

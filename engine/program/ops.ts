@@ -33,8 +33,8 @@ export type Op =
   | { readonly op: 'pinRead'; readonly pin: number; readonly word: number }
   | { readonly op: 'pinWrite'; readonly pin: number; readonly word: number; readonly value: number }
   | { readonly op: 'unpin'; readonly pin: number }
-  /** Add a swap device of `slots` slots, known to the program as `dev`. */
-  | { readonly op: 'swapon'; readonly dev: number; readonly slots: number }
+  /** Add a swap device of `slots` slots, known to the program as `dev`; `sync`: a synchronous one (SWP_SYNCHRONOUS_IO, zram). */
+  | { readonly op: 'swapon'; readonly dev: number; readonly slots: number; readonly sync?: boolean }
   | { readonly op: 'swapoff'; readonly dev: number }
   /** Reclaim one anon folio, chosen by `victim` among those in use (pfn order): kswapd's work. */
   | { readonly op: 'reclaim'; readonly victim: number }
