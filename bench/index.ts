@@ -1,13 +1,17 @@
 // `npm run bench`: prints a table and writes bench/results.json (atomically).
 // Every figure carries the load (/proc/loadavg) at the time it was taken, and
 // beside wall-clock rates a per-CPU-second rate, which other jobs on the
-// machine disturb less. Knobs (env): BENCH_ONLY=toy,campaign,growth,scaling,patches
+// machine disturb less. Knobs (env): BENCH_ONLY=toy,campaign,growth,scaling,coverage,patches
+// BENCH_COVERAGE_SECONDS (per run of the coverage-cost section, 20), BENCH_COVERAGE_REPEATS (2),
 // BENCH_SECONDS (toy, 3), BENCH_MEM_SECONDS (all-properties campaign + RSS, 60),
 // BENCH_CAMPAIGN_SECONDS (no-properties campaign, 15), BENCH_GROWTH_SECONDS
 // (per cell, 3), BENCH_SCALE_SECONDS (per scaling run, 60), BENCH_SCALE_WARMUP
 // (seconds of each scaling run left out of its warm rate, 20), BENCH_SCALE_REPEATS (1), BENCH_SEEDS (10),
 // BENCH_BUDGET_S (per patch campaign, 5), BENCH_PATCH_SECONDS (section cap, 240; 0 = none),
-// BENCH_KINDS (schedule kinds of the patch study, comma-separated: mix,random,pct,pb; default all four),
+// BENCH_KINDS (campaigns of the patch study, comma-separated: guided (the default, coverage-guided), mix,random,pct,pb (the plain
+// random campaign with the default schedule mix or one kind); default guided,mix), BENCH_BUDGET_RUNS (also cap each patch campaign at
+// this many runs; 0 = none), BENCH_NO_HEADERS=1 (ignore the patches'
+// Program: and Fuzz-Seed: headers: seeds 0.., default generator options),
 // BENCH_PATCHES (only the patches whose names start with these prefixes, comma-separated: 013,014),
 // BENCH_OUT (where the JSON goes; default bench/results.json).
 // The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
@@ -17,6 +21,7 @@ import { campaign, defaultCampaignWithMemory, growth, type CampaignFigure, type 
 import { benchEngineToy, type EngineToyResult } from './engine-toy.ts';
 import { KINDS, benchPatches, knownBadPatches, type Kind, type PatchResult } from './patches.ts';
 import { scaling, type ScalingRow } from './scaling.ts';
+import { coverageCost, type CoverageCost } from './coverage.ts';
 import { envNum, fmt, loadavg, sectionOn, type Load } from './util.ts';
 
 const started = performance.now();
@@ -37,6 +42,7 @@ const results: {
   growth?: GrowthCell[];
   scaling?: ScalingRow[];
   patches?: PatchResult[];
+  coverageCost?: CoverageCost;
 } = {
   node: process.version,
   date: new Date().toISOString(),
@@ -54,6 +60,8 @@ const results: {
     BENCH_SEEDS: envNum('BENCH_SEEDS', 10),
     BENCH_BUDGET_S: envNum('BENCH_BUDGET_S', 5),
     BENCH_PATCH_SECONDS: envNum('BENCH_PATCH_SECONDS', 240),
+    BENCH_COVERAGE_SECONDS: envNum('BENCH_COVERAGE_SECONDS', 20),
+    BENCH_COVERAGE_REPEATS: envNum('BENCH_COVERAGE_REPEATS', 2),
   },
 };
 const S = results.settings;
@@ -109,8 +117,16 @@ if (sectionOn('scaling')) {
   if (one && two) row('2 workers / 1 worker (whole run | warm)', `${(two.execsPerSec / one.execsPerSec).toFixed(2)}× | ${(two.warmExecsPerSec / one.warmExecsPerSec).toFixed(2)}×`);
 }
 
+if (sectionOn('coverage')) {
+  log(`bench: cost of coverage, ${S.BENCH_COVERAGE_REPEATS} x (off, on), ${S.BENCH_COVERAGE_SECONDS} s each`);
+  const c = coverageCost(S.BENCH_COVERAGE_SECONDS!, Math.min(5, S.BENCH_COVERAGE_SECONDS! / 4), S.BENCH_COVERAGE_REPEATS!);
+  results.coverageCost = c;
+  row('coverage off | on: execs per CPU-s (median)', `${fmt(c.offExecsPerCpuSec)} | ${fmt(c.onExecsPerCpuSec)}`, loadavg());
+  row('cost of coverage (1 - on/off)', `${(c.cost * 100).toFixed(1)} %`);
+}
+
 if (sectionOn('patches')) {
-  const kinds = (process.env.BENCH_KINDS ?? 'mix,random,pct,pb').split(',').map((k) => k.trim()) as Kind[];
+  const kinds = (process.env.BENCH_KINDS ?? 'guided,mix').split(',').map((k) => k.trim()) as Kind[];
   for (const k of kinds) {
     if (!KINDS.includes(k)) {
       log(`bench: BENCH_KINDS names ${JSON.stringify(k)}; use a comma-separated list of ${KINDS.join(', ')}`);
@@ -131,6 +147,8 @@ if (sectionOn('patches')) {
     budgetMs: S.BENCH_BUDGET_S! * 1000,
     sectionSeconds: S.BENCH_PATCH_SECONDS,
     kinds,
+    ignoreHeaders: process.env.BENCH_NO_HEADERS === '1',
+    budgetRuns: envNum('BENCH_BUDGET_RUNS', 0),
     progress: log,
   });
   for (const p of results.patches) {

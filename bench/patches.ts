@@ -12,10 +12,14 @@ import type { ProgramArbOptions } from '../generators/index.ts';
 import { loadavg, median, type Load } from './util.ts';
 
 type Runner = typeof import('../runner/index.ts');
-/** A schedule kind of scheduleArb, or `mix`: the default mix a campaign draws from (random, pct, pb). */
-export type Kind = 'mix' | 'random' | 'pct' | 'pb';
+/**
+ * `guided`: the default campaign (coverage-guided, the default schedule mix);
+ * `mix`: the plain random campaign with the default mix (random, pct, pb);
+ * `random`, `pct`, `pb`: the plain random campaign with one schedule kind.
+ */
+export type Kind = 'guided' | 'mix' | 'random' | 'pct' | 'pb';
 
-export const KINDS: readonly Kind[] = ['mix', 'random', 'pct', 'pb'];
+export const KINDS: readonly Kind[] = ['guided', 'mix', 'random', 'pct', 'pb'];
 
 export interface PatchRun {
   readonly seed: number;
@@ -98,10 +102,14 @@ function summarize(kind: Kind, runs: PatchRun[]): PatchKindSummary {
 export interface PatchBenchOptions {
   readonly seeds: number;
   readonly budgetMs: number;
+  /** Also cap each campaign at this many runs (0: no cap): on a loaded machine runs, not seconds, compare campaigns. */
+  readonly budgetRuns?: number;
   /** Stop starting campaigns after this many seconds of the section (0: no limit); what was not run is reported as such. */
   readonly sectionSeconds?: number;
   readonly kinds?: readonly Kind[];
   readonly files?: readonly string[];
+  /** Ignore the patches' Program: and Fuzz-Seed: headers: the default campaign on seeds 0.., as a user without a header runs it. */
+  readonly ignoreHeaders?: boolean;
   readonly progress?: (t: string) => void;
 }
 
@@ -115,16 +123,18 @@ interface Loaded {
   readonly runs: Map<Kind, PatchRun[]>;
 }
 
-function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number): PatchRun {
+function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number, budgetRuns: number): PatchRun {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   let foundAt = 0;
   let cpuAt = 0;
   const r = p.runner.fuzz({
     timeMs: budgetMs,
+    ...(budgetRuns > 0 ? { runs: budgetRuns } : {}),
     seed,
     program: p.program,
-    schedule: kind === 'mix' ? {} : { kinds: [kind] },
+    campaign: kind === 'guided' ? 'guided' : 'random',
+    schedule: kind === 'mix' || kind === 'guided' ? {} : { kinds: [kind] },
     continueOnFailure: false,
     onFailure: () => {
       foundAt = performance.now();
@@ -156,7 +166,7 @@ function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number): PatchR
  * Each patch gets one Workspace, created up front and kept for all its campaigns.
  */
 export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]> {
-  const kinds = o.kinds ?? (['mix', 'random', 'pct', 'pb'] as const);
+  const kinds = o.kinds ?? (['guided', 'mix', 'random', 'pct', 'pb'] as const);
   const loaded: Loaded[] = [];
   try {
     for (const file of o.files ?? knownBadPatches()) {
@@ -164,7 +174,8 @@ export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]>
       const text = readFileSync(file, 'utf8');
       const h = parsePatchHeader(text, name);
       const ws = Workspace.create(text, name);
-      loaded.push({ name, expect: h.expect, fuzzSeed: h.fuzzSeed, program: h.program, ws, runner: await ws.import<Runner>('runner/index.ts'), runs: new Map(kinds.map((k) => [k, []])) });
+      const [fuzzSeed, program] = o.ignoreHeaders ? [0, undefined] : [h.fuzzSeed, h.program];
+      loaded.push({ name, expect: h.expect, fuzzSeed, program, ws, runner: await ws.import<Runner>('runner/index.ts'), runs: new Map(kinds.map((k) => [k, []])) });
     }
     const t0 = performance.now();
     const deadline = o.sectionSeconds ? t0 + o.sectionSeconds * 1000 : Infinity;
@@ -175,7 +186,7 @@ export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]>
             o.progress?.(`bench: patches: section cap of ${o.sectionSeconds} s reached after ${k} full seed round(s)`);
             break outer;
           }
-          const r = campaign(p, kind, p.fuzzSeed + k, o.budgetMs);
+          const r = campaign(p, kind, p.fuzzSeed + k, o.budgetMs, o.budgetRuns ?? 0);
           p.runs.get(kind)!.push(r);
           o.progress?.(`bench: ${p.name} ${kind} seed ${r.seed}: ${r.property ?? 'miss'} after ${r.runs} runs, ${r.seconds.toFixed(2)} s (load ${loadavg().load1})`);
         }

@@ -49,6 +49,8 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   const region = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(o.regions - 1), weight: 1 });
   const page = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 2 });
   const pages = fc.integer({ min: 1, max: o.maxPages });
+  // A length of 0 now and then: munmap refuses it, mprotect and madvise do nothing and succeed.
+  const rangePages = fc.oneof({ arbitrary: pages, weight: 15 }, { arbitrary: fc.constant(0), weight: 1 });
   const word = fc.nat(WORDS_PER_PAGE - 1);
   // Mostly the device every swap program starts with (dev 0).
   const dev = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(SWAP_DEVICES - 1), weight: 1 });
@@ -57,20 +59,37 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
     case 'mmap':
       return fc.record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const) });
     case 'munmap':
-      return fc.record({ op: fc.constant('munmap' as const), region, page, pages });
+      return fc.record({ op: fc.constant('munmap' as const), region, page, pages: rangePages });
     case 'mremap':
-      return fc.record(
-        { op: fc.constant('mremap' as const), region, pages: fc.integer({ min: 1, max: o.maxPages + 2 }), maymove: fc.boolean(), fixedTo: region },
-        { requiredKeys: ['op', 'region', 'pages', 'maymove'] },
+      return fc.oneof(
+        {
+          arbitrary: fc.record(
+            { op: fc.constant('mremap' as const), region, pages: fc.integer({ min: 1, max: o.maxPages + 2 }), maymove: fc.boolean(), fixedTo: region },
+            { requiredKeys: ['op', 'region', 'pages', 'maymove'] },
+          ),
+          weight: 3,
+        },
+        // MREMAP_DONTUNMAP: a move that keeps the old range mapped (it cannot resize).
+        {
+          arbitrary: fc.record({
+            op: fc.constant('mremap' as const),
+            region,
+            // Mostly the size of region 0's first mapping, which every program starts with.
+            pages: fc.oneof({ arbitrary: fc.constant(o.maxPages), weight: 2 }, { arbitrary: pages, weight: 1 }),
+            maymove: fc.constant(true),
+            dontunmap: fc.constant(true),
+          }),
+          weight: 1,
+        },
       );
     case 'mprotect':
-      return fc.record({ op: fc.constant('mprotect' as const), region, page, pages, prot });
+      return fc.record({ op: fc.constant('mprotect' as const), region, page, pages: rangePages, prot });
     case 'madvise':
       return fc.record({
         op: fc.constant('madvise' as const),
         region,
         page,
-        pages,
+        pages: rangePages,
         advice: fc.constantFrom(...ADVICE_WEIGHTED.filter((a) => o.advice.includes(a))),
       });
     case 'read':

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Op, OpKind, Program } from '../engine/program/ops.ts';
 import { kthreadArb, opArbs, OP_WEIGHTS, type OpArbs } from './ops.ts';
 import { vmaRaceArb } from './vma-race.ts';
+import { opsWithUndos } from './undo.ts';
 import { resolveProgramOptions, type ProgramArbOptions, type ResolvedProgramOptions } from './options.ts';
 
 /** Give every write a distinct value (1, 2, ...), in program order, so a read names its source. */
@@ -16,7 +17,7 @@ export function numberWrites(p: Program): Program {
 
 function threadArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, ops: OpArbs, processes: number): fc.Arbitrary<Op[]> {
   const op = fc.oneof(...kinds.map((k) => ({ arbitrary: ops(k, processes), weight: OP_WEIGHTS[k] })));
-  return fc.array(op, { minLength: 1, maxLength: o.maxOpsPerThread });
+  return opsWithUndos(op, o.maxOpsPerThread);
 }
 
 /** Mostly more than one process: a lone process cannot fork. */

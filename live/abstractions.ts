@@ -45,8 +45,13 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
   },
   {
     name: 'vma-merge (model gap, [vma-merge])',
-    why: 'Linux merges VMAs back after an mprotect/madvise split is undone (vma_merge_existing_range); the model does not, so an mremap of the whole region fails in the model (-EFAULT: it spans two VMAs) and a mapping placed beside it may differ',
-    matches: (d) => (d.op.op === 'mremap' && d.model.result === -EFAULT && d.kernel.result >= 0) || (maps(d) && d.kernel.result === -EEXIST),
+    why: 'Linux merges VMAs back after an mprotect/madvise split is undone (vma_merge_existing_range); the model does not, so an mremap of the whole region fails in the model (-EFAULT: it spans two VMAs)',
+    matches: (d) => d.op.op === 'mremap' && d.model.result === -EFAULT && d.kernel.result >= 0,
+  },
+  {
+    name: 'placement',
+    why: "the two layouts diverged earlier, so a mapping placed where the model put it finds the kernel's place taken (MAP_FIXED_NOREPLACE: EEXIST): after a VMA merge the model does not do, or an op that ran past a hugetlb region into base pages (the kernel keeps hugetlb mappings in their own arena: its huge page is 512 base pages, the model's 16)",
+    matches: (d) => maps(d) && d.kernel.result === -EEXIST,
   },
   {
     name: 'madv-lru-hugetlb (model gap, docs/findings.md)',
@@ -73,11 +78,12 @@ export function abstractionOf(d: Difference): Abstraction | undefined {
 /** The handles an op names: a later difference on one of them follows from an earlier explained one. */
 function handlesOf(d: Difference): string[] {
   const proc = d.thread.split('.')[0];
-  const op = d.op as { pin?: number; region?: number; dev?: number; file?: number };
+  const op = d.op as { pin?: number; region?: number; fixedTo?: number; dev?: number };
   return [
     op.pin !== undefined ? `${proc} pin ${op.pin}` : '',
     // Region handles are copied by fork: a child's region follows from its parent's.
     op.region !== undefined ? `region ${op.region}` : '',
+    op.fixedTo !== undefined ? `region ${op.fixedTo}` : '',
     op.dev !== undefined ? `dev ${op.dev}` : '',
   ].filter((h) => h);
 }

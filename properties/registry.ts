@@ -9,6 +9,7 @@ import type { Property } from './property.ts';
 import { freedRead } from './freed-read.ts';
 import { refcounts } from './refcounts.ts';
 import { rmapCompleteness } from './rmap-completeness.ts';
+import { vmaMerge } from './vma-merge.ts';
 
 /** Every property, in the order they are checked and listed. */
 export const properties: readonly Property[] = [
@@ -23,6 +24,7 @@ export const properties: readonly Property[] = [
   gupPinCoherence,
   noStaleSwapHandles,
   noLeftoverMigrationEntries,
+  vmaMerge,
 ];
 
 export const propertyNames: readonly string[] = properties.map((p) => p.name);

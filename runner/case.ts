@@ -1,5 +1,5 @@
 import { Replay, type Schedule, type Strategy, type Violation } from '../engine/index.ts';
-import { runProgram, type RunResult } from '../engine/program/executor.ts';
+import { runProgram, type RunHooks, type RunResult } from '../engine/program/executor.ts';
 import type { Program } from '../engine/program/ops.ts';
 import { hooksFor, type Property } from '../properties/index.ts';
 
@@ -12,9 +12,10 @@ export interface CaseOptions {
   readonly debug?: boolean;
 }
 
-/** Run one program under one strategy with the selected properties checked. */
-export function runCase(program: Program, strategy: Strategy, o: CaseOptions): RunResult {
-  return runProgram(program, { strategy, hooks: hooksFor(o.properties), maxSteps: o.maxSteps ?? CAMPAIGN_MAX_STEPS, trace: o.trace, debug: o.debug });
+/** Run one program under one strategy with the selected properties checked (wrap: add hooks of one's own, e.g. coverage). */
+export function runCase(program: Program, strategy: Strategy, o: CaseOptions, wrap?: (h: RunHooks) => RunHooks): RunResult {
+  const hooks = hooksFor(o.properties);
+  return runProgram(program, { strategy, hooks: wrap ? wrap(hooks) : hooks, maxSteps: o.maxSteps ?? CAMPAIGN_MAX_STEPS, trace: o.trace, debug: o.debug });
 }
 
 export function replayCase(program: Program, schedule: Schedule, o: CaseOptions): RunResult {

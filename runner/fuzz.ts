@@ -2,7 +2,9 @@ import type { ProgramArbOptions, ScheduleArbOptions } from '../generators/index.
 import { makeStrategy } from '../generators/index.ts';
 import { properties as allProperties, selectProperties, type Property } from '../properties/index.ts';
 import { runCase, selectedViolation, type CaseOptions } from './case.ts';
-import { caseArb, generateCase } from './seeds.ts';
+import { GuidedCampaign, type CoverageSummary } from './guided-campaign.ts';
+import type { PatchReach } from './coverage/reach.ts';
+import { caseArb, generateCase, type CaseInput } from './seeds.ts';
 import { shrink } from './shrink.ts';
 import { signatureOf } from './signature.ts';
 import type { Failure } from './types.ts';
@@ -28,7 +30,17 @@ export interface FuzzOptions {
   readonly onFailure?: (f: Failure) => void;
   /** Polled between runs: true stops the campaign (SIGINT). */
   readonly shouldStop?: () => boolean;
+  /** 'guided' (default): coverage-guided, a queue of inputs that added coverage, mutated; 'random': every run a fresh draw. */
+  readonly campaign?: CampaignKind;
+  /** Patch-directed (guided only): the unified diff the model copy was patched with; reach is reported in the result. */
+  readonly patch?: string;
+  /** Guided only: inputs to replay first (a saved queue); with keepQueue the result carries the queue to save. */
+  readonly initialQueue?: readonly CaseInput[];
+  readonly keepQueue?: boolean;
 }
+
+export type CampaignKind = 'guided' | 'random';
+export const CAMPAIGN_KINDS: readonly CampaignKind[] = ['guided', 'random'];
 
 export interface FuzzProgress {
   readonly runs: number;
@@ -45,6 +57,13 @@ export interface FuzzResult {
   readonly execsPerSec: number;
   readonly violations: readonly Failure[];
   readonly interrupted: boolean;
+  readonly campaign?: CampaignKind;
+  /** Guided: the search's own figures. */
+  readonly coverage?: CoverageSummary;
+  /** Patch-directed: how often the changed code ran. */
+  readonly reach?: PatchReach;
+  /** With keepQueue: the queue, oldest first. */
+  readonly queue?: readonly CaseInput[];
 }
 
 function resolveProperties(list: FuzzOptions['properties']): readonly Property[] {
@@ -62,7 +81,9 @@ export function fuzz(options: FuzzOptions = {}): FuzzResult {
   const seed = options.seed ?? 0;
   const props = resolveProperties(options.properties);
   const co: CaseOptions = { properties: props, maxSteps: options.maxSteps };
+  const kind = options.campaign ?? 'guided';
   const arb = caseArb(options.program, options.schedule);
+  const guided = kind === 'guided' ? new GuidedCampaign(seed, options) : undefined;
   const runsLimit = options.runs ?? (options.timeMs === undefined ? 1000 : Infinity);
   const shard = options.shard ?? { index: 0, count: 1 };
   const t0 = process.hrtime.bigint();
@@ -80,8 +101,9 @@ export function fuzz(options: FuzzOptions = {}): FuzzResult {
       interrupted = true;
       break;
     }
-    const input = generateCase(arb, seed, i);
-    const r = runCase(input.program, makeStrategy(input.schedule), co);
+    const g = guided?.next(i);
+    const input = g?.input ?? generateCase(arb, seed, i);
+    const r = guided ? guided.run(input, co) : runCase(input.program, makeStrategy(input.schedule), co);
     runs++;
     steps += r.steps;
     const v = selectedViolation(r, co);
@@ -104,5 +126,15 @@ export function fuzz(options: FuzzOptions = {}): FuzzResult {
     }
   }
   const ms = elapsed();
-  return { seed, runs, steps, elapsedMs: ms, execsPerSec: ms > 0 ? runs / (ms / 1000) : 0, violations: failures, interrupted };
+  return {
+    seed,
+    runs,
+    steps,
+    elapsedMs: ms,
+    execsPerSec: ms > 0 ? runs / (ms / 1000) : 0,
+    violations: failures,
+    interrupted,
+    campaign: kind,
+    ...guided?.results(options.keepQueue ?? false),
+  };
 }

@@ -1,12 +1,13 @@
 import { formatProgram } from '../engine/program/format.ts';
 import { encodeSchedule } from '../engine/index.ts';
 import type { RunResult } from '../engine/program/executor.ts';
+import { properties as allProperties } from '../properties/index.ts';
 import type { CaseOptions } from './case.ts';
 import { replayCase } from './case.ts';
 import { namedSteps, stepList } from './steps-text.ts';
 import type { Failure } from './types.ts';
 
-export interface ReportOptions extends CaseOptions {
+export interface ReportOptions extends Partial<CaseOptions> {
   /** Lanes, one column per task (as before), instead of the step list. */
   readonly lanes?: boolean;
 }
@@ -22,10 +23,10 @@ function lanes(r: RunResult, mark: number | undefined): string {
  * lock events, the kernel function stack when the run was traced), with the
  * step the violation was detected at marked `>>` and the steps its message
  * names marked `**`. Replayed in debug mode (lockdep and KASAN name kernel
- * stacks) unless a traced run is given.
+ * stacks) unless a traced run is given. The properties default to all of them.
  */
-export function formatFailure(f: Failure, o: ReportOptions, traced?: RunResult): string {
-  const r = traced ?? replayCase(f.repro.program, f.repro.schedule, { ...o, trace: true, debug: true });
+export function formatFailure(f: Failure, o: ReportOptions = {}, traced?: RunResult): string {
+  const r = traced ?? replayCase(f.repro.program, f.repro.schedule, { ...o, properties: o.properties ?? allProperties, trace: true, debug: true });
   const v = r.violation;
   const message = v?.message ?? f.message;
   const named = namedSteps(message);

@@ -1,5 +1,6 @@
 import { reproSize } from '../../corpus/entry.ts';
 import type { Failure, FuzzResult } from '../../runner/index.ts';
+import { combineCoverage, combineReach } from '../../runner/coverage/combine.ts';
 import type { Found } from './messages.ts';
 
 /** Per bug the smaller repro; on a tie the earlier run, which is what one worker would have reported. */
@@ -45,5 +46,9 @@ export function combineResults(seed: number, results: readonly FuzzResult[], fou
     execsPerSec: ms > 0 ? runs / (ms / 1000) : 0,
     violations: found.map((f) => f.failure),
     interrupted: results.some((r) => r.interrupted),
+    campaign: results[0]?.campaign,
+    coverage: combineCoverage(results.map((r) => r.coverage)),
+    reach: combineReach(results.map((r) => r.reach)),
+    queue: results.some((r) => r.queue) ? results.flatMap((r) => r.queue ?? []) : undefined,
   };
 }

@@ -5,7 +5,7 @@ import type { ReproView } from '../report/view.ts';
 export interface CampaignRequest {
   /** The model's tree: this checkout, or a patched Workspace copy. */
   readonly root: string;
-  readonly fuzz: Pick<FuzzOptions, 'runs' | 'timeMs' | 'seed' | 'shard' | 'program' | 'continueOnFailure'> & { readonly properties?: readonly string[] };
+  readonly fuzz: Pick<FuzzOptions, 'runs' | 'timeMs' | 'seed' | 'shard' | 'program' | 'continueOnFailure' | 'campaign' | 'patch' | 'initialQueue' | 'keepQueue'> & { readonly properties?: readonly string[] };
   /** Int32s, see SHARED: shared memory, so the main thread sees them while fuzz() holds the thread. */
   readonly shared: SharedArrayBuffer;
 }

@@ -40,6 +40,9 @@ export function fuzzSummaryJson(s: FuzzSummary) {
     elapsedMs: Math.round(r.elapsedMs),
     execsPerSec: Math.round(r.execsPerSec),
     interrupted: r.interrupted,
+    campaign: r.campaign,
+    coverage: r.coverage,
+    reach: r.reach,
     violations: r.violations.map((f) => ({
       property: f.property,
       message: f.message,

@@ -17,6 +17,7 @@ import { warnOn } from './corpus.ts';
 import { prepareOutputs, writeOutputs, type OutputFlags } from './fuzz-outputs.ts';
 import { DEFAULT_OUT, failureHandler } from './fuzz-save.ts';
 import { fuzzSummaryJson, fuzzSummaryText } from './fuzz-summary.ts';
+import { afterCampaign, campaignOptions } from './fuzz-guided.ts';
 
 export interface FuzzFlags extends OutputFlags {
   readonly runs?: number;
@@ -29,6 +30,7 @@ export interface FuzzFlags extends OutputFlags {
   readonly shard?: Shard;
   readonly patch?: string;
   readonly program?: ProgramArbOptions;
+  readonly random?: boolean;
   /** --run N: only run N of the campaign (with its --seed). */
   readonly run?: number;
   /** Stop at the first failure (default with --patch: a patch check wants a yes or no). */
@@ -76,7 +78,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
     const progress = startProgress(io, { runs: plan.runs === undefined ? undefined : Math.ceil(plan.runs / plan.shard.count), timeMs: flags.time });
     const onFailure = failureHandler({ dir, engine, patch, checks: selected ?? propertyNames, saved }, progress);
     const pool = new CampaignPool(
-      { root, fuzz: { timeMs: flags.time, seed: flags.seed ?? 0, properties: selected, program: flags.program, continueOnFailure: !stop }, ...plan },
+      { root, fuzz: { timeMs: flags.time, seed: flags.seed ?? 0, properties: selected, program: flags.program, continueOnFailure: !stop, ...campaignOptions(flags) }, ...plan },
       {
         onProgress: (p) => progress.update(p),
         onFailure: (found, kind) => {
@@ -101,6 +103,7 @@ export async function fuzzCommand(flags: FuzzFlags, io: Io): Promise<number> {
     }
     const summary = { result: done.result, engine, patch, shard: flags.shard, program: flags.program, saved, workers: done.workers, cutShort: done.cutShort, stopOnFailure: stop };
     println(io.stdout, flags.json ? JSON.stringify(fuzzSummaryJson(summary)) : fuzzSummaryText(summary));
+    afterCampaign(flags, done.result, io);
     // After the summary: a file that cannot be written must not hide what was found.
     writeOutputs(flags, summary, done.found, selected ?? propertyNames);
     return done.result.violations.length > 0 ? 1 : 0;

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.ts';
 import { countParser, parseDuration, parseSeed } from '../parse.ts';
-import { kernelDiffCommand, type KernelDiffFlags } from './kernel-diff.ts';
-import { kernelReproCommand, type KernelReproFlags } from './kernel-repro.ts';
+import type { KernelDiffFlags } from './kernel-diff.ts';
+import type { KernelReproFlags } from './kernel-repro.ts';
 
-/** `mmfuzz kernel diff|repro`: the bridge to the live kernel (live/). */
+/** `mmfuzz kernel diff|repro`: the bridge to the live kernel (live/), loaded only when run (the other commands start as fast as before). */
 export function registerKernel(program: Command, io: Io, exit: (code: number) => void): void {
   const kernel = program.command('kernel').description('check the model against the live kernel (Linux, root and cc needed)');
   kernel
@@ -13,7 +13,7 @@ export function registerKernel(program: Command, io: Io, exit: (code: number) =>
     .option('--runs <N>', 'programs to compare (default 200)', countParser('--runs', '10000'))
     .option('--seed <S>', 'generator seed (default 0)', parseSeed)
     .option('--json', 'print the result as one JSON object on the last line of stdout')
-    .action((flags: KernelDiffFlags) => exit(kernelDiffCommand(flags, io)));
+    .action(async (flags: KernelDiffFlags) => exit((await import('./kernel-diff.ts')).kernelDiffCommand(flags, io)));
   kernel
     .command('repro')
     .description("turn a corpus entry into a standalone C stress reproducer, build it and run it on this kernel; exit 1 if the kernel showed the symptom")
@@ -21,5 +21,5 @@ export function registerKernel(program: Command, io: Io, exit: (code: number) =>
     .option('--time <duration>', 'how long to run it (default 60s)', parseDuration('--time'))
     .option('--out <FILE>', 'where to write the C file (default: live/build/<entry>.c)')
     .option('--json', 'print the result as one JSON object on the last line of stdout')
-    .action((file: string, flags: KernelReproFlags) => exit(kernelReproCommand(file, flags, io)));
+    .action(async (file: string, flags: KernelReproFlags) => exit((await import('./kernel-repro.ts')).kernelReproCommand(file, flags, io)));
 }

@@ -9,14 +9,16 @@ import type { KGen } from '../sched/task.ts';
 import { zap_page_range_single } from './memory.ts';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
-import { EINVAL, ENOMEM, TASK_SIZE, VM_DONTCOPY, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { EINVAL, ENOMEM, VM_DONTCOPY, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
 import { folio_test_anon } from './rmap.ts';
 import { swp_entry } from './swap.ts';
 import { read_swap_cache_async } from './swap_state.ts';
 import { shrink_folio } from './vmscan.ts';
-import { find_vma, vma_modify_flags } from './mmap.ts';
+import { find_vma } from './mmap.ts';
+import { vma_modify_flags, vma_modify_prev } from './vma.ts';
+import { vma_start_write } from './mmap_lock.ts';
 import { hugetlb_madvise, is_vm_hugetlb_page } from './hugetlb.ts';
 
 export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED';
@@ -64,11 +66,17 @@ function* madvise_willneed(vma: VmArea, start: number, end: number): KGen {
   }
 }
 
-/** madvise_update_vma(): split off what lies outside [start, end), then set the flags. */
+/**
+ * madvise_update_vma(): merge [start, end) into a neighbour that has the new
+ * flags, or split off what lies outside; then set the flags, write-locked.
+ */
 function* madvise_update_vma(vma: VmArea, start: number, end: number, newflags: number): KGen<number> {
   if (newflags === vma.vm_flags) return 0;
-  const r = yield* vma_modify_flags(vma, start, end, newflags);
-  return typeof r === 'number' ? r : 0;
+  const r = yield* vma_modify_flags(vma_modify_prev(vma, start), vma, start, end, newflags);
+  if (typeof r === 'number') return r;
+  yield* vma_start_write(r);
+  r.vm_flags = newflags; // vm_flags_reset()
+  return 0;
 }
 
 function newFlags(flags: number, advice: Advice): number {
@@ -110,11 +118,13 @@ function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: 
 
 /**
  * do_madvise(): the syscall. Unmapped holes in the range give -ENOMEM after
- * the mapped parts have been advised, as in the kernel.
+ * the mapped parts have been advised, as in the kernel; a zero length does
+ * nothing and succeeds.
  */
 export function* do_madvise(mm: MmStruct, start: number, len: number, advice: Advice): KGen<number> {
+  if (start < 0 || len < 0) return -EINVAL;
   const end = start + len;
-  if (len <= 0 || start < 0 || end > TASK_SIZE) return -EINVAL;
+  if (end === start) return 0;
   const write = madvise_need_mmap_write(advice);
   if (write) yield* mmap_write_lock(mm);
   else yield* mmap_read_lock(mm);

@@ -206,11 +206,15 @@ export class Folio extends KObject {
   swap: { type: number; offset: number } | undefined;
   /** The page's contents: real values, so that data bugs are visible. */
   data: number[] = new Array<number>(WORDS_PER_PAGE).fill(0);
-  readonly lock: BitLock;
+  private folioLock: BitLock | undefined;
 
   constructor(readonly pfn: number, kind = 'folio') {
     super(kind);
-    this.lock = new BitLock(this, PG_locked, `folio_lock(pfn ${pfn})`, 'folio_lock');
+  }
+
+  /** The folio lock (PG_locked), made on first use: most folios are never locked. */
+  get lock(): BitLock {
+    return (this.folioLock ??= new BitLock(this, PG_locked, `folio_lock(pfn ${this.pfn})`, 'folio_lock'));
   }
 }
 

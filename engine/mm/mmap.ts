@@ -1,8 +1,9 @@
 /*
- * mm/mmap.c and mm/vma.c for the model: the VMA tree, anonymous private mmap,
- * munmap with VMA splits, vma_expand / vma_shrink under the rmap locks the
- * kernel takes (vma_prepare / vma_complete), exit_mmap, and exec's
- * relocate_vma_down.
+ * mm/mmap.c and the split/shrink half of mm/vma.c for the model: the VMA
+ * tree, anonymous private mmap (merging with its neighbours: vma.ts), munmap
+ * with VMA splits, vma_shrink under the rmap locks the kernel takes
+ * (vma_prepare / vma_complete), exit_mmap, and exec's relocate_vma_down.
+ * Merging (vma_merge_*, vma_expand, vma_modify_flags) is in vma.ts.
  */
 import { call_rcu } from '../locking/rcu.ts';
 import { BUG_ON } from '../kernel/current.ts';
@@ -47,6 +48,7 @@ import {
 } from './rmap.ts';
 import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';
 import { hugetlb_vm_op_open, hugetlb_vm_op_split, is_vm_hugetlb_page } from './hugetlb.ts';
+import { VMG_STATE, vma_expand, vma_merge_new_range } from './vma.ts';
 
 export const PROT_READ = 0x1;
 export const PROT_WRITE = 0x2;
@@ -153,21 +155,6 @@ function* vma_complete(vma: VmArea): KGen {
   yield* vma_complete_file(vma);
 }
 
-/**
- * vma_expand(): grow `vma` to [start, end) with pgoff, under the rmap locks.
- * We enter with mmap_lock held for write.
- */
-export function* vma_expand(vma: VmArea, start: number, end: number, pgoff: number): KGen<number> {
-  mmap_assert_write_locked(vma.vm_mm, 'vma_expand');
-  yield* vma_start_write(vma);
-  yield* vma_prepare(vma);
-  vma.vm_start = start;
-  vma.vm_end = end;
-  vma.vm_pgoff = pgoff;
-  yield* vma_complete(vma);
-  return 0;
-}
-
 /** vma_shrink(): cut `vma` down to [start, end). We enter with mmap_lock held for write. */
 export function* vma_shrink(vma: VmArea, start: number, end: number, pgoff: number): KGen<number> {
   BUG_ON((vma.vm_start !== start && vma.vm_end !== end) || start > end, 'vma_shrink', `${vma} to [${start},${end})`);
@@ -216,41 +203,6 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
   return fresh;
 }
 
-/**
- * vma_modify_flags() (mm/vma.c), as far as the model goes: split off what
- * lies outside [start, end) and give the VMA left covering it `newflags`,
- * write-locked. The kernel would also try to merge with the neighbours; the
- * model does not. Returns 0 or -errno. We enter with mmap_lock held for write.
- */
-export function* vma_modify_flags(vma: VmArea, start: number, end: number, newflags: number): KGen<VmArea | number> {
-  if (start > vma.vm_start) {
-    const r = yield* __split_vma(vma, start, false);
-    if (typeof r === 'number') return r;
-    vma = r;
-  }
-  if (end < vma.vm_end) {
-    const r = yield* __split_vma(vma, end, true);
-    if (typeof r === 'number') return r;
-    vma = r;
-  }
-  yield* vma_start_write(vma);
-  vma.vm_flags = newflags;
-  return vma;
-}
-
-/** Does the new range [addr, end) with vm_flags continue prev? (can_vma_merge_after) */
-function can_vma_merge_after(prev: VmArea | undefined, addr: number, flags: number, pgoff: number): prev is VmArea {
-  return (
-    prev !== undefined &&
-    prev.vm_end === addr &&
-    prev.vm_flags === flags &&
-    prev.vm_pgoff + (prev.vm_end - prev.vm_start) === pgoff &&
-    // is_mergeable_anon_vma(): the new range has no anon_vma yet, so prev's
-    // may extend over it only if prev's chain is its own.
-    prev.anon_vma_chain.length <= 1
-  );
-}
-
 /* -------------------------------------------------------------- mmap */
 
 /**
@@ -266,12 +218,16 @@ export function* do_mmap(mm: MmStruct, len: number, prot: number): KGen<number> 
   return yield* mmap_region(mm, addr, len, vm_flags, addr);
 }
 
-/** mmap_region(): merge with the VMA before if we can, else a new VMA. */
+/**
+ * __mmap_region(): expand a neighbour over the range if one matches
+ * (vma_merge_new_range: prev, next, or both), else a new VMA.
+ */
 function* mmap_region(mm: MmStruct, addr: number, len: number, vm_flags: number, pgoff: number): KGen<number> {
-  const prev = find_vma_prev(mm, addr);
-  if (can_vma_merge_after(prev, addr, vm_flags, pgoff)) {
-    yield* vma_expand(prev, prev.vm_start, addr + len, prev.vm_pgoff);
-    return addr;
+  const vmg = VMG_STATE(mm, addr, addr + len, vm_flags, pgoff);
+  vmg.prev = find_vma_prev(mm, addr);
+  vmg.next = find_vma(mm, addr);
+  if (vmg.prev || vmg.next) {
+    if (yield* vma_merge_new_range(vmg)) return addr;
   }
   const vma = new VmArea(mm, addr, addr + len, pgoff, vm_flags);
   vma.vm_lock_seq = mm.mm_lock_seq;
@@ -410,7 +366,10 @@ export function* relocate_vma_down(vma: VmArea, shift: number): KGen<number> {
   if (find_vma(mm, new_start) !== vma) return -EFAULT;
 
   // Cover the whole range: [new_start, old_end).
-  if (yield* vma_expand(vma, new_start, old_end, vma.vm_pgoff)) return -ENOMEM;
+  const vmg = VMG_STATE(mm, new_start, old_end, 0, vma.vm_pgoff);
+  vmg.target = vma;
+  vmg.next = mm.mmap[mm.mmap.indexOf(vma) + 1];
+  if (yield* vma_expand(vmg)) return -ENOMEM;
   // Move the page tables downwards; need_rmap_locks is false: the stack is
   // flagged instead.
   if (length !== (yield* move_page_tables(vma, old_start, vma, new_start, length, false))) return -ENOMEM;

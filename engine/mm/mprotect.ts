@@ -5,15 +5,15 @@
  * read-only. Making a private anon PTE writable again is only allowed for an
  * exclusive page (can_change_pte_writable()), otherwise the next write must
  * go through do_wp_page.
- * The kernel would also merge with neighbours afterwards; the model does not.
+ * The range merges with a neighbour whose flags it now has (vma_modify_flags,
+ * vma.ts), as mprotect-then-undo does in the kernel.
  */
 import { spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
-import { mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
+import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
 import {
   EINVAL,
   ENOMEM,
-  TASK_SIZE,
   VM_READ,
   VM_SHARED,
   VM_WRITE,
@@ -25,7 +25,8 @@ import {
   type PtePresent,
   type VmArea,
 } from './mm_types.ts';
-import { calc_vm_prot_bits, find_vma, vma_modify_flags } from './mmap.ts';
+import { calc_vm_prot_bits, find_vma } from './mmap.ts';
+import { vma_modify_flags, vma_modify_prev } from './vma.ts';
 import { pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_test_anon } from './rmap.ts';
@@ -100,21 +101,30 @@ export function* change_protection(vma: VmArea, start: number, end: number): KGe
 }
 
 /**
- * mprotect_fixup(): give [start, end) of vma the flags newflags, splitting
- * off what lies outside. We enter with mmap_lock held for write.
+ * mprotect_fixup(): give [start, end) of vma the flags newflags: merged into
+ * a neighbour that has them, or split off from what lies outside. prev is
+ * the VMA before vma, or vma itself when start lies inside it.
+ * We enter with mmap_lock held for write.
  */
-export function* mprotect_fixup(vma: VmArea, start: number, end: number, newflags: number): KGen<number> {
+export function* mprotect_fixup(vma: VmArea, prev: VmArea | undefined, start: number, end: number, newflags: number): KGen<number> {
   if (newflags === vma.vm_flags) return 0;
-  const r = yield* vma_modify_flags(vma, start, end, newflags);
+  const r = yield* vma_modify_flags(prev, vma, start, end, newflags);
   if (typeof r === 'number') return r;
+  yield* vma_start_write(r);
+  r.vm_flags = newflags; // vm_flags_reset_once()
   yield* change_protection(r, start, end);
   return 0;
 }
 
-/** do_mprotect_pkey(): the syscall. The whole range must be mapped. */
+/**
+ * do_mprotect_pkey(): the syscall. The whole range must be mapped (-ENOMEM
+ * where it is not, as for a range beyond TASK_SIZE); a zero length does
+ * nothing and succeeds.
+ */
 export function* sys_mprotect(mm: MmStruct, start: number, len: number, prot: number): KGen<number> {
+  if (start < 0 || len < 0) return -EINVAL;
+  if (!len) return 0;
   const end = start + len;
-  if (len <= 0 || start < 0 || end > TASK_SIZE) return -EINVAL;
   yield* mmap_write_lock(mm);
   let ret = 0;
   let addr = start;
@@ -126,7 +136,7 @@ export function* sys_mprotect(mm: MmStruct, start: number, len: number, prot: nu
     }
     const newflags = (vma.vm_flags & ~(VM_READ | VM_WRITE)) | calc_vm_prot_bits(prot);
     const tmp = Math.min(end, vma.vm_end);
-    ret = yield* mprotect_fixup(vma, addr, tmp, newflags);
+    ret = yield* mprotect_fixup(vma, vma_modify_prev(vma, addr), addr, tmp, newflags);
     if (ret) break;
     addr = tmp;
   }

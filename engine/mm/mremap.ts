@@ -1,29 +1,28 @@
 /*
- * mm/mremap.c for the model: shrink, grow in place, move (copy_vma,
- * move_page_tables / move_ptes), MREMAP_FIXED.
+ * mm/mremap.c for the model: shrink, grow in place (vma_merge_extend), move
+ * (copy_vma, move_page_tables / move_ptes), MREMAP_FIXED, MREMAP_DONTUNMAP.
+ * The parameter checks are v6.18's (check_mremap_params), the order of a
+ * MREMAP_FIXED move's checks v6.16's (see mremap_locked); the move of several
+ * VMAs at once (remap_move, v6.17) is not modelled: a MREMAP_FIXED range must
+ * lie in one VMA.
  */
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
-import { EFAULT, EINVAL, ENOMEM, PTE_NONE, TASK_SIZE, type MmStruct, type VmArea } from './mm_types.ts';
-import {
-  do_vmi_munmap,
-  find_vma,
-  find_vma_prev,
-  get_unmapped_area,
-  vm_area_dup,
-  vma_expand,
-  vma_link,
-  vma_lookup,
-} from './mmap.ts';
+import { EFAULT, EINVAL, ENOMEM, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, type MmStruct, type VmArea } from './mm_types.ts';
+import { do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vm_area_dup, vma_link, vma_lookup } from './mmap.ts';
+import { BUG_ON } from '../kernel/current.ts';
+import { VMG_VMA_STATE, vma_merge_copied_range, vma_merge_extend } from './vma.ts';
+import { vma_is_anonymous } from './vma_lock.ts';
 import { pmd_addr_end, pmd_index, pte_alloc, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
-import { anon_vma_clone, anon_vma_lock_write, anon_vma_unlock_write } from './rmap.ts';
+import { anon_vma_clone, anon_vma_lock_write, anon_vma_unlock_write, unlink_anon_vmas } from './rmap.ts';
 import { kfree } from './kasan.ts';
 import { is_vm_hugetlb_page } from './hugetlb.ts';
 
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
+export const MREMAP_DONTUNMAP = 4;
 
 function* take_rmap_locks(vma: VmArea): KGen {
   if (vma.anon_vma) yield* anon_vma_lock_write(vma.anon_vma);
@@ -102,27 +101,41 @@ export function* move_page_tables(vma: VmArea, old_addr: number, new_vma: VmArea
 }
 
 /**
- * copy_vma(): the VMA that will receive the moved range: the VMA before
- * new_addr extended over it if it can merge, else a new one. need_rmap_locks
- * is true when the receiving VMA may come before the old one in rmap order.
+ * copy_vma() (mm/vma.c): the VMA that will receive the moved range: a
+ * neighbour of new_addr expanded over it if one matches
+ * (vma_merge_copied_range), else a new one. need_rmap_locks is true when the
+ * receiving VMA may come before the old one in rmap order. An unfaulted
+ * anonymous VMA takes the new address as its pgoff, to merge more often; it
+ * may then merge with itself: `vma` is the VMA to move from afterwards.
  * We enter with mmap_lock held for write.
  */
-function* copy_vma(vma: VmArea, addr: number, len: number, pgoff: number): KGen<{ new_vma: VmArea; need_rmap_locks: boolean } | number> {
+function* copy_vma(vma: VmArea, addr: number, len: number, pgoff: number): KGen<{ vma: VmArea; new_vma: VmArea; need_rmap_locks: boolean } | number> {
   const mm = vma.vm_mm;
-  const prev = find_vma_prev(mm, addr);
-  if (
-    prev &&
-    prev !== vma &&
-    prev.vm_end === addr &&
-    prev.vm_flags === vma.vm_flags &&
-    prev.anon_vma !== undefined &&
-    prev.anon_vma === vma.anon_vma &&
-    prev.vm_pgoff + (prev.vm_end - prev.vm_start) === pgoff
-  ) {
-    yield* vma_expand(prev, prev.vm_start, addr + len, prev.vm_pgoff);
-    return { new_vma: prev, need_rmap_locks: prev.vm_pgoff <= vma.vm_pgoff };
+  const vma_start = vma.vm_start;
+  let faulted_in_anon_vma = true;
+  const vmg = VMG_VMA_STATE(undefined, vma, addr, addr + len);
+  // If anonymous vma has not yet been faulted, update new pgoff to match new
+  // location, to increase its chance of merging.
+  if (vma_is_anonymous(vma) && !vma.anon_vma) {
+    pgoff = addr;
+    faulted_in_anon_vma = false;
   }
-  const new_vma = vm_area_dup(vma);
+  vmg.prev = find_vma_prev(mm, addr);
+  const next = find_vma(mm, addr);
+  if (next && next.vm_start < addr + len) return -ENOMEM; // should never get here
+  vmg.pgoff = pgoff;
+  vmg.next = next;
+  let new_vma = yield* vma_merge_copied_range(vmg);
+  if (new_vma) {
+    // Source vma may have been merged into new_vma: only an unfaulted one,
+    // whose pgoff we were allowed to reset to the destination's.
+    if (vma_start >= new_vma.vm_start && vma_start < new_vma.vm_end) {
+      BUG_ON(faulted_in_anon_vma, 'copy_vma', `${vma} merged with itself at ${addr}`);
+      vma = new_vma;
+    }
+    return { vma, new_vma, need_rmap_locks: new_vma.vm_pgoff <= vma.vm_pgoff };
+  }
+  new_vma = vm_area_dup(vma);
   new_vma.vm_start = addr;
   new_vma.vm_end = addr + len;
   new_vma.vm_pgoff = pgoff;
@@ -130,21 +143,25 @@ function* copy_vma(vma: VmArea, addr: number, len: number, pgoff: number): KGen<
     kfree(new_vma);
     return -ENOMEM;
   }
-  new_vma.vm_lock_seq = mm.mm_lock_seq;
+  new_vma.vm_lock_seq = mm.mm_lock_seq; // vma_link(): vma_start_write(new)
   vma_link(mm, new_vma);
-  return { new_vma, need_rmap_locks: false };
+  return { vma, new_vma, need_rmap_locks: false };
 }
 
 /**
  * move_vma(): move [old_addr, old_addr+old_len) of vma to new_addr, growing
- * it to new_len. We enter with mmap_lock held for write and return with it.
+ * it to new_len. With MREMAP_DONTUNMAP the old range stays mapped, emptied
+ * (dontunmap_complete), instead of being unmapped.
+ * We enter with mmap_lock held for write and return with it.
  */
-function* move_vma(vma: VmArea, old_addr: number, old_len: number, new_len: number, new_addr: number): KGen<number> {
+function* move_vma(vma: VmArea, old_addr: number, old_len: number, new_len: number, new_addr: number, flags: number): KGen<number> {
   const mm = vma.vm_mm;
   const new_pgoff = vma.vm_pgoff + (old_addr - vma.vm_start);
+  // We don't want racing faults.
   yield* vma_start_write(vma);
   const r = yield* copy_vma(vma, new_addr, new_len, new_pgoff);
   if (typeof r === 'number') return r;
+  vma = r.vma;
   const moved = yield* move_page_tables(vma, old_addr, r.new_vma, new_addr, old_len, r.need_rmap_locks);
   if (moved < old_len) {
     // On error, move entries back from new area to old, and unmap the new one.
@@ -152,48 +169,87 @@ function* move_vma(vma: VmArea, old_addr: number, old_len: number, new_len: numb
     yield* do_vmi_munmap(mm, new_addr, new_len, false);
     return -ENOMEM;
   }
+  if (flags & MREMAP_DONTUNMAP) {
+    yield* dontunmap_complete(vma, r.new_vma, old_addr, old_addr + old_len);
+    return new_addr;
+  }
   const err = yield* do_vmi_munmap(mm, old_addr, old_len, false);
   return err < 0 ? err : new_addr;
 }
 
 /**
- * mremap(): the syscall. Returns the new address or -errno.
- * new_addr is used with MREMAP_FIXED.
+ * dontunmap_complete(): the old VMA stays; if all of it was copied, its
+ * anon_vma links are no longer needed now that its page tables have moved
+ * (the VMA stays in the tree and is faulted afresh, with a new anon_vma).
+ * The model has no VM_LOCKED to clear. We enter with mmap_lock held for
+ * write and vma write-locked.
+ */
+function* dontunmap_complete(vma: VmArea, new_vma: VmArea, start: number, end: number): KGen {
+  if (new_vma !== vma && start === vma.vm_start && end === vma.vm_end) yield* unlink_anon_vmas(vma);
+}
+
+/**
+ * mremap(): the syscall. Returns the new address or -errno. new_addr is used
+ * with MREMAP_FIXED (and checked, as the kernel does, with MREMAP_DONTUNMAP).
+ * check_mremap_params() first, without the lock.
  */
 export function* sys_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr = 0): KGen<number> {
-  if (old_len <= 0 || new_len <= 0) return -EINVAL;
-  if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
+  if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return -EINVAL;
+  if (addr < 0 || old_len < 0) return -EINVAL;
+  // We allow a zero old-len (the "duplicate shm area" case, refused below
+  // for private mappings), but a zero new-len is nonsensical.
+  if (new_len <= 0 || new_len > TASK_SIZE) return -EINVAL;
+  if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+    if (new_addr < 0 || new_addr > TASK_SIZE - new_len) return -EINVAL;
+    // A fixed address implies a move.
+    if (!(flags & MREMAP_MAYMOVE)) return -EINVAL;
+    // MREMAP_DONTUNMAP does not allow resizing in the process.
+    if (flags & MREMAP_DONTUNMAP && old_len !== new_len) return -EINVAL;
+    // Target VMA must not overlap source VMA (vrm_overlaps).
+    if (old_len && addr < new_addr + new_len && new_addr < addr + old_len) return -EINVAL;
+  }
   yield* mmap_write_lock(mm);
   const ret = yield* mremap_locked(mm, addr, old_len, new_len, flags, new_addr);
   yield* mmap_write_unlock(mm);
   return ret;
 }
 
+/** check_prep_vma() and the move/resize it leads to. We enter with mmap_lock held for write. */
 function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): KGen<number> {
   let vma = vma_lookup(mm, addr);
   if (!vma) return -EFAULT;
   // [hugetlb] move_hugetlb_page_tables() is not modelled.
   if (is_vm_hugetlb_page(vma)) return -EINVAL;
-  if (flags & MREMAP_FIXED) return yield* mremap_to(mm, addr, old_len, new_addr, new_len);
+  const implies_new_addr = (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0;
+  if (implies_new_addr || new_len > old_len) {
+    // Duplicating a private mapping (old_len 0) is not supported.
+    if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) return -EINVAL;
+    // We permit crossing of boundaries for the range being unmapped due to a
+    // shrink. [v6.16 order] A MREMAP_FIXED move checks this in mremap_to(),
+    // after unmapping its target; v6.17's check_prep_vma() checks first, and
+    // its remap_move() moves a range of several VMAs: neither is modelled.
+    if (!(flags & MREMAP_FIXED) && Math.min(old_len, new_len) > vma.vm_end - addr) return -EFAULT;
+  }
+  if (implies_new_addr) return yield* mremap_to(mm, addr, old_len, new_addr, new_len, flags);
 
   // Always allow a shrinking remap: that just unmaps the unnecessary pages.
   if (old_len >= new_len) {
     // Nothing to unmap (and do_vmi_munmap() refuses a zero length): the
-    // mapping is already what was asked for. Current kernels say so before
-    // anything else (vrm_remap_type(): MREMAP_NO_RESIZE).
+    // mapping is already what was asked for (MREMAP_NO_RESIZE).
     if (old_len === new_len) return addr;
     const err = yield* do_vmi_munmap(mm, addr + new_len, old_len - new_len, false);
     return err < 0 ? err : addr;
   }
-  // Ok, we need to grow.
-  if (addr + old_len > vma.vm_end) return -EFAULT; // vma_to_resize
+  // Ok, we need to grow (expand_vma).
   const delta = new_len - old_len;
   if (old_len === vma.vm_end - addr) {
-    // Can we just expand the current mapping?
+    // vma_expandable(): can we just expand the current mapping?
     const next = find_vma(mm, vma.vm_end);
     const room = next ? next.vm_start : TASK_SIZE;
     if (vma.vm_end + delta <= room) {
-      yield* vma_expand(vma, vma.vm_start, vma.vm_end + delta, vma.vm_pgoff);
+      // expand_vma_in_place(): vma_merge_extend() also merges the next VMA
+      // if it becomes adjacent and matches.
+      if (!(yield* vma_merge_extend(vma, delta))) return -ENOMEM;
       return addr;
     }
   }
@@ -201,22 +257,35 @@ function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: nu
   const to = get_unmapped_area(mm, new_len);
   if (to < 0) return to;
   vma = vma_lookup(mm, addr)!;
-  return yield* move_vma(vma, addr, old_len, new_len, to);
+  return yield* move_vma(vma, addr, old_len, new_len, to, flags);
 }
 
-/** mremap_to(): MREMAP_FIXED: clear the destination, shrink, then move. */
-function* mremap_to(mm: MmStruct, addr: number, old_len: number, new_addr: number, new_len: number): KGen<number> {
-  if (new_addr < 0 || new_addr + new_len > TASK_SIZE) return -EINVAL;
-  // The new range may not overlap the old one.
-  if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;
-  let err = yield* do_vmi_munmap(mm, new_addr, new_len, false);
-  if (err < 0) return err;
+/**
+ * mremap_to(): a move to a new address: MREMAP_FIXED clears the destination
+ * first and may shrink; MREMAP_DONTUNMAP alone moves to a free area.
+ */
+function* mremap_to(mm: MmStruct, addr: number, old_len: number, new_addr: number, new_len: number, flags: number): KGen<number> {
+  let vma: VmArea | undefined;
+  if (flags & MREMAP_FIXED) {
+    const err = yield* do_vmi_munmap(mm, new_addr, new_len, false);
+    if (err < 0) return err;
+    // If we remap a portion of a VMA elsewhere in the same VMA, this can
+    // invalidate the old VMA. Reset.
+    vma = vma_lookup(mm, addr);
+    if (!vma) return -EFAULT;
+  }
   if (old_len > new_len) {
-    err = yield* do_vmi_munmap(mm, addr + new_len, old_len - new_len, false);
+    const err = yield* do_vmi_munmap(mm, addr + new_len, old_len - new_len, false);
     if (err < 0) return err;
     old_len = new_len;
   }
-  const vma = vma_lookup(mm, addr);
+  // vrm_set_new_addr(): a free area unless MREMAP_FIXED.
+  if (!(flags & MREMAP_FIXED)) {
+    const to = get_unmapped_area(mm, new_len);
+    if (to < 0) return to;
+    new_addr = to;
+  }
+  vma = vma_lookup(mm, addr);
   if (!vma || addr + old_len > vma.vm_end) return -EFAULT;
-  return yield* move_vma(vma, addr, old_len, new_len, new_addr);
+  return yield* move_vma(vma, addr, old_len, new_len, new_addr, flags);
 }

@@ -67,6 +67,8 @@ import { machine } from './machine.ts';
 import { folio_put } from './page_alloc.ts';
 import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { swap_duplicate, swap_free } from './swapfile.ts';
+import { find_mergeable_anon_vma } from './vma.ts';
+import { mmap_assert_locked } from './mmap_lock.ts';
 
 /**
  * The block above as data, in the model's lock class names: each chain lists
@@ -194,8 +196,13 @@ export function* anon_vma_prepare(vma: VmArea): KGen<number> {
 
 function* __anon_vma_prepare(vma: VmArea): KGen<number> {
   const mm = vma.vm_mm;
-  let allocated: AnonVma | undefined = anon_vma_alloc();
-  const anon_vma = allocated;
+  // Never under the per-VMA lock alone: the neighbours it reads are not locked.
+  mmap_assert_locked(mm, '__anon_vma_prepare');
+  // A neighbour's anon_vma if it can be shared (so that the VMAs may merge
+  // again after an mprotect), else a new one.
+  let anon_vma = yield* find_mergeable_anon_vma(vma);
+  let allocated: AnonVma | undefined;
+  if (!anon_vma) anon_vma = allocated = anon_vma_alloc();
   let avc: AnonVmaChain | undefined = new AnonVmaChain(vma, anon_vma);
 
   yield* anon_vma_lock_write(anon_vma);

@@ -10,7 +10,7 @@ export function formatOp(op: Op): string {
     case 'munmap':
       return `munmap r${op.region}[${op.page}..+${op.pages}]`;
     case 'mremap':
-      return `mremap r${op.region} -> ${op.pages}p${op.maymove ? ' maymove' : ''}${op.fixedTo !== undefined ? ` fixed@r${op.fixedTo}` : ''}`;
+      return `mremap r${op.region} -> ${op.pages}p${op.maymove ? ' maymove' : ''}${op.fixedTo !== undefined ? ` fixed@r${op.fixedTo}` : ''}${op.dontunmap ? ' dontunmap' : ''}`;
     case 'mprotect':
       return `mprotect r${op.region}[${op.page}..+${op.pages}] ${prot(op.prot)}`;
     case 'madvise':

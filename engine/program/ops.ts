@@ -13,7 +13,11 @@ export type { Advice, FaultMode };
 export type Op =
   | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot }
   | { readonly op: 'munmap'; readonly region: number; readonly page: number; readonly pages: number }
-  | { readonly op: 'mremap'; readonly region: number; readonly pages: number; readonly maymove: boolean; readonly fixedTo?: number }
+  /**
+   * mremap the whole region to `pages` pages; MREMAP_FIXED onto region `fixedTo`'s address; with
+   * `dontunmap` (MREMAP_DONTUNMAP: needs maymove and an unchanged length) the old range stays mapped, emptied.
+   */
+  | { readonly op: 'mremap'; readonly region: number; readonly pages: number; readonly maymove: boolean; readonly fixedTo?: number; readonly dontunmap?: boolean }
   | { readonly op: 'mprotect'; readonly region: number; readonly page: number; readonly pages: number; readonly prot: Prot }
   | { readonly op: 'madvise'; readonly region: number; readonly page: number; readonly pages: number; readonly advice: Advice }
   | { readonly op: 'read'; readonly region: number; readonly page: number; readonly word: number }

@@ -114,13 +114,14 @@ function mremapMove(rec: Moved, content: Timelines, attrs: Timelines): Derived[]
     const src = i < oldPages ? oldAddr + i : oldAddr + oldPages - 1;
     flags.link(attrs.get(as, src), attrs.get(as, to), src);
   }
-  // What no longer belongs to the mapping is unmapped.
-  const gone = event(rec, [UNMAPPED]);
+  // What no longer belongs to the mapping is unmapped; with MREMAP_DONTUNMAP
+  // it stays mapped, with its flags, and empty (zero-fill).
+  const gone = event(rec, [rec.op.dontunmap ? 0 : UNMAPPED]);
   const reset = event(rec, [0]);
   for (let a = oldAddr; a < oldAddr + oldPages; a++) {
     if (a >= newAddr && a < newAddr + rec.op.pages) continue;
     setCells(content, as, a, 1, gone);
-    attrs.get(as, a).add(reset);
+    if (!rec.op.dontunmap) attrs.get(as, a).add(reset);
   }
   return [cells, flags];
 }

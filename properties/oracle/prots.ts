@@ -81,7 +81,8 @@ function mremapProts(rec: Moved, prots: Timelines): Derived {
     copy.link(prots.get(as, from), prots.get(as, to), from);
   }
   const unmapped = event(rec, [UNMAPPED]);
-  for (let a = oldAddr; a < oldAddr + oldPages; a++) if (a < newAddr || a >= newAddr + rec.op.pages) prots.get(as, a).add(unmapped);
+  // MREMAP_DONTUNMAP keeps the old range mapped as it was.
+  if (!rec.op.dontunmap) for (let a = oldAddr; a < oldAddr + oldPages; a++) if (a < newAddr || a >= newAddr + rec.op.pages) prots.get(as, a).add(unmapped);
   return copy;
 }
 

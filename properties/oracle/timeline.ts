@@ -84,21 +84,22 @@ export class Timeline {
 }
 
 /**
- * Timelines per address space (or file) and address. Both are small dense
- * numbers (the user address space is a few hundred pages), so each space
- * holds an array indexed by address.
+ * Timelines per address space (or file) and address. (Not arrays indexed by
+ * address: mmap places regions high, and an array's first store at index
+ * 400 allocates room for 600.)
  */
 export class Timelines {
-  private readonly spaces: (Timeline | undefined)[][] = [];
+  private readonly spaces = new Map<number, Map<number, Timeline>>();
 
   /** With `initial`, every timeline starts out holding it. */
   constructor(private readonly initial?: TimelineEvent) {}
 
   get(as: number, addr: number): Timeline {
-    const space = (this.spaces[as] ??= []);
-    let t = space[addr];
+    let space = this.spaces.get(as);
+    if (!space) this.spaces.set(as, (space = new Map()));
+    let t = space.get(addr);
     if (!t) {
-      space[addr] = t = new Timeline();
+      space.set(addr, (t = new Timeline()));
       if (this.initial) t.add(this.initial);
     }
     return t;
@@ -106,9 +107,7 @@ export class Timelines {
 
   /** Addresses with any history in `as`, ascending. */
   addresses(as: number): number[] {
-    const space = this.spaces[as];
-    const out: number[] = [];
-    if (space) for (let a = 0; a < space.length; a++) if (space[a]) out.push(a);
-    return out;
+    const space = this.spaces.get(as);
+    return space ? [...space.keys()].sort((a, b) => a - b) : [];
   }
 }

@@ -21,6 +21,8 @@ function indices(plans: ReturnType<typeof planWorkers>): number[] {
 const signatures = (j: Record<string, any>): string[] => [...new Set((j.violations as Failure[]).map((v) => v.signature))].sort();
 const corpusSignatures = (dir: string): string[] => readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).signature as string).sort();
 
+// The sharding contract (run i is the same whatever the shards and workers) is the plain random campaign's (--random):
+// the guided campaign's mutants depend on what each worker's queue found (runner/guided.ts).
 describe('cli: campaigns at scale (workers, shards, signals)', function () {
   this.timeout(300_000);
   let tmp: string;
@@ -70,7 +72,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
     /** Each violation's repro is the one run `run` gives on its own: a worker or shard changes nothing in a run. */
     function assertReprosOfTheirRuns(j: Record<string, any>): void {
       for (const v of j.violations as Failure[]) {
-        const alone = model.runner.fuzz({ seed: Number(SEED), runs: 1, shard: { index: v.run, count: 2 ** 31 } }).violations[0];
+        const alone = model.runner.fuzz({ campaign: 'random', seed: Number(SEED), runs: 1, shard: { index: v.run, count: 2 ** 31 } }).violations[0];
         assert.ok(alone, `run ${v.run} alone finds nothing`);
         assert.deepEqual([v.signature, v.repro], [alone.signature, JSON.parse(JSON.stringify(alone.repro))], `run ${v.run}`);
       }
@@ -79,7 +81,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
     it('shards 1/2 and 2/2 together are the unsharded campaign: the same runs, violations and corpus', async () => {
       const whole = await cowCampaign();
       const shard = async (s: string) => {
-        const r = await mmfuzz('fuzz', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--shard', s, '--workers', '1', '--json', '--corpus', join(tmp, s.replace('/', 'of')));
+        const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--shard', s, '--workers', '1', '--json', '--corpus', join(tmp, s.replace('/', 'of')));
         assert.ok(r.code === 0 || r.code === 1, r.err);
         return lastJson(r.out);
       };
@@ -99,7 +101,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
 
     it('--workers 2 finds what --workers 1 finds, with the same repro for the same run', async () => {
       const one = (await cowCampaign()).json;
-      const r = await mmfuzz('fuzz', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--workers', '2', '--json');
+      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--workers', '2', '--json');
       assert.equal(r.code, 1, r.err);
       const two = lastJson(r.out);
       assert.equal(two.workers, 2);
@@ -127,7 +129,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
     const dir = join(tmp, 'term');
     const out = (f: string): string => join(dir, 'out', f);
     const r = await interruptMmfuzz(
-      ['fuzz', '--patch', COW, '--no-stop-on-failure', '--time', '60s', '--workers', '2', '--json', '--corpus', join(dir, 'corpus'), '--junit', out('junit.xml'), '--html', out('report.html'), '--summary', out('summary.json')],
+      ['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--time', '60s', '--workers', '2', '--json', '--corpus', join(dir, 'corpus'), '--junit', out('junit.xml'), '--html', out('report.html'), '--summary', out('summary.json')],
       'SIGTERM',
       1000,
     );

@@ -22,8 +22,10 @@ describe('runner: a broken COW path', function () {
   });
   after(() => ws.dispose());
 
+  // The plain campaign's find: the size bound is about what the shrinker makes of it (a guided
+  // campaign's mutant can shrink to a larger 1-minimal repro: 8 ops for seed 6 before main moved to 11).
   it('is reported as data-integrity with a repro of at most 6 ops that replays identically twice', () => {
-    const r = runner.fuzz({ runs: 5000, seed: 6, continueOnFailure: false });
+    const r = runner.fuzz({ runs: 5000, seed: 11, continueOnFailure: false, campaign: 'random' });
     assert.equal(r.violations.length, 1, `not found in ${r.runs} runs`);
     const f = r.violations[0]!;
     assert.equal(f.property, 'data-integrity');
@@ -37,7 +39,7 @@ describe('runner: a broken COW path', function () {
   });
 
   it('is 1-minimal: removing any single op or switch makes it pass', () => {
-    const r = runner.fuzz({ runs: 5000, seed: 6, continueOnFailure: false });
+    const r = runner.fuzz({ runs: 5000, seed: 11, continueOnFailure: false });
     const { program, schedule } = r.violations[0]!.repro;
     const o = { properties: props.properties };
     const fails = (p: typeof program, s: typeof schedule): boolean => runner.replayCase(p, s, o).violation?.property === 'data-integrity';

@@ -10,7 +10,7 @@ import { do_madvise } from '../../mm/madvise.ts';
 import { EINVAL } from '../../mm/mm_types.ts';
 import { vm_mmap, vm_munmap } from '../../mm/mmap.ts';
 import { sys_mprotect } from '../../mm/mprotect.ts';
-import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../mm/mremap.ts';
+import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../mm/mremap.ts';
 import { pageAddr, protBits, regionOf, type Handler } from './env.ts';
 
 export const mmap: Handler<'mmap'> = function* (env, op) {
@@ -35,7 +35,7 @@ export const mremap: Handler<'mremap'> = function* (env, op) {
   const us = env.space;
   const r = regionOf(env, op.region);
   if (!r) return { result: -EINVAL };
-  let flags = op.maymove ? MREMAP_MAYMOVE : 0;
+  let flags = (op.maymove ? MREMAP_MAYMOVE : 0) | (op.dontunmap ? MREMAP_DONTUNMAP : 0);
   let to = 0;
   if (op.fixedTo !== undefined) {
     const t = regionOf(env, op.fixedTo);

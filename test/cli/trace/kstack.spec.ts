@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { KernelStacks } from '../../../cli/trace/kstack.ts';
 import { wrapGenerators } from '../../../cli/trace/transform.ts';
+import { join } from 'node:path';
+import { tracedModel } from '../../../cli/trace/model.ts';
+import { tracedReplay } from '../../../cli/trace/replay.ts';
+import { loadEntry } from '../../../corpus/store.ts';
 import { Trace } from '../../../engine/index.ts';
+import { PROJECT_ROOT } from '../../../project/root.ts';
+import { properties } from '../../../properties/index.ts';
+import { replayCase } from '../../../runner/index.ts';
 
 describe('cli/trace: kernel function stacks', () => {
   it('the transform wraps each named generator and keeps every line where it was', () => {
@@ -37,5 +44,21 @@ describe('cli/trace: kernel function stacks', () => {
       trace.entries.map((e) => e.stack),
       [[], [], ['sys_munmap', 'do_vmi_munmap'], ['sys_munmap', 'do_vmi_munmap', 'unmap_region', 'zap_pte_range']],
     );
+  });
+
+  it('a traced replay is the same run as the model as written: the same trace, the same verdict, and stacks on top', async function () {
+    this.timeout(60_000);
+    // A known-bad repro, on the clean model: a run that goes through swapoff, unuse and reclaim.
+    const e = loadEntry(join(PROJECT_ROOT, 'corpus/known-bad/013-unuse-without-mmap-lock.json'));
+    const m = await tracedModel(undefined);
+    try {
+      const t = tracedReplay(m, e.program, e.schedule, m.props.properties);
+      const plain = replayCase(e.program, e.schedule, { properties, trace: true, debug: true });
+      assert.equal(t.trace!.toText(), plain.trace!.toText());
+      assert.deepEqual(t.violation, plain.violation);
+      assert.ok(t.trace!.entries.filter((x) => (x.stack?.length ?? 0) > 0).length > t.trace!.entries.length / 2, 'most steps are inside a kernel function');
+    } finally {
+      m.dispose();
+    }
   });
 });

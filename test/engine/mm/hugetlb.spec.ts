@@ -21,8 +21,9 @@ import { mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
 import { do_madvise } from '../../../engine/mm/madvise.ts';
 import { handle_mm_fault } from '../../../engine/mm/memory.ts';
 import { FAULT_FLAG_WRITE, PG_dirty, PG_uptodate, VM_WRITE, WORDS_PER_PAGE, type MmStruct, type Pte, type VmArea } from '../../../engine/mm/mm_types.ts';
-import { vm_munmap, vma_modify_flags } from '../../../engine/mm/mmap.ts';
-import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { vm_munmap } from '../../../engine/mm/mmap.ts';
+import { vma_modify_flags, vma_modify_prev } from '../../../engine/mm/vma.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write } from '../../../engine/mm/mmap_lock.ts';
 import { change_protection, sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { folio_get } from '../../../engine/mm/page_alloc.ts';
 import { RO, RW, kernel, load, run, store, violates } from '../harness.ts';
@@ -64,6 +65,14 @@ function* hmap(owner: string, prot: number, len: number, pgoff = 0, file = 0): K
 }
 
 /** The hugetlb page-table page in mm's PMD slot for addr. */
+/** mprotect_fixup()'s VMA half: vma_modify_flags(), then the flags set on what it returns. */
+function* setFlags(vma: VmArea, start: number, end: number, flags: number): KGen<VmArea> {
+  const v = (yield* vma_modify_flags(vma_modify_prev(vma, start), vma, start, end, flags)) as VmArea;
+  yield* vma_start_write(v);
+  v.vm_flags = flags;
+  return v;
+}
+
 const slot = (mm: MmStruct, addr: number): HugetlbPtPage | undefined => mm.pgd[pmd_index(addr)] as HugetlbPtPage | undefined;
 /** The huge PTE mapping addr (entry 0 of its page-table page). */
 const hpte = (mm: MmStruct, addr: number): Pte | undefined => slot(mm, addr)?.ptes[0];
@@ -437,7 +446,7 @@ describe('engine/mm/hugetlb: hugetlb faults (hugetlb_fault, hugetlb_no_page, hug
       // has not yet taken i_mmap_rwsem. P's VMA now has Q's flags. (One task
       // plays both processes: P's mmap_lock is taken nested, as fork does.)
       yield* mmap_write_lock(p.mm, SINGLE_DEPTH_NESTING);
-      const pv = (yield* vma_modify_flags(p.vma, p.a, p.a + H, p.vma.vm_flags | VM_WRITE)) as VmArea;
+      const pv = yield* setFlags(p.vma, p.a, p.a + H, p.vma.vm_flags | VM_WRITE);
       assert.equal(pv.vm_flags, q.vma.vm_flags);
       // Q's write fault shares P's page table and finds the PTE read-only.
       yield* mmap_read_lock(q.mm);
@@ -641,7 +650,7 @@ describe('engine/mm/hugetlb: hugetlb mprotect (hugetlb_change_protection)', () =
       const t0 = slot(p.mm, p.a)!;
       assert.equal(t0.pt_share_count, 2);
       yield* mmap_write_lock(p.mm);
-      const v = (yield* vma_modify_flags(p.vma, p.a, p.a + 3 * H, p.vma.vm_flags & ~VM_WRITE)) as VmArea;
+      const v = yield* setFlags(p.vma, p.a, p.a + 3 * H, p.vma.vm_flags & ~VM_WRITE);
       // The first page table is unshared, the second changed, the third absent.
       assert.equal(yield* hugetlb_change_protection(v, p.a, p.a + 3 * H), 2);
       yield* mmap_write_unlock(p.mm);

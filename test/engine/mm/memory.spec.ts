@@ -354,7 +354,7 @@ describe('engine/mm/memory: faults, COW and fork (memory.ts, fault.ts)', () => {
   it('fork does not copy page tables of a VMA that never had a page', () => {
     run(function* () {
       const a = yield* mapped(2);
-      yield* vm_mmap(a.mm, 2, RW);
+      yield* vm_mmap(a.mm, 2, RO); // read-only: no merge with a's VMA
       yield* store(a.mm, a.addr, 1);
       const child = yield* fork(a.mm);
       assert.equal(child.mmap.length, 2);

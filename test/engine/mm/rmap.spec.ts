@@ -8,7 +8,7 @@ import { kobject_freed } from '../../../engine/mm/kasan.ts';
 import { folio_alloc } from '../../../engine/mm/page_alloc.ts';
 import { __split_vma, vma_link, vm_munmap } from '../../../engine/mm/mmap.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
-import { mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
+import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from '../../../engine/mm/mmap_lock.ts';
 import { set_pte_at, pte_offset_map_lock } from '../../../engine/mm/pgtable.ts';
 import { spin_unlock } from '../../../engine/locking/spinlock.ts';
 import { PVMW_MIGRATION, anon_vma_interval_tree_pre_update_vma, anon_vma_prepare, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_lock_anon_vma_read, folio_maybe_dma_pinned, folio_move_anon_rmap, folio_needs_cow_for_dma, folio_remove_rmap_pte, folio_try_dup_anon_rmap_pte, folio_try_share_anon_rmap_pte, linear_page_index, page_vma_mapped_walk, page_vma_mapped_walk_done, rmap_walk, unlink_anon_vmas, type PageVmaMappedWalk } from '../../../engine/mm/rmap.ts';
@@ -85,6 +85,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
     run(function* () {
       const { mm, addr } = yield* mapped(2);
       const vma = mm.mmap[0]!;
+      yield* mmap_read_lock(mm); // __anon_vma_prepare() asserts it
       assert.equal(yield* anon_vma_prepare(vma), 0);
       const av = vma.anon_vma!;
       assert.deepEqual([av.root === av, av.parent === av, av.refcount, av.num_active_vmas, av.num_children], [true, true, 1, 1, 0]);
@@ -93,6 +94,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       assert.equal(yield* anon_vma_prepare(vma), 0);
       assert.equal(vma.anon_vma, av);
       assert.equal(vma.anon_vma_chain.length, 1);
+      yield* mmap_read_unlock(mm);
       void addr;
     });
   });
@@ -108,12 +110,16 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       },
       (c) => ({
         T0: function* () {
+          yield* mmap_read_lock(c.mm);
           yield* anon_vma_prepare(c.vma);
           c.got.push(c.vma.anon_vma!);
+          yield* mmap_read_unlock(c.mm);
         },
         T1: function* () {
+          yield* mmap_read_lock(c.mm);
           yield* anon_vma_prepare(c.vma);
           c.got.push(c.vma.anon_vma!);
+          yield* mmap_read_unlock(c.mm);
         },
       }),
       (r) => {
@@ -125,7 +131,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
         assert.equal(vma.anon_vma!.rb_root.length, 1);
         assert.ok(!kobject_freed(vma.anon_vma!));
       },
-      { maxStep: 14, backAndForth: true },
+      { maxStep: 16, backAndForth: true },
     );
     assert.ok(runs > 100);
   });

@@ -1,0 +1,73 @@
+/**
+ * A patch's targets in one copy of the model: the branch counters that guard
+ * the changed lines (for each line, the innermost site that begins before it),
+ * their functions, and the changed preemption points: yield labels on added
+ * lines, and the nearest yield before each changed line in its function (the
+ * step that runs the changed code starts there).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CoveredFile } from './registry.ts';
+import { changedLines } from './patch-lines.ts';
+
+export interface PatchTargets {
+  /** Counter indices relative to the probe's first counter (BranchProbe numbering). */
+  readonly sites: ReadonlySet<number>;
+  /** Function-entry counters of the changed functions, by name ("memory.ts: copy_present_pte"). */
+  readonly functions: ReadonlyMap<string, number>;
+  readonly labels: ReadonlySet<string>;
+  /** Changed lines in files the probe does not cover (engine/sched, engine/program, ...). */
+  readonly uncovered: readonly string[];
+}
+
+const YIELD = /yield\s+(['"`])([^'"`]+)\1/g;
+
+function labelsIn(text: string): string[] {
+  return [...text.matchAll(YIELD)].map((m) => m[2]!);
+}
+
+/** lo: the probe's first counter (files' bases are absolute). */
+export function patchTargets(patchText: string, files: readonly CoveredFile[], lo: number): PatchTargets {
+  const sites = new Set<number>();
+  const functions = new Map<string, number>();
+  const labels = new Set<string>();
+  const uncovered: string[] = [];
+  const fileOf = (path: string): CoveredFile | undefined => files.find((x) => x.url.endsWith(`/${path}`));
+  const lines = (path: string): string[] | undefined => {
+    const f = fileOf(path);
+    return f && readFileSync(fileURLToPath(f.url), 'utf8').split('\n');
+  };
+  for (const c of changedLines(patchText, lines)) {
+    const f = fileOf(c.path);
+    if (!f) {
+      uncovered.push(c.path);
+      continue;
+    }
+    for (const l of c.added) for (const label of labelsIn(l)) labels.add(label);
+    const text = readFileSync(fileURLToPath(f.url), 'utf8').split('\n');
+    const short = c.path.split('/').pop()!;
+    for (const line of c.lines) {
+      let best = -1;
+      for (let i = 0; i < f.sites.length; i++) {
+        const s = f.sites[i]!;
+        if (s.line < line && line <= s.endLine && (best < 0 || s.endLine - s.line < f.sites[best]!.endLine - f.sites[best]!.line)) best = i;
+      }
+      if (best < 0) continue;
+      const site = f.sites[best]!;
+      sites.add(f.base - lo + best);
+      const entry = f.sites.findIndex((s) => s.kind === 'function' && s.fn === site.fn);
+      if (entry >= 0) {
+        functions.set(`${short}: ${f.functions[site.fn]}`, f.base - lo + entry);
+        // The nearest preemption point before the line, inside its function.
+        for (let l = line - 1; l >= f.sites[entry]!.line; l--) {
+          const found = labelsIn(text[l - 1] ?? '');
+          if (found.length) {
+            labels.add(found[found.length - 1]!);
+            break;
+          }
+        }
+      }
+    }
+  }
+  return { sites, functions, labels, uncovered };
+}

@@ -1,0 +1,112 @@
+/**
+ * The coverage-guided input source (the default campaign): fresh fast-check
+ * draws beside mutants of queued inputs, libFuzzer/syzkaller-style. A run
+ * that adds coverage (branches of the model, interleaving pairs, lock orders)
+ * joins the queue. Where coverage stops growing, fresh draws and mutants get
+ * deeper schedules (more preemptions, more PCT change points).
+ *
+ * Deterministic for a seed: run i's choices come from runSeed(seed, i), and
+ * the queue holds what runs before i found, in order.
+ */
+import type fc from 'fast-check';
+import type { RunResult } from '../engine/program/executor.ts';
+import { Prng } from '../engine/sched/prng.ts';
+import { resolveProgramOptions, type ProgramArbOptions, type ScheduleArbOptions } from '../generators/index.ts';
+import { FeatureMap } from './coverage/features.ts';
+import { ProgramMutator } from './mutate/program.ts';
+import { mutateSchedule } from './mutate/schedule.ts';
+import { Queue } from './queue.ts';
+import { caseArb, generateCase, runSeed, type CaseInput } from './seeds.ts';
+
+/**
+ * The program shapes fresh draws come from: every mix and fault mode the
+ * generators have (the default mix, the vma-race mix; per-VMA-lock and
+ * speculative faults), unless the campaign's options fix them. Not a tuning
+ * to any bug: a shape a campaign never draws is a part of the model it never runs.
+ */
+export function programShapes(o: ProgramArbOptions | undefined): { options: ProgramArbOptions; weight: number }[] {
+  const base = o ?? {};
+  const races = base.vmaRace === undefined ? [false, true] : [base.vmaRace];
+  const modes = base.faultMode === undefined ? (['vma-lock', 'spf'] as const) : [base.faultMode];
+  return races.flatMap((vmaRace) =>
+    modes.map((faultMode) => ({ options: { ...base, vmaRace, faultMode }, weight: (vmaRace ? 1 : 3) * (faultMode === 'spf' ? 1 : 3) })),
+  );
+}
+
+/** Percent of runs that are fresh draws once the queue has entries. */
+export const FRESH_PERCENT = 20;
+/** Runs without new coverage before the schedules get one level deeper. */
+export const STALL_RUNS = 2_000;
+/** Levels: 0 is the generator's default depth (2 preemptions, PCT depth 4); each level adds one. */
+export const MAX_LEVEL = 4;
+
+export class GuidedSource {
+  readonly features = new FeatureMap();
+  readonly queue = new Queue();
+  private readonly arbs = new Map<string, fc.Arbitrary<CaseInput>>();
+  private readonly shapes: readonly { readonly options: ProgramArbOptions; readonly weight: number }[];
+  private readonly mutator: ProgramMutator;
+  private sinceNew = 0;
+  /** Runs that were mutants, and mutants that joined the queue. */
+  mutants = 0;
+  mutantsKept = 0;
+
+  constructor(
+    private readonly seed: number,
+    private readonly program: ProgramArbOptions | undefined,
+    private readonly schedule: ScheduleArbOptions = {},
+  ) {
+    this.mutator = new ProgramMutator(resolveProgramOptions(program));
+    this.shapes = programShapes(program);
+  }
+
+  /** How deep schedules go now: one level per STALL_RUNS·2^level runs without new coverage. */
+  get level(): number {
+    let l = 0;
+    while (l < MAX_LEVEL && this.sinceNew >= STALL_RUNS * (2 ** (l + 1) - 1)) l++;
+    return l;
+  }
+
+  private arb(shape: number, level: number): fc.Arbitrary<CaseInput> {
+    const key = `${shape}/${level}`;
+    let a = this.arbs.get(key);
+    if (!a) {
+      const s = this.schedule;
+      a = caseArb(this.shapes[shape]!.options, { ...s, maxPreemptions: s.maxPreemptions ?? 2 + level, maxDepth: s.maxDepth ?? 4 + level });
+      this.arbs.set(key, a);
+    }
+    return a;
+  }
+
+  private shape(rng: Prng): number {
+    const total = this.shapes.reduce((n, x) => n + x.weight, 0);
+    let x = rng.below(total);
+    for (let i = 0; i < this.shapes.length; i++) if ((x -= this.shapes[i]!.weight) < 0) return i;
+    return 0;
+  }
+
+  /** Run i's input: a fresh draw (the plain campaign's run i at level 0) or a mutant. */
+  next(i: number): { input: CaseInput; mutant: boolean } {
+    const level = this.level;
+    const rng = new Prng(runSeed(this.seed ^ 0x5bd1e995, i));
+    if (this.queue.length === 0 || rng.below(100) < FRESH_PERCENT) return { input: generateCase(this.arb(this.shape(rng), level), this.seed, i), mutant: false };
+    this.mutants++;
+    const parent = this.queue.pick(rng);
+    const what = rng.below(3);
+    const other = this.queue.length > 1 ? this.queue.entries[rng.below(this.queue.length)]!.input.program : undefined;
+    const program = what === 1 ? parent.input.program : this.mutator.mutate(parent.input.program, rng, other);
+    const schedule = what === 0 ? parent.input.schedule : mutateSchedule({ spec: parent.input.schedule, recorded: parent.recorded, steps: parent.steps, tasks: parent.tasks }, rng, 2 + 2 * MAX_LEVEL);
+    return { input: { program, schedule }, mutant: true };
+  }
+
+  /** After the run: keep the input if its features added coverage. Returns the count of new features. */
+  observe(input: CaseInput, r: RunResult, features: readonly number[], mutant: boolean, target = false): number {
+    const fresh = this.features.addAll(features);
+    if (fresh > 0) {
+      this.queue.push({ input, recorded: r.schedule, steps: r.steps, tasks: r.context.execution.tasks.length, fresh, target, picked: 0 });
+      this.sinceNew = 0;
+      if (mutant) this.mutantsKept++;
+    } else this.sinceNew++;
+    return fresh;
+  }
+}

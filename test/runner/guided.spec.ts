@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { fuzz } from '../../runner/index.ts';
+import { programShapes } from '../../runner/guided.ts';
+
+// Under mocha the model loads without branch counters (no load hook): the
+// guided campaign runs on interleaving coverage only here; the counters are
+// covered by coverage/workspace.spec.ts.
+describe('runner: the coverage-guided campaign', () => {
+  const o = { runs: 200, seed: 3, keepQueue: true } as const;
+
+  it('is the default, keeps inputs that added coverage and runs mutants of them', () => {
+    const r = fuzz(o);
+    assert.equal(r.campaign, 'guided');
+    const c = r.coverage!;
+    assert.ok(c.features > 100, `${c.features} features`);
+    assert.ok(c.queue > 10 && c.queue < r.runs, `queue of ${c.queue}`);
+    assert.ok(c.mutants > r.runs / 2, `${c.mutants} mutants of ${r.runs} runs`);
+    assert.ok(c.mutantsKept > 0, 'no mutant added coverage');
+    assert.equal(r.queue!.length, c.queue);
+    assert.deepEqual(r.violations, []);
+  });
+
+  it('is deterministic for a seed: the same queue and the same steps', () => {
+    const a = fuzz(o);
+    const b = fuzz(o);
+    assert.equal(a.steps, b.steps);
+    assert.deepEqual(a.queue, b.queue);
+    assert.notDeepEqual(fuzz({ ...o, seed: 4 }).queue, a.queue);
+  });
+
+  it('replays a saved queue first, and the plain random campaign has no queue', () => {
+    const saved = fuzz(o).queue!.slice(0, 20);
+    const r = fuzz({ ...o, runs: 30, initialQueue: saved });
+    assert.equal(r.coverage!.replayed, 20);
+    assert.equal(r.queue![0]!.program, saved[0]!.program, 'the first replayed input added coverage and was queued first');
+    const plain = fuzz({ runs: 50, seed: 3, campaign: 'random' });
+    assert.equal(plain.campaign, 'random');
+    assert.equal(plain.coverage, undefined);
+  });
+
+  it('draws every program shape unless the options fix it', () => {
+    assert.deepEqual(programShapes(undefined).map((s) => [s.options.vmaRace, s.options.faultMode]), [
+      [false, 'vma-lock'],
+      [false, 'spf'],
+      [true, 'vma-lock'],
+      [true, 'spf'],
+    ]);
+    assert.deepEqual(programShapes({ vmaRace: true, faultMode: 'spf' }).length, 1);
+  });
+});
