@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { propertyNames } from '../../properties/index.ts';
 import { cowCampaign } from './cow-campaign.ts';
 import { lastJson, mmfuzz } from './helpers.ts';
+import { CHROMIUM, screenshot } from './chromium.ts';
 import { decodePng } from './png.ts';
 import { findAll, parseXml } from './xml.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-
-/** Chromium's screenshot of a file, at 1400×900, in a fresh profile and without any network. */
-function screenshot(html: string, png: string): void {
-  const profile = mkdtempSync(join(tmpdir(), 'mmfuzz-chromium-'));
-  try {
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-    const r = spawnSync(CHROMIUM, [...flags, `--user-data-dir=${profile}`, `--screenshot=${png}`, '--window-size=1400,900', pathToFileURL(html).href], { timeout: 60_000, encoding: 'utf8' });
-    if (!existsSync(png)) throw new Error(`chromium wrote no screenshot (exit ${r.status}): ${r.stderr.slice(-500)}`);
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
 
 /** x positions of the vertical lines (the lanes' lifelines) of this colour that run down most of rows y0..y1. */
 function verticalLines(png: ReturnType<typeof decodePng>, rgb: readonly number[], y0: number, y1: number): number[] {

@@ -1,9 +1,8 @@
 // The data-integrity oracle on shared hugetlbfs file mappings (properties/oracle/files.ts), on recorded histories.
 import assert from 'node:assert/strict';
-import { isViolationError } from '../../engine/sched/violation.ts';
 import type { OpRecord } from '../../engine/program/history.ts';
-import { checkDataIntegrity } from '../../properties/data-integrity.ts';
-import { asHistory, rec, type OpOf, type Row } from '../helpers/records.ts';
+import { rec, type OpOf, type Row } from '../helpers/records.ts';
+import { verdict } from './data-integrity.setup.ts';
 
 const map: OpOf<'hugetlbMmap'> = { op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 1, prot: 'rw' };
 const rd: OpOf<'read'> = { op: 'read', region: 0, page: 0, word: 0 };
@@ -14,15 +13,7 @@ const first = (...rows: Row[]): OpRecord[] => rows.map((r) => r.record(0));
 const mapped = (as: number, addr: number): Row => rec(`P${as}.T0`, map, as, 0, 1, addr, { addr, pages: 16 });
 const read = (as: number, addr: number, start: number, end: number, value: number): Row => rec(`P${as}.T0`, rd, as, start, end, 0, { addr, pages: 1, value });
 
-function check(recs: OpRecord[]): string | undefined {
-  try {
-    checkDataIntegrity({ history: asHistory(recs) });
-    return undefined;
-  } catch (e) {
-    if (isViolationError(e)) return e.violation.message;
-    throw e;
-  }
-}
+const check = verdict;
 
 describe('properties: the data-integrity oracle on shared file mappings', () => {
   it("one process reads another's write to the same file page, at another address", () => {

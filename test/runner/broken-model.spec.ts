@@ -39,7 +39,7 @@ describe('runner: a broken COW path', function () {
   });
 
   it('is 1-minimal: removing any single op or switch makes it pass', () => {
-    const r = runner.fuzz({ runs: 5000, seed: 11, continueOnFailure: false });
+    const r = runner.fuzz({ runs: 5000, seed: 11, continueOnFailure: false, campaign: 'random' });
     const { program, schedule } = r.violations[0]!.repro;
     const o = { properties: props.properties };
     const fails = (p: typeof program, s: typeof schedule): boolean => runner.replayCase(p, s, o).violation?.property === 'data-integrity';
