@@ -50,6 +50,8 @@ export const ADVICE_WEIGHTED: readonly Advice[] = [
   'PAGEOUT',
   'COLD',
   'WILLNEED',
+  'FREE',
+  'FREE',
 ];
 
 export type ResolvedProgramOptions = Required<ProgramArbOptions>;

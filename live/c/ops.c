@@ -13,7 +13,7 @@
 
 static int prot_bits(int64_t p) { return p == 3 ? PROT_READ | PROT_WRITE : p == 1 ? PROT_READ : PROT_NONE; }
 
-static const int advice_code[] = { MADV_DONTNEED, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTFORK, MADV_DOFORK, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED };
+static const int advice_code[] = { MADV_DONTNEED, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTFORK, MADV_DOFORK, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED, MADV_FREE };
 
 static struct region *region_of(int64_t h) { return h >= 0 && h < MAX_REGIONS && regions[h].used ? &regions[h] : 0; }
 
