@@ -87,7 +87,7 @@ static void range_op(const struct cmd *c, struct reply *r) {
   } else if (c->kind == K_MPROTECT) {
     r->result = sys(mprotect((void *)addr, len, prot_bits(a[3])));
   } else {
-    r->result = a[3] >= 0 && a[3] < 8 ? sys(madvise((void *)addr, len, advice_code[a[3]])) : -EINVAL;
+    r->result = a[3] >= 0 && a[3] < (int64_t)(sizeof advice_code / sizeof advice_code[0]) ? sys(madvise((void *)addr, len, advice_code[a[3]])) : -EINVAL;
   }
 }
 
