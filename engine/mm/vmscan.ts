@@ -88,15 +88,13 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
 /**
  * What kswapd scans: the anon folios in use, in pfn order; `victim` picks
  * one (modulo their number), so a program names its victim deterministically.
- * Lazyfree folios come first while there are any: MADV_FREE moved them to the
- * inactive file LRU (lru_lazyfree_fn), which reclaim shrinks before it turns
- * to anon memory that needs swap.
+ * Simplification: lazyfree folios are picked the same way (Linux has them on
+ * the inactive file LRU, lru_lazyfree_fn).
  */
 /** One reclaim pass of kswapd: isolate the chosen folio and try to reclaim it. */
 export function* kswapd_reclaim(victim: number): KGen<boolean> {
   yield 'isolate_lru_folios';
-  const lazyfree = lru_pick(victim, (f) => f._mapcount > 0 && !(f.flags & PG_swapbacked));
-  const folio = lazyfree ?? lru_pick(victim, (f) => f._mapcount > 0 || (f.flags & PG_swapcache) !== 0);
+  const folio = lru_pick(victim, (f) => f._mapcount > 0 || (f.flags & PG_swapcache) !== 0);
   if (!folio || !folio_try_get(folio)) return false;
   return yield* shrink_folio(folio);
 }
