@@ -58,12 +58,12 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
         .map(([procs, kthreads, sync]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks, sync })),
     );
   // Drawn beside the program, not before it: a chained source that shrinks draws the program anew.
-  // Half the machines map the shared zero page on read faults, as Linux does; the other half behave as
-  // under mm_forbids_zeropage(), where every first touch gets its own page.
+  // A quarter of the machines map the shared zero page on read faults, as Linux does; the others behave as
+  // under mm_forbids_zeropage(), where every first touch gets its own page (which reclaim can swap out).
   // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude),
   // half of them touched at once (so that forks share it and pins find it), half left for a racing first fault.
   // Shrinking goes towards 0: from touched to empty to no THP, never adding an op.
-  const machineDraws = fc.tuple(fc.boolean(), fc.nat(5).map((x) => (x === 5 ? 'touched' : x === 4 ? 'empty' : undefined)));
+  const machineDraws = fc.tuple(fc.nat(3).map((x) => x === 3), fc.nat(5).map((x) => (x === 5 ? 'touched' : x === 4 ? 'empty' : undefined)));
   return fc
     .tuple(drawnProgram, machineDraws)
     .map(([d, [zeroPage, thp]]) => ({ ...d, zeroPage, thp }))

@@ -28,7 +28,7 @@ describe('cli: mmfuzz', function () {
       ['--program that is not JSON', ['fuzz', '--program', 'ops=fork'], /--program "ops=fork" is not a JSON object of generator options; write it like --program/],
       ['--program naming an unknown op', ['fuzz', '--program', '{"ops": ["fork", "frob"]}'], /--program: unknown op kind "frob"; choose from mmap, /],
       ['--program with a misspelt option', ['fuzz', '--program', '{"advise": ["WILLNEED"]}'], /--program: unknown option "advise"; choose from maxProcesses, .*advice, pinFlags/],
-      ['--program naming an unknown advice', ['fuzz', '--program', '{"advice": ["HUGEPAGE"]}'], /--program: unknown advice "HUGEPAGE"; choose from DONTNEED, /],
+      ['--program naming an unknown advice', ['fuzz', '--program', '{"advice": ["MERGEABLE"]}'], /--program: unknown advice "MERGEABLE"; choose from DONTNEED, /],
       ['--program with a pin flag that is not a boolean', ['fuzz', '--program', '{"pinFlags": {"fast": "yes"}}'], /--program: pin flag fast must be true or false, got "yes"/],
       ['replay of a missing file', ['replay', 'nope.json'], /cannot read corpus entry nope\.json \(no such file\)/],
       ['replay --html naming a directory', ['replay', 'x.json', '--html', 'test'], /--html test: is a directory/],
