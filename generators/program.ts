@@ -85,5 +85,16 @@ function withPrelude(drawn: readonly Op[], { ks, kthreads, processes }: Drawn, o
     const at = first.findIndex((x) => x.op === 'mmap') + 1;
     first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
   }
+  // Programs that may map memfds start with a shared mapping of memfd 0 (r0, or r1 beside a hugetlbfs r0).
+  if (ks.includes('memfdMmap')) {
+    const region = ks.includes('hugetlbMmap') ? 1 : 0;
+    const prelude: Op[] = [
+      { op: 'memfdCreate', file: 0, pages: o.maxPages },
+      { op: 'memfdMmap', region, file: 0, page: 0, pages: o.maxPages, prot: 'rw', shared: true },
+    ];
+    if (ks.includes('fork') && processes > 1 && !ks.includes('hugetlbMmap')) prelude.push({ op: 'fork', child: 1 });
+    const at = first.findIndex((x) => x.op === 'mmap') + 1;
+    first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
+  }
   return first;
 }

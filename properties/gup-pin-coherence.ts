@@ -6,6 +6,7 @@ import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
 import { pmd_index, pte_index } from '../engine/mm/pgtable.ts';
 import { buildOracle } from './oracle/build.ts';
+import { mayBeFile } from './oracle/files.ts';
 import { cell } from './oracle/cells.ts';
 import { coherentAccess, mayBeCoherent } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
@@ -42,6 +43,12 @@ function checkPinsStillMapped(ctx: RunContext): void {
       const table = space.mm.pgd[pmd_index(p.addr)];
       const pte = table?.ptes[pte_index(p.addr)];
       const f = p.folio;
+      if (!folio_test_anon(f) && !(pte?.kind === 'present' && pte.pfn === f.pfn)) {
+        // A page-cache page: reclaim may unmap it (a fault maps it again
+        // from the file), truncate and hole punch may take it out of the
+        // file; a short-term R/O pin does not follow a COW (gup_must_unshare).
+        if (pte?.kind !== 'present' || !f.f_mapping || (!p.write && !p.longterm)) continue;
+      }
       if (pte?.kind === 'present' && pte.pfn === f.pfn) {
         if (folio_test_anon(f) && !PageAnonExclusive(f)) {
           report('gup-pin-coherence', `pin#${handle} of P${space.pid}: ${f.kname} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
@@ -65,11 +72,13 @@ function checkPinsStillMapped(ctx: RunContext): void {
 export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   if (!recs.some((r) => r.kind === 'pinRead' && r.result >= 0)) return;
-  const { content, pins } = buildOracle(recs);
+  const { content, pins, bindings } = buildOracle(recs);
   for (const rec of recs) {
     if (rec.kind !== 'pinRead' || rec.result < 0 || rec.addr === undefined) continue;
     const life = pins.get(rec.pinId);
     if (!life) continue;
+    // A pin of a memfd page reads the file's page: data-integrity's files, not judged here.
+    if (mayBeFile(bindings, rec.as, rec.addr, 0, rec.end)) continue;
     const timeline = content.get(rec.as, cell(rec.addr, rec.op.word));
     let allowed: Set<number>;
     if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);

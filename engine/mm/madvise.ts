@@ -9,7 +9,7 @@ import type { KGen } from '../sched/task.ts';
 import { zap_page_range_single } from './memory.ts';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
-import { EINVAL, ENOMEM, VM_DONTCOPY, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { EINVAL, ENOMEM, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
 import { folio_test_anon } from './rmap.ts';
@@ -113,6 +113,8 @@ function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: 
     return 0;
   }
   if (advice === 'COLD') return 0;
+  // MADV_WIPEONFORK is only supported on anonymous memory.
+  if (advice === 'WIPEONFORK' && (vma.vm_file || vma.vm_flags & VM_SHARED)) return -EINVAL;
   return yield* madvise_update_vma(vma, start, end, newFlags(vma.vm_flags, advice));
 }
 

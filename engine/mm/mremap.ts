@@ -220,6 +220,8 @@ function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: nu
   if (!vma) return -EFAULT;
   // [hugetlb] move_hugetlb_page_tables() is not modelled.
   if (is_vm_hugetlb_page(vma)) return -EINVAL;
+  // [shmem] mremap of a file VMA (copy_vma's i_mmap link) is not modelled.
+  if (vma.vm_file) return -EINVAL;
   const implies_new_addr = (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0;
   if (implies_new_addr || new_len > old_len) {
     // Duplicating a private mapping (old_len 0) is not supported.

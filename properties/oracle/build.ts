@@ -95,7 +95,7 @@ function replay(recs: readonly OpRecord[]): Oracle {
     // before it advised. Either way the advice may or may not have taken.
     const maybe = rec.kind === 'madvise' && rec.result < 0 && rec.addr !== undefined;
     if (rec.result < 0 && !maybe) continue;
-    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate') fileEvents(rec, t.files);
+    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate' || rec.kind === 'memfdPunch' || rec.kind === 'memfdTruncate') fileEvents(rec, t.files);
     else for (const d of contentEvents(rec, t, maybe)) derived.push(d);
   }
   fixpoint(derived);

@@ -54,6 +54,8 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       const life = rec.addr === undefined ? undefined : t.pins.get(rec.pinId);
       if (!life || rec.addr === undefined) return [];
       const at = content.get(as, cell(rec.addr, rec.op.word));
+      // Into a shared file page, perhaps (the page may have left the file since it was pinned).
+      for (const f of writeTargets(t.bindings, rec as never, rec.op.word).files) t.files.get(f.file, f.cell).add(event(rec, [rec.value!], true));
       // Certainly into the mapped page; or perhaps, if the process may not
       // have detached the address yet (a concurrent read may see the value,
       // and a move may carry it along), but no longer there once it certainly has.
@@ -62,6 +64,8 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       return [];
     }
     case 'mmap':
+    case 'memfdMmap':
+      // A memfd's private copies start empty of the process's own writes.
       if (rec.addr === undefined) return [];
       setCells(content, as, rec.addr, rec.pages!, event(rec, [0]));
       setPages(attrs, as, rec.addr, rec.pages!, event(rec, [0]));
