@@ -15,7 +15,8 @@
  * rechecks folio->mapping once they hold the lock. Changes of i_pages take
  * the mapping's xa_lock, with the entry they expect rechecked under it.
  * inode->i_rwsem is held by truncate and hole punch; shmem_swaplist_mutex
- * guards the swaplist.
+ * guards the swaplist (6.16: 6.17 makes it a spinlock, taken by writeout
+ * only once the folio has a slot).
  *
  * Left out, each whole: large folios and THP, fallocate's allocation (only
  * FALLOC_FL_PUNCH_HOLE), shmem_falloc's wait of faults into a hole being
@@ -150,9 +151,8 @@ function shmem_confirm_swap(mapping: AddressSpace, index: number, swap: XaValue)
 }
 
 /** shmem_recalc_inode(): the model keeps info->swapped alone. */
-function shmem_recalc_inode(inode: ShmemInode, swapped: number): boolean {
+function shmem_recalc_inode(inode: ShmemInode, swapped: number): void {
   inode.swapped += swapped;
-  return swapped > 0 && inode.swapped === swapped;
 }
 
 /* ---------------------------------------------------------------- fault */
@@ -305,9 +305,10 @@ export function* shmem_swapin_folio(inode: ShmemInode, index: number, swap: XaVa
 }
 
 /**
- * shmem_writeout(): reclaim's writepage for a shmem folio: give it a swap
- * slot, put the inode on the swaplist (before the entry goes into i_pages,
- * so that swapoff can find it), hold a swap count for the mapping's entry
+ * shmem_writeout(): reclaim's writepage for a shmem folio: put the inode on
+ * the swaplist, give the folio a swap slot, count the page as swapped (under
+ * shmem_swaplist_mutex all along: shmem_unuse() prunes an inode that is not
+ * swapped from the list under it), hold a swap count for the mapping's entry
  * (swap_shmem_alloc), replace the folio by its entry in the page cache, and
  * write it to swap. True if written (the folio is then in the swap cache
  * alone, locked); false if it stays in the page cache (redirtied).
@@ -316,30 +317,34 @@ export function* shmem_swapin_folio(inode: ShmemInode, index: number, swap: XaVa
 export function* shmem_writeout(folio: Folio): KGen<boolean> {
   const mapping = folio.f_mapping!;
   const inode = SHMEM_I(mapping.host);
+  const sb = shmem_sb();
+  // Add inode to shmem_unuse()'s list of swapped-out inodes, if it's not
+  // already there. Do it now before the folio is moved to swap cache, when
+  // its pagelock no longer protects the inode from eviction. But don't
+  // unlock the mutex until we've incremented swapped, because
+  // shmem_unuse_inode() will prune a !swapped inode from the swaplist under
+  // this mutex.
+  yield* mutex_lock(sb.shmem_swaplist_mutex);
+  if (!inode.onSwaplist) {
+    sb.swaplist.unshift(inode); // list_add(&info->swaplist, &shmem_swaplist)
+    inode.onSwaplist = true;
+  }
   const entry = yield* folio_alloc_swap(folio);
   if (entry) {
     yield* add_to_swap_cache(folio, entry);
-    const first_swapped = shmem_recalc_inode(inode, 1);
-    // Add inode to shmem_unuse()'s list of swapped-out inodes, if it's not
-    // already there. Do it now before the folio is removed from page cache,
-    // when its pagelock no longer protects the inode from eviction. And do
-    // it now, after we've incremented swapped, because shmem_unuse() will
-    // prune a !swapped inode from the swaplist.
-    if (first_swapped) {
-      const sb = shmem_sb();
-      yield* mutex_lock(sb.shmem_swaplist_mutex);
-      if (!inode.onSwaplist) {
-        sb.swaplist.unshift(inode); // list_add(&info->swaplist, &shmem_swaplist)
-        inode.onSwaplist = true;
-      }
-      yield* mutex_unlock(sb.shmem_swaplist_mutex);
-    }
+    shmem_recalc_inode(inode, 1);
     yield* swap_duplicate(entry); // swap_shmem_alloc()
     yield* shmem_delete_from_page_cache(folio, swp_to_radix_entry(entry.type, entry.offset));
+    yield* mutex_unlock(sb.shmem_swaplist_mutex);
     BUG_ON(folio._mapcount > 0, 'shmem_writeout', `${folio.kname} still mapped`);
     yield* swap_writepage(folio); // swap_writeout()
     return true;
   }
+  if (!inode.swapped) {
+    sb.swaplist.splice(sb.swaplist.indexOf(inode), 1); // list_del_init
+    inode.onSwaplist = false;
+  }
+  yield* mutex_unlock(sb.shmem_swaplist_mutex);
   // redirty:
   folio.flags |= PG_dirty;
   return false;

@@ -180,3 +180,40 @@ export function fileEvents(rec: OpRecord, files: Timelines): void {
     for (let p = hp * HPAGE_NR_PAGES; p < (hp + 1) * HPAGE_NR_PAGES; p++) for (const c of cellsOf(p)) files.get(file, c).add(zero);
   }
 }
+
+/**
+ * memfd sizes: per memfd, its i_size in pages over time (memfd_create and
+ * ftruncate set it; nothing else does: stores through a mapping never
+ * extend a file). Undefined when no memfd was mapped.
+ */
+export function buildSizes(recs: readonly OpRecord[]): Timelines | undefined {
+  if (!recs.some((r) => r.kind === 'memfdMmap' && r.result >= 0)) return undefined;
+  const sizes = new Timelines(initially(0));
+  for (const rec of recs) {
+    if (rec.result < 0) continue;
+    if (rec.kind === 'memfdCreate' || rec.kind === 'memfdTruncate') sizes.get(rec.op.file, 0).add(event(rec, [rec.op.pages]));
+  }
+  return sizes;
+}
+
+/**
+ * Might (as, page) be something an access may succeed on during [s, e]: not
+ * a memfd page, or one within its file's size at some point? A page beyond
+ * the end of a memfd faults (SIGBUS), in a private mapping too: truncate
+ * zaps the private copies of what it removes.
+ */
+export function mayBeWithinFile(bindings: Timelines | undefined, sizes: Timelines | undefined, as: number, page: number, s: number, e: number): { ok: boolean; sizes: Set<number> } {
+  const seen = new Set<number>();
+  if (!bindings || !sizes) return { ok: true, sizes: seen };
+  for (const x of bindingsDuring(bindings, as, page, s, e)) {
+    if (x === NOT_FILE) return { ok: true, sizes: seen };
+    const f = bindingFile(x);
+    if (f.file < MEMFD_FILE) return { ok: true, sizes: seen }; // hugetlbfs: not judged here
+    const memfd = f.file >= PRIVATE_FILE ? f.file - PRIVATE_FILE : f.file - MEMFD_FILE;
+    for (const size of sizes.get(memfd, 0).possibleDuring(s, e)) {
+      seen.add(size);
+      if (size > f.page) return { ok: true, sizes: seen };
+    }
+  }
+  return { ok: false, sizes: seen };
+}
