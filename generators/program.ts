@@ -85,14 +85,18 @@ function withPrelude(drawn: readonly Op[], { ks, kthreads, processes }: Drawn, o
     const at = first.findIndex((x) => x.op === 'mmap') + 1;
     first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
   }
-  // Programs that may map memfds start with a shared mapping of memfd 0 (r0, or r1 beside a hugetlbfs r0).
+  // Programs that may map memfds start with a MAP_SHARED and a MAP_PRIVATE mapping of memfd 0 as r0
+  // and r1, so that a private view sees the file change under it until it writes.
   if (ks.includes('memfdMmap')) {
-    const region = ks.includes('hugetlbMmap') ? 1 : 0;
+    const hugetlb = ks.includes('hugetlbMmap');
+    // r0 (or, beside hugetlbfs, r1 alone) is MAP_PRIVATE if the thread maps a memfd so itself; r1 the other kind.
+    const shared = !drawn.some((x) => x.op === 'memfdMmap' && !x.shared);
     const prelude: Op[] = [
       { op: 'memfdCreate', file: 0, pages: o.maxPages },
-      { op: 'memfdMmap', region, file: 0, page: 0, pages: o.maxPages, prot: 'rw', shared: true },
+      { op: 'memfdMmap', region: hugetlb ? 1 : 0, file: 0, page: 0, pages: o.maxPages, prot: 'rw', shared },
     ];
-    if (ks.includes('fork') && processes > 1 && !ks.includes('hugetlbMmap')) prelude.push({ op: 'fork', child: 1 });
+    if (!hugetlb && o.regions > 1) prelude.push({ op: 'memfdMmap', region: 1, file: 0, page: 0, pages: o.maxPages, prot: 'rw', shared: !shared });
+    if (ks.includes('fork') && processes > 1 && !hugetlb) prelude.push({ op: 'fork', child: 1 });
     const at = first.findIndex((x) => x.op === 'mmap') + 1;
     first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
   }
