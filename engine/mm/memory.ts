@@ -2,7 +2,10 @@
  * mm/memory.c for the model: page faults, COW, fork's page-table copy, zap
  * and free_pgtables. Read it beside the kernel's: the functions, their order,
  * their locks and their rechecks are the kernel's; what the model leaves out
- * (THP, the zero page, file pages, uffd, KSM) is left out whole.
+ * (THP, the zero page, uffd, KSM) is left out whole. File pages are shmem's
+ * (engine/mm/shmem.ts): do_fault() and its three cases, the file half of
+ * copy_present_pte(), zap_details, unmap_mapping_range(); see the header of
+ * the file-fault section for what they leave out.
  */
 import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
