@@ -2,7 +2,7 @@ import type { OpRecord } from '../../engine/program/history.ts';
 import { mayDontfork } from './attrs.ts';
 import { contentEvents } from './content.ts';
 import { fixpoint, type Derived } from './fixpoint.ts';
-import { buildBindings, buildSizes, fileEvents, newFileTimelines } from './files.ts';
+import { buildBindings, buildSizes, fileEvents, newFileTimelines, truncateCopies } from './files.ts';
 import { pinLives, type PinLife } from './pins.ts';
 import { newProtTimelines, protEvents } from './prots.ts';
 import { Timelines } from './timeline.ts';
@@ -97,7 +97,10 @@ function replay(recs: readonly OpRecord[]): Oracle {
     // before it advised. Either way the advice may or may not have taken.
     const maybe = rec.kind === 'madvise' && rec.result < 0 && rec.addr !== undefined;
     if (rec.result < 0 && !maybe) continue;
-    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate' || rec.kind === 'memfdPunch' || rec.kind === 'memfdTruncate') fileEvents(rec, t.files);
+    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate' || rec.kind === 'memfdPunch' || rec.kind === 'memfdTruncate') {
+      fileEvents(rec, t.files);
+      truncateCopies(rec, t.bindings, t.content);
+    }
     else for (const d of contentEvents(rec, t, maybe)) derived.push(d);
   }
   fixpoint(derived);

@@ -217,3 +217,27 @@ export function mayBeWithinFile(bindings: Timelines | undefined, sizes: Timeline
   }
   return { ok: false, sizes: seen };
 }
+
+/**
+ * Truncate takes the private copies of the pages it removes too
+ * (unmap_mapping_range with even_cows): a process's own writes to such a
+ * page are gone, and it reads the file again (zero, unless written since).
+ */
+export function truncateCopies(rec: OpRecord, bindings: Timelines | undefined, content: Timelines): void {
+  if (rec.kind !== 'memfdTruncate' || rec.result < 0 || !bindings) return;
+  const file = PRIVATE_FILE + rec.op.file;
+  for (const as of bindings.spaceIds()) {
+    for (const addr of bindings.addresses(as)) {
+      const b = bindingsDuring(bindings, as, addr, rec.start, rec.end);
+      let hit = false;
+      for (const x of b) {
+        if (x === NOT_FILE) continue;
+        const f = bindingFile(x);
+        if (f.file === file && f.page >= rec.op.pages) hit = true;
+      }
+      if (!hit) continue;
+      const zero = event(rec, [0], b.size > 1);
+      for (const c of cellsOf(addr)) content.get(as, c).add(zero);
+    }
+  }
+}

@@ -105,6 +105,11 @@ export class Timelines {
     return t;
   }
 
+  /** Address spaces (or files) with any history, ascending. */
+  spaceIds(): number[] {
+    return [...this.spaces.keys()].sort((a, b) => a - b);
+  }
+
   /** Addresses with any history in `as`, ascending. */
   addresses(as: number): number[] {
     const space = this.spaces.get(as);
