@@ -5,6 +5,7 @@ import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
 import { pmd_index, pte_index } from '../engine/mm/pgtable.ts';
+import { vma_lookup } from '../engine/mm/mmap.ts';
 import { buildOracle } from './oracle/build.ts';
 import { mayBeFile } from './oracle/files.ts';
 import { cell } from './oracle/cells.ts';
@@ -43,6 +44,8 @@ function checkPinsStillMapped(ctx: RunContext): void {
       const table = space.mm.pgd[pmd_index(p.addr)];
       const pte = table?.ptes[pte_index(p.addr)];
       const f = p.folio;
+      // In a file VMA, truncate zaps even the private COWs of the pages it removes.
+      if (pte?.kind !== 'present' && vma_lookup(space.mm, p.addr)?.vm_file) continue;
       if (!folio_test_anon(f) && !(pte?.kind === 'present' && pte.pfn === f.pfn)) {
         // A page-cache page: reclaim may unmap it (a fault maps it again
         // from the file), truncate and hole punch may take it out of the

@@ -54,8 +54,10 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       const life = rec.addr === undefined ? undefined : t.pins.get(rec.pinId);
       if (!life || rec.addr === undefined) return [];
       const at = content.get(as, cell(rec.addr, rec.op.word));
-      // Into a shared file page, perhaps (the page may have left the file since it was pinned).
-      for (const f of writeTargets(t.bindings, rec as never, rec.op.word).files) t.files.get(f.file, f.cell).add(event(rec, [rec.value!], true));
+      // Into the shared file page that was pinned, perhaps (it may have left the file since): the
+      // file page mapped while the pin was taken, whatever the process mapped there since.
+      const pinned = { ...rec, start: life.pinned.start, end: life.pinned.end } as never;
+      for (const f of writeTargets(t.bindings, pinned, rec.op.word).files) t.files.get(f.file, f.cell).add(event(rec, [rec.value!], true));
       // Certainly into the mapped page; or perhaps, if the process may not
       // have detached the address yet (a concurrent read may see the value,
       // and a move may carry it along), but no longer there once it certainly has.
