@@ -34,13 +34,14 @@ export class GuidedCampaign {
   private readonly initial: readonly CaseInput[];
   private replayed = 0;
   private mutant = false;
+  private choice: readonly number[] | undefined;
 
   constructor(seed: number, o: FuzzOptions) {
     this.source = new GuidedSource(seed, o.program, o.schedule);
     const plain = new CoverageProbe();
     const b = plain.branches;
     this.reach = o.patch === undefined ? undefined : new ReachTracker(patchTargets(o.patch, b.coveredFiles, b.lo));
-    this.probe = this.reach ? new CoverageProbe(this.reach.targets.labels) : plain;
+    this.probe = this.reach ? new CoverageProbe(this.reach.targets.labels, this.reach.targets.sites) : plain;
     this.reached = new Uint8Array(b.size);
     this.initial = o.initialQueue ?? [];
   }
@@ -48,10 +49,12 @@ export class GuidedCampaign {
   next(i: number): { input: CaseInput } {
     if (this.replayed < this.initial.length) {
       this.mutant = false;
+      this.choice = undefined;
       return { input: this.initial[this.replayed++]! };
     }
     const n = this.source.next(i);
     this.mutant = n.mutant;
+    this.choice = n.choice;
     return n;
   }
 
@@ -65,7 +68,11 @@ export class GuidedCampaign {
       reached[site] = 1;
       reach?.site(site);
     });
-    const target = reach?.endRun(input.program, probe.inter.pairsAtTargets) ?? false;
+    const pairs = probe.inter.pairsAtTargets;
+    const ran = reach?.endRun(input.program, pairs) ?? false;
+    const target = !ran ? 0 : pairs && pairs.size > 0 ? 2 : 1;
+    // Directed: a fresh draw's shape is rewarded for reaching the patch, and more for a switch at a changed point.
+    if (reach && this.choice) this.source.choices.reward(this.choice, target / 2);
     this.source.observe(input, r, features, this.mutant, target);
     return r;
   }
