@@ -4,6 +4,7 @@
  * first, and (with a patch) the reach of its changed lines.
  */
 import type { RunResult } from '../engine/program/executor.ts';
+import type { OpKind, Program } from '../engine/program/ops.ts';
 import { makeStrategy } from '../generators/index.ts';
 import { runCase, type CaseOptions } from './case.ts';
 import { CoverageProbe } from './coverage/probe.ts';
@@ -68,11 +69,12 @@ export class GuidedCampaign {
       reached[site] = 1;
       reach?.site(site);
     });
-    const pairs = probe.inter.pairsAtTargets;
-    const ran = reach?.endRun(input.program, pairs) ?? false;
-    const target = !ran ? 0 : pairs && pairs.size > 0 ? 2 : 1;
-    // Directed: a fresh draw's shape is rewarded for reaching the patch, and more for a switch at a changed point.
-    if (reach && this.choice) this.source.choices.reward(this.choice, target / 2);
+    const end = reach?.endRun(input.program, probe.inter.pairsAtTargets);
+    // Directed: tier 2 is a run that found a new interleaving at the patch (a switch at or next to changed code).
+    const target = !end?.reached ? 0 : end.newPairs > 0 ? 2 : 1;
+    // A fresh draw's shape is rewarded a little for reaching the patch, and most for new interleavings there:
+    // the shapes that make other tasks interfere with the changed code, not only run it.
+    if (end && this.choice) this.source.choices.reward(this.choice, end.reached ? 0.2 + 0.8 * Math.min(1, end.newPairs / 2) : 0, opKinds(input.program));
     this.source.observe(input, r, features, this.mutant, target);
     return r;
   }
@@ -97,6 +99,15 @@ export class GuidedCampaign {
       level: s.level,
       replayed: this.replayed,
     };
-    return { coverage, ...(this.reach ? { reach: this.reach.summary() } : {}), ...(keepQueue ? { queue: s.queue.entries.map((e) => e.input) } : {}) };
+    const shapes = { weights: s.choices.weights(), ...(s.choices.directedKinds ? { kinds: s.choices.directedKinds } : {}) };
+    return { coverage, ...(this.reach ? { reach: { ...this.reach.summary(), shapes } } : {}), ...(keepQueue ? { queue: s.queue.entries.map((e) => e.input) } : {}) };
   }
+}
+
+/** The op kinds a program has. */
+function opKinds(p: Program): Set<OpKind> {
+  const out = new Set<OpKind>();
+  for (const proc of p.processes) for (const t of proc.threads) for (const op of t) out.add(op.op);
+  for (const t of p.kthreads ?? []) for (const op of t) out.add(op.op);
+  return out;
 }

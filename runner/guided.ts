@@ -10,6 +10,7 @@
  */
 import type fc from 'fast-check';
 import type { RunResult } from '../engine/program/executor.ts';
+import type { OpKind } from '../engine/program/ops.ts';
 import { Prng } from '../engine/sched/prng.ts';
 import { resolveProgramOptions, type ProgramArbOptions, type ScheduleArbOptions } from '../generators/index.ts';
 import { swarmDimensions, swarmOptions } from '../generators/swarm.ts';
@@ -26,6 +27,8 @@ export const FRESH_PERCENT = 20;
 export const STALL_RUNS = 2_000;
 /** Levels: 0 is the generator's default depth (2 preemptions, PCT depth 4); each level adds one. */
 export const MAX_LEVEL = 4;
+/** Fresh-draw arbitraries kept (one per shape, depth level and directed kind set). */
+const MAX_ARBS = 4096;
 
 export class GuidedSource {
   readonly features = new FeatureMap();
@@ -39,12 +42,16 @@ export class GuidedSource {
   mutants = 0;
   mutantsKept = 0;
 
+  private readonly mutatorOps: readonly OpKind[];
+
   constructor(
     private readonly seed: number,
     private readonly program: ProgramArbOptions | undefined,
     private readonly schedule: ScheduleArbOptions = {},
   ) {
-    this.mutator = new ProgramMutator(resolveProgramOptions(program));
+    const resolved = resolveProgramOptions(program);
+    this.mutator = new ProgramMutator(resolved);
+    this.mutatorOps = resolved.ops;
     this.choices = new SwarmChoices(swarmDimensions(program, schedule));
   }
 
@@ -55,13 +62,16 @@ export class GuidedSource {
     return l;
   }
 
-  private arb(choice: readonly number[], level: number): fc.Arbitrary<CaseInput> {
-    const key = `${choice.join(',')}/${level}`;
+  private arb(choice: readonly number[], level: number, kinds: readonly OpKind[] | undefined): fc.Arbitrary<CaseInput> {
+    const key = `${choice.join(',')}/${level}/${kinds?.join(',') ?? ''}`;
+    // Directed draws' kind sets are many: the cache is bounded (building an arbitrary is cheap next to a run).
+    if (this.arbs.size >= MAX_ARBS) this.arbs.clear();
     let a = this.arbs.get(key);
     if (!a) {
       const o = swarmOptions(this.choices.dims, choice, this.program, this.schedule);
       const s = o.schedule;
-      a = caseArb(o.program, { ...s, maxPreemptions: s.maxPreemptions ?? 2 + level, maxDepth: s.maxDepth ?? 4 + level });
+      const program = kinds ? { ...o.program, ops: kinds, swarm: false } : o.program;
+      a = caseArb(program, { ...s, maxPreemptions: s.maxPreemptions ?? 2 + level, maxDepth: s.maxDepth ?? 4 + level });
       this.arbs.set(key, a);
     }
     return a;
@@ -76,7 +86,8 @@ export class GuidedSource {
     const rng = new Prng(runSeed(this.seed ^ 0x5bd1e995, i));
     if (this.queue.length === 0 || rng.below(100) < FRESH_PERCENT) {
       const choice = this.choices.choose(rng);
-      return { input: generateCase(this.arb(choice, level), this.seed, i), mutant: false, choice };
+      const kinds = this.choices.kinds(rng, this.mutatorOps);
+      return { input: generateCase(this.arb(choice, level, kinds), this.seed, i), mutant: false, choice };
     }
     this.mutants++;
     const parent = this.queue.pick(rng);

@@ -3,7 +3,7 @@
  * added coverage, with what a mutation needs of their run. Picked by weight:
  * more new features weigh more, an entry picked often less, so new finds get
  * their turn; a patch-directed campaign picks from the entries whose run had
- * a context switch at a changed preemption point a third of the time, and
+ * a new interleaving at a changed preemption point a third of the time, and
  * from those that ran a changed line another third (AFLGo's energy toward
  * the target, in two steps).
  */
@@ -19,7 +19,7 @@ export interface QueueEntry {
   readonly tasks: number;
   /** Features it added when it joined. */
   readonly fresh: number;
-  /** 0: it ran no line the patch changed; 1: it ran one; 2: and a context switch fell at a changed preemption point. */
+  /** 0: it ran no line the patch changed; 1: it ran one; 2: and it found a new interleaving at a changed preemption point. */
   readonly target: 0 | 1 | 2;
   picked: number;
 }

@@ -5,12 +5,26 @@
  * runs reached the patch (ran a changed line; more when a context switch
  * fell at a changed preemption point) and draws each value in proportion to
  * its prior times its reward rate against the campaign's: AFLGo-style
- * directed greybox fuzzing, over program shapes rather than seeds. It reads
+ * directed greybox fuzzing, over program shapes rather than seeds. Op kinds
+ * are learnt the same way: once enough runs were rewarded, half the fresh
+ * draws always include the few kinds whose programs are rewarded most above
+ * the campaign's average (swapoff for a swapoff patch, fork for an rmap
+ * patch), each other kind in or out at random. It reads
  * nothing but the patch's diff and the runs, so it serves an unknown patch
  * as well as a catalogued one.
  */
+import type { OpKind } from '../engine/program/ops.ts';
 import type { Prng } from '../engine/sched/prng.ts';
 import type { SwarmDimension } from '../generators/swarm.ts';
+
+/** Fresh draws between two updates of the directed op kinds, and the reward needed before the first. */
+const KIND_EPOCH = 256;
+const MIN_REWARDED = 16;
+/** A kind whose programs are rewarded this many times the average is always drawn; at most MAX_MUST of them. */
+const MIN_LIFT = 1.5;
+const MAX_MUST = 4;
+/** Observers and the prelude's kinds (without mmap no program touches memory). */
+const ALWAYS: readonly OpKind[] = ['mmap', 'read', 'write', 'swapon'];
 
 /** A value's boost is bounded: an unlucky value is drawn less, never starved. */
 const MIN_BOOST = 1 / 8;
@@ -21,6 +35,10 @@ export class SwarmChoices {
   private readonly rewards: number[][];
   private total = 0;
   private rewarded = 0;
+  private readonly kindDraws = new Map<OpKind, number>();
+  private readonly kindRewards = new Map<OpKind, number>();
+  /** The kinds directed draws swarm over, recomputed every KIND_EPOCH fresh draws (so the arbitraries cached per set stay few). */
+  private good: readonly OpKind[] | undefined;
 
   constructor(readonly dims: readonly SwarmDimension[]) {
     this.draws = dims.map((d) => d.values.map(() => 0));
@@ -44,14 +62,42 @@ export class SwarmChoices {
     });
   }
 
-  /** A fresh draw's run is over: its reward in [0, 1]. */
-  reward(choice: readonly number[], r: number): void {
+  /** A fresh draw's run is over: its reward in [0, 1], and the op kinds its program has. */
+  reward(choice: readonly number[], r: number, kinds: Iterable<OpKind> = []): void {
     this.total++;
     this.rewarded += r;
     choice.forEach((v, d) => {
       this.draws[d]![v]!++;
       this.rewards[d]![v]! += r;
     });
+    for (const k of kinds) {
+      this.kindDraws.set(k, (this.kindDraws.get(k) ?? 0) + 1);
+      this.kindRewards.set(k, (this.kindRewards.get(k) ?? 0) + r);
+    }
+    if (this.total % KIND_EPOCH === 0 && this.rewarded >= MIN_REWARDED) this.good = this.liftedKinds();
+  }
+
+  private liftedKinds(): readonly OpKind[] | undefined {
+    const all = this.rewarded / this.total;
+    const lift = (k: OpKind): number => this.kindRewards.get(k)! / this.kindDraws.get(k)! / all;
+    const ks = [...this.kindDraws.keys()].filter((k) => this.kindDraws.get(k)! >= 8 && lift(k) >= MIN_LIFT);
+    return ks.length ? ks.sort((a, b) => lift(b) - lift(a) || (a < b ? -1 : 1)).slice(0, MAX_MUST) : undefined;
+  }
+
+  /**
+   * Directed, half the time: the op kinds of a fresh draw, all of them used
+   * (undefined: the campaign's own swarm). The lifted kinds, reads, writes
+   * and the prelude's kinds always; each other kind of `allowed` by a coin.
+   */
+  kinds(rng: Prng, allowed: readonly OpKind[]): readonly OpKind[] | undefined {
+    if (!this.good || rng.below(2) !== 0) return undefined;
+    const must = new Set<OpKind>([...this.good, ...ALWAYS]);
+    return allowed.filter((k) => must.has(k) || rng.below(2) === 0);
+  }
+
+  /** The op kinds directed draws always include now (undefined: not learnt yet, or none stands out). */
+  get directedKinds(): readonly OpKind[] | undefined {
+    return this.good;
   }
 
   /** Per dimension, the values by current weight (for the campaign's summary). */
