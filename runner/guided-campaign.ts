@@ -72,10 +72,10 @@ export class GuidedCampaign {
     const end = reach?.endRun(input.program, probe.inter.pairsAtTargets);
     // Directed: tier 2 is a run that found a new interleaving at the patch (a switch at or next to changed code).
     const target = !end?.reached ? 0 : end.newPairs > 0 ? 2 : 1;
-    // A fresh draw's shape is rewarded a little for reaching the patch, and most for new interleavings there:
+    // The shape a run descends from is rewarded a little for reaching the patch, and most for new interleavings there:
     // the shapes that make other tasks interfere with the changed code, not only run it.
-    if (end && this.choice) this.source.choices.reward(this.choice, end.reached ? 0.2 + 0.8 * Math.min(1, end.newPairs / 2) : 0, opKinds(input.program));
-    this.source.observe(input, r, features, this.mutant, target);
+    if (end && this.choice) this.source.choices.reward(this.choice, end.reached ? 0.2 + 0.8 * Math.min(1, end.newPairs / 2) : 0, opKinds(input.program), this.mutant);
+    this.source.observe(input, r, features, this.mutant, target, this.choice);
     return r;
   }
 

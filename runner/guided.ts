@@ -78,8 +78,9 @@ export class GuidedSource {
   }
 
   /**
-   * Run i's input: a fresh draw (its shape from the choice table, which it
-   * returns so that the run's reward can be credited) or a mutant.
+   * Run i's input: a fresh draw (its shape from the choice table) or a
+   * mutant; with the choice it descends from, so that the run's reward is
+   * credited to that shape (a shape whose descendants reach the patch).
    */
   next(i: number): { input: CaseInput; mutant: boolean; choice?: readonly number[] } {
     const level = this.level;
@@ -95,14 +96,14 @@ export class GuidedSource {
     const other = this.queue.length > 1 ? this.queue.entries[rng.below(this.queue.length)]!.input.program : undefined;
     const program = what === 1 ? parent.input.program : this.mutator.mutate(parent.input.program, rng, other);
     const schedule = what === 0 ? parent.input.schedule : mutateSchedule({ spec: parent.input.schedule, recorded: parent.recorded, steps: parent.steps, tasks: parent.tasks }, rng, 2 + 2 * MAX_LEVEL);
-    return { input: { program, schedule }, mutant: true };
+    return { input: { program, schedule }, mutant: true, ...(parent.choice ? { choice: parent.choice } : {}) };
   }
 
   /** After the run: keep the input if its features added coverage. Returns the count of new features. */
-  observe(input: CaseInput, r: RunResult, features: readonly number[], mutant: boolean, target: 0 | 1 | 2 = 0): number {
+  observe(input: CaseInput, r: RunResult, features: readonly number[], mutant: boolean, target: 0 | 1 | 2 = 0, choice?: readonly number[]): number {
     const fresh = this.features.addAll(features);
     if (fresh > 0) {
-      this.queue.push({ input, recorded: r.schedule, steps: r.steps, tasks: r.context.execution.tasks.length, fresh, target, picked: 0 });
+      this.queue.push({ input, recorded: r.schedule, steps: r.steps, tasks: r.context.execution.tasks.length, fresh, target, picked: 0, ...(choice ? { choice } : {}) });
       this.sinceNew = 0;
       if (mutant) this.mutantsKept++;
     } else this.sinceNew++;

@@ -21,6 +21,8 @@ export interface QueueEntry {
   readonly fresh: number;
   /** 0: it ran no line the patch changed; 1: it ran one; 2: and it found a new interleaving at a changed preemption point. */
   readonly target: 0 | 1 | 2;
+  /** The swarm choice of the fresh draw it descends from (undefined: replayed from a saved queue). */
+  readonly choice?: readonly number[];
   picked: number;
 }
 

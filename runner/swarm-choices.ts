@@ -17,24 +17,29 @@ import type { OpKind } from '../engine/program/ops.ts';
 import type { Prng } from '../engine/sched/prng.ts';
 import type { SwarmDimension } from '../generators/swarm.ts';
 
-/** Fresh draws between two updates of the directed op kinds, and the reward needed before the first. */
+/** Runs between two updates of the directed op kinds, and the rewarded runs needed before the first. */
 const KIND_EPOCH = 256;
 const MIN_REWARDED = 16;
 /** A kind whose programs are rewarded this many times the average is always drawn; at most MAX_MUST of them. */
-const MIN_LIFT = 1.5;
+const MIN_LIFT = 1.25;
+const SHRINK = 16;
 const MAX_MUST = 4;
 /** Observers and the prelude's kinds (without mmap no program touches memory). */
 const ALWAYS: readonly OpKind[] = ['mmap', 'read', 'write', 'swapon'];
 
 /** A value's boost is bounded: an unlucky value is drawn less, never starved. */
-const MIN_BOOST = 1 / 8;
-const MAX_BOOST = 8;
+const MIN_BOOST = 1 / 4;
+const MAX_BOOST = 4;
+/** What a mutant's run counts for, against a fresh draw's 1. */
+const MUTANT_CREDIT = 0.1;
 
 export class SwarmChoices {
   private readonly draws: number[][];
   private readonly rewards: number[][];
   private total = 0;
   private rewarded = 0;
+  private rewardedRuns = 0;
+  private runs = 0;
   private readonly kindDraws = new Map<OpKind, number>();
   private readonly kindRewards = new Map<OpKind, number>();
   /** The kinds directed draws swarm over, recomputed every KIND_EPOCH fresh draws (so the arbitraries cached per set stay few). */
@@ -62,25 +67,30 @@ export class SwarmChoices {
     });
   }
 
-  /** A fresh draw's run is over: its reward in [0, 1], and the op kinds its program has. */
-  reward(choice: readonly number[], r: number, kinds: Iterable<OpKind> = []): void {
-    this.total++;
-    this.rewarded += r;
+  /** A run is over: the choice of the fresh draw it descends from, its reward in [0, 1], and the op kinds its program has. */
+  reward(choice: readonly number[], r: number, kinds: Iterable<OpKind> = [], mutant = false): void {
+    // A mutant counts for less: many descend from one root, whose every value would otherwise win.
+    const w = mutant ? MUTANT_CREDIT : 1;
+    this.runs++;
+    this.total += w;
+    this.rewarded += w * r;
+    if (r > 0) this.rewardedRuns++;
     choice.forEach((v, d) => {
-      this.draws[d]![v]!++;
-      this.rewards[d]![v]! += r;
+      this.draws[d]![v]! += w;
+      this.rewards[d]![v]! += w * r;
     });
     for (const k of kinds) {
-      this.kindDraws.set(k, (this.kindDraws.get(k) ?? 0) + 1);
-      this.kindRewards.set(k, (this.kindRewards.get(k) ?? 0) + r);
+      this.kindDraws.set(k, (this.kindDraws.get(k) ?? 0) + w);
+      this.kindRewards.set(k, (this.kindRewards.get(k) ?? 0) + w * r);
     }
-    if (this.total % KIND_EPOCH === 0 && this.rewarded >= MIN_REWARDED) this.good = this.liftedKinds();
+    if (this.runs % KIND_EPOCH === 0 && this.rewardedRuns >= MIN_REWARDED) this.good = this.liftedKinds();
   }
 
   private liftedKinds(): readonly OpKind[] | undefined {
     const all = this.rewarded / this.total;
-    const lift = (k: OpKind): number => this.kindRewards.get(k)! / this.kindDraws.get(k)! / all;
-    const ks = [...this.kindDraws.keys()].filter((k) => this.kindDraws.get(k)! >= 8 && lift(k) >= MIN_LIFT);
+    // Shrunk toward the average by SHRINK runs' worth: a kind seen in few runs is not lifted by luck.
+    const lift = (k: OpKind): number => (this.kindRewards.get(k)! + SHRINK * all) / (this.kindDraws.get(k)! + SHRINK) / all;
+    const ks = [...this.kindDraws.keys()].filter((k) => lift(k) >= MIN_LIFT);
     return ks.length ? ks.sort((a, b) => lift(b) - lift(a) || (a < b ? -1 : 1)).slice(0, MAX_MUST) : undefined;
   }
 
