@@ -347,6 +347,7 @@ export interface VmFault {
   table: PteTable | undefined;
 }
 
+export const EPERM = 1;
 export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;

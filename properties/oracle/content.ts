@@ -1,4 +1,4 @@
-import type { OpRecord } from '../../engine/program/history.ts';
+import type { OpRecord, Range } from '../../engine/program/history.ts';
 import { WORDS_PER_PAGE } from '../../engine/program/abi.ts';
 import { DONTFORK, WIPE, flagsDuring, knownFlags, madviseAttrs } from './attrs.ts';
 import { cell, pageOf } from './cells.ts';
@@ -13,7 +13,8 @@ import { UNMAPPED, event, type Timeline, type TimelineEvent, type Timelines } fr
  * flags per page, from one op record. Writes (including a device's writes
  * through a pin that is still the page mapped there) set values; mmap,
  * DONTNEED and exec's arguments set known values; munmap unmaps; fork and
- * mremap copy what their source could hold while they ran.
+ * mremap copy what their source could hold while they ran; an access that
+ * grew a stack maps zeroed pages with the stack's flags.
  */
 
 export interface ContentTimelines {
@@ -43,13 +44,16 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
   switch (rec.kind) {
     case 'write': {
       if (rec.addr === undefined) return [];
+      const grown = rec.grown ? stackGrowth(rec, rec.grown, content, attrs) : [];
       // Into the address space's own memory, or a file page shared with others.
       const to = writeTargets(t.bindings, rec, rec.op.word);
       const e = event(rec, [rec.value], to.weak);
       if (to.anon) content.get(as, cell(rec.addr, rec.op.word)).add(e);
       for (const f of to.files) t.files.get(f.file, f.cell).add(e);
-      return [];
+      return grown;
     }
+    case 'read':
+      return rec.grown ? stackGrowth(rec, rec.grown, content, attrs) : [];
     case 'pinWrite': {
       const life = rec.addr === undefined ? undefined : t.pins.get(rec.pinId);
       if (!life || rec.addr === undefined) return [];
@@ -94,6 +98,22 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
     default:
       return [];
   }
+}
+
+/**
+ * Stack growth (expand_downwards) in an access: the new pages read zero and
+ * have the stack's flags (its old lowest page's). The growth comes before
+ * the access's own store: its zero is an event that ends at the access's
+ * first step.
+ */
+export function stackGrowth(rec: OpRecord, grown: Range, content: Timelines, attrs: Timelines): Derived[] {
+  // Ending where the access begins, so that the access's store (from its first step) supersedes it.
+  const zero: TimelineEvent = { start: rec.start - 0.5, end: rec.start, values: new Set([0]), by: rec };
+  setCells(content, rec.as, grown.addr, grown.pages, zero);
+  const flags = new CopyDuring(rec, knownFlags);
+  const from = grown.addr + grown.pages;
+  for (let a = grown.addr; a < from; a++) flags.link(attrs.get(rec.as, from), attrs.get(rec.as, a), from);
+  return [flags];
 }
 
 /** mremap: the old range's contents (and flags) appear at the new address; grown pages are zero. */
