@@ -24,6 +24,8 @@ export interface StackExpansion {
   readonly task: string;
   readonly start: number;
   readonly end: number;
+  /** The step it happened at. */
+  readonly step: number;
 }
 
 export class Machine {

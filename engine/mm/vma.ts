@@ -24,7 +24,7 @@
  * has (hugetlbfs sets it, so file VMAs never merge here and can_merge_remove_vma
  * only has hugetlb's vm_ops->close to refuse).
  */
-import { BUG_ON, WARN_ON, current } from '../kernel/current.ts';
+import { BUG_ON, WARN_ON, current, currentStep } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import type { File } from '../fs/fs.ts';
 import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';
@@ -657,7 +657,7 @@ function acct_stack_growth(_vma: VmArea, _size: number, _grow: number): number {
  * which pages its access mapped).
  */
 function perf_event_mmap(vma: VmArea, old_start: number): void {
-  machine().stack_expansions.push({ mm: vma.vm_mm, task: current().name, start: vma.vm_start, end: old_start });
+  machine().stack_expansions.push({ mm: vma.vm_mm, task: current().name, start: vma.vm_start, end: old_start, step: currentStep() });
 }
 
 /**

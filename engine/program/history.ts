@@ -42,9 +42,10 @@ export type MprotectRecord = Base<'mprotect'> & Ranged;
 export type MadviseRecord = Base<'madvise'> & Ranged;
 /** mremap: the old range; where the region now starts; the MREMAP_FIXED target, unmapped first even if the mremap then fails. */
 export type MremapRecord = Base<'mremap'> & Ranged & { readonly newAddr?: number; readonly fixedAddr?: number };
-/** The pages [addr, addr+pages) an access's fault mapped by growing a stack down to them (perf's mmap event). */
+/** The pages [addr, addr+pages) an access's fault mapped by growing a stack down to them (perf's mmap event), and when. */
+export type Growth = Range & { readonly step: number };
 interface Grown {
-  readonly grown?: Range;
+  readonly grown?: Growth;
 }
 /** read: the value, on success. */
 export type ReadRecord = Base<'read'> & Ranged & { readonly value?: number } & Grown;

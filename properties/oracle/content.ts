@@ -1,4 +1,4 @@
-import type { OpRecord, Range } from '../../engine/program/history.ts';
+import type { Growth, OpRecord } from '../../engine/program/history.ts';
 import { WORDS_PER_PAGE } from '../../engine/program/abi.ts';
 import { DONTFORK, WIPE, flagsDuring, knownFlags, madviseAttrs } from './attrs.ts';
 import { cell, pageOf } from './cells.ts';
@@ -47,7 +47,9 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       const grown = rec.grown ? stackGrowth(rec, rec.grown, content, attrs) : [];
       // Into the address space's own memory, or a file page shared with others.
       const to = writeTargets(t.bindings, rec, rec.op.word);
-      const e = event(rec, [rec.value], to.weak);
+      const ev = event(rec, [rec.value], to.weak);
+      // Into a page its own fault grew: the store comes after the growth.
+      const e = rec.grown && rec.addr >= rec.grown.addr && rec.addr < rec.grown.addr + rec.grown.pages ? { ...ev, start: rec.grown.step } : ev;
       if (to.anon) content.get(as, cell(rec.addr, rec.op.word)).add(e);
       for (const f of to.files) t.files.get(f.file, f.cell).add(e);
       return grown;
@@ -102,13 +104,12 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
 
 /**
  * Stack growth (expand_downwards) in an access: the new pages read zero and
- * have the stack's flags (its old lowest page's). The growth comes before
- * the access's own store: its zero is an event that ends at the access's
- * first step.
+ * have the stack's flags (its old lowest page's), from the step it grew at:
+ * its zero is an event that ends there, and the access's own store (which
+ * then starts there) supersedes it.
  */
-export function stackGrowth(rec: OpRecord, grown: Range, content: Timelines, attrs: Timelines): Derived[] {
-  // Ending where the access begins, so that the access's store (from its first step) supersedes it.
-  const zero: TimelineEvent = { start: rec.start - 0.5, end: rec.start, values: new Set([0]), by: rec };
+export function stackGrowth(rec: OpRecord, grown: Growth, content: Timelines, attrs: Timelines): Derived[] {
+  const zero: TimelineEvent = { start: grown.step - 0.5, end: grown.step, values: new Set([0]), by: rec };
   setCells(content, rec.as, grown.addr, grown.pages, zero);
   const flags = new CopyDuring(rec, knownFlags);
   const from = grown.addr + grown.pages;

@@ -11,7 +11,7 @@ import { EINVAL } from '../../mm/mm_types.ts';
 import { MAP_GROWSDOWN, vm_mmap, vm_munmap } from '../../mm/mmap.ts';
 import { machine } from '../../mm/machine.ts';
 import { current } from '../../kernel/current.ts';
-import type { Range } from '../history.ts';
+import type { Growth } from '../history.ts';
 import { sys_mprotect } from '../../mm/mprotect.ts';
 import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../mm/mremap.ts';
 import { pageAddr, protBits, regionOf, type Handler, type OpEnv } from './env.ts';
@@ -77,18 +77,20 @@ export const madvise: Handler<'madvise'> = function* (env, op) {
  * `from` events (user space would read them from a perf ring, or
  * /proc/self/maps): the pages newly mapped below a stack.
  */
-function grownSince(env: OpEnv, from: number): { grown?: Range } {
+function grownSince(env: OpEnv, from: number): { grown?: Growth } {
   const events = machine().stack_expansions;
   const me = current().name;
   let lo = Infinity;
   let hi = -Infinity;
+  let step = -1;
   for (let i = from; i < events.length; i++) {
     const e = events[i]!;
     if (e.mm !== env.space.mm || e.task !== me) continue;
     lo = Math.min(lo, e.start);
     hi = Math.max(hi, e.end);
+    step = e.step;
   }
-  return lo < hi ? { grown: { addr: lo, pages: hi - lo } } : {};
+  return lo < hi ? { grown: { addr: lo, pages: hi - lo, step } } : {};
 }
 
 export const read: Handler<'read'> = function* (env, op) {
