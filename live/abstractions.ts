@@ -44,6 +44,11 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     matches: (d) => d.op.op === 'mremap' && d.model.result === -EINVAL && d.kernel.result >= 0,
   },
   {
+    name: 'stack-guard-gap',
+    why: "the model's stack_guard_gap is 1 page (Linux's default, 256 pages, is the model's whole address space): an access the model serves by growing a MAP_GROWSDOWN mapping down to within 256 pages of the mapping below it is a SIGSEGV (EFAULT) on the kernel",
+    matches: (d) => (d.op.op === 'read' || d.op.op === 'write') && d.model.grew === true && d.kernel.result === -EFAULT,
+  },
+  {
     name: 'placement',
     why: "the two layouts diverged earlier, so a mapping placed where the model put it finds the kernel's place taken (MAP_FIXED_NOREPLACE: EEXIST): after an op that ran past a hugetlb region into base pages (the kernel keeps hugetlb mappings in their own arena: its huge page is 512 base pages, the model's 16)",
     matches: (d) => maps(d) && d.kernel.result === -EEXIST,
