@@ -58,11 +58,6 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     why: 'MADV_PAGEOUT and MADV_COLD of a hugetlb VMA fail with EINVAL on Linux (can_madv_lru_vma excludes VM_HUGETLB); the model advises it (0) or finds the range short (-ENOMEM)',
     matches: (d) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD') && d.kernel.result === -EINVAL && d.model.result !== -EINVAL,
   },
-  {
-    name: 'mremap-fixed-overlap (model gap, docs/findings.md)',
-    why: 'mremap(MREMAP_FIXED) onto a range overlapping the old one fails with EINVAL on Linux (mremap_to checks the overlap first); the model checks the old range first and may say EFAULT',
-    matches: (d) => d.op.op === 'mremap' && d.op.fixedTo === d.op.region && d.kernel.result === -EINVAL && d.model.result === -EFAULT,
-  },
 ];
 
 /** The abstraction a difference falls under, if any. */
