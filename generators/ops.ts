@@ -19,6 +19,9 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   pinRead: 3,
   pinWrite: 3,
   unpin: 1,
+  get: 2,
+  getRead: 2,
+  put: 1,
   swapon: 1,
   swapoff: 2,
   reclaim: 4,
@@ -122,8 +125,16 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
       return fc.record({ op: fc.constant('pinWrite' as const), pin: fc.nat(PIN_HANDLES - 1), word, value: fc.constant(0) });
     case 'unpin':
       return fc.record({ op: fc.constant('unpin' as const), pin: fc.nat(PIN_HANDLES - 1) });
+    case 'get':
+      return fc.record({ op: fc.constant('get' as const), ref: fc.nat(PIN_HANDLES - 1), region, page, fast: fc.boolean() });
+    case 'getRead':
+      return fc.record({ op: fc.constant('getRead' as const), ref: fc.nat(PIN_HANDLES - 1), word });
+    case 'put':
+      return fc.record({ op: fc.constant('put' as const), ref: fc.nat(PIN_HANDLES - 1) });
     case 'swapon':
-      return fc.record({ op: fc.constant('swapon' as const), dev, slots: fc.integer({ min: 1, max: 8 }) });
+      return fc
+        .record({ dev, slots: fc.integer({ min: 1, max: 8 }), sync: fc.boolean() })
+        .map(({ dev, slots, sync }): Op => (sync ? { op: 'swapon', dev, slots, sync } : { op: 'swapon', dev, slots }));
     case 'swapoff':
       return fc.record({ op: fc.constant('swapoff' as const), dev });
     case 'reclaim':

@@ -21,7 +21,7 @@ const KINDS: readonly OpKind[] = [
   'hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate',
 ];
 
-const ADVICE: readonly Advice[] = ['DONTNEED', 'WIPEONFORK', 'KEEPONFORK', 'DONTFORK', 'DOFORK', 'PAGEOUT', 'COLD', 'WILLNEED'];
+const ADVICE: readonly Advice[] = ['DONTNEED', 'WIPEONFORK', 'KEEPONFORK', 'DONTFORK', 'DOFORK', 'PAGEOUT', 'COLD', 'WILLNEED', 'FREE'];
 
 function prot(p: Prot): number {
   return p === 'rw' ? 3 : p === 'r' ? 1 : 0;

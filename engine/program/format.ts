@@ -33,8 +33,14 @@ export function formatOp(op: Op): string {
       return `pinWrite #${op.pin}.${op.word}=${op.value}`;
     case 'unpin':
       return `unpin #${op.pin}`;
+    case 'get':
+      return `get&${op.ref} r${op.region}[${op.page}]${op.fast ? ' fast' : ''}`;
+    case 'getRead':
+      return `getRead &${op.ref}.${op.word}`;
+    case 'put':
+      return `put &${op.ref}`;
     case 'swapon':
-      return `swapon dev${op.dev} (${op.slots} slots)`;
+      return `swapon dev${op.dev} (${op.slots} slots${op.sync ? ', synchronous' : ''})`;
     case 'swapoff':
       return `swapoff dev${op.dev}`;
     case 'reclaim':

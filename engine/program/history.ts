@@ -62,6 +62,12 @@ type ThroughPin = { readonly pin?: number } & ((Range & { readonly pinId: number
 export type PinReadRecord = Base<'pinRead'> & ThroughPin & { readonly value?: number };
 export type PinWriteRecord = Base<'pinWrite'> & ThroughPin & { readonly value?: number };
 export type UnpinRecord = Base<'unpin'> & ThroughPin;
+/** get: the handle; the page, once resolved; the reference's serial id (unique in the run), on success. */
+export type GetRecord = Base<'get'> & { readonly ref: number } & Ranged & { readonly refId?: number };
+/** A device read or put through handle `ref`: the referenced page's address and the reference's id, if the handle held one. */
+type ThroughRef = { readonly ref?: number } & ((Range & { readonly refId: number }) | (NoRange & { readonly refId?: undefined }));
+export type GetReadRecord = Base<'getRead'> & ThroughRef & { readonly value?: number };
+export type PutRecord = Base<'put'> & ThroughRef;
 export type ExitRecord = Base<'exit'>;
 export type SwaponRecord = Base<'swapon'>;
 export type SwapoffRecord = Base<'swapoff'>;
@@ -86,6 +92,9 @@ export type OpRecord =
   | PinReadRecord
   | PinWriteRecord
   | UnpinRecord
+  | GetRecord
+  | GetReadRecord
+  | PutRecord
   | ExitRecord
   | SwaponRecord
   | SwapoffRecord

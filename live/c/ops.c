@@ -13,7 +13,7 @@
 
 static int prot_bits(int64_t p) { return p == 3 ? PROT_READ | PROT_WRITE : p == 1 ? PROT_READ : PROT_NONE; }
 
-static const int advice_code[] = { MADV_DONTNEED, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTFORK, MADV_DOFORK, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED };
+static const int advice_code[] = { MADV_DONTNEED, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTFORK, MADV_DOFORK, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED, MADV_FREE };
 
 static struct region *region_of(int64_t h) { return h >= 0 && h < MAX_REGIONS && regions[h].used ? &regions[h] : 0; }
 
@@ -87,7 +87,7 @@ static void range_op(const struct cmd *c, struct reply *r) {
   } else if (c->kind == K_MPROTECT) {
     r->result = sys(mprotect((void *)addr, len, prot_bits(a[3])));
   } else {
-    r->result = a[3] >= 0 && a[3] < 8 ? sys(madvise((void *)addr, len, advice_code[a[3]])) : -EINVAL;
+    r->result = a[3] >= 0 && a[3] < (int64_t)(sizeof advice_code / sizeof advice_code[0]) ? sys(madvise((void *)addr, len, advice_code[a[3]])) : -EINVAL;
   }
 }
 

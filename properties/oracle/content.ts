@@ -12,7 +12,9 @@ import { UNMAPPED, event, type Timeline, type TimelineEvent, type Timelines } fr
  * The contents of anonymous memory per (address space, cell), and the fork
  * flags per page, from one op record. Writes (including a device's writes
  * through a pin that is still the page mapped there) set values; mmap,
- * DONTNEED and exec's arguments set known values; munmap unmaps; fork and
+ * DONTNEED and exec's arguments set known values, MADV_FREE a possible zero
+ * (a lazyfree page reads back zero once reclaim discarded it, until it is
+ * written again: a weak event, superseded by the next write); munmap unmaps; fork and
  * mremap copy what their source could hold while they ran; an access that
  * grew a stack maps zeroed pages with the stack's flags.
  */
@@ -79,6 +81,11 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       return [];
     case 'madvise':
       if (rec.addr === undefined) return [];
+      // MADV_FREE: until the next write, reclaim may discard the (lazyfree) page: zero, or what it held.
+      if (rec.op.advice === 'FREE') {
+        setCells(content, as, rec.addr, rec.pages, event(rec, [0], true));
+        return [];
+      }
       if (rec.op.advice !== 'DONTNEED') return [madviseAttrs(rec, attrs, maybe)];
       setCells(content, as, rec.addr, rec.pages, event(rec, [0], maybe));
       return [];

@@ -14,6 +14,7 @@ import type { Handler, KernelHandler, OpEnv, RunState } from './env.ts';
 import { hugetlbCreate, hugetlbMmap, hugetlbPunch, hugetlbTruncate, inHugePages } from './hugetlbfs.ts';
 import { exit, migrate, reclaim } from './kthreads.ts';
 import { pin, pinRead, pinWrite, unpin } from './pins.ts';
+import { get, getRead, put } from './refs.ts';
 import { exec, fork } from './process.ts';
 import { swapoff, swapon } from './swap.ts';
 
@@ -41,6 +42,9 @@ const HANDLERS: { readonly [K in OpKind]: Handler<K> } = {
   pinRead,
   pinWrite,
   unpin,
+  get,
+  getRead,
+  put,
   swapon: fromUser(swapon),
   swapoff: fromUser(swapoff),
   reclaim: fromUser(reclaim),
