@@ -19,6 +19,9 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   pinRead: 3,
   pinWrite: 3,
   unpin: 1,
+  get: 2,
+  getRead: 2,
+  put: 1,
   swapon: 1,
   swapoff: 2,
   reclaim: 4,
@@ -54,7 +57,8 @@ function pinFlag(fixed: boolean | undefined): fc.Arbitrary<boolean> {
 export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op> {
   // Biased towards the first region and page: collisions are where bugs live.
   const region = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(o.regions - 1), weight: 1 });
-  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 2 });
+  // Now and then the page just below the region: below a stack (MAP_GROWSDOWN) an access grows it.
+  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 4 }, { arbitrary: fc.constant(-1), weight: 1 });
   const pages = fc.integer({ min: 1, max: o.maxPages });
   // A length of 0 now and then: munmap refuses it, mprotect and madvise do nothing and succeed.
   const rangePages = fc.oneof({ arbitrary: pages, weight: 15 }, { arbitrary: fc.constant(0), weight: 1 });
@@ -64,7 +68,10 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
   switch (kind) {
     case 'mmap':
-      return fc.record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const) });
+      // One mapping in four a stack (MAP_GROWSDOWN).
+      return fc
+        .record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const), growsdown: fc.constantFrom(false, false, false, true) })
+        .map(({ growsdown, ...m }): Op => (growsdown ? { ...m, growsdown } : m));
     case 'munmap':
       return fc.record({ op: fc.constant('munmap' as const), region, page, pages: rangePages });
     case 'mremap':
@@ -125,8 +132,16 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
       return fc.record({ op: fc.constant('pinWrite' as const), pin: fc.nat(PIN_HANDLES - 1), word, value: fc.constant(0) });
     case 'unpin':
       return fc.record({ op: fc.constant('unpin' as const), pin: fc.nat(PIN_HANDLES - 1) });
+    case 'get':
+      return fc.record({ op: fc.constant('get' as const), ref: fc.nat(PIN_HANDLES - 1), region, page, fast: fc.boolean() });
+    case 'getRead':
+      return fc.record({ op: fc.constant('getRead' as const), ref: fc.nat(PIN_HANDLES - 1), word });
+    case 'put':
+      return fc.record({ op: fc.constant('put' as const), ref: fc.nat(PIN_HANDLES - 1) });
     case 'swapon':
-      return fc.record({ op: fc.constant('swapon' as const), dev, slots: fc.integer({ min: 1, max: 8 }) });
+      return fc
+        .record({ dev, slots: fc.integer({ min: 1, max: 8 }), sync: fc.boolean() })
+        .map(({ dev, slots, sync }): Op => (sync ? { op: 'swapon', dev, slots, sync } : { op: 'swapon', dev, slots }));
     case 'swapoff':
       return fc.record({ op: fc.constant('swapoff' as const), dev });
     case 'reclaim':

@@ -50,6 +50,10 @@ export const ADVICE_WEIGHTED: readonly Advice[] = [
   'PAGEOUT',
   'COLD',
   'WILLNEED',
+  // Allocators' (jemalloc, glibc) most common advice.
+  'FREE',
+  'FREE',
+  'FREE',
 ];
 
 export type ResolvedProgramOptions = Required<ProgramArbOptions>;

@@ -52,13 +52,14 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
         .tuple(
           fc.array(fc.array(threadArb(ks, o, ops, n), { minLength: 1, maxLength: o.maxThreads }), { minLength: n, maxLength: n }),
           fc.array(kthreadArb(ks, o, ops), { minLength: 0, maxLength: 1 }),
+          fc.boolean(),
         )
-        .map(([procs, kthreads]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks })),
+        .map(([procs, kthreads, sync]) => ({ procs, kthreads: kthreads.filter((t) => t.length > 0), ks, sync })),
     )
-    .map(({ procs, kthreads, ks }) => {
+    .map(({ procs, kthreads, ks, sync }) => {
       // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
-      const first = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length }, o);
+      const first = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length, sync }, o);
       const threads0 = [first, ...procs[0]!.slice(1)];
       const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames: o.frames };
       return withMode(numberWrites(kthreads.length ? { ...p, kthreads } : p));
@@ -69,14 +70,16 @@ interface Drawn {
   readonly ks: readonly OpKind[];
   readonly kthreads: readonly (readonly Op[])[];
   readonly processes: number;
+  /** The prelude's swap device is synchronous (SWP_SYNCHRONOUS_IO: swap-in skips the swap cache). */
+  readonly sync: boolean;
 }
 
 /** Process 0's first thread with its prelude: a mapping, a swap device, the shared hugetlbfs file. */
-function withPrelude(drawn: readonly Op[], { ks, kthreads, processes }: Drawn, o: ResolvedProgramOptions): Op[] {
+function withPrelude(drawn: readonly Op[], { ks, kthreads, processes, sync }: Drawn, o: ResolvedProgramOptions): Op[] {
   let first: Op[] = drawn[0]?.op !== 'mmap' && o.ops.includes('mmap') ? [{ op: 'mmap', region: 0, pages: o.maxPages, prot: 'rw' }, ...drawn] : [...drawn];
   // Reclaim and swapoff need a device: programs that may use swap start with one.
   const swaps = ks.includes('reclaim') || ks.includes('swapoff') || kthreads.some((t) => t.some((op) => op.op === 'reclaim' || op.op === 'swapoff'));
-  if (swaps && o.ops.includes('swapon')) first = [{ op: 'swapon', dev: 0, slots: 8 }, ...first];
+  if (swaps && o.ops.includes('swapon')) first = [sync ? { op: 'swapon', dev: 0, slots: 8, sync } : { op: 'swapon', dev: 0, slots: 8 }, ...first];
   // Programs that may map hugetlbfs files start with r0 a shared mapping of file 0, which forks inherit.
   // With fork on, P1 is forked right away: two processes share the file's pages (and page tables).
   if (ks.includes('hugetlbMmap')) {

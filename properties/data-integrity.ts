@@ -6,6 +6,7 @@ import { formatOp } from '../engine/program/format.ts';
 import { buildOracle, buildRights, type Rights } from './oracle/build.ts';
 import { mayBeFile, mayBeWithinFile, possibleRead } from './oracle/files.ts';
 import { P_READ, P_WRITE, formatProts, mayAllow, mustAllow } from './oracle/prots.ts';
+import { badRefReads, isRefRead } from './oracle/refs.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
 
@@ -16,8 +17,10 @@ import type { Property } from './property.ts';
  * write that overlapped it or one of the latest writes completed before it;
  * mmap, DONTNEED and WIPEONFORK give zero; a fork's child starts with what the
  * parent held at some point during the fork; mremap moves contents; exec's
- * arguments are what exec wrote. Nothing else: in particular no value a
- * process wrote after a fork ever reaches the other process.
+ * arguments are what exec wrote; MADV_FREE may give zero until the next
+ * write. Nothing else: in particular no value a process wrote after a fork
+ * ever reaches the other process, through its memory or through a page
+ * reference it took (oracle/refs.ts).
  *
  * And access rights: a read, a write or a pin succeeds only where the page
  * was mapped with the protection it needs (read; write for a write or a R/W
@@ -27,7 +30,7 @@ import type { Property } from './property.ts';
 export function checkDataIntegrity(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   // Nothing read: only the access rights to check, and the contents need no replay.
-  const oracle = recs.some(isReadOk) ? buildOracle(recs) : undefined;
+  const oracle = recs.some((r) => isReadOk(r) || isRefRead(r)) ? buildOracle(recs) : undefined;
   if (!oracle && !recs.some(needsRights)) return;
   const rights = oracle ?? buildRights(recs);
   for (const rec of recs) if (isAccess(rec)) checkAccessRights(rights, rec);
@@ -43,6 +46,12 @@ export function checkDataIntegrity(ctx: Pick<RunContext, 'history'>): void {
       'data-integrity',
       `${rec.thread} ${formatOp(rec.op)} (address ${rec.addr}, steps ${rec.start}-${rec.end}) returned ${rec.value}; allowed: {${[...allowed].join(', ')}}` +
         (source ? `; ${rec.value} was written by ${source.thread} ${formatOp(source.op)} at steps ${source.start}-${source.end}` : ''),
+    );
+  }
+  for (const { rec, got, allowed } of badRefReads(recs, content, files, bindings)) {
+    report(
+      'data-integrity',
+      `${rec.thread} ${formatOp(rec.op)} (steps ${rec.start}-${rec.end}) read ${rec.value} through the page reference ${got.thread} ${formatOp(got.op)} took at address ${got.addr} (steps ${got.start}-${got.end}); that address held only {${[...allowed].join(', ')}} meanwhile`,
     );
   }
 }

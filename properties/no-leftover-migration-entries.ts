@@ -16,9 +16,9 @@ export function checkNoLeftoverMigrationEntries(ctx: RunContext): void {
     forEachPte(mm, (address, pte) => {
       if (pte.kind !== 'migration') return;
       const f = frames[pte.pfn];
-      const where = `${mm.kname} (${mm.owner}) at ${address} still has a ${pte.mode} migration entry for pfn ${pte.pfn}`;
-      if (!f || kobject_freed(f)) report('no-leftover-migration-entries', `${where}, whose folio has been freed: the migration that made it is over`);
-      if (!f.lock.isLocked()) report('no-leftover-migration-entries', `${where}, but ${f.kname} is not locked: its migration is over`);
+      const where = (): string => `${mm.kname} (${mm.owner}) at ${address} still has a ${pte.mode} migration entry for pfn ${pte.pfn}`;
+      if (!f || kobject_freed(f)) report('no-leftover-migration-entries', `${where()}, whose folio has been freed: the migration that made it is over`);
+      if (!f.lock.isLocked()) report('no-leftover-migration-entries', `${where()}, but ${f.kname} is not locked: its migration is over`);
     });
   }
 }

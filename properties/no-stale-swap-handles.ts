@@ -13,17 +13,17 @@ import { shmemInUse, shmemSwapRefs } from './shmem.ts';
  * PT lock (with the PTE), so this holds outside PT-lock critical sections.
  */
 function checkSwapCounts(ctx: RunContext): void {
-  const refs = new Map<string, number>();
   const devices = ctx.machine.swap_info;
+  const refs = new Map<number, number>();
   for (const mm of ctx.machine.mms) {
     forEachPte(mm, (address, pte) => {
       if (pte.kind !== 'swap') return;
       const si = devices[pte.type];
-      const where = `${mm.kname} (${mm.owner}) at ${address} names swap ${pte.type}:${pte.offset}`;
-      if (!si || !(si.flags & SWP_USED) || !si.swap_map || kobject_freed(si.swap_map)) report('no-stale-swap-handles', `${where}, but that device is off`);
-      if (pte.offset >= si.max) report('no-stale-swap-handles', `${where}, beyond the device's ${si.max} slots`);
-      if ((si.swap_map.map[pte.offset]! & ~SWAP_HAS_CACHE) === 0) report('no-stale-swap-handles', `${where}, but that slot is free`);
-      const key = `${pte.type}:${pte.offset}`;
+      const where = (): string => `${mm.kname} (${mm.owner}) at ${address} names swap ${pte.type}:${pte.offset}`;
+      if (!si || !(si.flags & SWP_USED) || !si.swap_map || kobject_freed(si.swap_map)) report('no-stale-swap-handles', `${where()}, but that device is off`);
+      if (pte.offset >= si.max) report('no-stale-swap-handles', `${where()}, beyond the device's ${si.max} slots`);
+      if ((si.swap_map.map[pte.offset]! & ~SWAP_HAS_CACHE) === 0) report('no-stale-swap-handles', `${where()}, but that slot is free`);
+      const key = slotKey(pte.type, pte.offset);
       refs.set(key, (refs.get(key) ?? 0) + 1);
     });
   }
@@ -36,12 +36,12 @@ function checkSwapCounts(ctx: RunContext): void {
       if (!si || !(si.flags & SWP_USED) || !si.swap_map || kobject_freed(si.swap_map)) report('no-stale-swap-handles', `${where}, but that device is off`);
       if ((si.swap_map.map[entry.offset]! & ~SWAP_HAS_CACHE) === 0) report('no-stale-swap-handles', `${where}, but that slot is free`);
     }
-    shmemSwapRefs(ctx.machine, refs);
+    shmemSwapRefs(ctx.machine, refs, slotKey);
   }
   for (const si of devices) {
     if (!si.swap_map) continue;
     si.swap_map.map.forEach((v, offset) => {
-      const n = refs.get(`${si.type}:${offset}`) ?? 0;
+      const n = refs.get(slotKey(si.type, offset)) ?? 0;
       const count = v & ~SWAP_HAS_CACHE;
       if (count === n) return;
       // shmem moves a count between a slot and its file without a PT lock:
@@ -52,6 +52,11 @@ function checkSwapCounts(ctx: RunContext): void {
       report('no-stale-swap-handles', `swap ${si.type}:${offset} has count ${count} but ${n} swap PTEs${shmem ? ' and shmem entries' : ''} name it`);
     });
   }
+}
+
+/** A slot as one number: no string per swap PTE per op. */
+function slotKey(type: number, offset: number): number {
+  return type * 0x1_0000_0000 + offset;
 }
 
 /**

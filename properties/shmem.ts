@@ -30,11 +30,11 @@ export function pageCacheRefs(folio: Folio): number {
   return folio.f_mapping ? 1 : 0;
 }
 
-/** The references the shmem files hold on swap slots, by "type:offset". */
-export function shmemSwapRefs(m: Machine, refs: Map<string, number>): void {
+/** The references the shmem files hold on swap slots, keyed as `key` says. */
+export function shmemSwapRefs(m: Machine, refs: Map<number, number>, key: (type: number, offset: number) => number): void {
   for (const { entry } of shmem_swap_entries(m)) {
-    const key = `${entry.type}:${entry.offset}`;
-    refs.set(key, (refs.get(key) ?? 0) + 1);
+    const k = key(entry.type, entry.offset);
+    refs.set(k, (refs.get(k) ?? 0) + 1);
   }
 }
 

@@ -9,7 +9,7 @@
  * CPU (engine/kernel/current.ts), which is how `current`, lockdep, KASAN and
  * the machine are found from inside a kernel path.
  */
-import { Lockdep } from '../locking/lockdep.ts';
+import { DocumentedOrder, Lockdep } from '../locking/lockdep.ts';
 import { RcuState } from '../locking/rcu.ts';
 import { Kasan } from '../mm/kasan.ts';
 import { Machine, type MachineOptions } from '../mm/machine.ts';
@@ -17,6 +17,9 @@ import { MM_LOCK_ORDER } from '../mm/rmap.ts';
 import { Execution, type ExecutionOptions, type ExecutionResult } from '../sched/execution.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { switch_to } from './current.ts';
+
+/** mm/rmap.c's lock order as lockdep's graph: built once, only read by every run's Lockdep. */
+const MM_ORDER = new DocumentedOrder(MM_LOCK_ORDER);
 
 export interface KernelOptions extends Omit<ExecutionOptions, 'onTaskExit'> {
   readonly machine?: MachineOptions;
@@ -37,7 +40,7 @@ export class Kernel {
         this.rcu.taskExit(t);
       },
     });
-    this.lockdep = new Lockdep(this.sched, MM_LOCK_ORDER);
+    this.lockdep = new Lockdep(this.sched, MM_ORDER);
     this.rcu = new RcuState(this.sched);
     this.kasan = new Kasan(this.sched);
     this.machine = this.enter(() => new Machine(options.machine));

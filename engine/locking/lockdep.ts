@@ -3,17 +3,49 @@ import { siteOf, type HeldLock, type Task } from '../sched/task.ts';
 import { ViolationError } from '../sched/violation.ts';
 import type { LockLike } from './lock-class.ts';
 
+/**
+ * A recorded order: the two acquisitions (the held lock, then the new one) and
+ * the task, or undefined for one seeded from the documented order. Messages
+ * are made from them only when an inversion is reported.
+ */
 interface Edge {
-  /** Where the first lock of the pair was taken, and where the second. */
-  readonly heldSite: string;
-  readonly site: string;
-  readonly task: string;
-  /** Seeded from the kernel's documented order, not seen in this run. */
-  readonly documented?: true;
+  readonly held: HeldLock;
+  readonly mine: HeldLock;
+  readonly task: Task;
 }
+type EdgeOrDoc = Edge | undefined;
 
 /** A documented order: chains of lock class names, outermost first (mm/rmap.c's block, as data). */
 export type LockOrder = readonly (readonly string[])[];
+
+/**
+ * A documented order as lockdep's graph: each class's successors, in the
+ * order the chains name them. Built once (a module-level constant of its
+ * user) and only read after: every run's Lockdep starts from it.
+ */
+export class DocumentedOrder {
+  readonly after: ReadonlyMap<string, readonly string[]>;
+
+  constructor(order: LockOrder) {
+    const after = new Map<string, string[]>();
+    for (const chain of order) {
+      for (let i = 0; i + 1 < chain.length; i++) {
+        const from = chain[i]!;
+        const to = chain[i + 1]!;
+        let out = after.get(from);
+        if (!out) after.set(from, (out = []));
+        if (!out.includes(to)) out.push(to);
+      }
+    }
+    this.after = after;
+  }
+
+  has(from: string, to: string): boolean {
+    return this.after.get(from)?.includes(to) ?? false;
+  }
+}
+
+const NO_ORDER = new DocumentedOrder([]);
 
 /**
  * Lockdep for one execution: the order graph between lock classes (at their
@@ -28,25 +60,16 @@ export type LockOrder = readonly (readonly string[])[];
  * an inversion even in a run that only ever takes them one way round.
  */
 export class Lockdep {
+  /** The orders this run recorded beyond the documented ones. */
   private readonly graph = new Map<string, Map<string, Edge>>();
+  /** reaches()'s scratch, kept across calls: a new order is checked at every first acquisition of a pair. */
+  private readonly seen = new Set<string>();
+  private readonly queue: string[] = [];
 
   constructor(
     private readonly ex: Execution,
-    order: LockOrder = [],
-  ) {
-    for (const chain of order) {
-      for (let i = 0; i + 1 < chain.length; i++) this.seed(chain[i]!, chain[i + 1]!);
-    }
-  }
-
-  private seed(from: string, to: string): void {
-    let out = this.graph.get(from);
-    if (!out) {
-      out = new Map();
-      this.graph.set(from, out);
-    }
-    out.set(to, DOCUMENTED);
-  }
+    private readonly documented: DocumentedOrder = NO_ORDER,
+  ) {}
 
   acquired(task: Task, lock: LockLike, subclass: number, read: boolean, trylock: boolean): void {
     const key = lock.lockClass.key(subclass);
@@ -66,7 +89,7 @@ export class Lockdep {
       }
     }
     held.push(mine);
-    this.ex.event(`+${lock.name}${read ? '(r)' : ''}`);
+    if (this.ex.tracing) this.ex.event(`+${lock.name}${read ? '(r)' : ''}`);
   }
 
   released(task: Task, lock: LockLike): void {
@@ -74,7 +97,7 @@ export class Lockdep {
     for (let i = held.length - 1; i >= 0; i--) {
       if (held[i]!.lock === lock) {
         held.splice(i, 1);
-        this.ex.event(`-${lock.name}`);
+        if (this.ex.tracing) this.ex.event(`-${lock.name}`);
         return;
       }
     }
@@ -94,48 +117,95 @@ export class Lockdep {
   }
 
   private addEdge(task: Task, from: string, to: string, h: HeldLock, mine: HeldLock): void {
+    if (this.documented.has(from, to)) return;
     let out = this.graph.get(from);
     if (!out) {
       out = new Map();
       this.graph.set(from, out);
     }
     if (out.has(to)) return;
-    const heldSite = siteOf(h);
-    const site = siteOf(mine);
-    const back = this.path(to, from);
+    const back = this.reaches(to, from) ? this.path(to, from) : undefined;
     if (back) {
       const first = back[0]!;
-      const earlier = first.edge.documented
+      const e = first.edge;
+      const earlier = e === undefined
         ? `the kernel's documented order (mm/rmap.c, "Lock ordering in mm") takes ${to} before ${first.to}`
-        : `earlier ${first.edge.task} took ${first.to} at ${first.edge.site} while holding ${to} (taken at ${first.edge.heldSite})`;
+        : `earlier ${e.task} took ${first.to} at ${siteOf(e.mine)} while holding ${to} (taken at ${siteOf(e.held)})`;
       this.fail(
-        `possible circular locking dependency: ${task} takes ${to} at ${site} while holding ${from} (taken at ${heldSite}); ${earlier}` +
+        `possible circular locking dependency: ${task} takes ${to} at ${siteOf(mine)} while holding ${from} (taken at ${siteOf(h)}); ${earlier}` +
           (back.length > 1 ? `, via ${back.map((b) => b.to).join(' -> ')}` : ''),
       );
     }
-    out.set(to, { heldSite, site, task: task.toString() });
+    out.set(to, { held: h, mine, task });
   }
 
-  /** A recorded path from -> ... -> to (breadth first, in insertion order). */
-  private path(from: string, to: string): { to: string; edge: Edge }[] | undefined {
-    const prev = new Map<string, { from: string; edge: Edge } | null>([[from, null]]);
-    const queue = [from];
+  /** Is there a recorded path from -> ... -> to? Allocates nothing once warm; path() then finds it for the report. */
+  private reaches(from: string, to: string): boolean {
+    const seen = this.seen;
+    const queue = this.queue;
+    seen.clear();
+    queue.length = 0;
+    seen.add(from);
+    queue.push(from);
     for (let qi = 0; qi < queue.length; qi++) {
       const n = queue[qi]!;
+      const doc = this.documented.after.get(n);
+      if (doc) {
+        for (let i = 0; i < doc.length; i++) {
+          const m = doc[i]!;
+          if (m === to) return true;
+          if (!seen.has(m)) {
+            seen.add(m);
+            queue.push(m);
+          }
+        }
+      }
+      const out = this.graph.get(n);
+      if (!out) continue;
+      for (const m of out.keys()) {
+        if (m === to) return true;
+        if (!seen.has(m)) {
+          seen.add(m);
+          queue.push(m);
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A recorded path from -> ... -> to (breadth first; a class's documented
+   * successors first, then the ones this run added, each in the order recorded).
+   */
+  private path(from: string, to: string): { to: string; edge: EdgeOrDoc }[] | undefined {
+    const prev = new Map<string, { from: string; edge: EdgeOrDoc } | null>([[from, null]]);
+    const queue = [from];
+    const found = (m: string): { to: string; edge: EdgeOrDoc }[] => {
+      const steps: { to: string; edge: EdgeOrDoc }[] = [];
+      for (let c = m; c !== from; ) {
+        const p = prev.get(c)!;
+        steps.unshift({ to: c, edge: p.edge });
+        c = p.from;
+      }
+      return steps;
+    };
+    for (let qi = 0; qi < queue.length; qi++) {
+      const n = queue[qi]!;
+      const doc = this.documented.after.get(n);
+      if (doc) {
+        for (const m of doc) {
+          if (prev.has(m)) continue;
+          prev.set(m, { from: n, edge: undefined });
+          if (m === to) return found(m);
+          queue.push(m);
+        }
+      }
       const out = this.graph.get(n);
       if (!out) continue;
       for (const [m, edge] of out) {
         if (prev.has(m)) continue;
         prev.set(m, { from: n, edge });
-        if (m === to) {
-          const steps: { to: string; edge: Edge }[] = [];
-          for (let c = m; c !== from; ) {
-            const p = prev.get(c)!;
-            steps.unshift({ to: c, edge: p.edge });
-            c = p.from;
-          }
-          return steps;
-        }
+        if (m === to) return found(m);
         queue.push(m);
       }
     }
@@ -146,8 +216,6 @@ export class Lockdep {
     throw new ViolationError({ property: 'lock-order', message, step: this.ex.step, task: this.ex.currentTask?.name });
   }
 }
-
-const DOCUMENTED: Edge = { heldSite: 'mm/rmap.c', site: 'mm/rmap.c', task: 'the documented order', documented: true };
 
 /**
  * The kernel-path frames of the JS stack, innermost first:

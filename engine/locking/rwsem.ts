@@ -5,6 +5,8 @@ import { LockClass, type LockLike } from './lock-class.ts';
 import { lockAcquired, lockReleased, might_sleep } from './held.ts';
 
 type RwsemOp = 'dr' | 'dw' | 'ur' | 'uw' | 'dg';
+const RWSEM_OPS: readonly RwsemOp[] = ['dr', 'dw', 'ur', 'uw', 'dg'];
+const RWSEM_FN: readonly string[] = ['down_read', 'down_write', 'up_read', 'up_write', 'downgrade_write'];
 
 /**
  * struct rw_semaphore. Readers queue behind a waiting writer, as the kernel's
@@ -15,8 +17,8 @@ export class RwSemaphore extends Waitable implements LockLike {
   writer: Task | undefined;
   readonly readers: Task[] = [];
   readonly lockClass: LockClass;
-  /** The trace labels, made on first use: most VMAs' locks are taken a few times, or never. */
-  private labels: Record<RwsemOp, string> | undefined;
+  /** The trace labels, each made on first use: most VMAs' locks are taken a few times, or never, and most only for read or only for write. */
+  private labels: (string | undefined)[] | undefined;
 
   constructor(readonly name: string, className: string = name) {
     super();
@@ -24,8 +26,9 @@ export class RwSemaphore extends Waitable implements LockLike {
   }
 
   label(which: RwsemOp): string {
-    const n = this.name;
-    return (this.labels ??= { dr: `down_read(${n})`, dw: `down_write(${n})`, ur: `up_read(${n})`, uw: `up_write(${n})`, dg: `downgrade_write(${n})` })[which];
+    const labels = (this.labels ??= [undefined, undefined, undefined, undefined, undefined]);
+    const i = RWSEM_OPS.indexOf(which);
+    return (labels[i] ??= `${RWSEM_FN[i]}(${this.name})`);
   }
 
   holders(): readonly Task[] {

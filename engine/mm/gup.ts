@@ -217,6 +217,19 @@ export function* get_user_pages_remote(mm: MmStruct, address: number, flags: num
 }
 
 /**
+ * get_user_pages() for one page (FOLL_GET): the slow path, under mmap_lock.
+ * A R/O reference does not unshare (gup_must_unshare() is for FOLL_PIN): it
+ * may be of a page shared with a fork child, and a later COW leaves it there.
+ * We take mmap_lock for read. Returns the folio, with a reference, or -errno.
+ */
+export function* get_user_pages(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+  yield* mmap_read_lock(mm);
+  const r = yield* __get_user_pages(mm, address, flags | FOLL_GET);
+  yield* mmap_read_unlock(mm);
+  return r;
+}
+
+/**
  * pin_user_pages() for one page: the slow path, under mmap_lock.
  * We take mmap_lock for read. Returns the pinned folio or -errno.
  */
@@ -260,6 +273,18 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
   }
   rcu_read_unlock(); // local_irq_restore()
   return got;
+}
+
+/**
+ * get_user_pages_fast() for one page (FOLL_GET, as vmsplice takes it):
+ * GUP-fast, falling back to the slow path. No write_protect_seq: only
+ * FOLL_PIN needs to know that fork is not sharing the page under it.
+ */
+export function* get_user_pages_fast(mm: MmStruct, address: number, flags: number): KGen<Folio | number> {
+  flags |= FOLL_GET;
+  const folio = yield* gup_fast_pte_range(mm, address, flags);
+  if (folio) return folio;
+  return yield* get_user_pages(mm, address, flags);
 }
 
 /**

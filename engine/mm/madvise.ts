@@ -2,30 +2,37 @@
  * mm/madvise.c for the model: DONTNEED (zap under the read lock),
  * WIPEONFORK / KEEPONFORK and DONTFORK / DOFORK (flags, under the write lock,
  * splitting at the range ends), PAGEOUT (reclaim the range's unshared anon
- * folios), WILLNEED (swap-in readahead of its swap entries) and COLD (which
- * only moves folios to the inactive LRU: the model has no LRU, so nothing).
+ * folios), WILLNEED (swap-in readahead of its swap entries), COLD (which
+ * only moves folios to the inactive LRU: the model has no LRU, so nothing)
+ * and FREE (madvise_free_pte_range, Linux 6.12: swap entries are dropped, and
+ * present anon folios become lazyfree, clean in folio and PTE, so that
+ * reclaim may discard them until they are written again).
  */
 import type { KGen } from '../sched/task.ts';
 import { zap_page_range_single } from './memory.ts';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
+import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
-import { EINVAL, ENOMEM, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { cond_resched } from '../sched/cond_resched.ts';
+import { EINVAL, ENOMEM, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_pte, pte_none, pte_present, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
-import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get } from './pgtable.ts';
+import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { folio_test_anon } from './rmap.ts';
 import { swp_entry } from './swap.ts';
 import { read_swap_cache_async } from './swap_state.ts';
+import { folio_free_swap, free_swap_and_cache } from './swapfile.ts';
+import { vma_is_anonymous } from './vma_lock.ts';
 import { shrink_folio } from './vmscan.ts';
 import { find_vma } from './mmap.ts';
 import { vma_modify_flags, vma_modify_prev } from './vma.ts';
 import { vma_start_write } from './mmap_lock.ts';
 import { hugetlb_madvise, is_vm_hugetlb_page } from './hugetlb.ts';
 
-export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED';
+export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED' | 'FREE';
 
 /** madvise_need_mmap_write(): only the flag-changing advice takes the write lock. */
 function madvise_need_mmap_write(advice: Advice): boolean {
-  return advice !== 'DONTNEED' && advice !== 'PAGEOUT' && advice !== 'COLD' && advice !== 'WILLNEED';
+  return advice !== 'DONTNEED' && advice !== 'FREE' && advice !== 'PAGEOUT' && advice !== 'COLD' && advice !== 'WILLNEED';
 }
 
 /**
@@ -53,6 +60,72 @@ function* madvise_pageout(vma: VmArea, start: number, end: number): KGen {
     addr = next;
   }
   for (const folio of isolated) yield* shrink_folio(folio);
+}
+
+/**
+ * madvise_free_pte_range(): one page table's part of MADV_FREE. A swap PTE
+ * is just cleared (a zero page is cheaper than a swap-in); a present anon
+ * folio that is in the swap cache or dirty is cleaned under its lock (only
+ * if it is mapped once: exclusive), and every folio here is marked lazyfree
+ * with its PTE clean, so that a write sets both dirty bits again.
+ * We enter with mmap_lock held for read and no PT lock; we return the same.
+ */
+function* madvise_free_pte_range(vma: VmArea, addr: number, end: number): KGen {
+  const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
+  if (!table) return;
+  for (; addr !== end; addr++) {
+    const ptent = ptep_get(table, addr);
+    if (pte_none(ptent)) continue;
+    // If the pte has swp_entry, just clear page table to prevent swap-in
+    // which is more expensive rather than (page allocation + zeroing).
+    if (!pte_present(ptent)) {
+      if (ptent.kind === 'swap') {
+        yield* free_swap_and_cache(swp_entry(ptent.type, ptent.offset));
+        set_pte_at(table, addr, PTE_NONE); // clear_not_present_full_ptes
+      }
+      continue;
+    }
+    const folio = pfn_folio(ptent.pfn);
+    if (!folio_test_anon(folio)) continue; // vm_normal_folio()
+    if (folio.flags & (PG_swapcache | PG_dirty)) {
+      if (!(yield* bit_trylock(folio.lock))) continue;
+      if (folio._mapcount !== 1) {
+        yield* bit_unlock(folio.lock);
+        continue;
+      }
+      if (folio.flags & PG_swapcache && !(yield* folio_free_swap(folio))) {
+        yield* bit_unlock(folio.lock);
+        continue;
+      }
+      folio.flags &= ~PG_dirty; // folio_clear_dirty()
+      yield* bit_unlock(folio.lock);
+    }
+    if (ptent.dirty) set_pte_at(table, addr, mk_pte(ptent.pfn, ptent.write, false, ptent.protnone)); // clear_young_dirty_ptes
+    folio_mark_lazyfree(folio);
+  }
+  yield* spin_unlock(table.ptl);
+  yield* cond_resched();
+}
+
+/**
+ * folio_mark_lazyfree() (mm/swap.c): a swap-backed anon folio outside the
+ * swap cache goes to the file LRU, no longer swap-backed (lru_lazyfree(),
+ * done at once here rather than from a per-CPU batch).
+ */
+function folio_mark_lazyfree(folio: Folio): void {
+  if (folio_test_anon(folio) && folio.flags & PG_swapbacked && !(folio.flags & PG_swapcache)) folio.flags &= ~PG_swapbacked;
+}
+
+/** madvise_free_single_vma(): MADV_FREE works for only anon vma at the moment. */
+function* madvise_free_single_vma(vma: VmArea, start: number, end: number): KGen<number> {
+  if (!vma_is_anonymous(vma)) return -EINVAL;
+  for (let addr = start; addr < end; ) {
+    const next = pmd_addr_end(addr, end);
+    yield 'walk_page_range: read pmd';
+    if (vma.vm_mm.pgd[pmd_index(addr)]) yield* madvise_free_pte_range(vma, addr, next);
+    addr = next;
+  }
+  return 0;
 }
 
 /** madvise_willneed() for anon: read the range's swapped-out pages into the swap cache. */
@@ -104,6 +177,7 @@ function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: 
     yield* zap_page_range_single(vma, start, end);
     return 0;
   }
+  if (advice === 'FREE') return yield* madvise_free_single_vma(vma, start, end);
   if (advice === 'PAGEOUT') {
     yield* madvise_pageout(vma, start, end);
     return 0;

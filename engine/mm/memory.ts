@@ -13,11 +13,12 @@ import { write_seqcount_begin, write_seqcount_end } from '../locking/seqcount.ts
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { machine } from './machine.ts';
-import { swp_entry } from './swap.ts';
+import { SWP_SYNCHRONOUS_IO, swp_entry } from './swap.ts';
 import { swap_cache_get_folio, swapin_readahead } from './swap_state.ts';
-import { folio_free_swap, free_swap_and_cache, get_swap_device, put_swap_device, swap_duplicate, swap_free } from './swapfile.ts';
+import { folio_free_swap, free_swap_and_cache, get_swap_device, put_swap_device, swap_count, swap_duplicate, swap_free, swapcache_clear, swapcache_prepare } from './swapfile.ts';
+import { swap_read_folio } from './page_io.ts';
 import type { KGen } from '../sched/task.ts';
-import { cond_resched } from '../sched/cond_resched.ts';
+import { cond_resched, schedule_timeout_uninterruptible } from '../sched/cond_resched.ts';
 import { mmap_assert_locked, vma_assert_write_locked } from './mmap_lock.ts';
 import {
   EAGAIN,
@@ -75,6 +76,9 @@ import {
 import { i_mmap_lock_read, i_mmap_unlock_read, unlink_file_vma, vma_interval_tree_foreach, type AddressSpace } from '../fs/fs.ts';
 import { shmem_fault } from './shmem.ts';
 import { ZAP_FLAG_UNMAP, __unmap_hugepage_range_final, hugetlb_fault, is_vm_hugetlb_page } from './hugetlb.ts';
+import { mmap_read_lock, mmap_read_trylock, mmap_read_unlock, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
+import { expand_stack_locked, find_vma } from './mmap.ts';
+import { VM_GROWSDOWN } from './mm_types.ts';
 
 /* ---------------------------------------------------------------- faults */
 
@@ -162,13 +166,22 @@ function* do_anonymous_page(vmf: VmFault): KGen<number> {
 }
 
 /**
- * do_swap_page(): a non-present, non-none PTE. Migration entries wait for the
- * migration to finish (the folio lock) and retry; a migration entry whose
- * folio is not locked is a BUG, as the kernel's migration_entry_wait says.
- * A swap entry is read back through the swap cache: the device is pinned
- * against swapoff (get_swap_device), the folio locked, its swap cache
- * identity and the PTE rechecked (pte_same) under the PT lock; the swap PTE
- * says whether the page was exclusive.
+ * do_swap_page() (Linux 6.12): a non-present, non-none PTE. Migration
+ * entries wait for the migration to finish (the folio lock) and retry; a
+ * migration entry whose folio is not locked is a BUG, as the kernel's
+ * migration_entry_wait says. A swap entry is read back with the device pinned
+ * against swapoff (get_swap_device): through the swap cache, or, on a
+ * synchronous device (SWP_SYNCHRONOUS_IO) with a slot only this PTE refers
+ * to, straight into a fresh folio that skips the swap cache. That path takes
+ * SWAP_HAS_CACHE with swapcache_prepare() as a lock on the slot, so that a
+ * parallel fault on the same entry backs off (and retries the access) and
+ * the slot cannot be freed and reused under us (pte_same() could not tell);
+ * it lets go with swapcache_clear() after the PT lock (need_clear_cache).
+ * The folio is locked, its swap cache identity and the PTE rechecked
+ * (pte_same) under the PT lock; the swap PTE says whether the page was
+ * exclusive.
+ * Simplifications: order-0 folios only; the swapcache_wq the backing-off
+ * fault sleeps on is the scheduler's timeout (a wake_up only shortens it).
  * We enter with mmap_lock held for read and no PT lock; we return the same.
  */
 function* do_swap_page(vmf: VmFault): KGen<number> {
@@ -183,9 +196,42 @@ function* do_swap_page(vmf: VmFault): KGen<number> {
   // Prevent swapoff from happening to us.
   const si = yield* get_swap_device(entry);
   if (!si) return 0;
+  let need_clear_cache = false;
+  // Leave with the slot's cache claim given back (after the PT lock) and the device unpinned.
+  const out = function* (ret: number): KGen<number> {
+    if (need_clear_cache) yield* swapcache_clear(si, entry);
+    put_swap_device(si);
+    return ret;
+  };
   let folio = swap_cache_get_folio(si, entry.offset);
+  // swapcache: the folio stands in the swap cache for the slot (not on the skip path).
+  let swapcache = folio;
   if (!folio) {
-    folio = yield* swapin_readahead(entry);
+    yield 'do_swap_page: data_race(si->flags), __swap_count';
+    if (si.flags & SWP_SYNCHRONOUS_IO && swap_count(si, entry.offset) === 1) {
+      // skip swapcache
+      folio = folio_alloc(); // alloc_swap_folio()
+      if (folio) {
+        yield* bit_trylock(folio.lock); // __folio_set_locked: nobody sees it yet
+        // Prevent parallel swapin from proceeding with the cache flag.
+        // Otherwise, another thread may finish swapin first, free the entry,
+        // and swapout reusing the same entry. It's undetectable as pte_same()
+        // returns true due to entry reuse.
+        if (yield* swapcache_prepare(entry)) {
+          // Relax a bit to prevent rapid repeated page faults.
+          yield* schedule_timeout_uninterruptible();
+          yield* bit_unlock(folio.lock); // out_page
+          folio_put(folio);
+          return yield* out(0);
+        }
+        need_clear_cache = true;
+        // To provide entry to swap_read_folio().
+        yield* swap_read_folio(folio, entry);
+      }
+    } else {
+      folio = yield* swapin_readahead(entry);
+      swapcache = folio;
+    }
     if (!folio) {
       // Back out if somebody else faulted in this pte while we released the pte lock.
       const t = yield* pte_offset_map_lock(vma.vm_mm, vmf.address);
@@ -194,28 +240,27 @@ function* do_swap_page(vmf: VmFault): KGen<number> {
         if (pte_same(ptep_get(t, vmf.address), orig)) ret = VM_FAULT_OOM;
         yield* spin_unlock(t.ptl);
       }
-      put_swap_device(si);
-      return ret;
+      return yield* out(ret);
     }
   }
-  yield* bit_lock(folio.lock);
+  // The fresh folio of the skip path is locked already.
+  if (swapcache) yield* bit_lock(folio.lock);
   // Make sure folio_free_swap() or swapoff did not release the swap cache from under us.
-  if (!(folio.flags & PG_swapcache) || folio.swap?.type !== entry.type || folio.swap.offset !== entry.offset) {
+  if (swapcache && (!(folio.flags & PG_swapcache) || folio.swap?.type !== entry.type || folio.swap.offset !== entry.offset)) {
     yield* bit_unlock(folio.lock);
     folio_put(folio);
-    put_swap_device(si);
-    return 0;
+    return yield* out(0);
   }
   // Back out if somebody else already faulted in this pte.
   const table = yield* pte_offset_map_lock(vma.vm_mm, vmf.address);
   if (!table || !pte_same(ptep_get(table, vmf.address), orig)) {
-    if (table) yield* spin_unlock(table.ptl);
+    if (table) yield* spin_unlock(table.ptl); // out_nomap
     yield* bit_unlock(folio.lock);
     folio_put(folio);
-    put_swap_device(si);
-    return 0;
+    return yield* out(0);
   }
-  let exclusive = orig.exclusive;
+  // A fresh folio not exposed to the swap cache is certainly exclusive.
+  let exclusive = orig.exclusive || !swapcache;
   // Remove the swap entry and conditionally try to free up the swap cache.
   yield* swap_free(entry);
   if (vmf.flags & FAULT_FLAG_WRITE && folio._refcount === 2) yield* folio_free_swap(folio);
@@ -240,12 +285,10 @@ function* do_swap_page(vmf: VmFault): KGen<number> {
     // A write fault on a page we could not map writable: COW it now.
     const wvmf: VmFault = { vma, address: vmf.address, flags, orig_pte: pte, table };
     const ret = yield* do_wp_page(wvmf);
-    put_swap_device(si);
-    return ret;
+    return yield* out(ret);
   }
   yield* spin_unlock(table.ptl);
-  put_swap_device(si);
-  return 0;
+  return yield* out(0);
 }
 
 /**
@@ -918,4 +961,88 @@ export function* free_pgd_range(tlb: MmuGather, addr: number, end: number, floor
     mm.pgd[idx] = undefined;
     pte_free(table);
   }
+}
+
+/* ------------------------------------------- the fault's VMA lookup */
+
+/*
+ * lock_mm_and_find_vma() and its helpers (CONFIG_LOCK_MM_AND_FIND_VMA), read
+ * against v6.18, where they sit in mm/mmap_lock.c (mm/memory.c from v6.5,
+ * where they came in, until then). The model's faults are all user faults,
+ * so the exception-table checks for kernel-mode faults never apply, and it
+ * has no fatal signals: the killable lock waits cannot fail.
+ */
+
+function* get_mmap_lock_carefully(mm: MmStruct): KGen<boolean> {
+  if (yield* mmap_read_trylock(mm)) return true;
+  yield* mmap_read_lock(mm); // mmap_read_lock_killable()
+  return true;
+}
+
+/**
+ * mmap_upgrade_trylock(): "We don't have this operation yet. It should be
+ * easy enough to do: it's basically a atomic_long_try_cmpxchg_acquire()
+ * from RWSEM_READER_BIAS -> RWSEM_WRITER_LOCKED, but it also needs the
+ * proper lockdep magic etc."
+ */
+function mmap_upgrade_trylock(_mm: MmStruct): boolean {
+  return false;
+}
+
+/**
+ * upgrade_mmap_lock_carefully(): drop the read lock and take the write lock.
+ * In between anything may happen to the VMA tree (munmap, mremap, another
+ * fault growing the same stack): the caller must look the VMA up again.
+ */
+function* upgrade_mmap_lock_carefully(mm: MmStruct): KGen<boolean> {
+  yield* mmap_read_unlock(mm);
+  yield* mmap_write_lock(mm); // mmap_write_lock_killable()
+  return true;
+}
+
+/**
+ * lock_mm_and_find_vma(): "kind of equivalent to mmap_read_lock() followed by
+ * find_extend_vma(), except it's a lot more careful about the locking (and
+ * will drop the lock on failure)": the fault's fallback when the per-VMA
+ * lock would not do (lock_vma_under_rcu finds no VMA at a stack's growth
+ * address). A fault below a VM_GROWSDOWN VMA takes the mmap_lock for write,
+ * looks the VMA up again, grows the stack (expand_stack_locked) and
+ * downgrades.
+ * We enter with no lock; we return with mmap_lock held for read and the VMA
+ * that covers addr, or with no lock and undefined (SIGSEGV).
+ */
+export function* lock_mm_and_find_vma(mm: MmStruct, addr: number): KGen<VmArea | undefined> {
+  if (!(yield* get_mmap_lock_carefully(mm))) return undefined;
+  let vma = find_vma(mm, addr);
+  if (vma && vma.vm_start <= addr) return vma;
+  // Well, dang. We might still be successful, but only if we can extend a vma to do so.
+  if (!vma || !(vma.vm_flags & VM_GROWSDOWN)) {
+    yield* mmap_read_unlock(mm);
+    return undefined;
+  }
+  // We can try to upgrade the mmap lock atomically, in which case we can
+  // continue to use the vma we already looked up. Otherwise we'll have to
+  // drop the mmap lock and re-take it, and also look up the vma again,
+  // re-checking it.
+  if (!mmap_upgrade_trylock(mm)) {
+    if (!(yield* upgrade_mmap_lock_carefully(mm))) return undefined;
+    vma = find_vma(mm, addr);
+    if (!vma) return yield* lock_mm_fail(mm);
+    if (vma.vm_start <= addr) return yield* lock_mm_success(mm, vma);
+    if (!(vma.vm_flags & VM_GROWSDOWN)) return yield* lock_mm_fail(mm);
+  }
+  if (yield* expand_stack_locked(vma, addr)) return yield* lock_mm_fail(mm);
+  return yield* lock_mm_success(mm, vma);
+}
+
+/** lock_mm_and_find_vma()'s success: label. */
+function* lock_mm_success(mm: MmStruct, vma: VmArea): KGen<VmArea> {
+  yield* mmap_write_downgrade(mm);
+  return vma;
+}
+
+/** lock_mm_and_find_vma()'s fail: label. */
+function* lock_mm_fail(mm: MmStruct): KGen<undefined> {
+  yield* mmap_write_unlock(mm);
+  return undefined;
 }

@@ -17,6 +17,7 @@ import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import {
   PG_anon,
+  PG_swapbacked,
   PG_anon_exclusive,
   PG_dirty,
   PG_swapcache,
@@ -131,10 +132,15 @@ export function* remove_migration_ptes(src: Folio, dst: Folio): KGen {
  * anon_vma and index, and its swap cache slot if it has one.
  * We enter with both folios locked.
  */
-function* folio_migrate_mapping(dst: Folio, src: Folio): KGen {
+function* folio_migrate_mapping(dst: Folio, src: Folio): KGen<boolean> {
+  // Anonymous folio without a mapping: only the isolation's reference (and
+  // the swap cache's) may be left; a GUP reference (FOLL_GET) or any other
+  // keeps it where it is (-EAGAIN).
+  const expected_count = 1 + (src.flags & PG_swapcache ? 1 : 0);
+  if (src._refcount !== expected_count) return false;
   dst.mapping = src.mapping;
   dst.index = src.index;
-  dst.flags |= src.flags & (PG_anon | PG_dirty);
+  dst.flags |= src.flags & (PG_anon | PG_dirty | PG_swapbacked);
   if (src.flags & PG_swapcache) {
     const entry = src.swap!;
     const si = swp_swap_info(entry)!;
@@ -148,6 +154,7 @@ function* folio_migrate_mapping(dst: Folio, src: Folio): KGen {
     src._refcount--;
     yield* spin_unlock(si.cache_lock);
   }
+  return true;
 }
 
 /**
@@ -179,7 +186,12 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
     // move_to_new_folio(): contents, mapping, flags.
     yield 'folio_migrate_copy';
     dst.data = [...src.data];
-    yield* folio_migrate_mapping(dst, src);
+    if (!(yield* folio_migrate_mapping(dst, src))) {
+      yield* remove_migration_ptes(src, src);
+      yield* bit_unlock(dst.lock);
+      folio_put(dst);
+      break out;
+    }
     src.flags &= ~PG_anon_exclusive;
     yield* remove_migration_ptes(src, dst);
     yield* bit_unlock(dst.lock);

@@ -36,6 +36,8 @@ export const PG_anon_exclusive = 1 << 2;
 export const PG_swapcache = 1 << 3;
 export const PG_dirty = 1 << 4;
 export const PG_uptodate = 1 << 5;
+/** Backed by swap: set on every new anon folio; cleared by MADV_FREE (a lazyfree folio), set again once it is re-dirtied. */
+export const PG_swapbacked = 1 << 6;
 
 /* vm_flags (include/linux/mm.h). */
 export const VM_READ = 0x1;
@@ -361,6 +363,7 @@ export interface VmFault {
   cow_folio?: Folio;
 }
 
+export const EPERM = 1;
 export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;

@@ -121,6 +121,12 @@ export function folio_ref_freeze(folio: Folio, count: number): boolean {
   return true;
 }
 
+/** folio_ref_unfreeze(): give a frozen folio its `count` references back. */
+export function folio_ref_unfreeze(folio: Folio, count: number): void {
+  BUG_ON(folio._refcount !== 0, 'folio_ref_unfreeze', `${folio.kname} is not frozen (refcount ${folio._refcount})`);
+  folio._refcount = count;
+}
+
 /** Free a folio whose refcount was frozen to 0. */
 export function free_frozen_folio(folio: Folio): void {
   BUG_ON(folio._refcount !== 0, 'free_frozen_folio', `${folio.kname} refcount ${folio._refcount}`);

@@ -1,7 +1,9 @@
 /*
- * mm/page_io.c for the model: the swap device's "I/O" is a copy between the
- * folio and the slot, done under the folio lock (as writeback and read I/O
- * are, in effect, for the pages they cover).
+ * mm/page_io.c (Linux 6.12) for the model: the swap device's "I/O" is a
+ * copy between the folio and its slot in si->swap_file, done under the folio
+ * lock (as writeback and read I/O are, in effect, for the pages they cover).
+ * Its callers keep the device alive: a swap cache folio (SWAP_HAS_CACHE), or
+ * get_swap_device() on do_swap_page's skip-swapcache path.
  */
 import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
@@ -14,7 +16,7 @@ export function* swap_writepage(folio: Folio): KGen {
   BUG_ON(!folio.lock.isLocked(), 'swap_writepage', `${folio.kname} not locked`);
   const entry = folio.swap!;
   yield 'swap_writepage: write to slot';
-  swp_swap_info(entry)!.swap_map!.slots[entry.offset] = [...folio.data];
+  swp_swap_info(entry)!.swap_file!.slots[entry.offset] = [...folio.data];
   folio.flags &= ~PG_dirty;
 }
 
@@ -22,5 +24,5 @@ export function* swap_writepage(folio: Folio): KGen {
 export function* swap_read_folio(folio: Folio, entry: SwpEntry): KGen {
   BUG_ON(!folio.lock.isLocked(), 'swap_read_folio', `${folio.kname} not locked`);
   yield 'swap_read_folio: read slot';
-  folio.data = [...swp_swap_info(entry)!.swap_map!.slots[entry.offset]!];
+  folio.data = [...swp_swap_info(entry)!.swap_file!.slots[entry.offset]!];
 }

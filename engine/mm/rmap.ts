@@ -57,6 +57,8 @@ import {
   PG_anon,
   PG_anon_exclusive,
   PTE_NONE,
+  PG_dirty,
+  PG_swapbacked,
   type Folio,
   type Pte,
   type PteSwap,
@@ -361,6 +363,7 @@ export function folio_add_new_anon_rmap(folio: Folio, vma: VmArea, address: numb
   BUG_ON(folio_test_anon(folio), 'folio_add_new_anon_rmap', `${folio.kname} is already anon`);
   BUG_ON(folio._mapcount !== 0, 'folio_add_new_anon_rmap', `${folio.kname} already mapped`);
   folio._mapcount = 1;
+  folio.flags |= PG_swapbacked; // __folio_set_swapbacked()
   __folio_set_anon(folio, vma, address, exclusive);
 }
 
@@ -703,7 +706,10 @@ export function* rmap_one_restore(pvmw: PageVmaMappedWalk, pteval: Pte): KGen<bo
  * is marked possibly shared, which fails if it may be pinned: then the PTE is
  * put back and the unmap fails (seed 003: "For swap this means, unmapping
  * will fail"). The swap PTE remembers exclusivity. The mm joins init_mm's
- * mmlist (at its head) so that swapoff can find the entry.
+ * mmlist (at its head) so that swapoff can find the entry. A lazyfree folio
+ * (MADV_FREE, !PG_swapbacked) is discarded instead, its PTE left clear, unless
+ * it was re-dirtied (it is swap-backed again) or someone else holds a
+ * reference (a GUP reference, 6c8e2a256915): then the PTE goes back.
  * We enter with the folio locked and the anon_vma read-locked.
  */
 function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boolean> {
@@ -724,6 +730,29 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
   // ptep_clear_flush(): from here GUP-fast sees no page, but may have grabbed it already.
   set_pte_at(table, address, PTE_NONE);
   yield 'try_to_unmap_one: ptep_clear_flush done';
+  // Set the dirty flag on the folio now the PTE is gone.
+  if (pteval.kind === 'present' && pteval.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
+  // MADV_FREE page check.
+  if (!(folio.flags & PG_swapbacked)) {
+    // Synchronize with gup_fast_pte_range(): clear PTE; barrier; read refcount
+    // (GUP-fast: inc refcount; barrier; read PTE).
+    const ref_count = folio._refcount;
+    const map_count = folio._mapcount;
+    if (folio.flags & PG_dirty) {
+      // Redirtied either using the page table or a previously obtained GUP
+      // reference: it cannot be discarded. Remap the page to page table.
+      folio.flags |= PG_swapbacked; // folio_set_swapbacked()
+      return yield* rmap_one_restore(pvmw, pteval);
+    }
+    if (ref_count !== 1 + map_count) {
+      // Additional reference. Could be a GUP reference or any speculative
+      // reference. This folio cannot be reclaimed right now either way, so
+      // act just like nothing happened (we come back once it is gone).
+      return yield* rmap_one_restore(pvmw, pteval);
+    }
+    // discard: the PTE stays clear; the next access faults in a zero page.
+    return yield* rmap_one_replace(pvmw, PTE_NONE);
+  }
   const entry = folio.swap;
   let ok = entry !== undefined;
   if (WARN_ON(!ok, 'try_to_unmap_one', `anon ${folio.kname} not in the swap cache`)) ok = false;

@@ -1,14 +1,16 @@
 /*
- * mm/swap_state.c for the model: the swap cache (added to and deleted from
+ * mm/swap_state.c (Linux 6.12) for the model: the swap cache (added to and deleted from
  * under the folio lock), add_to_swap(), read_swap_cache_async() and swapin
  * readahead. Readahead refuses a device that is being removed: it pins the
  * device with get_swap_device() before it reads the swap_map.
  */
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
+import { synchronize_rcu } from '../locking/rcu.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { schedule_timeout_uninterruptible } from '../sched/cond_resched.ts';
 import type { KGen } from '../sched/task.ts';
+import { kfree } from './kasan.ts';
 import { PG_dirty, PG_swapcache, type Folio } from './mm_types.ts';
 import { folio_alloc, folio_put, folio_try_get } from './page_alloc.ts';
 import { swap_read_folio } from './page_io.ts';
@@ -149,3 +151,16 @@ export function* swapin_readahead(entry: SwpEntry): KGen<Folio | undefined> {
   }
   return yield* read_swap_cache_async(entry);
 }
+
+/**
+ * exit_swap_address_space(): swapper_spaces[type] = NULL,
+ * then the lockless swap cache readers (under RCU) leave before the address
+ * space is freed.
+ */
+export function* exit_swap_address_space(si: SwapInfo): KGen {
+  const spaces = si.swapper_space!;
+  si.swapper_space = undefined;
+  yield* synchronize_rcu();
+  kfree(spaces); // kvfree(spaces)
+}
+

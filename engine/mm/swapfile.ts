@@ -1,9 +1,18 @@
 /*
- * mm/swapfile.c for the model: swapon, swapoff (try_to_unuse walking the
- * mmlist), swap_map counting (swap_duplicate, swap_free, swapcache_prepare,
+ * mm/swapfile.c (Linux 6.12) for the model: swapon, swapoff (try_to_unuse
+ * walking the mmlist, then the tear-down in Linux's order: swap_map,
+ * cluster_info, the swap cache's address space, swap_file), swap_map
+ * counting (swap_duplicate, swap_free, swapcache_prepare, swapcache_clear,
  * put_swap_folio, free_swap_and_cache), slot allocation, and
  * get_swap_device() / put_swap_device() that make a swap user safe against a
  * concurrent swapoff (seed 004).
+ *
+ * Who may touch a device without get_swap_device(), as in Linux: a holder
+ * of a swap count it cannot lose meanwhile (the PT lock over a swap PTE:
+ * swap_duplicate, unuse_pte), or of a swap cache folio (SWAP_HAS_CACHE keeps
+ * inuse_pages above zero, so swapoff cannot finish). Everyone else pins it.
+ * Simplifications: one cluster per device, locked by si->lock; no swap
+ * extents, discard, zswap or swap cgroup.
  */
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { synchronize_rcu } from '../locking/rcu.ts';
@@ -19,8 +28,8 @@ import { EBUSY, EINVAL, ENOMEM, PG_dirty, PG_swapcache, mk_pte, vma_is_accessibl
 import { folio_get, folio_put } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { PageAnonExclusive, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_test_anon } from './rmap.ts';
-import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_USED, SWP_WRITEOK, SwapInfo, swp_entry, type SwpEntry } from './swap.ts';
-import { delete_from_swap_cache, read_swap_cache_async, swap_cache_get_folio } from './swap_state.ts';
+import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_SYNCHRONOUS_IO, SWP_USED, SWP_WRITEOK, SwapInfo, swp_entry, type SwapClusterInfo, type SwpEntry } from './swap.ts';
+import { delete_from_swap_cache, exit_swap_address_space, read_swap_cache_async, swap_cache_get_folio } from './swap_state.ts';
 import { shmem_unuse } from './shmem.ts';
 
 export const MAX_SWAPFILES = 4;
@@ -55,6 +64,17 @@ export function swap_count(si: SwapInfo, offset: number): number {
   return si.swap_map!.map[offset]! & ~SWAP_HAS_CACHE;
 }
 
+/**
+ * lock_cluster(): the cluster of `offset`, read from si->cluster_info (an
+ * oops once swapoff cleared it, a use-after-free if it was already read).
+ * Its lock is si->lock in the model, which the caller holds.
+ */
+function lock_cluster(si: SwapInfo, _offset: number): SwapClusterInfo {
+  const ci = si.cluster_info!;
+  ci.count++;
+  return ci;
+}
+
 /** swap_range_free(): the slot has no user left. We enter with si->lock held. */
 function swap_range_free(si: SwapInfo, offset: number): void {
   si.swap_map!.map[offset] = 0;
@@ -68,6 +88,7 @@ function swap_range_free(si: SwapInfo, offset: number): void {
 export function* swap_duplicate(entry: SwpEntry): KGen<number> {
   const si = swp_swap_info(entry)!;
   yield* spin_lock(si.lock);
+  lock_cluster(si, entry.offset);
   const map = si.swap_map!.map;
   const v = map[entry.offset]!;
   let err = 0;
@@ -82,6 +103,7 @@ export function* swap_duplicate(entry: SwpEntry): KGen<number> {
 export function* swap_free(entry: SwpEntry): KGen {
   const si = swp_swap_info(entry)!;
   yield* spin_lock(si.lock);
+  lock_cluster(si, entry.offset);
   const map = si.swap_map!.map;
   const v = map[entry.offset]!;
   BUG_ON((v & ~SWAP_HAS_CACHE) === 0, 'swap_free', `free of unused swap entry ${entry.type}:${entry.offset}`);
@@ -97,6 +119,7 @@ export function* swap_free(entry: SwpEntry): KGen {
 export function* swapcache_prepare(entry: SwpEntry): KGen<number> {
   const si = swp_swap_info(entry)!;
   yield* spin_lock(si.lock);
+  lock_cluster(si, entry.offset);
   const map = si.swap_map!.map;
   const v = map[entry.offset]!;
   let err = 0;
@@ -107,10 +130,28 @@ export function* swapcache_prepare(entry: SwpEntry): KGen<number> {
   return err;
 }
 
+/**
+ * swapcache_clear(): do_swap_page's skip-swapcache path lets go of the
+ * SWAP_HAS_CACHE it took with swapcache_prepare() as a lock on the slot; the
+ * slot is free if no PTE refers to it any more. We enter with the device
+ * pinned (get_swap_device) and no PT lock.
+ */
+export function* swapcache_clear(si: SwapInfo, entry: SwpEntry): KGen {
+  yield* spin_lock(si.lock);
+  lock_cluster(si, entry.offset);
+  const map = si.swap_map!.map;
+  const v = map[entry.offset]!;
+  BUG_ON(!(v & SWAP_HAS_CACHE), 'swapcache_clear', `slot ${entry.type}:${entry.offset} has no SWAP_HAS_CACHE to clear`);
+  map[entry.offset] = v & ~SWAP_HAS_CACHE;
+  if (map[entry.offset] === 0) swap_range_free(si, entry.offset);
+  yield* spin_unlock(si.lock);
+}
+
 /** put_swap_folio(): the swap cache lets go of the slot. */
 export function* put_swap_folio(entry: SwpEntry): KGen {
   const si = swp_swap_info(entry)!;
   yield* spin_lock(si.lock);
+  lock_cluster(si, entry.offset);
   const map = si.swap_map!.map;
   const v = map[entry.offset]!;
   BUG_ON(!(v & SWAP_HAS_CACHE), 'put_swap_folio', `slot ${entry.type}:${entry.offset} not held by the swap cache`);
@@ -134,6 +175,7 @@ export function* folio_alloc_swap(folio: Folio): KGen<SwpEntry | undefined> {
     yield* spin_lock(si.lock);
     // scan_swap_map_slots(): the device may have been switched off meanwhile.
     if (si.flags & SWP_WRITEOK) {
+      lock_cluster(si, 0);
       const map = si.swap_map!.map;
       const offset = map.indexOf(0);
       if (offset >= 0) {
@@ -191,8 +233,12 @@ export function* free_swap_and_cache(entry: SwpEntry): KGen {
 
 /* --------------------------------------------------------------- swapon */
 
-/** sys_swapon(): a new device of `pages` slots; returns its type or -errno. */
-export function* sys_swapon(pages: number): KGen<number> {
+/**
+ * sys_swapon(): a new device of `pages` slots; returns its type or -errno.
+ * `sync`: the device is synchronous (zram, pmem), so the kernel sets
+ * SWP_SYNCHRONOUS_IO (in the kernel from bdev_synchronous(), not from swapon's flags).
+ */
+export function* sys_swapon(pages: number, sync = false): KGen<number> {
   if (pages < 1 || pages > 64) return -EINVAL;
   const m = machine();
   yield* spin_lock(m.swap_lock);
@@ -201,6 +247,7 @@ export function* sys_swapon(pages: number): KGen<number> {
   else {
     const si = new SwapInfo(m.swap_info.length, pages);
     si.flags |= SWP_WRITEOK;
+    if (sync) si.flags |= SWP_SYNCHRONOUS_IO;
     m.swap_info.push(si);
     ret = si.type;
   }
@@ -406,12 +453,24 @@ export function* sys_swapoff(type: number): KGen<number> {
   yield* spin_lock(m.swap_lock);
   yield* spin_lock(si.lock);
   yield* drain_mmlist();
+  const swap_file = si.swap_file!;
+  si.swap_file = undefined;
   const swap_map = si.swap_map!;
   si.swap_map = undefined;
-  si.flags = 0;
+  const cluster_info = si.cluster_info!;
+  si.cluster_info = undefined;
   yield* spin_unlock(si.lock);
   yield* spin_unlock(m.swap_lock);
+  yield 'swapoff: free_percpu(p->percpu_cluster)';
   kfree(swap_map); // vfree(swap_map)
+  kfree(cluster_info); // kvfree(cluster_info)
+  yield* exit_swap_address_space(si);
+  yield 'swapoff: inode->i_flags &= ~S_SWAPFILE';
+  kfree(swap_file); // filp_close(swap_file, NULL)
+  // Clear the SWP_USED flag after all resources are freed so that swapon
+  // can reuse this swap_info in alloc_swap_info() safely.
+  yield* spin_lock(m.swap_lock);
+  si.flags = 0;
+  yield* spin_unlock(m.swap_lock);
   return 0;
 }
-

@@ -1,15 +1,17 @@
 /*
- * mm/vmscan.c for the model: reclaim of anonymous folios to swap. A kernel
- * thread (kswapd) or MADV_PAGEOUT picks folios; shrink_folio_list() locks
- * each, gives it a slot in the swap cache, unmaps it from every PTE (a
- * pinned exclusive folio stays mapped), writes it out, and frees it if it
- * can freeze its refcount (nobody else holds a reference).
+ * mm/vmscan.c (Linux 6.12) for the model: reclaim of anonymous folios to
+ * swap. A kernel thread (kswapd) or MADV_PAGEOUT picks folios;
+ * shrink_folio_list() locks each, gives it a slot in the swap cache, unmaps
+ * it from every PTE (a pinned exclusive folio stays mapped), writes it out,
+ * and frees it if it can freeze its refcount (nobody else holds a
+ * reference). A lazyfree folio (MADV_FREE) gets no slot: once unmapped it is
+ * freed unless it was re-dirtied (PGLAZYFREED).
  */
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
-import { PG_anon, PG_dirty, PG_swapcache, type Folio } from './mm_types.ts';
-import { folio_put, folio_ref_freeze, folio_try_get, free_frozen_folio, lru_pick } from './page_alloc.ts';
+import { PG_anon, PG_dirty, PG_swapbacked, PG_swapcache, type Folio } from './mm_types.ts';
+import { folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, free_frozen_folio, lru_pick } from './page_alloc.ts';
 import { swap_writepage } from './page_io.ts';
 import { try_to_unmap } from './rmap.ts';
 import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
@@ -34,10 +36,26 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
   if (!(folio.flags & PG_anon)) return yield* shrink_shmem_folio(folio);
   let freed = false;
   keep: {
-    if (!(folio.flags & PG_swapcache) && !(yield* add_to_swap(folio))) break keep;
+    if (!(folio.flags & PG_anon)) break keep;
+    // Anonymous process memory has backing store? Lazyfree folio could be freed directly.
+    if (folio.flags & PG_swapbacked && !(folio.flags & PG_swapcache) && !(yield* add_to_swap(folio))) break keep;
     if (folio._mapcount > 0) {
       yield* try_to_unmap(folio);
       if (folio._mapcount > 0) break keep; // activate_locked: still mapped
+    }
+    if (!(folio.flags & PG_swapbacked)) {
+      // Follow __remove_mapping for reference: only the isolation's reference may be left.
+      if (!folio_ref_freeze(folio, 1)) break keep;
+      // The folio has only one reference left, which is from the isolation.
+      // A GUP reference taken before and dropped since may have redirtied it.
+      if (folio.flags & PG_dirty) {
+        folio_ref_unfreeze(folio, 1);
+        break keep;
+      }
+      // count_vm_event(PGLAZYFREED)
+      yield* bit_unlock(folio.lock);
+      free_frozen_folio(folio);
+      return true;
     }
     if (folio.flags & PG_dirty) {
       // pageout(): PAGE_KEEP unless is_page_cache_freeable(). Another
@@ -119,6 +137,8 @@ function* shrink_shmem_folio(folio: Folio): KGen<boolean> {
 /**
  * What kswapd scans: the anon folios in use, in pfn order; `victim` picks
  * one (modulo their number), so a program names its victim deterministically.
+ * Simplification: lazyfree folios are picked the same way (Linux has them on
+ * the inactive file LRU, lru_lazyfree_fn).
  */
 /** One reclaim pass of kswapd: isolate the chosen folio and try to reclaim it. */
 export function* kswapd_reclaim(victim: number): KGen<boolean> {

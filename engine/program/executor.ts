@@ -8,6 +8,7 @@ import { Kernel } from '../kernel/boot.ts';
 import { exit_mm } from '../kernel/exit.ts';
 import { mm_alloc, mmget } from '../kernel/fork.ts';
 import { unpin_user_page } from '../mm/gup.ts';
+import { folio_put } from '../mm/page_alloc.ts';
 import type { MmStruct } from '../mm/mm_types.ts';
 import type { KGen } from '../sched/task.ts';
 import { isViolationError, type Violation } from '../sched/violation.ts';
@@ -31,6 +32,7 @@ class Executor implements RunState {
   readonly forked = new Set<number>();
   readonly devices = new Map<number, number>();
   pinIds = 0;
+  refIds = 0;
   /** Program threads (user and kernel) not yet done, and the queue the shutdown task waits on. */
   private threadsLeft = 0;
   private readonly allExited = new WaitQueue('all user threads exited');
@@ -138,6 +140,9 @@ class Executor implements RunState {
     if (--us.threads > 0) return;
     for (const p of us.pins.values()) unpin_user_page(p.folio);
     us.pins.clear();
+    // And the pipes their page references.
+    for (const r of us.refs.values()) folio_put(r.folio);
+    us.refs.clear();
   }
 }
 

@@ -6,7 +6,7 @@ const prot = (p: Prot): string => p;
 export function formatOp(op: Op): string {
   switch (op.op) {
     case 'mmap':
-      return `mmap r${op.region} ${op.pages}p ${prot(op.prot)}`;
+      return `mmap r${op.region} ${op.pages}p ${prot(op.prot)}${op.growsdown ? ' growsdown' : ''}`;
     case 'munmap':
       return `munmap r${op.region}[${op.page}..+${op.pages}]`;
     case 'mremap':
@@ -33,8 +33,14 @@ export function formatOp(op: Op): string {
       return `pinWrite #${op.pin}.${op.word}=${op.value}`;
     case 'unpin':
       return `unpin #${op.pin}`;
+    case 'get':
+      return `get&${op.ref} r${op.region}[${op.page}]${op.fast ? ' fast' : ''}`;
+    case 'getRead':
+      return `getRead &${op.ref}.${op.word}`;
+    case 'put':
+      return `put &${op.ref}`;
     case 'swapon':
-      return `swapon dev${op.dev} (${op.slots} slots)`;
+      return `swapon dev${op.dev} (${op.slots} slots${op.sync ? ', synchronous' : ''})`;
     case 'swapoff':
       return `swapoff dev${op.dev}`;
     case 'reclaim':

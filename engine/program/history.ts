@@ -43,10 +43,15 @@ export type MprotectRecord = Base<'mprotect'> & Ranged;
 export type MadviseRecord = Base<'madvise'> & Ranged;
 /** mremap: the old range; where the region now starts; the MREMAP_FIXED target, unmapped first even if the mremap then fails. */
 export type MremapRecord = Base<'mremap'> & Ranged & { readonly newAddr?: number; readonly fixedAddr?: number };
+/** The pages [addr, addr+pages) an access's fault mapped by growing a stack down to them (perf's mmap event), and when. */
+export type Growth = Range & { readonly step: number };
+interface Grown {
+  readonly grown?: Growth;
+}
 /** read: the value, on success. */
-export type ReadRecord = Base<'read'> & Ranged & { readonly value?: number };
+export type ReadRecord = Base<'read'> & Ranged & { readonly value?: number } & Grown;
 /** write: the value it stored, once it resolved its page. */
-export type WriteRecord = Base<'write'> & ((Range & { readonly value: number }) | (NoRange & { readonly value?: undefined }));
+export type WriteRecord = Base<'write'> & ((Range & { readonly value: number }) | (NoRange & { readonly value?: undefined })) & Grown;
 /** fork: the child's address space. */
 export type ForkRecord = Base<'fork'> & { readonly newAs?: number };
 /** exec: the argument values user space passed; on success the new stack and address space. */
@@ -58,6 +63,12 @@ type ThroughPin = { readonly pin?: number } & ((Range & { readonly pinId: number
 export type PinReadRecord = Base<'pinRead'> & ThroughPin & { readonly value?: number };
 export type PinWriteRecord = Base<'pinWrite'> & ThroughPin & { readonly value?: number };
 export type UnpinRecord = Base<'unpin'> & ThroughPin;
+/** get: the handle; the page, once resolved; the reference's serial id (unique in the run), on success. */
+export type GetRecord = Base<'get'> & { readonly ref: number } & Ranged & { readonly refId?: number };
+/** A device read or put through handle `ref`: the referenced page's address and the reference's id, if the handle held one. */
+type ThroughRef = { readonly ref?: number } & ((Range & { readonly refId: number }) | (NoRange & { readonly refId?: undefined }));
+export type GetReadRecord = Base<'getRead'> & ThroughRef & { readonly value?: number };
+export type PutRecord = Base<'put'> & ThroughRef;
 export type ExitRecord = Base<'exit'>;
 export type SwaponRecord = Base<'swapon'>;
 export type SwapoffRecord = Base<'swapoff'>;
@@ -85,6 +96,9 @@ export type OpRecord =
   | PinReadRecord
   | PinWriteRecord
   | UnpinRecord
+  | GetRecord
+  | GetReadRecord
+  | PutRecord
   | ExitRecord
   | SwaponRecord
   | SwapoffRecord

@@ -11,7 +11,8 @@ export type Prot = 'rw' | 'r' | 'none';
 export type { Advice, FaultMode };
 
 export type Op =
-  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot }
+  /** `growsdown`: MAP_GROWSDOWN, a stack: an access just below it grows it (a page index below 0 names one). */
+  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot; readonly growsdown?: boolean }
   | { readonly op: 'munmap'; readonly region: number; readonly page: number; readonly pages: number }
   /**
    * mremap the whole region to `pages` pages; MREMAP_FIXED onto region `fixedTo`'s address; with
@@ -37,8 +38,17 @@ export type Op =
   | { readonly op: 'pinRead'; readonly pin: number; readonly word: number }
   | { readonly op: 'pinWrite'; readonly pin: number; readonly word: number; readonly value: number }
   | { readonly op: 'unpin'; readonly pin: number }
-  /** Add a swap device of `slots` slots, known to the program as `dev`. */
-  | { readonly op: 'swapon'; readonly dev: number; readonly slots: number }
+  /**
+   * Take a plain page reference (FOLL_GET, R/O: what vmsplice() takes for a
+   * pipe) on one page, GUP-fast or the slow path, kept under handle `ref`;
+   * the "device" (the pipe's reader) reads it with getRead; put drops it.
+   * Not a pin: fork shares the page, and a COW may leave the reference stale.
+   */
+  | { readonly op: 'get'; readonly ref: number; readonly region: number; readonly page: number; readonly fast: boolean }
+  | { readonly op: 'getRead'; readonly ref: number; readonly word: number }
+  | { readonly op: 'put'; readonly ref: number }
+  /** Add a swap device of `slots` slots, known to the program as `dev`; `sync`: a synchronous one (SWP_SYNCHRONOUS_IO, zram). */
+  | { readonly op: 'swapon'; readonly dev: number; readonly slots: number; readonly sync?: boolean }
   | { readonly op: 'swapoff'; readonly dev: number }
   /** Reclaim one anon folio, chosen by `victim` among those in use (pfn order): kswapd's work. */
   | { readonly op: 'reclaim'; readonly victim: number }
@@ -81,6 +91,9 @@ export const OP_KINDS: readonly OpKind[] = [
   'pinRead',
   'pinWrite',
   'unpin',
+  'get',
+  'getRead',
+  'put',
   'swapon',
   'swapoff',
   'reclaim',

@@ -19,6 +19,13 @@ export interface PinInfo {
   detached: boolean;
 }
 
+/** A plain reference (FOLL_GET) a pipe holds on a page: held until put or the process goes. */
+export interface RefInfo {
+  readonly id: number;
+  readonly addr: number;
+  readonly folio: Folio;
+}
+
 /**
  * User space's view of one address space: the mm, and where each region
  * handle points (what a program would keep in its own variables). Threads
@@ -27,6 +34,7 @@ export interface PinInfo {
 export class UserSpace {
   readonly regions = new Map<number, RegionInfo>();
   readonly pins = new Map<number, PinInfo>();
+  readonly refs = new Map<number, RefInfo>();
   /** Threads running in this address space. */
   threads = 0;
   /** Ranges munmap / mremap / DONTNEED took away, with the step each ended at (undefined: in flight). */

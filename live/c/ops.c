@@ -13,7 +13,7 @@
 
 static int prot_bits(int64_t p) { return p == 3 ? PROT_READ | PROT_WRITE : p == 1 ? PROT_READ : PROT_NONE; }
 
-static const int advice_code[] = { MADV_DONTNEED, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTFORK, MADV_DOFORK, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED };
+static const int advice_code[] = { MADV_DONTNEED, MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_DONTFORK, MADV_DOFORK, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED, MADV_FREE };
 
 static struct region *region_of(int64_t h) { return h >= 0 && h < MAX_REGIONS && regions[h].used ? &regions[h] : 0; }
 
@@ -54,7 +54,7 @@ static int place_flags(int64_t place) { return place >= 0 ? MAP_FIXED_NOREPLACE 
 static void mremap_op(const int64_t *a, struct reply *r) {
   struct region *reg = region_of(a[0]), *to = 0;
   if (!reg) return;
-  int flags = a[2] ? MREMAP_MAYMOVE : 0;
+  int flags = (a[2] ? MREMAP_MAYMOVE : 0) | (a[5] ? MREMAP_DONTUNMAP : 0);
   if (a[3] >= 0 && !(to = region_of(a[3]))) return;
   if (to) flags |= MREMAP_FIXED | MREMAP_MAYMOVE;
   r->page = model_page(reg->start);
@@ -87,7 +87,7 @@ static void range_op(const struct cmd *c, struct reply *r) {
   } else if (c->kind == K_MPROTECT) {
     r->result = sys(mprotect((void *)addr, len, prot_bits(a[3])));
   } else {
-    r->result = a[3] >= 0 && a[3] < 8 ? sys(madvise((void *)addr, len, advice_code[a[3]])) : -EINVAL;
+    r->result = a[3] >= 0 && a[3] < (int64_t)(sizeof advice_code / sizeof advice_code[0]) ? sys(madvise((void *)addr, len, advice_code[a[3]])) : -EINVAL;
   }
 }
 
@@ -170,7 +170,7 @@ void run_op(const struct cmd *c, struct reply *r, int pid) {
   r->has_value = 0;
   switch (c->kind) {
   case K_MMAP:
-    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), MAP_PRIVATE | MAP_ANONYMOUS | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
+    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), MAP_PRIVATE | MAP_ANONYMOUS | (c->a[4] ? MAP_GROWSDOWN : 0) | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
     break;
   case K_MREMAP: mremap_op(c->a, r); break;
   case K_MUNMAP: case K_MPROTECT: case K_MADVISE: range_op(c, r); break;

@@ -89,6 +89,8 @@ export function forkCopy(rec: Forked, timelines: Timelines, through?: Through): 
     size: 0,
     apply(): boolean {
       let made = false;
+      // Addresses are only ever added: with none new since the last round, every one is linked already.
+      if (timelines.count(rec.as) === known.size) return copy.apply();
       for (const a of timelines.addresses(rec.as)) {
         if (known.has(a)) continue;
         known.add(a);

@@ -110,6 +110,11 @@ export class Timelines {
     return [...this.spaces.keys()].sort((a, b) => a - b);
   }
 
+  /** How many addresses have any history in `as`. */
+  count(as: number): number {
+    return this.spaces.get(as)?.size ?? 0;
+  }
+
   /** Addresses with any history in `as`, ascending. */
   addresses(as: number): number[] {
     const space = this.spaces.get(as);

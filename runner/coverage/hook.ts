@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prologue } from './registry.ts';
-import { instrument } from './transform.ts';
 
 /** The model files that get counters. */
 export const INSTRUMENTED = /\/engine\/(mm|kernel|fs)\/[^/]+\.ts$/;
@@ -35,6 +34,8 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
   const cached = join(CACHE, `${createHash('sha1').update(TRANSFORM_VERSION).update(source).digest('hex')}.ts`);
   if (!existsSync(cached)) {
     mkdirSync(CACHE, { recursive: true });
+    // Loaded on the first miss only: the TypeScript compiler costs the hook thread about a CPU-second to load, and most starts find every file cached.
+    const { instrument } = await import('./transform.ts');
     const out = instrument(source, file, (_n, sites, functions) => prologue(sites, functions)).code;
     writeFileSync(`${cached}.${process.pid}.tmp`, out);
     renameSync(`${cached}.${process.pid}.tmp`, cached);

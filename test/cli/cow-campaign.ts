@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { lastJson, mmfuzz, type Ran } from './helpers.ts';
 
 export const COW = 'test/fixtures/cow-forgets-to-copy.patch';
-/** Seed 11 finds the COW bug at run 1723 (seed 6 did before the split-and-undo generator). */
-export const SEED = '11';
+/** Seed 12 finds the COW bug at run 1051 (seed 11 did at run 1723 before the generator drew FOLL_GET references and MADV_FREE; seed 6 before the split-and-undo generator). */
+export const SEED = '12';
 export const RUNS = 3000;
 
 export interface CowCampaign {
@@ -33,7 +33,7 @@ async function run(): Promise<CowCampaign> {
   return { ran, json: lastJson(ran.out), dir, ...out };
 }
 
-/** The unsharded, one-worker campaign: --runs 3000 --seed 11 --workers 1. */
+/** The unsharded, one-worker campaign: --runs 3000 --seed 12 --workers 1. */
 export function cowCampaign(): Promise<CowCampaign> {
   cached ??= run();
   return cached;

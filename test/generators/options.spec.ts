@@ -37,7 +37,7 @@ describe('generators: program options', () => {
     fc.assert(
       fc.property(fc.integer(), (seed) => {
         const ops = opsOf({ ops: ['mmap', 'madvise', 'pin'] }, seed);
-        assert.equal(new Set(ops.flatMap((op) => (op.op === 'madvise' ? [op.advice] : []))).size, 8);
+        assert.equal(new Set(ops.flatMap((op) => (op.op === 'madvise' ? [op.advice] : []))).size, 9);
         const pins = ops.flatMap((op) => (op.op === 'pin' ? [op] : []));
         for (const flag of ['write', 'fast', 'longterm'] as const) assert.equal(new Set(pins.map((p) => p[flag])).size, 2, flag);
       }),

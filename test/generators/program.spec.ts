@@ -59,7 +59,9 @@ describe('generators/program: programArb', () => {
   it('a program that may swap starts with a swap device, then a mapping', () => {
     fc.assert(
       fc.property(programArb({ ops: ['mmap', 'read', 'write', 'reclaim', 'swapon', 'fork'], swarm: false }), (p) => {
-        assert.deepEqual(firstThread(p)[0], { op: 'swapon', dev: 0, slots: 8 });
+        const { sync, ...device } = firstThread(p)[0] as Extract<Op, { op: 'swapon' }>;
+        assert.deepEqual(device, { op: 'swapon', dev: 0, slots: 8 });
+        assert.ok(sync === undefined || sync === true, 'sync is drawn: present only when the device is synchronous');
         assert.equal(firstThread(p)[1]!.op, 'mmap');
       }),
     );

@@ -23,6 +23,7 @@ export interface RunState {
   readonly devices: Map<number, number>;
   /** The next pin's serial id. */
   pinIds: number;
+  refIds: number;
   /** Give process pid its address space and start its threads on it. */
   startProcess(pid: number, mm: MmStruct): UserSpace;
   /** A thread leaves an address space (exit or exec). */

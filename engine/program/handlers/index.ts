@@ -15,6 +15,7 @@ import { hugetlbCreate, hugetlbMmap, hugetlbPunch, hugetlbTruncate, inHugePages 
 import { exit, migrate, reclaim } from './kthreads.ts';
 import { memfdCreate, memfdMmap, memfdPunch, memfdTruncate } from './memfd.ts';
 import { pin, pinRead, pinWrite, unpin } from './pins.ts';
+import { get, getRead, put } from './refs.ts';
 import { exec, fork } from './process.ts';
 import { swapoff, swapon } from './swap.ts';
 
@@ -42,6 +43,9 @@ const HANDLERS: { readonly [K in OpKind]: Handler<K> } = {
   pinRead,
   pinWrite,
   unpin,
+  get,
+  getRead,
+  put,
   swapon: fromUser(swapon),
   swapoff: fromUser(swapoff),
   reclaim: fromUser(reclaim),

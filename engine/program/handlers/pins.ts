@@ -6,7 +6,7 @@
  * drops them all (executor.ts's leave, as exit_files does).
  */
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../mm/gup.ts';
-import { EBUSY, EINVAL } from '../../mm/mm_types.ts';
+import { EBUSY, EINVAL, PG_dirty } from '../../mm/mm_types.ts';
 import { pageAddr, type Handler } from './env.ts';
 
 export const pin: Handler<'pin'> = function* (env, op) {
@@ -42,6 +42,9 @@ export const pinWrite: Handler<'pinWrite'> = function* (env, op) {
   const at = { addr: p.addr, pages: 1, pin: op.pin, pinId: p.id };
   if (!p.write) return { result: -EINVAL, ...at };
   p.folio.data[op.word] = op.value;
+  // The driver marks what its device wrote dirty (bio_set_pages_dirty,
+  // unpin_user_pages_dirty_lock): a lazyfree page is not discarded then.
+  p.folio.flags |= PG_dirty;
   return { result: 0, value: op.value, ...at };
 };
 

@@ -14,7 +14,7 @@ export const swapon: KernelHandler<'swapon'> = function* (run, op) {
   if (devices.has(op.dev)) return { result: -EBUSY };
   // Reserve the handle: another thread's swapon of it must not race ours.
   devices.set(op.dev, -1);
-  const type = yield* sys_swapon(op.slots);
+  const type = yield* sys_swapon(op.slots, op.sync === true);
   if (type >= 0) devices.set(op.dev, type);
   else devices.delete(op.dev);
   return { result: type };
