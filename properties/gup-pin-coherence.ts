@@ -5,8 +5,9 @@ import { is_zero_folio, pfn_to_page } from '../engine/mm/page_alloc.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
-import { pmd_index, pte_index } from '../engine/mm/pgtable.ts';
+import { vma_lookup } from '../engine/mm/mmap.ts';
 import { buildOracle } from './oracle/build.ts';
+import { mayBeFile } from './oracle/files.ts';
 import { cell } from './oracle/cells.ts';
 import { coherentAccess, mayBeCoherent } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
@@ -59,8 +60,17 @@ function checkPinsStillMapped(ctx: RunContext): void {
         continue;
       }
       const at = mappedAt(space.mm, p.addr);
+      const present = at !== undefined && at.pfn >= 0;
       const f = page_folio(p.folio);
-      if (at && at.pfn === p.folio.pfn) {
+      // In a file VMA, truncate zaps even the private COWs of the pages it removes.
+      if (!present && vma_lookup(space.mm, p.addr)?.vm_file) continue;
+      if (!folio_test_anon(f) && !(present && at.pfn === p.folio.pfn)) {
+        // A page-cache page: reclaim may unmap it (a fault maps it again
+        // from the file), truncate and hole punch may take it out of the
+        // file; a short-term R/O pin does not follow a COW (gup_must_unshare).
+        if (!present || !f.f_mapping || (!p.write && !p.longterm)) continue;
+      }
+      if (present && at.pfn === p.folio.pfn) {
         if (folio_test_anon(f) && !PageAnonExclusive(at.exclusive)) {
           report('gup-pin-coherence', `pin#${handle} of P${space.pid}: ${f.kname}${f.order ? ` (page ${p.folio.pfn})` : ''} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
         }
@@ -83,13 +93,15 @@ function checkPinsStillMapped(ctx: RunContext): void {
 export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   if (!recs.some((r) => r.kind === 'pinRead' && r.result >= 0)) return;
-  const { content, pins } = buildOracle(recs);
+  const { content, pins, bindings } = buildOracle(recs);
   for (const rec of recs) {
     if (rec.kind !== 'pinRead' || rec.result < 0 || rec.addr === undefined) continue;
     const life = pins.get(rec.pinId);
     if (!life) continue;
     // Through a pin of the shared zero page the device reads zeros, whatever the mapping holds later.
     if (life.pinned.kind === 'pin' && life.pinned.zeroPage && rec.value === 0) continue;
+    // A pin of a memfd page reads the file's page: data-integrity's files, not judged here.
+    if (mayBeFile(bindings, rec.as, rec.addr, 0, rec.end)) continue;
     const timeline = content.get(rec.as, cell(rec.addr, rec.op.word));
     let allowed: Set<number>;
     if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);

@@ -5,6 +5,8 @@ import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
 import { forEachHugePmd, forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
 import { checkHugetlbRmap } from './hugetlb.ts';
+import { fileRmapFinds } from './shmem.ts';
+import { folio_test_anon } from '../engine/mm/rmap.ts';
 
 /**
  * Would rmap_walk from the folio visit (mm, address) for its page `subpage`
@@ -12,6 +14,7 @@ import { checkHugetlbRmap } from './hugetlb.ts';
  * computation as vma_address().
  */
 function rmapFinds(folio: Folio, mm: MmStruct, address: number, subpage = 0, updating?: ReadonlySet<string>): boolean {
+  if (!folio_test_anon(folio)) return fileRmapFinds(folio, mm, address);
   const anon_vma = folio.mapping;
   if (!anon_vma) return false;
   // A VMA change holds the tree's lock for write while its AVCs are out of
@@ -80,7 +83,7 @@ export function checkRmapCompleteness(ctx: RunContext): void {
       if (!rmapFinds(folio, mm, address, pte.pfn - folio.pfn, updating)) {
         report(
           'rmap-completeness',
-          `${mm.kname} (${mm.owner}) maps ${folio.kname} at ${address}, but rmap_walk from it (index ${folio.index}, ${folio.mapping?.kname ?? 'no anon_vma'}) does not find that PTE`,
+          `${mm.kname} (${mm.owner}) maps ${folio.kname} at ${address}, but rmap_walk from it (index ${folio.index}, ${folio_test_anon(folio) ? (folio.mapping?.kname ?? 'no anon_vma') : folio.f_mapping ? `file ${folio.f_mapping.host.name}` : 'in no file'}) does not find that PTE`,
         );
       }
     });

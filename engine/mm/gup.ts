@@ -111,18 +111,19 @@ function mm_set_has_pinned_flag(mm: MmStruct): void {
  * gup_must_unshare(): a R/O pin of an anonymous page that is not known to be
  * exclusive must unshare it first. FOLL_WRITE is handled implicitly: the PTE
  * has to be writable, and a writable anon PTE maps an exclusive page. Of a
- * page that is not anon (the zero page) only a long-term pin in a private
- * ("COW") mapping must: it would not see the page the process writes next.
+ * page that is not anon (the zero page, a page-cache page) only a long-term
+ * pin in a private ("COW") mapping must: it would not see the page the
+ * process writes next.
  * Without the VMA (GUP-fast) assume the worst.
  */
-export function gup_must_unshare(flags: number, page: StructPage, vma?: VmArea): boolean {
+export function gup_must_unshare(vma: VmArea | undefined, flags: number, page: StructPage): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
   if (!folio_test_anon(page_folio(page))) {
     // We only care about R/O long-term pining: R/O short-term pinning does
     // not have the semantics to observe successive changes through the
     // process page tables.
     if (!(flags & FOLL_LONGTERM)) return false;
-    // We really need the VMA ...
+    // We really need the VMA ... (GUP-fast has none: the slow path decides)
     if (!vma) return true;
     // ... because we only care about writable private ("COW") mappings
     // where we have to break COW early.
@@ -178,7 +179,7 @@ function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<Str
     const page = pfn_to_page(pte.pfn);
     const folio = page_folio(page);
     if (flags & FOLL_WRITE && !can_follow_write_pte(pte, page, vma, flags)) ret = undefined;
-    else if (!pte.write && gup_must_unshare(flags, page, vma)) ret = -EMLINK;
+    else if (!pte.write && gup_must_unshare(vma, flags, page)) ret = -EMLINK;
     else {
       BUG_ON(
         (flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(page),
@@ -203,7 +204,7 @@ function follow_huge_pmd(vma: VmArea, address: number, pmd: PmdHuge, flags: numb
   // can_follow_write_pmd(): FOLL_FORCE through a R/O PMD only for an exclusive THP.
   if (flags & FOLL_WRITE && !pmd.write && !can_follow_write_pte(mk_pte(pmd.pfn, false), head, vma, flags)) return undefined;
   // A protnone PMD is followed, as a protnone PTE (gup_can_follow_protnone()).
-  if (!pmd.write && gup_must_unshare(flags, head, vma)) return -EMLINK;
+  if (!pmd.write && gup_must_unshare(vma, flags, head)) return -EMLINK;
   BUG_ON((flags & FOLL_PIN) !== 0 && !PageAnonExclusive(head), 'follow_huge_pmd', `pinning non-exclusive anon ${folio.kname}`);
   if (!try_grab_folio(folio, flags)) return -ENOMEM;
   return folio.pages![address - haddr_of(address)]!;
@@ -337,7 +338,7 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
       yield 'gup_fast: recheck pmd and pte';
       const page = folio.order ? folio.pages![pte.pfn - folio.pfn]! : folio;
       if (mm.pgd[pmd_index(address)] !== table || table.ptes[pte_index(address)] !== pte) gup_put_folio(folio, flags);
-      else if (!pte.write && gup_must_unshare(flags, page)) gup_put_folio(folio, flags);
+      else if (!pte.write && gup_must_unshare(undefined, flags, page)) gup_put_folio(folio, flags);
       else got = page;
     }
   }
@@ -362,7 +363,7 @@ function* gup_fast_pmd_leaf(mm: MmStruct, orig: PmdHuge, address: number, flags:
     gup_put_folio(folio, flags);
     return undefined;
   }
-  if (!orig.write && gup_must_unshare(flags, folio.pages![0]!)) {
+  if (!orig.write && gup_must_unshare(undefined, flags, folio.pages![0]!)) {
     gup_put_folio(folio, flags);
     return undefined;
   }

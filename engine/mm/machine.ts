@@ -25,6 +25,16 @@ export interface MachineOptions {
   readonly zero_page?: boolean;
 }
 
+/** A stack expansion as perf_event_mmap() reports it: which task grew which mm's stack over [start, end). */
+export interface StackExpansion {
+  readonly mm: MmStruct;
+  readonly task: string;
+  readonly start: number;
+  readonly end: number;
+  /** The step it happened at. */
+  readonly step: number;
+}
+
 export class Machine {
   readonly mem: PhysMem;
   /** Every mm_struct not yet freed, in allocation order. */
@@ -42,6 +52,8 @@ export class Machine {
    * before. Never freed, never written, not refcounted by its mappings.
    */
   readonly zero_folio: Folio | undefined;
+  /** perf's PERF_RECORD_MMAP stream, stack growth only: how user space learns that a fault grew a stack. */
+  readonly stack_expansions: StackExpansion[] = [];
 
   constructor(options: MachineOptions = {}) {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);

@@ -14,7 +14,7 @@ export interface PinInfo {
   /** The pinned page: a small folio, or a THP's subpage (struct page, as GUP hands it out). */
   readonly folio: StructPage;
   readonly write: boolean;
-  /** FOLL_LONGTERM */
+  /** FOLL_LONGTERM. */
   readonly longterm: boolean;
   /** The process itself unmapped, moved or zapped the address since. */
   detached: boolean;

@@ -1,8 +1,8 @@
 import type { OpRecord } from '../../engine/program/history.ts';
 import { mayDontfork } from './attrs.ts';
-import { contentEvents } from './content.ts';
+import { contentEvents, stackGrowth } from './content.ts';
 import { fixpoint, type Derived } from './fixpoint.ts';
-import { buildBindings, fileEvents, newFileTimelines } from './files.ts';
+import { buildBindings, buildSizes, fileEvents, newFileTimelines, truncateCopies } from './files.ts';
 import { pinLives, type PinLife } from './pins.ts';
 import { newProtTimelines, protEvents } from './prots.ts';
 import { Timelines } from './timeline.ts';
@@ -27,11 +27,13 @@ export interface Oracle {
   readonly attrs: Timelines;
   /** Per (address space, page): the protection it was mapped with (prots.ts). */
   readonly prots: Timelines;
+  /** Per memfd: its size in pages over time; undefined when no memfd was mapped. */
+  readonly sizes: Timelines | undefined;
   readonly pins: Map<number, PinLife>;
 }
 
 /** What the access-rights check needs. */
-export type Rights = Pick<Oracle, 'prots' | 'bindings'>;
+export type Rights = Pick<Oracle, 'prots' | 'bindings' | 'sizes'>;
 
 /**
  * The last run's oracle. One slot, not a WeakMap keyed by the records: the
@@ -70,7 +72,7 @@ export function buildRights(recs: readonly OpRecord[]): Rights {
     if (p) derived.push(p);
   }
   fixpoint(derived);
-  return { prots, bindings: buildBindings(recs) };
+  return { prots, bindings: buildBindings(recs), sizes: buildSizes(recs) };
 }
 
 function isDontfork(r: OpRecord): boolean {
@@ -94,10 +96,17 @@ function replay(recs: readonly OpRecord[]): Oracle {
     // hugetlb VMA it cannot split off a huge-page boundary), leaving the VMAs
     // before it advised. Either way the advice may or may not have taken.
     const maybe = rec.kind === 'madvise' && rec.result < 0 && rec.addr !== undefined;
-    if (rec.result < 0 && !maybe) continue;
-    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate') fileEvents(rec, t.files);
+    if (rec.result < 0 && !maybe) {
+      // A failed access may have grown a stack before it failed.
+      if ((rec.kind === 'read' || rec.kind === 'write') && rec.grown) derived.push(...stackGrowth(rec, rec.grown, t.content, attrs));
+      continue;
+    }
+    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate' || rec.kind === 'memfdPunch' || rec.kind === 'memfdTruncate') {
+      fileEvents(rec, t.files);
+      truncateCopies(rec, t.bindings, t.content);
+    }
     else for (const d of contentEvents(rec, t, maybe)) derived.push(d);
   }
   fixpoint(derived);
-  return { ...t, prots };
+  return { ...t, prots, sizes: buildSizes(recs) };
 }

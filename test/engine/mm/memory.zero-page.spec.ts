@@ -112,8 +112,8 @@ describe('engine/mm/memory: the shared zero page (memory.ts, gup.ts)', () => {
         yield* load(mm, addr);
         const vma = mm.mmap[0]!;
         const zero = pfn_folio(ZERO_PFN);
-        assert.equal(gup_must_unshare(FOLL_PIN | FOLL_LONGTERM, zero, vma), true);
-        assert.equal(gup_must_unshare(FOLL_PIN, zero, vma), false, 'short-term: no');
+        assert.equal(gup_must_unshare(vma, FOLL_PIN | FOLL_LONGTERM, zero), true);
+        assert.equal(gup_must_unshare(vma, FOLL_PIN, zero), false, 'short-term: no');
         const f = (fast ? yield* pin_user_pages_fast(mm, addr, FOLL_LONGTERM) : yield* pin_user_pages(mm, addr, FOLL_LONGTERM)) as Folio;
         assert.notEqual(f.pfn, ZERO_PFN);
         assert.equal(folioAt(mm, addr), f);
