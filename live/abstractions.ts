@@ -54,6 +54,11 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     matches: (d) => maps(d) && d.kernel.result === -EEXIST,
   },
   {
+    name: 'hugetlb-arena',
+    why: "a hugetlb region counts in huge pages, and an op past its end reaches the base pages after it: in the model's one address space those may be the mapping placed right there (a 16-page one ends where a 2-huge-page one begins), so the model's op succeeds; the kernel keeps hugetlb mappings in their own arena (live/c/exec.h), where they are unmapped (EFAULT, ENOMEM)",
+    matches: (d) => d.model.pastHugetlb === true && d.model.result >= 0 && (d.kernel.result === -EFAULT || d.kernel.result === -ENOMEM),
+  },
+  {
     name: 'madv-lru-hugetlb (model gap, docs/findings.md)',
     why: 'MADV_PAGEOUT and MADV_COLD of a hugetlb VMA fail with EINVAL on Linux (can_madv_lru_vma excludes VM_HUGETLB); the model advises it (0) or finds the range short (-ENOMEM)',
     matches: (d) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD') && d.kernel.result === -EINVAL && d.model.result !== -EINVAL,

@@ -9,12 +9,15 @@
 import type { OpRecord } from '../engine/program/history.ts';
 import type { Op } from '../engine/program/ops.ts';
 import type { KernelRecord } from './kernel-run.ts';
+import { pastHugetlbEnd } from './hugetlb-reach.ts';
 
 export interface Observation {
   readonly result: number;
   readonly value?: number;
   /** The model's access grew a stack (its fault went through expand_downwards). */
   readonly grew?: boolean;
+  /** The model's op reached past the end of the hugetlb region it names (live/hugetlb-reach.ts). */
+  readonly pastHugetlb?: boolean;
 }
 
 export interface Difference {
@@ -45,6 +48,7 @@ export function valueOf(r: OpRecord): number | undefined {
 
 export function compareRecords(model: readonly OpRecord[], kernel: readonly KernelRecord[]): Difference[] {
   const out: Difference[] = [];
+  const past = pastHugetlbEnd(model);
   model.forEach((m, seq) => {
     const k = kernel[seq];
     const kobs: Observation = k ? { result: k.result, value: k.value } : { result: Number.NaN };
@@ -54,7 +58,7 @@ export function compareRecords(model: readonly OpRecord[], kernel: readonly Kern
     const addrDiffers = addr !== undefined && k?.page !== undefined && m.result >= 0 && k.result >= 0 && addr !== k.page;
     if (!k || !sameResult(m.op, m.result, k.result) || valueDiffers || addrDiffers) {
       const grew = (m.kind === 'read' || m.kind === 'write') && m.grown !== undefined;
-      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}) }, kernel: kobs });
+      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}), ...(past[seq] ? { pastHugetlb: true } : {}) }, kernel: kobs });
     }
   });
   return out;
