@@ -14,11 +14,21 @@ import type { RunContext } from '../../engine/program/executor.ts';
 import { feature, FeatureKind } from './features.ts';
 import { coverageRegistry } from './registry.ts';
 
-/** Label ids, per thread, so features stay numbers. */
+/**
+ * A label's id: its FNV-1a hash, so that features stay numbers and name the
+ * same label in every process whatever it ran before (numbering labels as
+ * first seen made a campaign's features depend on the runs before it in the
+ * same process: an in-process CLI run after other tests counted one feature
+ * more than the same campaign in a fresh process). Cached per label.
+ */
 const ids = new Map<string, number>();
 export function labelId(s: string): number {
   let id = ids.get(s);
-  if (id === undefined) ids.set(s, (id = ids.size + 1));
+  if (id === undefined) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    ids.set(s, (id = h >>> 0));
+  }
   return id;
 }
 
