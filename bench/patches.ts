@@ -13,7 +13,7 @@ import { loadavg, median, type Load } from './util.ts';
 
 type Runner = typeof import('../runner/index.ts');
 /**
- * `guided`: the default campaign (coverage-guided, the default schedule mix);
+ * `guided`: the default campaign (coverage-guided and patch-directed, the default schedule mix);
  * `mix`: the plain random campaign with the default mix (random, pct, pb);
  * `random`, `pct`, `pb`: the plain random campaign with one schedule kind.
  */
@@ -118,6 +118,8 @@ interface Loaded {
   readonly expect: string;
   readonly fuzzSeed: number;
   readonly program?: ProgramArbOptions;
+  /** The diff: the guided campaign is patch-directed, as check-patches and `fuzz --patch` run it. */
+  readonly text: string;
   readonly ws: Workspace;
   readonly runner: Runner;
   readonly runs: Map<Kind, PatchRun[]>;
@@ -134,6 +136,7 @@ function campaign(p: Loaded, kind: Kind, seed: number, budgetMs: number, budgetR
     seed,
     program: p.program,
     campaign: kind === 'guided' ? 'guided' : 'random',
+    ...(kind === 'guided' ? { patch: p.text } : {}),
     schedule: kind === 'mix' || kind === 'guided' ? {} : { kinds: [kind] },
     continueOnFailure: false,
     onFailure: () => {
@@ -175,7 +178,7 @@ export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]>
       const h = parsePatchHeader(text, name);
       const ws = Workspace.create(text, name);
       const [fuzzSeed, program] = o.ignoreHeaders ? [0, undefined] : [h.fuzzSeed, h.program];
-      loaded.push({ name, expect: h.expect, fuzzSeed, program, ws, runner: await ws.import<Runner>('runner/index.ts'), runs: new Map(kinds.map((k) => [k, []])) });
+      loaded.push({ name, expect: h.expect, fuzzSeed, program, text, ws, runner: await ws.import<Runner>('runner/index.ts'), runs: new Map(kinds.map((k) => [k, []])) });
     }
     const t0 = performance.now();
     const deadline = o.sectionSeconds ? t0 + o.sectionSeconds * 1000 : Infinity;

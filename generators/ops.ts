@@ -50,7 +50,8 @@ function pinFlag(fixed: boolean | undefined): fc.Arbitrary<boolean> {
 export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number): fc.Arbitrary<Op> {
   // Biased towards the first region and page: collisions are where bugs live.
   const region = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(o.regions - 1), weight: 1 });
-  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 2 });
+  // Now and then the page just below the region: below a stack (MAP_GROWSDOWN) an access grows it.
+  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(o.maxPages - 1), weight: 4 }, { arbitrary: fc.constant(-1), weight: 1 });
   const pages = fc.integer({ min: 1, max: o.maxPages });
   // A length of 0 now and then: munmap refuses it, mprotect and madvise do nothing and succeed.
   const rangePages = fc.oneof({ arbitrary: pages, weight: 15 }, { arbitrary: fc.constant(0), weight: 1 });
@@ -60,7 +61,10 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
   switch (kind) {
     case 'mmap':
-      return fc.record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const) });
+      // One mapping in four a stack (MAP_GROWSDOWN).
+      return fc
+        .record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const), growsdown: fc.constantFrom(false, false, false, true) })
+        .map(({ growsdown, ...m }): Op => (growsdown ? { ...m, growsdown } : m));
     case 'munmap':
       return fc.record({ op: fc.constant('munmap' as const), region, page, pages: rangePages });
     case 'mremap':

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Op, OpKind, Program } from '../engine/program/ops.ts';
-import { opArb, OP_WEIGHTS } from './ops.ts';
+import { opArbs, OP_WEIGHTS, type OpArbs } from './ops.ts';
 import type { ResolvedProgramOptions } from './options.ts';
 
 /** The ops that write-lock VMAs (vma_start_write) while other threads fault. */
@@ -13,8 +13,8 @@ const VMA_WRITERS: readonly OpKind[] = ['munmap', 'mremap', 'mprotect', 'fork', 
  */
 const ACCESSORS: readonly OpKind[] = ['read', 'write', 'pin', 'pinRead', 'pinWrite', 'unpin'];
 
-function mixArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, processes: number, min: number): fc.Arbitrary<Op[]> {
-  const op = fc.oneof(...kinds.map((k) => ({ arbitrary: opArb(k, o, processes), weight: OP_WEIGHTS[k] })));
+function mixArb(kinds: readonly OpKind[], o: ResolvedProgramOptions, ops: OpArbs, processes: number, min: number): fc.Arbitrary<Op[]> {
+  const op = fc.oneof(...kinds.map((k) => ({ arbitrary: ops(k, processes), weight: OP_WEIGHTS[k] })));
   return fc.array(op, { minLength: min, maxLength: o.maxOpsPerThread });
 }
 
@@ -30,6 +30,13 @@ export function vmaRaceArb(o: ResolvedProgramOptions): fc.Arbitrary<Program> {
   const access: readonly OpKind[] = observers.length ? observers : ['read', 'write'];
   const chosen = o.ops.filter((k) => VMA_WRITERS.includes(k));
   const writers = chosen.length ? chosen : VMA_WRITERS;
+  // Swarm, as in the default mix: each program its own writers and accessors (munmap alone against reads and writes).
+  const subset = (ks: readonly OpKind[]): fc.Arbitrary<readonly OpKind[]> => (o.swarm && ks.length > 1 ? fc.subarray([...ks], { minLength: 1 }) : fc.constant(ks));
+  const ops = opArbs(o);
+  return fc.tuple(subset(writers), subset(access)).chain(([w, a]) => raceArb(o, ops, w, a));
+}
+
+function raceArb(o: ResolvedProgramOptions, ops: OpArbs, writers: readonly OpKind[], access: readonly OpKind[]): fc.Arbitrary<Program> {
   const processes = writers.includes('fork') ? Math.max(2, o.maxProcesses) : 1;
   const faulters = Math.max(2, o.maxThreads);
   const prelude: Op[] = [
@@ -37,10 +44,10 @@ export function vmaRaceArb(o: ResolvedProgramOptions): fc.Arbitrary<Program> {
     { op: 'write', region: 0, page: 0, word: 0, value: 0 },
   ];
   const p0 = fc.tuple(
-    mixArb([...writers, ...access], o, processes, 1).map((ops) => [...prelude, ...ops]),
-    fc.array(mixArb(access, o, processes, 1), { minLength: 1, maxLength: faulters - 1 }),
+    mixArb([...writers, ...access], o, ops, processes, 1).map((ops) => [...prelude, ...ops]),
+    fc.array(mixArb(access, o, ops, processes, 1), { minLength: 1, maxLength: faulters - 1 }),
   );
-  const children = fc.array(fc.array(mixArb(access, o, processes, 1), { minLength: 1, maxLength: o.maxThreads }), {
+  const children = fc.array(fc.array(mixArb(access, o, ops, processes, 1), { minLength: 1, maxLength: o.maxThreads }), {
     minLength: processes - 1,
     maxLength: processes - 1,
   });

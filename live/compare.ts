@@ -13,6 +13,8 @@ import type { KernelRecord } from './kernel-run.ts';
 export interface Observation {
   readonly result: number;
   readonly value?: number;
+  /** The model's access grew a stack (its fault went through expand_downwards). */
+  readonly grew?: boolean;
 }
 
 export interface Difference {
@@ -51,7 +53,8 @@ export function compareRecords(model: readonly OpRecord[], kernel: readonly Kern
     const addr = 'addr' in m ? m.addr : undefined;
     const addrDiffers = addr !== undefined && k?.page !== undefined && m.result >= 0 && k.result >= 0 && addr !== k.page;
     if (!k || !sameResult(m.op, m.result, k.result) || valueDiffers || addrDiffers) {
-      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m) }, kernel: kobs });
+      const grew = (m.kind === 'read' || m.kind === 'write') && m.grown !== undefined;
+      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}) }, kernel: kobs });
     }
   });
   return out;

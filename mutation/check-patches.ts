@@ -73,6 +73,8 @@ async function checkOne(p: Loaded, budgetMs: number, corpusDir: string, update: 
       timeMs: budgetMs,
       seed: p.header.fuzzSeed,
       program: p.header.program,
+      // Patch-directed, as `fuzz --patch`: the campaign learns which shapes reach the changed lines.
+      patch: p.text,
       continueOnFailure: false,
       onFailure: () => (foundAt = performance.now()),
     });

@@ -1,6 +1,6 @@
 import { report } from '../engine/kernel/current.ts';
 import { VM_SPECIAL } from '../engine/mm/vma.ts';
-import type { MmStruct, VmArea } from '../engine/mm/mm_types.ts';
+import { VM_GROWSDOWN, type MmStruct, type VmArea } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
 
@@ -45,11 +45,20 @@ function splitMayHaveStayed(ctx: RunContext): boolean {
   return recs.some((r) => r.result < 0 && (r.op.op === 'munmap' || r.op.op === 'mprotect' || r.op.op === 'madvise' || r.op.op === 'mremap'));
 }
 
-function checkTree(mm: MmStruct, lenient: boolean): void {
+/**
+ * A stack grows down (expand_downwards) without merging: once an access has
+ * grown one, a grows-down VMA may meet the grows-down VMA below it (the
+ * guard gap is not kept between two stacks) and stay apart from it.
+ */
+function stackGrew(ctx: RunContext): boolean {
+  return ctx.history.records.some((r) => (r.kind === 'read' || r.kind === 'write') && r.grown !== undefined);
+}
+
+function checkTree(mm: MmStruct, lenient: boolean, grew: boolean): void {
   for (let i = 1; i < mm.mmap.length; i++) {
     const a = mm.mmap[i - 1]!;
     const b = mm.mmap[i]!;
-    if (!mergeable(a, b) || (lenient && !a.anon_vma)) continue;
+    if (!mergeable(a, b) || (lenient && !a.anon_vma) || (grew && b.vm_flags & VM_GROWSDOWN)) continue;
     report('vma-merge', `${mm.kname} (${mm.owner}) has ${a} and ${b} apart (flags ${a.vm_flags.toString(16)}, pgoff ${a.vm_pgoff} and ${b.vm_pgoff}, ${a.anon_vma?.kname ?? 'no anon_vma'}): Linux would have merged them`);
   }
 }
@@ -58,7 +67,8 @@ function checkTree(mm: MmStruct, lenient: boolean): void {
 function checkVmaMerge(ctx: RunContext): void {
   if (ctx.busy !== 0 || splitMayHaveStayed(ctx)) return;
   const lenient = dontunmapped(ctx);
-  for (const mm of ctx.machine.mms) if (!mm.mmap_lock.isLocked()) checkTree(mm, lenient);
+  const grew = stackGrew(ctx);
+  for (const mm of ctx.machine.mms) if (!mm.mmap_lock.isLocked()) checkTree(mm, lenient, grew);
 }
 
 export const vmaMerge: Property = {

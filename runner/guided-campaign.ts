@@ -4,6 +4,7 @@
  * first, and (with a patch) the reach of its changed lines.
  */
 import type { RunResult } from '../engine/program/executor.ts';
+import type { OpKind, Program } from '../engine/program/ops.ts';
 import { makeStrategy } from '../generators/index.ts';
 import { runCase, type CaseOptions } from './case.ts';
 import { CoverageProbe } from './coverage/probe.ts';
@@ -34,13 +35,14 @@ export class GuidedCampaign {
   private readonly initial: readonly CaseInput[];
   private replayed = 0;
   private mutant = false;
+  private choice: readonly number[] | undefined;
 
   constructor(seed: number, o: FuzzOptions) {
     this.source = new GuidedSource(seed, o.program, o.schedule);
     const plain = new CoverageProbe();
     const b = plain.branches;
     this.reach = o.patch === undefined ? undefined : new ReachTracker(patchTargets(o.patch, b.coveredFiles, b.lo));
-    this.probe = this.reach ? new CoverageProbe(this.reach.targets.labels) : plain;
+    this.probe = this.reach ? new CoverageProbe(this.reach.targets.labels, this.reach.targets.sites) : plain;
     this.reached = new Uint8Array(b.size);
     this.initial = o.initialQueue ?? [];
   }
@@ -48,10 +50,12 @@ export class GuidedCampaign {
   next(i: number): { input: CaseInput } {
     if (this.replayed < this.initial.length) {
       this.mutant = false;
+      this.choice = undefined;
       return { input: this.initial[this.replayed++]! };
     }
     const n = this.source.next(i);
     this.mutant = n.mutant;
+    this.choice = n.choice;
     return n;
   }
 
@@ -65,8 +69,13 @@ export class GuidedCampaign {
       reached[site] = 1;
       reach?.site(site);
     });
-    const target = reach?.endRun(input.program, probe.inter.pairsAtTargets) ?? false;
-    this.source.observe(input, r, features, this.mutant, target);
+    const end = reach?.endRun(input.program, probe.inter.pairsAtTargets);
+    // Directed: tier 2 is a run that found a new interleaving at the patch (a switch at or next to changed code).
+    const target = !end?.reached ? 0 : end.newPairs > 0 ? 2 : 1;
+    // The shape a run descends from is rewarded a little for reaching the patch, and most for new interleavings there:
+    // the shapes that make other tasks interfere with the changed code, not only run it.
+    if (end && this.choice) this.source.choices.reward(this.choice, end.reached ? 0.2 + 0.8 * Math.min(1, end.newPairs / 2) : 0, opKinds(input.program), this.mutant);
+    this.source.observe(input, r, features, this.mutant, target, this.choice);
     return r;
   }
 
@@ -90,6 +99,15 @@ export class GuidedCampaign {
       level: s.level,
       replayed: this.replayed,
     };
-    return { coverage, ...(this.reach ? { reach: this.reach.summary() } : {}), ...(keepQueue ? { queue: s.queue.entries.map((e) => e.input) } : {}) };
+    const shapes = { weights: s.choices.weights(), ...(s.choices.directedKinds ? { kinds: s.choices.directedKinds } : {}) };
+    return { coverage, ...(this.reach ? { reach: { ...this.reach.summary(), shapes } } : {}), ...(keepQueue ? { queue: s.queue.entries.map((e) => e.input) } : {}) };
   }
+}
+
+/** The op kinds a program has. */
+function opKinds(p: Program): Set<OpKind> {
+  const out = new Set<OpKind>();
+  for (const proc of p.processes) for (const t of proc.threads) for (const op of t) out.add(op.op);
+  for (const t of p.kthreads ?? []) for (const op of t) out.add(op.op);
+  return out;
 }

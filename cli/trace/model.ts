@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Model } from '../../corpus/model.ts';
 import { resolvePatch } from '../../corpus/patch-path.ts';
 import { Workspace } from '../../project/workspace.ts';
-import { wrapGenerators } from './transform.ts';
 
 type Executor = typeof import('../../engine/program/executor.ts');
 type Engine = typeof import('../../engine/index.ts');
@@ -26,6 +25,8 @@ export interface TracedModel extends Model {
 export async function tracedModel(patch: string | undefined, from?: string): Promise<TracedModel> {
   const ws = Workspace.create(patch === undefined ? undefined : readFileSync(resolvePatch(patch), 'utf8'), patch, from);
   try {
+    // Loaded here, not at the top: the TypeScript compiler costs a CLI start about a CPU-second.
+    const { wrapGenerators } = await import('./transform.ts');
     for (const dir of KERNEL_DIRS) {
       for (const name of readdirSync(join(ws.root, dir)).filter((n) => n.endsWith('.ts'))) {
         const file = join(ws.root, dir, name);

@@ -4,7 +4,7 @@ import type { Program } from '../../engine/program/ops.ts';
 import type { Property } from '../../properties/index.ts';
 import { KernelStacks, type StepContext } from './kstack.ts';
 import type { TracedModel } from './model.ts';
-import { KSTACK_GLOBAL } from './transform.ts';
+import { KSTACK_GLOBAL } from './kstack-global.ts';
 
 /**
  * Replay a repro on a traced model, in debug mode, with the kernel function

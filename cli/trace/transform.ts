@@ -1,7 +1,7 @@
 import ts from 'typescript';
+import { KSTACK_GLOBAL } from './kstack-global.ts';
 
-/** The global the transformed code reports to (cli/trace/kstack.ts); absent, the code runs as it was. */
-export const KSTACK_GLOBAL = '__mmfuzzKstack';
+export { KSTACK_GLOBAL };
 
 /**
  * A kernel source file with every named generator function (`function*

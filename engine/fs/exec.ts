@@ -9,7 +9,7 @@ import { WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { mm_alloc, mmput } from '../kernel/fork.ts';
 import { FOLL_FORCE, FOLL_WRITE, get_user_pages_remote } from '../mm/gup.ts';
-import { mmap_read_lock, mmap_read_unlock, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock, vma_start_write } from '../mm/mmap_lock.ts';
+import { mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write } from '../mm/mmap_lock.ts';
 import {
   ENOMEM,
   STACK_TOP,
@@ -19,15 +19,8 @@ import {
   VmArea,
   type MmStruct,
 } from '../mm/mm_types.ts';
-import { relocate_vma_down, vma_link } from '../mm/mmap.ts';
+import { mmap_read_lock_maybe_expand, relocate_vma_down, vma_link } from '../mm/mmap.ts';
 import { folio_put } from '../mm/page_alloc.ts';
-import {
-  anon_vma_interval_tree_post_update_vma,
-  anon_vma_interval_tree_pre_update_vma,
-  anon_vma_lock_write,
-  anon_vma_prepare,
-  anon_vma_unlock_write,
-} from '../mm/rmap.ts';
 
 /** struct linux_binprm, the parts the model uses. */
 export interface LinuxBinprm {
@@ -50,44 +43,16 @@ function* bprm_mm_init(owner: string): KGen<LinuxBinprm> {
 }
 
 /**
- * expand_downwards(): grow the stack VMA down to address, under its
- * anon_vma lock (vm_start and vm_pgoff change together).
- * We enter with mmap_lock held for write.
- */
-function* expand_downwards(vma: VmArea, address: number): KGen<number> {
-  // We must make sure the anon_vma is allocated so that the anon_vma locking is not a noop.
-  if (yield* anon_vma_prepare(vma)) return -ENOMEM;
-  yield* vma_start_write(vma);
-  yield* anon_vma_lock_write(vma.anon_vma!);
-  if (address < vma.vm_start) {
-    const grow = vma.vm_start - address;
-    anon_vma_interval_tree_pre_update_vma(vma);
-    vma.vm_start = address;
-    vma.vm_pgoff -= grow;
-    anon_vma_interval_tree_post_update_vma(vma);
-  }
-  yield* anon_vma_unlock_write(vma.anon_vma!);
-  return 0;
-}
-
-/**
  * get_arg_page(): the stack page at pos, with a reference, expanding the
  * stack down to it first (mmap_read_lock_maybe_expand); then copy_strings()
- * copies the user's argument `arg` into it.
+ * copies the user's argument `arg` into it. (The stack the exec leaves
+ * behind grows on faults below it: lock_mm_and_find_vma.)
  */
 function* get_arg_page(bprm: LinuxBinprm, pos: number, arg: number): KGen<number> {
   const mm = bprm.mm;
-  if (pos < bprm.vma.vm_start) {
-    yield* mmap_write_lock(mm);
-    const err = yield* expand_downwards(bprm.vma, pos);
-    if (err) {
-      yield* mmap_write_unlock(mm);
-      return err;
-    }
-    yield* mmap_write_downgrade(mm);
-  } else {
-    yield* mmap_read_lock(mm);
-  }
+  // We are doing an exec(): 'current' is the process doing the exec, and
+  // bprm->mm is the new process's mm: expand the stack by hand ahead of time.
+  if (!(yield* mmap_read_lock_maybe_expand(mm, bprm.vma, pos, true))) return -ENOMEM;
   const folio = yield* get_user_pages_remote(mm, pos, FOLL_FORCE | FOLL_WRITE);
   yield* mmap_read_unlock(mm);
   if (!folio) return -ENOMEM;

@@ -6,8 +6,8 @@
  * do_user_addr_fault(), after which the access is retried.
  */
 import type { KGen } from '../sched/task.ts';
-import { handle_mm_fault } from './memory.ts';
-import { mmap_read_lock, mmap_read_unlock } from './mmap_lock.ts';
+import { handle_mm_fault, lock_mm_and_find_vma } from './memory.ts';
+import { mmap_read_unlock } from './mmap_lock.ts';
 import {
   EFAULT,
   ENOMEM,
@@ -18,7 +18,6 @@ import {
   pte_access_permitted,
   type MmStruct,
 } from './mm_types.ts';
-import { find_vma } from './mmap.ts';
 import { pfn_folio } from './page_alloc.ts';
 import { pmd_index, pte_index } from './pgtable.ts';
 import { PG_dirty } from './mm_types.ts';
@@ -29,7 +28,8 @@ import { access_error, handle_speculative_fault, lock_vma_under_rcu, vma_end_rea
 
 /**
  * do_user_addr_fault(): first without mmap_lock (the per-VMA lock, or in
- * 'spf' mode the speculative fault), else find the VMA under mmap_lock,
+ * 'spf' mode the speculative fault), else find the VMA under mmap_lock
+ * (lock_mm_and_find_vma, which grows a stack down to the address),
  * check the access, and let handle_mm_fault() resolve it. Returns 0, or -EFAULT (SIGSEGV) or
  * -ENOMEM (VM_FAULT_OOM: the model fails the access instead of OOM-killing).
  */
@@ -53,13 +53,9 @@ export function* do_user_addr_fault(mm: MmStruct, address: number, write: boolea
       return fault_result(fault);
     }
   }
-  // lock_mmap:
-  yield* mmap_read_lock(mm);
-  const vma = find_vma(mm, address);
-  if (!vma || vma.vm_start > address) {
-    yield* mmap_read_unlock(mm);
-    return -EFAULT; // bad_area
-  }
+  // lock_mmap: a fault below a stack comes here too (lock_vma_under_rcu finds no VMA there).
+  const vma = yield* lock_mm_and_find_vma(mm, address);
+  if (!vma) return -EFAULT; // bad_area_nosemaphore
   // Ok, we have a good vm_area for this memory access, so we can handle it..
   if (access_error(vma, write)) {
     yield* mmap_read_unlock(mm);

@@ -18,6 +18,16 @@ export interface MachineOptions {
   readonly fault_mode?: FaultMode;
 }
 
+/** A stack expansion as perf_event_mmap() reports it: which task grew which mm's stack over [start, end). */
+export interface StackExpansion {
+  readonly mm: MmStruct;
+  readonly task: string;
+  readonly start: number;
+  readonly end: number;
+  /** The step it happened at. */
+  readonly step: number;
+}
+
 export class Machine {
   readonly mem: PhysMem;
   /** Every mm_struct not yet freed, in allocation order. */
@@ -29,6 +39,8 @@ export class Machine {
   readonly swap_info: SwapInfo[] = [];
   readonly swap_lock = new Spinlock('swap_lock');
   readonly fault_mode: FaultMode;
+  /** perf's PERF_RECORD_MMAP stream, stack growth only: how user space learns that a fault grew a stack. */
+  readonly stack_expansions: StackExpansion[] = [];
 
   constructor(options: MachineOptions = {}) {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);

@@ -63,6 +63,9 @@ import {
 } from './rmap.ts';
 import { unlink_file_vma } from '../fs/fs.ts';
 import { ZAP_FLAG_UNMAP, __unmap_hugepage_range_final, hugetlb_fault, is_vm_hugetlb_page } from './hugetlb.ts';
+import { mmap_read_lock, mmap_read_trylock, mmap_read_unlock, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
+import { expand_stack_locked, find_vma } from './mmap.ts';
+import { VM_GROWSDOWN } from './mm_types.ts';
 
 /* ---------------------------------------------------------------- faults */
 
@@ -698,4 +701,88 @@ export function* free_pgd_range(tlb: MmuGather, addr: number, end: number, floor
     mm.pgd[idx] = undefined;
     pte_free(table);
   }
+}
+
+/* ------------------------------------------- the fault's VMA lookup */
+
+/*
+ * lock_mm_and_find_vma() and its helpers (CONFIG_LOCK_MM_AND_FIND_VMA), read
+ * against v6.18, where they sit in mm/mmap_lock.c (mm/memory.c from v6.5,
+ * where they came in, until then). The model's faults are all user faults,
+ * so the exception-table checks for kernel-mode faults never apply, and it
+ * has no fatal signals: the killable lock waits cannot fail.
+ */
+
+function* get_mmap_lock_carefully(mm: MmStruct): KGen<boolean> {
+  if (yield* mmap_read_trylock(mm)) return true;
+  yield* mmap_read_lock(mm); // mmap_read_lock_killable()
+  return true;
+}
+
+/**
+ * mmap_upgrade_trylock(): "We don't have this operation yet. It should be
+ * easy enough to do: it's basically a atomic_long_try_cmpxchg_acquire()
+ * from RWSEM_READER_BIAS -> RWSEM_WRITER_LOCKED, but it also needs the
+ * proper lockdep magic etc."
+ */
+function mmap_upgrade_trylock(_mm: MmStruct): boolean {
+  return false;
+}
+
+/**
+ * upgrade_mmap_lock_carefully(): drop the read lock and take the write lock.
+ * In between anything may happen to the VMA tree (munmap, mremap, another
+ * fault growing the same stack): the caller must look the VMA up again.
+ */
+function* upgrade_mmap_lock_carefully(mm: MmStruct): KGen<boolean> {
+  yield* mmap_read_unlock(mm);
+  yield* mmap_write_lock(mm); // mmap_write_lock_killable()
+  return true;
+}
+
+/**
+ * lock_mm_and_find_vma(): "kind of equivalent to mmap_read_lock() followed by
+ * find_extend_vma(), except it's a lot more careful about the locking (and
+ * will drop the lock on failure)": the fault's fallback when the per-VMA
+ * lock would not do (lock_vma_under_rcu finds no VMA at a stack's growth
+ * address). A fault below a VM_GROWSDOWN VMA takes the mmap_lock for write,
+ * looks the VMA up again, grows the stack (expand_stack_locked) and
+ * downgrades.
+ * We enter with no lock; we return with mmap_lock held for read and the VMA
+ * that covers addr, or with no lock and undefined (SIGSEGV).
+ */
+export function* lock_mm_and_find_vma(mm: MmStruct, addr: number): KGen<VmArea | undefined> {
+  if (!(yield* get_mmap_lock_carefully(mm))) return undefined;
+  let vma = find_vma(mm, addr);
+  if (vma && vma.vm_start <= addr) return vma;
+  // Well, dang. We might still be successful, but only if we can extend a vma to do so.
+  if (!vma || !(vma.vm_flags & VM_GROWSDOWN)) {
+    yield* mmap_read_unlock(mm);
+    return undefined;
+  }
+  // We can try to upgrade the mmap lock atomically, in which case we can
+  // continue to use the vma we already looked up. Otherwise we'll have to
+  // drop the mmap lock and re-take it, and also look up the vma again,
+  // re-checking it.
+  if (!mmap_upgrade_trylock(mm)) {
+    if (!(yield* upgrade_mmap_lock_carefully(mm))) return undefined;
+    vma = find_vma(mm, addr);
+    if (!vma) return yield* lock_mm_fail(mm);
+    if (vma.vm_start <= addr) return yield* lock_mm_success(mm, vma);
+    if (!(vma.vm_flags & VM_GROWSDOWN)) return yield* lock_mm_fail(mm);
+  }
+  if (yield* expand_stack_locked(vma, addr)) return yield* lock_mm_fail(mm);
+  return yield* lock_mm_success(mm, vma);
+}
+
+/** lock_mm_and_find_vma()'s success: label. */
+function* lock_mm_success(mm: MmStruct, vma: VmArea): KGen<VmArea> {
+  yield* mmap_write_downgrade(mm);
+  return vma;
+}
+
+/** lock_mm_and_find_vma()'s fail: label. */
+function* lock_mm_fail(mm: MmStruct): KGen<undefined> {
+  yield* mmap_write_unlock(mm);
+  return undefined;
 }

@@ -349,6 +349,7 @@ export interface VmFault {
   table: PteTable | undefined;
 }
 
+export const EPERM = 1;
 export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;

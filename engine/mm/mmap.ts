@@ -2,7 +2,10 @@
  * mm/mmap.c and the split/shrink half of mm/vma.c for the model: the VMA
  * tree, anonymous private mmap (merging with its neighbours: vma.ts), munmap
  * with VMA splits, vma_shrink under the rmap locks the kernel takes
- * (vma_prepare / vma_complete), exit_mmap, and exec's relocate_vma_down.
+ * (vma_prepare / vma_complete), exit_mmap, and exec's relocate_vma_down; and
+ * the stack: stack_guard_gap, vm_start_gap, expand_stack_locked and exec's
+ * mmap_read_lock_maybe_expand (v6.18; the fault side, lock_mm_and_find_vma,
+ * is in memory.ts, and expand_downwards in vma.ts, as in mm/vma.c).
  * Merging (vma_merge_*, vma_expand, vma_modify_flags) is in vma.ts.
  */
 import { call_rcu } from '../locking/rcu.ts';
@@ -31,6 +34,7 @@ import {
   ENOMEM,
   MMAP_MIN_ADDR,
   TASK_SIZE,
+  VM_GROWSDOWN,
   VM_MAYREAD,
   VM_MAYWRITE,
   VM_READ,
@@ -48,13 +52,63 @@ import {
 } from './rmap.ts';
 import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';
 import { hugetlb_vm_op_open, hugetlb_vm_op_split, is_vm_hugetlb_page } from './hugetlb.ts';
-import { VMG_STATE, vma_expand, vma_merge_new_range } from './vma.ts';
+import { VMG_STATE, expand_downwards, vma_expand, vma_merge_new_range } from './vma.ts';
 
 export const PROT_READ = 0x1;
 export const PROT_WRITE = 0x2;
+/** mmap(MAP_GROWSDOWN): a stack; a fault just below it grows it (lock_mm_and_find_vma). */
+export const MAP_GROWSDOWN = 0x100;
 
 export function calc_vm_prot_bits(prot: number): number {
   return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0);
+}
+
+/** calc_vm_flag_bits(): the VM_ flags an anonymous mmap's MAP_ flags ask for. */
+export function calc_vm_flag_bits(flags: number): number {
+  return flags & MAP_GROWSDOWN ? VM_GROWSDOWN : 0;
+}
+
+/* ---------------------------------------------------------- the stack */
+
+/**
+ * stack_guard_gap: the enforced gap between an expanding stack and the
+ * mapping below it. Linux's default is 256 pages, the model's whole address
+ * space: the model runs as if booted with stack_guard_gap=1 (one page).
+ */
+export const stack_guard_gap = 1;
+
+/** vm_start_gap(): where a VMA's start gap begins (a grows-down VMA keeps stack_guard_gap free below it). */
+export function vm_start_gap(vma: VmArea): number {
+  const gap = vma.vm_flags & VM_GROWSDOWN ? stack_guard_gap : 0;
+  return Math.max(vma.vm_start - gap, 0);
+}
+
+/**
+ * expand_stack_locked(): grow the stack VMA down to address (the model has
+ * no CONFIG_STACK_GROWSUP). We enter and return with mmap_lock held for write.
+ */
+export function* expand_stack_locked(vma: VmArea, address: number): KGen<number> {
+  return yield* expand_downwards(vma, address);
+}
+
+/**
+ * mmap_read_lock_maybe_expand(): exec's get_arg_page() for the new, not yet
+ * visible stack: the read lock, after growing the stack down to addr under the
+ * write lock if a write needs it. false: the expansion failed, no lock held.
+ */
+export function* mmap_read_lock_maybe_expand(mm: MmStruct, new_vma: VmArea, addr: number, write: boolean): KGen<boolean> {
+  if (!write || addr >= new_vma.vm_start) {
+    yield* mmap_read_lock(mm);
+    return true;
+  }
+  if (!(new_vma.vm_flags & VM_GROWSDOWN)) return false;
+  yield* mmap_write_lock(mm);
+  if (yield* expand_downwards(new_vma, addr)) {
+    yield* mmap_write_unlock(mm);
+    return false;
+  }
+  yield* mmap_write_downgrade(mm);
+  return true;
 }
 
 /* ------------------------------------------------------------ the tree */
@@ -116,19 +170,19 @@ export function remove_vma(vma: VmArea): void {
 }
 
 /**
- * get_unmapped_area(): top-down, like arch_get_unmapped_area_topdown(): the
- * highest gap below mm->mmap_base that fits. -ENOMEM if none.
+ * get_unmapped_area(): top-down, like arch_get_unmapped_area_topdown() and
+ * unmapped_area_topdown(): the highest gap below mm->mmap_base that fits,
+ * ending below the start gap of the VMA above it (vm_start_gap: a stack's
+ * guard gap stays free). -ENOMEM if none.
  * We enter with mmap_lock held for write.
  */
 export function get_unmapped_area(mm: MmStruct, len: number): number {
-  let high = mm.mmap_base;
-  for (let i = mm.mmap.length - 1; i >= -1; i--) {
-    const vma = i >= 0 ? mm.mmap[i]! : undefined;
-    if (vma && vma.vm_start >= high) continue;
-    const low = vma ? vma.vm_end : MMAP_MIN_ADDR;
+  for (let i = mm.mmap.length; i >= 0; i--) {
+    const prev = i > 0 ? mm.mmap[i - 1] : undefined;
+    const next = mm.mmap[i];
+    const low = prev ? prev.vm_end : MMAP_MIN_ADDR;
+    const high = Math.min(next ? vm_start_gap(next) : TASK_SIZE, mm.mmap_base);
     if (high - low >= len) return high - len;
-    if (!vma) break;
-    high = vma.vm_start;
   }
   return -ENOMEM;
 }
@@ -206,15 +260,15 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
 /* -------------------------------------------------------------- mmap */
 
 /**
- * do_mmap(): an anonymous private mapping of len pages. Returns the address
- * or -errno. We enter with mmap_lock held for write (vm_mmap_pgoff takes it).
+ * do_mmap(): an anonymous private mapping of len pages (a stack with
+ * MAP_GROWSDOWN in flags). Returns the address or -errno. We enter with mmap_lock held for write (vm_mmap_pgoff takes it).
  */
-export function* do_mmap(mm: MmStruct, len: number, prot: number): KGen<number> {
+export function* do_mmap(mm: MmStruct, len: number, prot: number, flags = 0): KGen<number> {
   mmap_assert_write_locked(mm, 'do_mmap');
   if (len <= 0 || len > TASK_SIZE) return -EINVAL;
   const addr = get_unmapped_area(mm, len);
   if (addr < 0) return addr;
-  const vm_flags = calc_vm_prot_bits(prot) | VM_MAYREAD | VM_MAYWRITE;
+  const vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE;
   return yield* mmap_region(mm, addr, len, vm_flags, addr);
 }
 
@@ -236,9 +290,9 @@ function* mmap_region(mm: MmStruct, addr: number, len: number, vm_flags: number,
 }
 
 /** vm_mmap(): the syscall: take mmap_lock for write around do_mmap. */
-export function* vm_mmap(mm: MmStruct, len: number, prot: number): KGen<number> {
+export function* vm_mmap(mm: MmStruct, len: number, prot: number, flags = 0): KGen<number> {
   yield* mmap_write_lock(mm);
-  const ret = yield* do_mmap(mm, len, prot);
+  const ret = yield* do_mmap(mm, len, prot, flags);
   yield* mmap_write_unlock(mm);
   return ret;
 }

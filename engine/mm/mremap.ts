@@ -1,10 +1,9 @@
 /*
  * mm/mremap.c for the model: shrink, grow in place (vma_merge_extend), move
  * (copy_vma, move_page_tables / move_ptes), MREMAP_FIXED, MREMAP_DONTUNMAP.
- * The parameter checks are v6.18's (check_mremap_params), the order of a
- * MREMAP_FIXED move's checks v6.16's (see mremap_locked); the move of several
- * VMAs at once (remap_move, v6.17) is not modelled: a MREMAP_FIXED range must
- * lie in one VMA.
+ * v6.18: the parameter checks (check_mremap_params), check_prep_vma before a
+ * move or resize, and remap_move, which moves a MREMAP_FIXED range of
+ * unchanged length VMA by VMA, gaps and all.
  */
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
@@ -214,31 +213,42 @@ export function* sys_mremap(mm: MmStruct, addr: number, old_len: number, new_len
   return ret;
 }
 
-/** check_prep_vma() and the move/resize it leads to. We enter with mmap_lock held for write. */
-function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): KGen<number> {
-  let vma = vma_lookup(mm, addr);
+/**
+ * check_prep_vma(): may the VMA at addr be resized or moved as asked? 0 or
+ * -errno. The model's VM_DONTEXPAND and VM_PFNMAP VMAs are hugetlb ones,
+ * refused before.
+ */
+function check_prep_vma(vma: VmArea | undefined, addr: number, old_len: number, new_len: number, flags: number): number {
   if (!vma) return -EFAULT;
-  // [hugetlb] move_hugetlb_page_tables() is not modelled.
+  // [hugetlb] move_hugetlb_page_tables() is not modelled (align_hugetlb).
   if (is_vm_hugetlb_page(vma)) return -EINVAL;
-  const implies_new_addr = (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0;
-  if (implies_new_addr || new_len > old_len) {
-    // Duplicating a private mapping (old_len 0) is not supported.
-    if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) return -EINVAL;
-    // We permit crossing of boundaries for the range being unmapped due to a
-    // shrink. [v6.16 order] A MREMAP_FIXED move checks this in mremap_to(),
-    // after unmapping its target; v6.17's check_prep_vma() checks first, and
-    // its remap_move() moves a range of several VMAs: neither is modelled.
-    if (!(flags & MREMAP_FIXED) && Math.min(old_len, new_len) > vma.vm_end - addr) return -EFAULT;
-  }
-  if (implies_new_addr) return yield* mremap_to(mm, addr, old_len, new_addr, new_len, flags);
+  // Below only meaningful if we expand or move a VMA.
+  if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && new_len <= old_len) return 0;
+  // Duplicating a private mapping (old_len 0) is not supported.
+  if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) return -EINVAL;
+  // We permit crossing of boundaries for the range being unmapped due to a
+  // shrink. We can't remap across the end of VMAs, as another VMA may be adjacent.
+  if (Math.min(old_len, new_len) > vma.vm_end - addr) return -EFAULT;
+  return 0;
+}
+
+/** do_mremap()'s locked part: remap_move, or check_prep_vma and the move or resize. We enter with mmap_lock held for write. */
+function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): KGen<number> {
+  // vrm_move_only(): a MREMAP_FIXED move of unchanged length.
+  if (flags & MREMAP_FIXED && old_len === new_len) return yield* remap_move(mm, addr, old_len, new_addr, flags);
+  let vma = vma_lookup(mm, addr);
+  const err = check_prep_vma(vma, addr, old_len, new_len, flags);
+  if (err) return err;
+  vma = vma!;
+  if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) return yield* mremap_to(mm, addr, old_len, new_addr, new_len, flags);
 
   // Always allow a shrinking remap: that just unmaps the unnecessary pages.
   if (old_len >= new_len) {
     // Nothing to unmap (and do_vmi_munmap() refuses a zero length): the
     // mapping is already what was asked for (MREMAP_NO_RESIZE).
     if (old_len === new_len) return addr;
-    const err = yield* do_vmi_munmap(mm, addr + new_len, old_len - new_len, false);
-    return err < 0 ? err : addr;
+    const ret = yield* do_vmi_munmap(mm, addr + new_len, old_len - new_len, false);
+    return ret < 0 ? ret : addr;
   }
   // Ok, we need to grow (expand_vma).
   const delta = new_len - old_len;
@@ -258,6 +268,42 @@ function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: nu
   if (to < 0) return to;
   vma = vma_lookup(mm, addr)!;
   return yield* move_vma(vma, addr, old_len, new_len, to, flags);
+}
+
+/**
+ * remap_move(): move every VMA in [addr, addr+len) to new_addr, each split
+ * off as needed, keeping the gaps between them. No gap is permitted at the
+ * start of the range. Returns the new address of the first, or -errno (the
+ * VMAs moved before a failure stay moved). We enter with mmap_lock held for write.
+ */
+function* remap_move(mm: MmStruct, start: number, len: number, new_addr: number, flags: number): KGen<number> {
+  const end = start + len;
+  let target_addr = new_addr;
+  let res = -EFAULT;
+  let last_end = 0;
+  let seen_vma = false;
+  // for_each_vma_range(): from where the last move left off (the destination
+  // never overlaps the source range: check_mremap_params).
+  let from = start;
+  for (let vma = find_vma(mm, from); vma && vma.vm_start < end; vma = find_vma(mm, from)) {
+    // Account for start, end not aligned with VMA start, end.
+    const addr = Math.max(vma.vm_start, start);
+    const vlen = Math.min(end, vma.vm_end) - addr;
+    // No gap permitted at the start of the range.
+    if (!seen_vma && start < vma.vm_start) return -EFAULT;
+    // Keep the gaps between source VMAs in the destination.
+    const offset = seen_vma ? vma.vm_start - last_end : 0;
+    last_end = vma.vm_end;
+    from = addr + vlen;
+    // vma_multi_allowed(): anonymous and hugetlb VMAs are.
+    let res_vma = check_prep_vma(vma, addr, vlen, vlen, flags);
+    if (!res_vma) res_vma = yield* mremap_to(mm, addr, vlen, target_addr + offset, vlen, flags);
+    if (res_vma < 0) return res_vma;
+    if (!seen_vma) res = res_vma;
+    seen_vma = true;
+    target_addr = res_vma + vlen;
+  }
+  return res;
 }
 
 /**

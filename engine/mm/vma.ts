@@ -4,7 +4,9 @@
  * vma_merge_copied_range, vma_expand, commit_merge with vma_prepare /
  * vma_complete, dup_anon_vma, is_mergeable_anon_vma, can_vma_merge_before /
  * _after, vma_modify_flags, vma_merge_extend, and find_mergeable_anon_vma
- * with anon_vma_compatible / reusable_anon_vma (for anon_vma_prepare).
+ * with anon_vma_compatible / reusable_anon_vma (for anon_vma_prepare); and
+ * the stack's expand_downwards with acct_stack_growth (v6.18, where it moved
+ * from mm/mmap.c).
  *
  * Locks, in the kernel's order (the block at the top of rmap.ts): every path
  * here runs with mmap_lock held for write; it write-locks each VMA it will
@@ -22,16 +24,32 @@
  * has (hugetlbfs sets it, so file VMAs never merge here and can_merge_remove_vma
  * only has hugetlb's vm_ops->close to refuse).
  */
-import { BUG_ON, WARN_ON } from '../kernel/current.ts';
+import { BUG_ON, WARN_ON, current, currentStep } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import type { File } from '../fs/fs.ts';
 import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';
 import { is_vm_hugetlb_page } from './hugetlb.ts';
 import { mmap_assert_write_locked, vma_assert_write_locked, vma_start_write } from './mmap_lock.ts';
-import { ENOMEM, VM_DONTEXPAND, VM_EXEC, VM_READ, VM_WRITE, type AnonVma, type MmStruct, type VmArea } from './mm_types.ts';
-import { __split_vma, find_vma, find_vma_prev, remove_vma } from './mmap.ts';
+import { machine } from './machine.ts';
+import {
+  EFAULT,
+  ENOMEM,
+  EPERM,
+  MMAP_MIN_ADDR,
+  VM_DONTEXPAND,
+  VM_EXEC,
+  VM_GROWSDOWN,
+  VM_READ,
+  VM_WRITE,
+  vma_is_accessible,
+  type AnonVma,
+  type MmStruct,
+  type VmArea,
+} from './mm_types.ts';
+import { __split_vma, find_vma, find_vma_prev, remove_vma, stack_guard_gap } from './mmap.ts';
 import {
   anon_vma_clone,
+  anon_vma_prepare,
   anon_vma_interval_tree_post_update_vma,
   anon_vma_interval_tree_pre_update_vma,
   anon_vma_lock_write,
@@ -620,4 +638,73 @@ export function* find_mergeable_anon_vma(vma: VmArea): KGen<AnonVma | undefined>
   const prev = i > 0 ? mm.mmap[i - 1] : undefined;
   if (prev) return yield* reusable_anon_vma(prev, prev, vma);
   return undefined;
+}
+
+/* ------------------------------------------------------------- the stack */
+
+/**
+ * acct_stack_growth(): verify that the stack growth is acceptable. The model
+ * has no rlimits (RLIMIT_AS, RLIMIT_STACK, RLIMIT_MEMLOCK), no overcommit
+ * accounting and no hugetlb-only ranges: every growth is.
+ */
+function acct_stack_growth(_vma: VmArea, _size: number, _grow: number): number {
+  return 0;
+}
+
+/**
+ * perf_event_mmap(): tell perf about the VMA's new range. The model keeps
+ * only the stack growth, for user space (engine/program reads it to learn
+ * which pages its access mapped).
+ */
+function perf_event_mmap(vma: VmArea, old_start: number): void {
+  machine().stack_expansions.push({ mm: vma.vm_mm, task: current().name, start: vma.vm_start, end: old_start, step: currentStep() });
+}
+
+/**
+ * expand_downwards(): vma is the first one with address < vma->vm_start:
+ * extend it down to address. 0 or -errno (-EFAULT: not a stack; -EPERM:
+ * below mmap_min_addr; -ENOMEM: the guard gap to the VMA below).
+ * We enter and return with mmap_lock held for write: since 8d7071af8907 ("mm:
+ * always expand the stack with the mmap write lock held") that, and the VMA
+ * write lock, are what keep munmap's downgraded zap and per-VMA-locked faults
+ * away from the range while it changes. The anon_vma lock keeps rmap walks
+ * out while vm_start and vm_pgoff (the interval tree's key) change together.
+ */
+export function* expand_downwards(vma: VmArea, address: number): KGen<number> {
+  const mm = vma.vm_mm;
+  if (!(vma.vm_flags & VM_GROWSDOWN)) return -EFAULT;
+  mmap_assert_write_locked(mm, 'expand_downwards');
+  if (address < MMAP_MIN_ADDR) return -EPERM;
+  // Enforce stack_guard_gap
+  const prev = find_vma_prev(mm, vma.vm_start);
+  // Check that both stack segments have the same anon_vma?
+  if (prev && !(prev.vm_flags & VM_GROWSDOWN) && vma_is_accessible(prev) && address - prev.vm_end < stack_guard_gap) return -ENOMEM;
+  // We must make sure the anon_vma is allocated.
+  if (yield* anon_vma_prepare(vma)) return -ENOMEM;
+  // Lock the VMA before expanding to prevent concurrent page faults
+  yield* vma_start_write(vma);
+  // We update the anon VMA tree.
+  const anon_vma = vma.anon_vma!;
+  yield* anon_vma_lock_write(anon_vma);
+  let error = 0;
+  // Somebody else might have raced and expanded it already
+  if (address < vma.vm_start) {
+    const size = vma.vm_end - address;
+    const grow = vma.vm_start - address;
+    error = -ENOMEM;
+    if (grow <= vma.vm_pgoff) {
+      error = acct_stack_growth(vma, size, grow);
+      if (!error) {
+        const old_start = vma.vm_start;
+        anon_vma_interval_tree_pre_update_vma(vma);
+        vma.vm_start = address;
+        vma.vm_pgoff -= grow;
+        // Overwrite old entry in mtree: the model's tree is sorted by vm_start, which stays in order.
+        anon_vma_interval_tree_post_update_vma(vma);
+        perf_event_mmap(vma, old_start);
+      }
+    }
+  }
+  yield* anon_vma_unlock_write(anon_vma);
+  return error;
 }

@@ -42,10 +42,15 @@ export type MprotectRecord = Base<'mprotect'> & Ranged;
 export type MadviseRecord = Base<'madvise'> & Ranged;
 /** mremap: the old range; where the region now starts; the MREMAP_FIXED target, unmapped first even if the mremap then fails. */
 export type MremapRecord = Base<'mremap'> & Ranged & { readonly newAddr?: number; readonly fixedAddr?: number };
+/** The pages [addr, addr+pages) an access's fault mapped by growing a stack down to them (perf's mmap event), and when. */
+export type Growth = Range & { readonly step: number };
+interface Grown {
+  readonly grown?: Growth;
+}
 /** read: the value, on success. */
-export type ReadRecord = Base<'read'> & Ranged & { readonly value?: number };
+export type ReadRecord = Base<'read'> & Ranged & { readonly value?: number } & Grown;
 /** write: the value it stored, once it resolved its page. */
-export type WriteRecord = Base<'write'> & ((Range & { readonly value: number }) | (NoRange & { readonly value?: undefined }));
+export type WriteRecord = Base<'write'> & ((Range & { readonly value: number }) | (NoRange & { readonly value?: undefined })) & Grown;
 /** fork: the child's address space. */
 export type ForkRecord = Base<'fork'> & { readonly newAs?: number };
 /** exec: the argument values user space passed; on success the new stack and address space. */

@@ -11,7 +11,8 @@ export type Prot = 'rw' | 'r' | 'none';
 export type { Advice, FaultMode };
 
 export type Op =
-  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot }
+  /** `growsdown`: MAP_GROWSDOWN, a stack: an access just below it grows it (a page index below 0 names one). */
+  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot; readonly growsdown?: boolean }
   | { readonly op: 'munmap'; readonly region: number; readonly page: number; readonly pages: number }
   /**
    * mremap the whole region to `pages` pages; MREMAP_FIXED onto region `fixedTo`'s address; with

@@ -54,7 +54,7 @@ static int place_flags(int64_t place) { return place >= 0 ? MAP_FIXED_NOREPLACE 
 static void mremap_op(const int64_t *a, struct reply *r) {
   struct region *reg = region_of(a[0]), *to = 0;
   if (!reg) return;
-  int flags = a[2] ? MREMAP_MAYMOVE : 0;
+  int flags = (a[2] ? MREMAP_MAYMOVE : 0) | (a[5] ? MREMAP_DONTUNMAP : 0);
   if (a[3] >= 0 && !(to = region_of(a[3]))) return;
   if (to) flags |= MREMAP_FIXED | MREMAP_MAYMOVE;
   r->page = model_page(reg->start);
@@ -170,7 +170,7 @@ void run_op(const struct cmd *c, struct reply *r, int pid) {
   r->has_value = 0;
   switch (c->kind) {
   case K_MMAP:
-    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), MAP_PRIVATE | MAP_ANONYMOUS | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
+    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), MAP_PRIVATE | MAP_ANONYMOUS | (c->a[4] ? MAP_GROWSDOWN : 0) | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
     break;
   case K_MREMAP: mremap_op(c->a, r); break;
   case K_MUNMAP: case K_MPROTECT: case K_MADVISE: range_op(c, r); break;

@@ -1,6 +1,6 @@
 import type { OpRecord } from '../../engine/program/history.ts';
 import { mayDontfork } from './attrs.ts';
-import { contentEvents } from './content.ts';
+import { contentEvents, stackGrowth } from './content.ts';
 import { fixpoint, type Derived } from './fixpoint.ts';
 import { buildBindings, fileEvents, newFileTimelines } from './files.ts';
 import { pinLives, type PinLife } from './pins.ts';
@@ -94,7 +94,11 @@ function replay(recs: readonly OpRecord[]): Oracle {
     // hugetlb VMA it cannot split off a huge-page boundary), leaving the VMAs
     // before it advised. Either way the advice may or may not have taken.
     const maybe = rec.kind === 'madvise' && rec.result < 0 && rec.addr !== undefined;
-    if (rec.result < 0 && !maybe) continue;
+    if (rec.result < 0 && !maybe) {
+      // A failed access may have grown a stack before it failed.
+      if ((rec.kind === 'read' || rec.kind === 'write') && rec.grown) derived.push(...stackGrowth(rec, rec.grown, t.content, attrs));
+      continue;
+    }
     if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate') fileEvents(rec, t.files);
     else for (const d of contentEvents(rec, t, maybe)) derived.push(d);
   }

@@ -1,4 +1,4 @@
-import type { OpRecord } from '../../engine/program/history.ts';
+import type { Growth, OpRecord } from '../../engine/program/history.ts';
 import { WORDS_PER_PAGE } from '../../engine/program/abi.ts';
 import { DONTFORK, WIPE, flagsDuring, knownFlags, madviseAttrs } from './attrs.ts';
 import { cell, pageOf } from './cells.ts';
@@ -15,7 +15,8 @@ import { UNMAPPED, event, type Timeline, type TimelineEvent, type Timelines } fr
  * DONTNEED and exec's arguments set known values, MADV_FREE a possible zero
  * (a lazyfree page reads back zero once reclaim discarded it, until it is
  * written again: a weak event, superseded by the next write); munmap unmaps; fork and
- * mremap copy what their source could hold while they ran.
+ * mremap copy what their source could hold while they ran; an access that
+ * grew a stack maps zeroed pages with the stack's flags.
  */
 
 export interface ContentTimelines {
@@ -45,13 +46,18 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
   switch (rec.kind) {
     case 'write': {
       if (rec.addr === undefined) return [];
+      const grown = rec.grown ? stackGrowth(rec, rec.grown, content, attrs) : [];
       // Into the address space's own memory, or a file page shared with others.
       const to = writeTargets(t.bindings, rec, rec.op.word);
-      const e = event(rec, [rec.value], to.weak);
+      const ev = event(rec, [rec.value], to.weak);
+      // Into a page its own fault grew: the store comes after the growth.
+      const e = rec.grown && rec.addr >= rec.grown.addr && rec.addr < rec.grown.addr + rec.grown.pages ? { ...ev, start: rec.grown.step } : ev;
       if (to.anon) content.get(as, cell(rec.addr, rec.op.word)).add(e);
       for (const f of to.files) t.files.get(f.file, f.cell).add(e);
-      return [];
+      return grown;
     }
+    case 'read':
+      return rec.grown ? stackGrowth(rec, rec.grown, content, attrs) : [];
     case 'pinWrite': {
       const life = rec.addr === undefined ? undefined : t.pins.get(rec.pinId);
       if (!life) return [];
@@ -104,6 +110,21 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
     default:
       return [];
   }
+}
+
+/**
+ * Stack growth (expand_downwards) in an access: the new pages read zero and
+ * have the stack's flags (its old lowest page's), from the step it grew at:
+ * its zero is an event that ends there, and the access's own store (which
+ * then starts there) supersedes it.
+ */
+export function stackGrowth(rec: OpRecord, grown: Growth, content: Timelines, attrs: Timelines): Derived[] {
+  const zero: TimelineEvent = { start: grown.step - 0.5, end: grown.step, values: new Set([0]), by: rec };
+  setCells(content, rec.as, grown.addr, grown.pages, zero);
+  const flags = new CopyDuring(rec, knownFlags);
+  const from = grown.addr + grown.pages;
+  for (let a = grown.addr; a < from; a++) flags.link(attrs.get(rec.as, from), attrs.get(rec.as, a), from);
+  return [flags];
 }
 
 /** mremap: the old range's contents (and flags) appear at the new address; grown pages are zero. */

@@ -1,4 +1,4 @@
-import type { OpRecord, RecordOf } from '../../engine/program/history.ts';
+import type { OpRecord, Range, RecordOf } from '../../engine/program/history.ts';
 import type { Prot } from '../../engine/program/ops.ts';
 import { CopyDuring, forkCopy, forked, moved, type Forked, type Moved } from './copy.ts';
 import type { Derived } from './fixpoint.ts';
@@ -8,7 +8,8 @@ import { Timelines, UNMAPPED, event, initially, type TimelineEvent } from './tim
  * Access rights for the oracle: per (address space, page), the protection
  * the page was mapped with over time (PROT_READ | PROT_WRITE bits, or
  * UNMAPPED). mmap, hugetlbfs mmap and mprotect set it, munmap clears it,
- * exec maps the new stack read-write, a fork's child starts with what its
+ * exec maps the new stack read-write, a stack that an access grew maps the
+ * new pages as the stack's lowest page was, a fork's child starts with what its
  * parent's page had during the fork (or nothing, for a DONTFORK page), and
  * mremap moves it. A failed munmap, mprotect or mremap may have done part of
  * its work: it adds what it would have set as a weak event.
@@ -39,6 +40,8 @@ function setRange(prots: Timelines, as: number, from: number | undefined, n: num
  */
 export function protEvents(rec: OpRecord, prots: Timelines, mayDontfork?: (fork: RecordOf<'fork'>, page: number) => boolean): Derived | undefined {
   const { as } = rec;
+  // A failed access may have grown a stack too (the fault's allocation failed after).
+  if ((rec.kind === 'read' || rec.kind === 'write') && rec.grown) return grownProts(rec, rec.grown, prots);
   if (rec.result < 0) {
     // What the op may have done before it failed (a hole, a split it could not make).
     if (rec.kind === 'mprotect') setRange(prots, as, rec.addr, rec.pages, event(rec, [protValue(rec.op.prot)], true));
@@ -67,6 +70,14 @@ export function protEvents(rec: OpRecord, prots: Timelines, mayDontfork?: (fork:
     default:
       return undefined;
   }
+}
+
+/** Stack growth: the new pages take the VMA's protection, that of its old lowest page while the access ran. */
+function grownProts(rec: OpRecord, grown: Range, prots: Timelines): Derived {
+  const copy = new CopyDuring(rec);
+  const from = grown.addr + grown.pages;
+  for (let a = grown.addr; a < from; a++) copy.link(prots.get(rec.as, from), prots.get(rec.as, a), from);
+  return copy;
 }
 
 /** mremap: the old pages' protection appears at the new address; grown pages take the VMA's, its last old page's. */

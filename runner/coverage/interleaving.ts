@@ -4,10 +4,15 @@
  * next task resumes from); each lock taken by another task than the one that
  * took it before gives (lock class, the earlier taker's point, this one's).
  * Preemption points are yield labels ("copy_present_pte: wrprotect src pte").
+ * Patch-directed, a pair is at the patch when it names a changed point, or
+ * when the step before or after the switch ran a changed line (a target
+ * counter moved): the switch fell right after or right before changed code,
+ * whatever locks it sits between.
  */
 import type { HeldLockRef } from '../../engine/sched/task.ts';
 import type { RunContext } from '../../engine/program/executor.ts';
 import { feature, FeatureKind } from './features.ts';
+import { coverageRegistry } from './registry.ts';
 
 /** Label ids, per thread, so features stay numbers. */
 const ids = new Map<string, number>();
@@ -27,7 +32,15 @@ export class InterleavingProbe {
   /** Pairs that name a target label (patch-directed reach), as "a|b". */
   pairsAtTargets: Set<string> | undefined;
 
-  constructor(private readonly targets?: ReadonlySet<string>) {}
+  /** The counters of the changed lines (registry indices), their sum after the last step, and whether that step moved it. */
+  private readonly hits = coverageRegistry().hits;
+  private lastSum = 0;
+  private lastRanChanged = false;
+
+  constructor(
+    private readonly targets?: ReadonlySet<string>,
+    private readonly targetSites: readonly number[] = [],
+  ) {}
 
   begin(out: number[]): void {
     this.lastTask = -1;
@@ -36,6 +49,14 @@ export class InterleavingProbe {
     this.lockTaker = new Map();
     this.out = out;
     this.pairsAtTargets = this.targets ? new Set() : undefined;
+    this.lastSum = this.sum();
+    this.lastRanChanged = false;
+  }
+
+  private sum(): number {
+    let n = 0;
+    for (const i of this.targetSites) n += this.hits[i]!;
+    return n;
   }
 
   afterStep(ctx: RunContext): void {
@@ -44,10 +65,18 @@ export class InterleavingProbe {
     if (!task) return;
     const id = task.id;
     const from = this.parked[id] ?? 'start';
+    let ranChanged = false;
+    if (this.targetSites.length) {
+      const sum = this.sum();
+      ranChanged = sum !== this.lastSum;
+      this.lastSum = sum;
+    }
     if (id !== this.lastTask && this.lastTask >= 0) {
       this.out.push(feature(FeatureKind.Pair, labelId(this.lastParked), labelId(from)));
-      if (this.targets && (this.targets.has(this.lastParked) || this.targets.has(from))) this.pairsAtTargets!.add(`${this.lastParked}|${from}`);
+      const t = this.targets;
+      if (t && (t.has(this.lastParked) || t.has(from) || ranChanged || this.lastRanChanged)) this.pairsAtTargets!.add(`${this.lastParked}|${from}`);
     }
+    this.lastRanChanged = ranChanged;
     const held = task.held;
     for (let i = held.length - 1; i >= 0 && held[i]!.at === ex.step; i--) this.tookLock(held[i]!.lock, id, from);
     this.lastTask = id;

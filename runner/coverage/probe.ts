@@ -15,8 +15,9 @@ export class CoverageProbe {
   readonly inter: InterleavingProbe;
   private features: number[] = [];
 
-  constructor(targetLabels?: ReadonlySet<string>) {
-    this.inter = new InterleavingProbe(targetLabels);
+  /** Patch-directed: the changed preemption points, and the changed lines' counters (BranchProbe numbering). */
+  constructor(targetLabels?: ReadonlySet<string>, targetSites?: Iterable<number>) {
+    this.inter = new InterleavingProbe(targetLabels, [...(targetSites ?? [])].map((i) => i + this.branches.lo));
   }
 
   /** The run's hooks: coverage first (a property's afterStep may end the run). */

@@ -6,6 +6,7 @@ export function reachText(r: PatchReach, totalRuns: number): string {
     `reach: ${r.runs} of ${totalRuns} runs ran a changed line (${r.sitesReached} of ${r.sites} changed branch sites); ${r.interleavings} distinct interleavings at the changed preemption points${r.labels.length ? ` (${r.labels.map((l) => JSON.stringify(l)).join(', ')})` : ''}`,
   ];
   for (const f of r.functions) lines.push(`  ${f.name}: entered in ${f.runs} runs${f.opKinds.length ? `, by programs with ${f.opKinds.slice(0, 6).join(', ')}` : ''}`);
+  if (r.shapes?.kinds) lines.push(`  directed draws always include ${r.shapes.kinds.join(', ')} (the op kinds of the runs rewarded most at the patch)`);
   if (r.uncovered.length) lines.push(`  changed files without branch coverage (not counted): ${r.uncovered.join(', ')}`);
   const w = reachWarning(r);
   if (w) lines.push(w);

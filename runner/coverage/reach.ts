@@ -19,6 +19,8 @@ export interface PatchReach {
   /** Per changed function: runs that entered it, and the op kinds of those runs (most frequent first). */
   readonly functions: readonly { readonly name: string; readonly runs: number; readonly opKinds: readonly OpKind[] }[];
   readonly uncovered: readonly string[];
+  /** What the directed fresh draws learnt: per swarm dimension, each value's weight; the op kinds they swarm over (undefined: all). */
+  readonly shapes?: { readonly weights: Record<string, Record<string, number>>; readonly kinds?: readonly OpKind[] };
 }
 
 export class ReachTracker {
@@ -41,11 +43,13 @@ export class ReachTracker {
     this.fnHit.add(i);
   }
 
-  /** The run is over: did it reach a changed line? */
-  endRun(program: Program, pairs: ReadonlySet<string> | undefined): boolean {
+  /** The run is over: did it reach a changed line, and how many interleavings at the changed points had no run before it? */
+  endRun(program: Program, pairs: ReadonlySet<string> | undefined): { reached: boolean; newPairs: number } {
     const reached = this.inRun;
     if (reached) this.runs++;
+    const before = this.pairs.size;
     for (const p of pairs ?? []) this.pairs.add(p);
+    const newPairs = this.pairs.size - before;
     for (const entry of this.targets.functions.values()) {
       if (!this.fnHit.has(entry)) continue;
       this.fnRuns.set(entry, (this.fnRuns.get(entry) ?? 0) + 1);
@@ -56,7 +60,7 @@ export class ReachTracker {
     }
     this.inRun = false;
     this.fnHit.clear();
-    return reached;
+    return { reached, newPairs };
   }
 
   summary(): PatchReach {

@@ -2,8 +2,12 @@
  * A patch's targets in one copy of the model: the branch counters that guard
  * the changed lines (for each line, the innermost site that begins before it),
  * their functions, and the changed preemption points: yield labels on added
- * lines, and the nearest yield before each changed line in its function (the
- * step that runs the changed code starts there).
+ * lines, the nearest yield before each changed line in its function (the
+ * step that runs the changed code starts there), and the points the changed
+ * function runs through: its own yields and those of the model's functions
+ * it calls (`yield* name(`), one level down. A lockless path such
+ * as GUP-fast has its preemption points in its callees; a race with the
+ * changed code is a context switch at one of them.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +25,7 @@ export interface PatchTargets {
 }
 
 const YIELD = /yield\s+(['"`])([^'"`]+)\1/g;
+const CALL = /yield\*\s+([A-Za-z_$][\w$]*)\(/g;
 
 function labelsIn(text: string): string[] {
   return [...text.matchAll(YIELD)].map((m) => m[2]!);
@@ -58,6 +63,7 @@ export function patchTargets(patchText: string, files: readonly CoveredFile[], l
       const entry = f.sites.findIndex((s) => s.kind === 'function' && s.fn === site.fn);
       if (entry >= 0) {
         functions.set(`${short}: ${f.functions[site.fn]}`, f.base - lo + entry);
+        for (const label of runThrough(f, entry, text, files)) labels.add(label);
         // The nearest preemption point before the line, inside its function.
         for (let l = line - 1; l >= f.sites[entry]!.line; l--) {
           const found = labelsIn(text[l - 1] ?? '');
@@ -70,4 +76,33 @@ export function patchTargets(patchText: string, files: readonly CoveredFile[], l
     }
   }
   return { sites, functions, labels, uncovered };
+}
+
+/** The lines of the function whose entry counter is `entry`. */
+function bodyOf(f: CoveredFile, entry: number, text: readonly string[]): string[] {
+  const s = f.sites[entry]!;
+  return text.slice(s.line - 1, s.endLine);
+}
+
+/** The yields of the function at `entry` and of the model's functions it calls. */
+function runThrough(f: CoveredFile, entry: number, text: readonly string[], files: readonly CoveredFile[]): string[] {
+  const body = bodyOf(f, entry, text).join('\n');
+  const out = labelsIn(body);
+  for (const m of body.matchAll(CALL)) {
+    // The callee in this file first, else wherever the model defines it.
+    for (const g of [f, ...files.filter((x) => x !== f)]) {
+      const callee = g.sites.findIndex((s) => s.kind === 'function' && g.functions[s.fn] === m[1]);
+      if (callee < 0) continue;
+      if (g !== f || callee !== entry) out.push(...labelsIn(bodyOf(g, callee, g === f ? text : sourceOf(g)).join('\n')));
+      break;
+    }
+  }
+  return out;
+}
+
+const sources = new Map<string, string[]>();
+function sourceOf(f: CoveredFile): string[] {
+  let s = sources.get(f.url);
+  if (!s) sources.set(f.url, (s = readFileSync(fileURLToPath(f.url), 'utf8').split('\n')));
+  return s;
 }

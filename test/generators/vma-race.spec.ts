@@ -32,4 +32,17 @@ describe('generators: the vma-race mix', () => {
       }),
     );
   });
+
+  it('swarms: each program its own subset of the writers, and every writer is drawn alone', () => {
+    const writers = (p: Program): string[] => [...new Set(p.processes[0]!.threads[0]!.slice(2).map((op) => op.op).filter((k) => k !== 'read' && k !== 'write'))];
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const ps = fc.sample(programArb({ vmaRace: true, ops: ['munmap', 'mprotect', 'fork', 'read', 'write'] }), { numRuns: 300, seed });
+        const alone = new Set(ps.map(writers).filter((w) => w.length === 1).map((w) => w[0]));
+        assert.deepEqual([...alone].sort(), ['fork', 'mprotect', 'munmap']);
+      }),
+      { numRuns: 5 },
+    );
+  });
 });
+

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fuzz } from '../../runner/index.ts';
-import { programShapes } from '../../runner/guided.ts';
+import { swarmDimensions } from '../../generators/swarm.ts';
 
 // Under mocha the model loads without branch counters (no load hook): the
 // guided campaign runs on interleaving coverage only here; the counters are
@@ -39,12 +39,14 @@ describe('runner: the coverage-guided campaign', () => {
   });
 
   it('draws every program shape unless the options fix it', () => {
-    assert.deepEqual(programShapes(undefined).map((s) => [s.options.vmaRace, s.options.faultMode]), [
-      [false, 'vma-lock'],
-      [false, 'spf'],
-      [true, 'vma-lock'],
-      [true, 'spf'],
-    ]);
-    assert.deepEqual(programShapes({ vmaRace: true, faultMode: 'spf' }).length, 1);
+    const open = swarmDimensions().map((d) => d.key);
+    for (const k of ['vmaRace', 'faultMode', 'maxThreads', 'maxPages', 'maxOpsPerThread', 'pbSteps']) assert.ok(open.includes(k as never), k);
+    const fixed = swarmDimensions({ vmaRace: true, faultMode: 'spf' }, { pbSteps: 64 }).map((d) => d.key);
+    assert.deepEqual(open.filter((k) => !fixed.includes(k)), ['vmaRace', 'faultMode', 'pbSteps']);
+    // The fresh draws of a campaign have the shapes: vma-race programs and speculative faults among them.
+    const r = fuzz({ runs: 300, seed: 1, keepQueue: true });
+    const programs = r.queue!.map((e) => e.program);
+    assert.ok(programs.some((p) => p.faultMode === 'spf'), 'no speculative-fault program was queued');
+    assert.ok(programs.some((p) => p.processes[0]!.threads.length === 3), 'no three-thread process was queued');
   });
 });

@@ -8,13 +8,16 @@
 import { user_access } from '../../mm/fault.ts';
 import { do_madvise } from '../../mm/madvise.ts';
 import { EINVAL } from '../../mm/mm_types.ts';
-import { vm_mmap, vm_munmap } from '../../mm/mmap.ts';
+import { MAP_GROWSDOWN, vm_mmap, vm_munmap } from '../../mm/mmap.ts';
+import { machine } from '../../mm/machine.ts';
+import { current } from '../../kernel/current.ts';
+import type { Growth } from '../history.ts';
 import { sys_mprotect } from '../../mm/mprotect.ts';
 import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../mm/mremap.ts';
-import { pageAddr, protBits, regionOf, type Handler } from './env.ts';
+import { pageAddr, protBits, regionOf, type Handler, type OpEnv } from './env.ts';
 
 export const mmap: Handler<'mmap'> = function* (env, op) {
-  const addr = yield* vm_mmap(env.space.mm, op.pages, protBits(op.prot));
+  const addr = yield* vm_mmap(env.space.mm, op.pages, protBits(op.prot), op.growsdown ? MAP_GROWSDOWN : 0);
   if (addr >= 0) env.space.regions.set(op.region, { start: addr, pages: op.pages });
   return { result: addr, addr: addr >= 0 ? addr : undefined, pages: op.pages };
 };
@@ -69,16 +72,39 @@ export const madvise: Handler<'madvise'> = function* (env, op) {
   return { result, addr, pages: op.pages };
 };
 
+/**
+ * What this thread's faults grew of its stacks since perf's mmap stream had
+ * `from` events (user space would read them from a perf ring, or
+ * /proc/self/maps): the pages newly mapped below a stack.
+ */
+function grownSince(env: OpEnv, from: number): { grown?: Growth } {
+  const events = machine().stack_expansions;
+  const me = current().name;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let step = -1;
+  for (let i = from; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.mm !== env.space.mm || e.task !== me) continue;
+    lo = Math.min(lo, e.start);
+    hi = Math.max(hi, e.end);
+    step = e.step;
+  }
+  return lo < hi ? { grown: { addr: lo, pages: hi - lo, step } } : {};
+}
+
 export const read: Handler<'read'> = function* (env, op) {
   const addr = pageAddr(env, op);
   if (addr === undefined) return { result: -EINVAL };
+  const from = machine().stack_expansions.length;
   const a = yield* user_access(env.space.mm, addr, op.word, false);
-  return { result: a.err, addr, pages: 1, value: a.err ? undefined : a.value };
+  return { result: a.err, addr, pages: 1, value: a.err ? undefined : a.value, ...grownSince(env, from) };
 };
 
 export const write: Handler<'write'> = function* (env, op) {
   const addr = pageAddr(env, op);
   if (addr === undefined) return { result: -EINVAL };
+  const from = machine().stack_expansions.length;
   const a = yield* user_access(env.space.mm, addr, op.word, true, op.value);
-  return { result: a.err, addr, pages: 1, value: op.value };
+  return { result: a.err, addr, pages: 1, value: op.value, ...grownSince(env, from) };
 };

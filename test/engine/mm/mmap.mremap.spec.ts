@@ -3,6 +3,7 @@ import { machine } from '../../../engine/mm/machine.ts';
 import { TASK_SIZE, mk_pte } from '../../../engine/mm/mm_types.ts';
 import { vm_mmap, vm_munmap } from '../../../engine/mm/mmap.ts';
 import { MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
+import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { RO, RW, folioAt, layout, load, mapped, pteAt, run, store } from '../harness.ts';
 import { EINVAL, ENOMEM, EFAULT } from './mmap.setup.ts';
 
@@ -54,8 +55,11 @@ describe('engine/mm/mmap: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts
       assert.equal(yield* sys_mremap(mm, a, 3, 4, MREMAP_MAYMOVE), EFAULT, 'old range beyond the VMA');
       assert.equal(yield* sys_mremap(mm, a, 2, 2, MREMAP_FIXED | MREMAP_MAYMOVE, a - 2), a - 2, 'adjacent below is no overlap');
       assert.equal(yield* sys_mremap(mm, a - 2, 2, 3, MREMAP_FIXED | MREMAP_MAYMOVE, a - 4), EINVAL, 'overlaps by one');
-      assert.equal(yield* sys_mremap(mm, a - 2, 3, 3, MREMAP_FIXED | MREMAP_MAYMOVE, 100), EFAULT, 'FIXED with the old range beyond the VMA');
-      assert.deepEqual(layout(mm), [[a - 2, a, a - 2]], 'moved twice; never faulted, so copy_vma gave it the new address as pgoff');
+      // v6.18's remap_move (checked on the live 6.18 kernel): a move of unchanged length takes the
+      // VMAs in the range and keeps the gaps; only a gap at the start is -EFAULT.
+      assert.equal(yield* sys_mremap(mm, a - 3, 2, 2, MREMAP_FIXED | MREMAP_MAYMOVE, 100), EFAULT, 'FIXED with a gap at the start');
+      assert.equal(yield* sys_mremap(mm, a - 2, 3, 3, MREMAP_FIXED | MREMAP_MAYMOVE, 100), 100, 'FIXED with the old range beyond the VMA: its VMA moves');
+      assert.deepEqual(layout(mm), [[100, 102, 100]], 'moved three times; never faulted, so copy_vma gave it the new address as pgoff');
       assert.ok(!mm.mmap_lock.isLocked());
     });
   });
@@ -114,5 +118,17 @@ describe('engine/mm/mmap: the VMA tree, mmap, munmap, mprotect, madvise (mmap.ts
       assert.equal(pteAt(mm, to + 1)!.kind, 'present');
       assert.deepEqual(pteAt(mm, to), mk_pte(folioAt(mm, to).pfn, true, true));
     }, { frames: 2 });
+  });
+  it('mremap MREMAP_FIXED of unchanged length over several VMAs moves each, gaps kept (remap_move, as the live 6.18 kernel does)', () => {
+    run(function* () {
+      const { mm, addr } = yield* mapped(4);
+      for (let i = 0; i < 4; i++) yield* store(mm, addr + i, i + 1);
+      assert.equal(yield* sys_mprotect(mm, addr + 1, 1, RO), 0);
+      assert.equal(yield* vm_munmap(mm, addr + 2, 1), 0);
+      // [addr, addr+1) rw, [addr+1, addr+2) ro, a hole, [addr+3, addr+4) rw.
+      assert.equal(yield* sys_mremap(mm, addr, 4, 4, MREMAP_FIXED | MREMAP_MAYMOVE, 100), 100);
+      assert.deepEqual(layout(mm).map(([s, e]) => [s, e]), [[100, 101], [101, 102], [103, 104]], 'each VMA moved, the read-only one apart, the hole kept');
+      assert.deepEqual([yield* load(mm, 100), yield* load(mm, 101), yield* load(mm, 103)], [1, 2, 4]);
+    });
   });
 });

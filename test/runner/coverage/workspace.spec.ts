@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Workspace } from '../../../mutation/workspace.ts';
+import { OPTION_SWARM } from '../../../generators/swarm.ts';
 import { enableModelCoverage } from '../../../runner/coverage/enable.ts';
 
 type Runner = typeof import('../../../runner/index.ts');
@@ -34,5 +35,10 @@ describe('runner/coverage: a campaign on an instrumented copy of the model', fun
     assert.ok(fn, `changed functions: ${reach.functions.map((f) => f.name).join(', ')}`);
     assert.ok(reach.runs > 0 && reach.runs <= fn.runs, `${reach.runs} runs reached the line, ${fn.runs} entered the function`);
     assert.ok(fn.opKinds.includes('migrate'), `op kinds: ${fn.opKinds.join(', ')}`);
+    // The runs that reached the changed line moved the directed draws' weights off their priors.
+    const w = reach.shapes!.weights;
+    assert.deepEqual(Object.keys(w.faultMode!).sort(), ['spf', 'vma-lock']);
+    const moved = OPTION_SWARM.some((d) => d.values.some((v, i) => w[d.key]![String(v)] !== d.weights[i]));
+    assert.ok(moved, 'the weights are still the priors');
   });
 });
