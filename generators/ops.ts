@@ -30,10 +30,17 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   hugetlbMmap: 1,
   hugetlbPunch: 3,
   hugetlbTruncate: 1,
+  memfdCreate: 1,
+  memfdMmap: 2,
+  memfdTruncate: 1,
+  memfdPunch: 2,
 };
 
 /** hugetlbfs files a program uses: few, so that processes map the same one. */
 const HUGETLB_FILES = 2;
+
+/** memfd files a program uses: few, so that processes map the same one. */
+const MEMFD_FILES = 2;
 
 /** Swap device handles a program uses. */
 const SWAP_DEVICES = 2;
@@ -146,6 +153,39 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
     case 'hugetlbPunch':
     case 'hugetlbTruncate':
       return hugetlbOpArb(kind, region);
+    case 'memfdCreate':
+    case 'memfdMmap':
+    case 'memfdTruncate':
+    case 'memfdPunch':
+      return memfdOpArb(kind, region, o.maxPages);
+  }
+}
+
+/**
+ * memfd ops: biased to file 0 and its first pages, so that processes map the
+ * same file page and truncate or punch what others fault.
+ */
+function memfdOpArb(kind: 'memfdCreate' | 'memfdMmap' | 'memfdTruncate' | 'memfdPunch', region: fc.Arbitrary<number>, maxPages: number): fc.Arbitrary<Op> {
+  const file = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(MEMFD_FILES - 1), weight: 1 });
+  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(maxPages - 1), weight: 1 });
+  const pages = fc.integer({ min: 1, max: maxPages });
+  switch (kind) {
+    case 'memfdCreate':
+      return fc.record({ op: fc.constant('memfdCreate' as const), file, pages });
+    case 'memfdMmap':
+      return fc.record({
+        op: fc.constant('memfdMmap' as const),
+        region,
+        file,
+        page,
+        pages,
+        prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const),
+        shared: fc.oneof({ arbitrary: fc.constant(true), weight: 2 }, { arbitrary: fc.constant(false), weight: 1 }),
+      });
+    case 'memfdTruncate':
+      return fc.record({ op: fc.constant('memfdTruncate' as const), file, pages: fc.nat(maxPages) });
+    case 'memfdPunch':
+      return fc.record({ op: fc.constant('memfdPunch' as const), file, page, pages });
   }
 }
 

@@ -88,5 +88,20 @@ function withPrelude(drawn: readonly Op[], { ks, kthreads, processes, sync }: Dr
     const at = first.findIndex((x) => x.op === 'mmap') + 1;
     first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
   }
+  // Programs that may map memfds start with a MAP_SHARED and a MAP_PRIVATE mapping of memfd 0 as r0
+  // and r1, so that a private view sees the file change under it until it writes.
+  if (ks.includes('memfdMmap')) {
+    const hugetlb = ks.includes('hugetlbMmap');
+    // r0 (or, beside hugetlbfs, r1 alone) is MAP_PRIVATE if the thread maps a memfd so itself; r1 the other kind.
+    const shared = !drawn.some((x) => x.op === 'memfdMmap' && !x.shared);
+    const prelude: Op[] = [
+      { op: 'memfdCreate', file: 0, pages: o.maxPages },
+      { op: 'memfdMmap', region: hugetlb ? 1 : 0, file: 0, page: 0, pages: o.maxPages, prot: 'rw', shared },
+    ];
+    if (!hugetlb && o.regions > 1) prelude.push({ op: 'memfdMmap', region: 1, file: 0, page: 0, pages: o.maxPages, prot: 'rw', shared: !shared });
+    if (ks.includes('fork') && processes > 1 && !hugetlb) prelude.push({ op: 'fork', child: 1 });
+    const at = first.findIndex((x) => x.op === 'mmap') + 1;
+    first = [...first.slice(0, at), ...prelude, ...first.slice(at)];
+  }
   return first;
 }

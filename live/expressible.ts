@@ -12,6 +12,10 @@ export const NOT_EXPRESSED: Readonly<Partial<Record<OpKind, string>>> = {
   getRead: 'a FOLL_GET reference is vmsplice() into a pipe; the executor has no pipe reader for it yet',
   put: 'a FOLL_GET reference is vmsplice() into a pipe; the executor has no pipe reader for it yet',
   migrate: "kcompactd's victim is the model's n-th folio in pfn order; move_pages() names pages by address, not the model's folio order",
+  memfdCreate: 'the C executor has no memfd ops yet (memfd_create, its mmap, ftruncate, fallocate): not done',
+  memfdMmap: 'the C executor has no memfd ops yet: not done',
+  memfdTruncate: 'the C executor has no memfd ops yet: not done',
+  memfdPunch: 'the C executor has no memfd ops yet: not done',
 };
 
 /** Pins are io_uring fixed buffers: always FOLL_WRITE | FOLL_LONGTERM. */

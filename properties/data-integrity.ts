@@ -4,7 +4,7 @@ import type { RunContext } from '../engine/program/executor.ts';
 import type { OpRecord, Range, RecordOf } from '../engine/program/history.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { buildOracle, buildRights, type Rights } from './oracle/build.ts';
-import { mayBeFile, possibleRead } from './oracle/files.ts';
+import { mayBeFile, mayBeWithinFile, possibleRead } from './oracle/files.ts';
 import { P_READ, P_WRITE, formatProts, mayAllow, mustAllow } from './oracle/prots.ts';
 import { badRefReads, isRefRead } from './oracle/refs.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
@@ -87,6 +87,8 @@ function checkAccessRights(oracle: Rights, rec: Access): void {
   if (rec.result >= 0) {
     const { ok, possible } = mayAllow(oracle.prots, rec.as, rec.addr, need, rec.start, rec.end);
     if (!ok) report('data-integrity', `${at} succeeded, but the page was not mapped ${what} while it ran: protection ${formatProts(possible)}`);
+    const within = mayBeWithinFile(oracle.bindings, oracle.sizes, rec.as, rec.addr, rec.start, rec.end);
+    if (!within.ok) report('data-integrity', `${at} succeeded, but its memfd page lay beyond the end of the file while it ran: size {${[...within.sizes].join(', ')}} pages`);
     return;
   }
   if (rec.result !== -EFAULT || op.op === 'pin') return;

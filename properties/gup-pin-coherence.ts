@@ -5,7 +5,9 @@ import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
 import { pmd_index, pte_index } from '../engine/mm/pgtable.ts';
+import { vma_lookup } from '../engine/mm/mmap.ts';
 import { buildOracle } from './oracle/build.ts';
+import { mayBeFile } from './oracle/files.ts';
 import { cell } from './oracle/cells.ts';
 import { coherentAccess, mayBeCoherent, type PinStay } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
@@ -42,6 +44,14 @@ function checkPinsStillMapped(ctx: RunContext): void {
       const table = space.mm.pgd[pmd_index(p.addr)];
       const pte = table?.ptes[pte_index(p.addr)];
       const f = p.folio;
+      // In a file VMA, truncate zaps even the private COWs of the pages it removes.
+      if (pte?.kind !== 'present' && vma_lookup(space.mm, p.addr)?.vm_file) continue;
+      if (!folio_test_anon(f) && !(pte?.kind === 'present' && pte.pfn === f.pfn)) {
+        // A page-cache page: reclaim may unmap it (a fault maps it again
+        // from the file), truncate and hole punch may take it out of the
+        // file; a short-term R/O pin does not follow a COW (gup_must_unshare).
+        if (pte?.kind !== 'present' || !f.f_mapping || (!p.write && !p.longterm)) continue;
+      }
       if (pte?.kind === 'present' && pte.pfn === f.pfn) {
         if (folio_test_anon(f) && !PageAnonExclusive(f)) {
           report('gup-pin-coherence', `pin#${handle} of P${space.pid}: ${f.kname} is pinned ${f._pincount}x and mapped ${f._mapcount}x but not PG_anon_exclusive`);
@@ -66,11 +76,13 @@ function checkPinsStillMapped(ctx: RunContext): void {
 export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
   if (!recs.some((r) => r.kind === 'pinRead' && r.result >= 0)) return;
-  const { content, pins } = buildOracle(recs);
+  const { content, pins, bindings } = buildOracle(recs);
   for (const rec of recs) {
     if (rec.kind !== 'pinRead' || rec.result < 0 || rec.addr === undefined) continue;
     const life = pins.get(rec.pinId);
     if (!life) continue;
+    // A pin of a memfd page reads the file's page: data-integrity's files, not judged here.
+    if (mayBeFile(bindings, rec.as, rec.addr, 0, rec.end)) continue;
     const at = (stay: PinStay) => content.get(rec.as, cell(stay.addr, rec.op.word));
     const sure = life.stays.find((s) => coherentAccess(s, rec));
     let allowed: Set<number>;

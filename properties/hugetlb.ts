@@ -3,7 +3,7 @@ import { formatSite, kobject_freed } from '../engine/mm/kasan.ts';
 import { hugetlbfs_files } from '../engine/fs/hugetlbfs.ts';
 import { HPAGE_NR_PAGES, huge_pfn_frame, hugetlb_hstate_of, is_hugetlb_pt_page, type HugetlbFolio, type HugetlbPtPage } from '../engine/mm/hugetlb.ts';
 import type { Machine } from '../engine/mm/machine.ts';
-import type { MmStruct } from '../engine/mm/mm_types.ts';
+import type { Folio, MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 
 /*
@@ -147,7 +147,7 @@ export function checkHugetlbAtEnd(ctx: RunContext): void {
   for (const file of hugetlbfs_files(ctx.machine)) {
     const mapping = file.f_mapping;
     if (mapping.i_mmap.length > 0) report('refcounts', `leak after all processes exited: ${mapping.i_mmap.join(', ')} still in ${file}'s i_mmap`);
-    for (const f of mapping.i_pages) {
+    for (const f of mapping.i_pages as readonly (Folio | undefined)[]) {
       if (f && (f._refcount !== 1 || f._mapcount !== 0)) {
         report('refcounts', `leak after all processes exited: ${f.kname} at index ${f.index} of ${file} has refcount ${f._refcount}, mapcount ${f._mapcount}`);
       }

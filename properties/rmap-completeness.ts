@@ -5,9 +5,12 @@ import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
 import { forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
 import { checkHugetlbRmap } from './hugetlb.ts';
+import { fileRmapFinds } from './shmem.ts';
+import { folio_test_anon } from '../engine/mm/rmap.ts';
 
 /** Would rmap_walk from the folio visit (mm, address)? The same computation as vma_address(). */
 function rmapFinds(folio: Folio, mm: MmStruct, address: number): boolean {
+  if (!folio_test_anon(folio)) return fileRmapFinds(folio, mm, address);
   const anon_vma = folio.mapping;
   if (!anon_vma) return false;
   for (const avc of anon_vma.rb_root) {
@@ -51,7 +54,7 @@ export function checkRmapCompleteness(ctx: RunContext): void {
       if (!rmapFinds(folio, mm, address)) {
         report(
           'rmap-completeness',
-          `${mm.kname} (${mm.owner}) maps ${folio.kname} at ${address}, but rmap_walk from it (index ${folio.index}, ${folio.mapping?.kname ?? 'no anon_vma'}) does not find that PTE`,
+          `${mm.kname} (${mm.owner}) maps ${folio.kname} at ${address}, but rmap_walk from it (index ${folio.index}, ${folio_test_anon(folio) ? (folio.mapping?.kname ?? 'no anon_vma') : folio.f_mapping ? `file ${folio.f_mapping.host.name}` : 'in no file'}) does not find that PTE`,
         );
       }
     });

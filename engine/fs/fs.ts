@@ -3,8 +3,9 @@
  * struct file; the i_mmap interval tree and its rwsem; and the file-VMA
  * halves of mm/mmap.c (vma_link_file, unlink_file_vma, the i_mmap side of
  * vma_prepare / vma_complete) and kernel/fork.c (dup_mmap's `if (file)`
- * block), kept here so that the anon model's files stay anon. The only file
- * system is hugetlbfs (engine/fs/hugetlbfs.ts).
+ * block), kept here so that the anon model's files stay anon. The file
+ * systems are hugetlbfs (engine/fs/hugetlbfs.ts) and shmem/tmpfs
+ * (engine/mm/shmem.ts, with memfd_create in engine/fs/memfd.ts).
  *
  * i_mmap_rwsem is what rmap-by-file (truncate, hole punch) walks the VMAs
  * under, and, for hugetlb, what PMD sharing is set up (read) and torn down
@@ -13,24 +14,53 @@
  */
 import { down_read, down_write, up_read, up_write } from '../locking/rwsem.ts';
 import { RwSemaphore } from '../locking/rwsem.ts';
+import { Spinlock } from '../locking/spinlock.ts';
 import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { hugetlb_dup_vma_private, hugetlb_vm_op_open, is_vm_hugetlb_page } from '../mm/hugetlb.ts';
 import type { Folio, VmArea } from '../mm/mm_types.ts';
+
+/**
+ * An xarray value entry: what shmem stores in i_pages for a page that is out
+ * on swap (swp_to_radix_entry). Immutable, so that `entry === radswap`
+ * compares as the kernel's pointer compare does.
+ */
+export interface XaValue {
+  readonly xa_value: true;
+  readonly type: number;
+  readonly offset: number;
+}
+
+export function swp_to_radix_entry(type: number, offset: number): XaValue {
+  return Object.freeze({ xa_value: true as const, type, offset });
+}
+
+export function xa_is_value(entry: Folio | XaValue | undefined): entry is XaValue {
+  return entry !== undefined && (entry as XaValue).xa_value === true;
+}
 
 /** struct address_space: the page cache and the VMAs that map a file. */
 export class AddressSpace {
   /** mapping->i_mmap: the VMAs mapping the file, by vm_pgoff (an interval tree in Linux). */
   readonly i_mmap: VmArea[] = [];
   readonly i_mmap_rwsem: RwSemaphore;
-  /** mapping->i_pages: the page cache, by file index (in huge pages for hugetlbfs). */
-  readonly i_pages: (Folio | undefined)[] = [];
+  /**
+   * mapping->i_pages: the page cache, by file index (in huge pages for
+   * hugetlbfs): folios, and for shmem the swap entries of pages out on swap.
+   */
+  readonly i_pages: (Folio | XaValue | undefined)[] = [];
+  private xaLock: Spinlock | undefined;
 
   constructor(
     readonly host: Inode,
     i_mmap_key: string,
   ) {
     this.i_mmap_rwsem = new RwSemaphore(`i_mmap_rwsem(${host.name})`, i_mmap_key);
+  }
+
+  /** xa_lock(&mapping->i_pages), made on first use (hugetlbfs uses none). */
+  get xa_lock(): Spinlock {
+    return (this.xaLock ??= new Spinlock(`i_pages(${this.host.name})`, 'mapping->i_pages'));
   }
 }
 
@@ -161,19 +191,26 @@ export function* unlink_file_vma(vma: VmArea): KGen {
  * VMA a split inserts into the tree, and take `vma` out while its range
  * (the tree key) changes. We return with i_mmap_rwsem held for write.
  */
-export function* vma_prepare_file(vma: VmArea, insert: VmArea | undefined): KGen {
+export function* vma_prepare_file(vma: VmArea, insert: VmArea | undefined, adj_next?: VmArea): KGen {
   const file = vma.vm_file;
   if (!file) return;
   yield* i_mmap_lock_write(file.f_mapping);
   if (insert?.vm_file) vma_interval_tree_insert(insert, insert.vm_file.f_mapping);
   vma_interval_tree_remove(vma, file.f_mapping);
+  if (adj_next) vma_interval_tree_remove(adj_next, file.f_mapping);
 }
 
-/** The i_mmap half of vma_complete(): put `vma` back with its new range and unlock. */
-export function* vma_complete_file(vma: VmArea): KGen {
+/**
+ * The i_mmap half of vma_complete(): put `vma` (and the neighbour whose
+ * start moved) back with the new ranges, take the VMAs a merge removes out
+ * of the tree (__remove_shared_vm_struct), and unlock.
+ */
+export function* vma_complete_file(vma: VmArea, adj_next?: VmArea, removes: readonly (VmArea | undefined)[] = []): KGen {
   const file = vma.vm_file;
   if (!file) return;
+  if (adj_next) vma_interval_tree_insert(adj_next, file.f_mapping);
   vma_interval_tree_insert(vma, file.f_mapping);
+  for (const r of removes) if (r) vma_interval_tree_remove(r, file.f_mapping);
   yield* i_mmap_unlock_write(file.f_mapping);
 }
 

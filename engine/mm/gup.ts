@@ -94,9 +94,19 @@ function mm_set_has_pinned_flag(mm: MmStruct): void {
  * exclusive must unshare it first. FOLL_WRITE is handled implicitly: the PTE
  * has to be writable, and a writable anon PTE maps an exclusive page.
  */
-export function gup_must_unshare(flags: number, folio: Folio): boolean {
+export function gup_must_unshare(vma: VmArea | undefined, flags: number, folio: Folio): boolean {
   if ((flags & (FOLL_WRITE | FOLL_PIN)) !== FOLL_PIN) return false;
-  if (!folio_test_anon(folio)) return false;
+  if (!folio_test_anon(folio)) {
+    // We only care about R/O long-term pining: R/O short-term pinning does
+    // not have the semantics to observe successive changes through the
+    // process page tables.
+    if (!(flags & FOLL_LONGTERM)) return false;
+    // We really need the VMA ... (GUP-fast has none: the slow path decides)
+    if (!vma) return true;
+    // ... because we only care about writable private ("COW") mappings
+    // where we have to break COW early.
+    return is_cow_mapping(vma.vm_flags);
+  }
   return !PageAnonExclusive(folio);
 }
 
@@ -144,7 +154,7 @@ function* follow_page_pte(vma: VmArea, address: number, flags: number): KGen<Fol
   if (pte.kind === 'present') {
     const folio = pfn_folio(pte.pfn);
     if (flags & FOLL_WRITE && !can_follow_write_pte(pte, folio, vma, flags)) ret = undefined;
-    else if (!pte.write && gup_must_unshare(flags, folio)) ret = -EMLINK;
+    else if (!pte.write && gup_must_unshare(vma, flags, folio)) ret = -EMLINK;
     else {
       BUG_ON(
         (flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(folio),
@@ -257,7 +267,7 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
       if (flags & FOLL_PIN) folio._pincount++;
       yield 'gup_fast: recheck pmd and pte';
       if (mm.pgd[pmd_index(address)] !== table || table.ptes[pte_index(address)] !== pte) gup_put_folio(folio, flags);
-      else if (!pte.write && gup_must_unshare(flags, folio)) gup_put_folio(folio, flags);
+      else if (!pte.write && gup_must_unshare(undefined, flags, folio)) gup_put_folio(folio, flags);
       else got = folio;
     }
   }

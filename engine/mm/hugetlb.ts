@@ -85,9 +85,6 @@ export const ZAP_FLAG_UNMAP = 1 << 1;
 
 /** A huge page: a folio of HPAGE_NR_PAGES pages from the hugetlb pool. */
 export class HugetlbFolio extends Folio {
-  /** folio->mapping of a page-cache folio: the hugetlbfs file's address_space. */
-  f_mapping: AddressSpace | undefined = undefined;
-
   constructor(pfn: number) {
     super(pfn, 'hugetlb_folio');
     this.data = new Array<number>(HPAGE_NR_PAGES * WORDS_PER_PAGE).fill(0);

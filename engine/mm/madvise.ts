@@ -14,7 +14,7 @@ import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } 
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
-import { EINVAL, ENOMEM, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_WIPEONFORK, mk_pte, pte_none, pte_present, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { EINVAL, ENOMEM, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_pte, pte_none, pte_present, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
 import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { folio_test_anon } from './rmap.ts';
@@ -187,6 +187,8 @@ function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: 
     return 0;
   }
   if (advice === 'COLD') return 0;
+  // MADV_WIPEONFORK is only supported on anonymous memory.
+  if (advice === 'WIPEONFORK' && (vma.vm_file || vma.vm_flags & VM_SHARED)) return -EINVAL;
   return yield* madvise_update_vma(vma, start, end, newFlags(vma.vm_flags, advice));
 }
 

@@ -2,7 +2,10 @@
  * mm/memory.c for the model: page faults, COW, fork's page-table copy, zap
  * and free_pgtables. Read it beside the kernel's: the functions, their order,
  * their locks and their rechecks are the kernel's; what the model leaves out
- * (THP, the zero page, file pages, uffd, KSM) is left out whole.
+ * (THP, the zero page, uffd, KSM) is left out whole. File pages are shmem's
+ * (engine/mm/shmem.ts): do_fault() and its three cases, the file half of
+ * copy_present_pte(), zap_details, unmap_mapping_range(); see the header of
+ * the file-fault section for what they leave out.
  */
 import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
@@ -27,8 +30,14 @@ import {
   PG_swapcache,
   PTE_NONE,
   PTRS_PER_PTE,
+  PG_dirty,
+  VM_FAULT_ERROR,
+  VM_FAULT_LOCKED,
+  VM_FAULT_NOPAGE,
   VM_FAULT_OOM,
+  VM_FAULT_RETRY,
   VM_FAULT_SIGBUS,
+  VM_MAYSHARE,
   VM_SHARED,
   VM_WIPEONFORK,
   VM_WRITE,
@@ -54,14 +63,18 @@ import {
   PageAnonExclusive,
   anon_vma_prepare,
   folio_add_anon_rmap_pte,
+  folio_add_file_rmap_ptes,
   folio_add_new_anon_rmap,
+  folio_dup_file_rmap_pte,
+  linear_page_index,
   folio_move_anon_rmap,
   folio_remove_rmap_pte,
   folio_test_anon,
   folio_try_dup_anon_rmap_pte,
   unlink_anon_vmas,
 } from './rmap.ts';
-import { unlink_file_vma } from '../fs/fs.ts';
+import { i_mmap_lock_read, i_mmap_unlock_read, unlink_file_vma, vma_interval_tree_foreach, type AddressSpace } from '../fs/fs.ts';
+import { shmem_fault } from './shmem.ts';
 import { ZAP_FLAG_UNMAP, __unmap_hugepage_range_final, hugetlb_fault, is_vm_hugetlb_page } from './hugetlb.ts';
 import { mmap_read_lock, mmap_read_trylock, mmap_read_unlock, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
 import { expand_stack_locked, find_vma } from './mmap.ts';
@@ -88,10 +101,10 @@ function* handle_pte_fault(vmf: VmFault): KGen<number> {
   const mm = vmf.vma.vm_mm;
   yield 'handle_pte_fault: read pmd';
   const table = mm.pgd[pmd_index(vmf.address)];
-  if (!table) return yield* do_anonymous_page(vmf);
+  if (!table) return yield* do_pte_missing(vmf);
   yield 'handle_pte_fault: ptep_get_lockless';
   vmf.orig_pte = ptep_get(table, vmf.address);
-  if (pte_none(vmf.orig_pte)) return yield* do_anonymous_page(vmf);
+  if (pte_none(vmf.orig_pte)) return yield* do_pte_missing(vmf);
   if (!pte_present(vmf.orig_pte)) return yield* do_swap_page(vmf);
 
   const locked = yield* pte_offset_map_lock(mm, vmf.address);
@@ -109,6 +122,12 @@ function* handle_pte_fault(vmf: VmFault): KGen<number> {
   }
   yield* spin_unlock(locked.ptl);
   return 0;
+}
+
+/** do_pte_missing(): no PTE yet: an anonymous page, or the file's. */
+function do_pte_missing(vmf: VmFault): KGen<number> {
+  if (vmf.vma.vm_file === undefined) return do_anonymous_page(vmf);
+  return do_fault(vmf);
 }
 
 /**
@@ -292,6 +311,153 @@ export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
   folio_put(folio);
 }
 
+/* ----------------------------------------------------------- file faults */
+/*
+ * The file-fault half of mm/memory.c (Linux 6.16): do_fault() and its three
+ * cases, __do_fault() calling vm_ops->fault (shmem_fault: the model's only
+ * files with base-page faults), finish_fault() and set_pte_range(). Left out:
+ * fault-around (->map_pages, as with fault_around_bytes = 4096),
+ * vmf_can_call_fault() (a file fault never holds only the VMA lock here:
+ * lock_vma_under_rcu() takes anonymous VMAs alone, as in 6.4), page_mkwrite
+ * (shmem has none), uffd, large folios. The model's MMU dirties the folio
+ * itself on a store, so PTE dirty bits carry nothing set_pte_range() or zap
+ * would have to transfer.
+ */
+
+/**
+ * do_fault(): a fault on a PTE that maps nothing, in a VMA with a file.
+ * We enter with mmap_lock held for read and no PT lock; we return the same.
+ */
+function* do_fault(vmf: VmFault): KGen<number> {
+  const vma = vmf.vma;
+  vmf.pgoff = linear_page_index(vma, vmf.address);
+  if (!(vmf.flags & FAULT_FLAG_WRITE)) return yield* do_read_fault(vmf);
+  if (!(vma.vm_flags & VM_SHARED)) return yield* do_cow_fault(vmf);
+  return yield* do_shared_fault(vmf);
+}
+
+/**
+ * __do_fault(): the page table first (before the folio lock: see the
+ * kernel's comment on memcg reclaim), then vm_ops->fault. On success vmf.folio
+ * holds the folio, referenced and locked.
+ */
+function* __do_fault(vmf: VmFault): KGen<number> {
+  const vma = vmf.vma;
+  if (!(yield* pte_alloc(vma.vm_mm, vmf.address))) return VM_FAULT_OOM; // vmf->prealloc_pte
+  const ret = yield* shmem_fault(vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  const folio = vmf.folio!;
+  if (!(ret & VM_FAULT_LOCKED)) yield* bit_lock(folio.lock);
+  else BUG_ON(!folio.lock.isLocked(), '__do_fault', `${folio.kname} returned VM_FAULT_LOCKED unlocked`);
+  return ret;
+}
+
+/** A read fault: map the page-cache folio (R/O unless the mapping is shared and writable). */
+function* do_read_fault(vmf: VmFault): KGen<number> {
+  let ret = yield* __do_fault(vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  ret |= yield* finish_fault(vmf);
+  const folio = vmf.folio!;
+  yield* bit_unlock(folio.lock);
+  // Mapped, the fault's reference is the PTE's; else it goes.
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) folio_put(folio);
+  return ret;
+}
+
+/**
+ * A write fault in a private file mapping: copy the page-cache page into a
+ * new anon folio and map that, exclusive and writable. The file's page is
+ * not mapped (it stays in the page cache, where the next read fault finds
+ * it).
+ */
+function* do_cow_fault(vmf: VmFault): KGen<number> {
+  const vma = vmf.vma;
+  // vmf_anon_prepare()
+  if (yield* anon_vma_prepare(vma)) return VM_FAULT_OOM;
+  const folio = folio_alloc(); // folio_prealloc()
+  if (!folio) return VM_FAULT_OOM;
+  vmf.cow_folio = folio;
+  let ret = yield* __do_fault(vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) {
+    folio_put(folio);
+    return ret;
+  }
+  const page = vmf.folio!;
+  // copy_mc_user_highpage(): under the page-cache folio's lock, but a store
+  // through a shared mapping of the same page does not take it.
+  yield 'do_cow_fault: copy_mc_user_highpage';
+  folio.data = [...page.data];
+  ret |= yield* finish_fault(vmf);
+  yield* bit_unlock(page.lock);
+  folio_put(page);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) folio_put(folio);
+  return ret;
+}
+
+/** A write fault in a shared mapping: map the page-cache folio writable, and dirty it. */
+function* do_shared_fault(vmf: VmFault): KGen<number> {
+  let ret = yield* __do_fault(vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  const folio = vmf.folio!;
+  // vm_ops->page_mkwrite: shmem has none.
+  ret |= yield* finish_fault(vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) {
+    yield* bit_unlock(folio.lock);
+    folio_put(folio);
+    return ret;
+  }
+  yield* fault_dirty_shared_page(vmf, folio);
+  return ret;
+}
+
+/** fault_dirty_shared_page(): folio_mark_dirty(), then unlock (no writeback to balance: shmem). */
+function* fault_dirty_shared_page(_vmf: VmFault, folio: Folio): KGen {
+  folio.flags |= PG_dirty; // folio_mark_dirty: shmem's noop_dirty_folio
+  yield* bit_unlock(folio.lock);
+}
+
+/**
+ * finish_fault(): map vmf.folio (or, for a private write, vmf.cow_folio) if
+ * the PTE is still none, rechecked under the PT lock (vmf_pte_changed).
+ * We enter with the page-cache folio locked and no PT lock; we return the same.
+ */
+function* finish_fault(vmf: VmFault): KGen<number> {
+  const vma = vmf.vma;
+  const is_cow = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && !(vma.vm_flags & VM_SHARED);
+  const folio = is_cow ? vmf.cow_folio! : vmf.folio!;
+  if (!(yield* pte_alloc(vma.vm_mm, vmf.address))) return VM_FAULT_OOM;
+  const table = yield* pte_offset_map_lock(vma.vm_mm, vmf.address);
+  if (!table) return VM_FAULT_NOPAGE;
+  // Re-check under ptl
+  if (!pte_none(ptep_get(table, vmf.address))) {
+    yield* spin_unlock(table.ptl);
+    return VM_FAULT_NOPAGE;
+  }
+  vmf.table = table;
+  set_pte_range(vmf, folio);
+  yield* spin_unlock(table.ptl);
+  return 0;
+}
+
+/**
+ * set_pte_range() for one page: mk_pte(page, vma->vm_page_prot), which for
+ * a shared writable shmem mapping is writable (no write notify: shmem has
+ * neither page_mkwrite nor writeback), made writable and dirty by a write
+ * fault; a private write maps the new anon copy, exclusive.
+ * We enter with the PT lock held.
+ */
+export function set_pte_range(vmf: VmFault, folio: Folio): void {
+  const vma = vmf.vma;
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  const shared_write = (vma.vm_flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
+  const writable = shared_write || (write && (vma.vm_flags & VM_WRITE) !== 0);
+  const entry = mk_pte(folio.pfn, writable, write, !vma_is_accessible(vma));
+  // copy-on-write page
+  if (write && !(vma.vm_flags & VM_SHARED)) folio_add_new_anon_rmap(folio, vma, vmf.address, true);
+  else folio_add_file_rmap_ptes(folio, vma);
+  set_pte_at(vmf.table!, vmf.address, entry);
+}
+
 /* --------------------------------------------------------------------- COW */
 
 /**
@@ -307,6 +473,10 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
   const table = vmf.table!;
   const orig = vmf.orig_pte as PtePresent;
   const folio = pfn_folio(orig.pfn);
+
+  // Shared mapping: we are guaranteed to have VM_WRITE and FAULT_FLAG_WRITE
+  // set at this point (gup_must_unshare() never asks a shared one).
+  if (vmf.vma.vm_flags & (VM_SHARED | VM_MAYSHARE)) return yield* wp_page_shared(vmf, folio);
 
   // Private mapping: an exclusive page is reused without further checks; an
   // unshare fault (a R/O pin) then only needs it marked exclusive.
@@ -345,12 +515,27 @@ function* wp_can_reuse_anon_folio(folio: Folio, vma: VmArea): KGen<boolean> {
   return true;
 }
 
+/**
+ * wp_page_shared(): a write fault on a R/O PTE of a shared file mapping
+ * (after mprotect): no page_mkwrite for shmem, so reuse the page in place,
+ * then lock the folio to dirty it.
+ * We enter with the PT lock held; we return with it released.
+ */
+function* wp_page_shared(vmf: VmFault, folio: Folio): KGen<number> {
+  folio_get(folio);
+  yield* wp_page_reuse(vmf);
+  yield* bit_lock(folio.lock);
+  yield* fault_dirty_shared_page(vmf, folio);
+  folio_put(folio);
+  return 0;
+}
+
 /** wp_page_reuse(): make the PTE writable in place. We return with the PT lock released. */
 function* wp_page_reuse(vmf: VmFault): KGen {
   const table = vmf.table!;
   const orig = vmf.orig_pte as PtePresent;
   const folio = pfn_folio(orig.pfn);
-  BUG_ON(!PageAnonExclusive(folio), 'wp_page_reuse', `reusing non-exclusive ${folio.kname}`);
+  BUG_ON(folio_test_anon(folio) && !PageAnonExclusive(folio), 'wp_page_reuse', `reusing non-exclusive ${folio.kname}`);
   set_pte_at(table, vmf.address, mk_pte(orig.pfn, (vmf.vma.vm_flags & VM_WRITE) !== 0, true));
   yield* spin_unlock(table.ptl);
 }
@@ -525,6 +710,11 @@ function* copy_present_pte(
       folio_put(folio);
       return copy_present_page(dst_vma, dst, addr, folio, prealloc);
     }
+  } else {
+    // A page-cache page of a private file VMA that has an anon_vma (shared
+    // file VMAs are not copied: vma_needs_copy).
+    folio_get(folio);
+    folio_dup_file_rmap_pte(folio);
   }
   yield 'copy_present_pte: wrprotect src pte';
   if (is_cow_mapping(src_vma.vm_flags) && pte.write) {
@@ -612,10 +802,31 @@ export function tlb_finish_mmu(tlb: MmuGather): void {
 }
 
 /**
- * zap_pte_range(): clear the PTEs of [addr, end) in one table.
- * We enter with mmap_lock held (read or write) and no PT lock.
+ * struct zap_details: unmap_mapping_range()'s zap of file pages. Without
+ * even_cows the anon pages a private mapping COWed (and their swap entries)
+ * stay: hole punch keeps them, truncate does not.
  */
-function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number): KGen {
+export interface ZapDetails {
+  readonly even_cows: boolean;
+}
+
+/** should_zap_cows(): by default, zap all pages; with details, COWed ones only if asked. */
+function should_zap_cows(details: ZapDetails | undefined): boolean {
+  return !details || details.even_cows;
+}
+
+/** should_zap_folio(): without even_cows, only non-anon folios. */
+function should_zap_folio(details: ZapDetails | undefined, folio: Folio): boolean {
+  if (should_zap_cows(details)) return true;
+  return !folio_test_anon(folio);
+}
+
+/**
+ * zap_pte_range(): clear the PTEs of [addr, end) in one table.
+ * We enter with mmap_lock held (read or write), or for unmap_mapping_range()
+ * with i_mmap_rwsem held for read, and no PT lock.
+ */
+function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number, details?: ZapDetails): KGen {
   const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
   if (!table) return;
   for (; addr !== end; addr++) {
@@ -623,12 +834,16 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number):
     if (pte_none(ptent)) continue;
     if (pte_present(ptent)) {
       const folio = pfn_folio(ptent.pfn);
+      if (details && !should_zap_folio(details, folio)) continue;
       set_pte_at(table, addr, PTE_NONE); // ptep_get_and_clear_full
       folio_remove_rmap_pte(folio, vma);
       tlb.folios.push(folio); // __tlb_remove_page
       continue;
     }
-    if (ptent.kind === 'swap') yield* free_swap_and_cache(swp_entry(ptent.type, ptent.offset));
+    if (ptent.kind === 'swap') {
+      if (details && !should_zap_cows(details)) continue;
+      yield* free_swap_and_cache(swp_entry(ptent.type, ptent.offset));
+    } else if (ptent.kind === 'migration' && details && !should_zap_folio(details, pfn_folio(ptent.pfn))) continue;
     // A migration entry: the folio's mapping was already dropped by try_to_migrate.
     set_pte_at(table, addr, PTE_NONE);
   }
@@ -636,13 +851,58 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number):
 }
 
 /** unmap_page_range(): zap [start, end) of one VMA, table by table. */
-function* unmap_page_range(tlb: MmuGather, vma: VmArea, start: number, end: number): KGen {
+function* unmap_page_range(tlb: MmuGather, vma: VmArea, start: number, end: number, details?: ZapDetails): KGen {
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'zap_pmd_range: read pmd';
-    if (vma.vm_mm.pgd[pmd_index(addr)]) yield* zap_pte_range(tlb, vma, addr, next);
+    if (vma.vm_mm.pgd[pmd_index(addr)]) yield* zap_pte_range(tlb, vma, addr, next, details);
     addr = next;
   }
+}
+
+/**
+ * unmap_mapping_range_tree(): zap file pages [first_index, last_index] from
+ * every VMA of the tree that maps any of them.
+ * We enter with i_mmap_rwsem held for read: no VMA in the tree can be freed,
+ * nor its page tables (free_pgtables unlinks the VMA first).
+ */
+function* unmap_mapping_range_tree(mapping: AddressSpace, first_index: number, last_index: number, details: ZapDetails): KGen {
+  for (const vma of vma_interval_tree_foreach(mapping, first_index, last_index)) {
+    const vba = vma.vm_pgoff;
+    const vea = vba + (vma.vm_end - vma.vm_start) - 1;
+    const zba = Math.max(first_index, vba);
+    const zea = Math.min(last_index, vea);
+    // unmap_mapping_range_vma() -> zap_page_range_single_batched()
+    const tlb = tlb_gather_mmu(vma.vm_mm);
+    yield* unmap_page_range(tlb, vma, zba - vba + vma.vm_start, zea - vba + 1 + vma.vm_start, details);
+    tlb_finish_mmu(tlb);
+  }
+}
+
+/**
+ * unmap_mapping_pages(): unmap file pages [start, start+nr) (nr 0: to the
+ * end) from every process mapping them; even_cows also zaps the private
+ * copies of them (truncate), else those stay (hole punch).
+ * We take and release i_mmap_rwsem for read.
+ */
+export function* unmap_mapping_pages(mapping: AddressSpace, start: number, nr: number, even_cows: boolean): KGen {
+  const details: ZapDetails = { even_cows };
+  const last_index = nr ? start + nr - 1 : Infinity;
+  yield* i_mmap_lock_read(mapping);
+  if (mapping.i_mmap.length > 0) yield* unmap_mapping_range_tree(mapping, start, last_index, details);
+  yield* i_mmap_unlock_read(mapping);
+}
+
+/**
+ * unmap_mapping_folio(): unmap one page-cache folio (truncate_cleanup_folio)
+ * from every VMA; private COWs stay. We enter with the folio locked.
+ */
+export function* unmap_mapping_folio(folio: Folio): KGen {
+  const mapping = folio.f_mapping!;
+  BUG_ON(!folio.lock.isLocked(), 'unmap_mapping_folio', `${folio.kname} not locked`);
+  yield* i_mmap_lock_read(mapping);
+  if (mapping.i_mmap.length > 0) yield* unmap_mapping_range_tree(mapping, folio.index, folio.index, { even_cows: false });
+  yield* i_mmap_unlock_read(mapping);
 }
 
 /**

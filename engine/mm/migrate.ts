@@ -208,7 +208,8 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
 /** One migration by kcompactd: isolate the chosen folio and migrate it. */
 export function* kcompactd_migrate(victim: number): KGen<boolean> {
   yield 'isolate_migratepages';
-  const folio = lru_pick(victim, (f) => f._mapcount !== 0);
+  // Page-cache (shmem) folios are not migrated in the model.
+  const folio = lru_pick(victim, (f) => f._mapcount !== 0 && (f.flags & PG_anon) !== 0);
   if (!folio || !folio_try_get(folio)) return false;
   return yield* migrate_folio(folio);
 }

@@ -11,7 +11,7 @@ import { RwSemaphore } from '../locking/rwsem.ts';
 import { Seqcount } from '../locking/seqcount.ts';
 import { Spinlock } from '../locking/spinlock.ts';
 import { KObject } from './kasan.ts';
-import type { File } from '../fs/fs.ts';
+import type { AddressSpace, File } from '../fs/fs.ts';
 import type { HugetlbVmaLock } from './hugetlb.ts';
 
 /* Geometry: small, so that several page tables, collisions and ENOMEM happen. */
@@ -202,8 +202,14 @@ export class Folio extends KObject {
   _pincount = 0;
   /** folio->mapping: the anon_vma for anon folios. */
   mapping: AnonVma | undefined;
-  /** folio->index: linear page index within the anon_vma's pgoff space. */
+  /** folio->index: linear page index within the anon_vma's pgoff space, or the file index of a page-cache folio. */
   index = 0;
+  /**
+   * folio->mapping of a page-cache folio (hugetlbfs, shmem): the file's
+   * address_space; undefined for anon folios and once removed from the page
+   * cache (a shmem folio moved to the swap cache has none either).
+   */
+  f_mapping: AddressSpace | undefined = undefined;
   /** folio->private / folio->swap: the swap entry while in the swap cache. */
   swap: { type: number; offset: number } | undefined;
   /** The page's contents: real values, so that data bugs are visible. */
@@ -336,6 +342,8 @@ export const FAULT_FLAG_SPECULATIVE = 1 << 13;
 export const VM_FAULT_OOM = 0x1;
 export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
+export const VM_FAULT_NOPAGE = 0x100;
+export const VM_FAULT_LOCKED = 0x200;
 export const VM_FAULT_RETRY = 0x400;
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 
@@ -347,6 +355,12 @@ export interface VmFault {
   /** The PTE as read without the lock, to be rechecked with pte_same under it. */
   orig_pte: Pte;
   table: PteTable | undefined;
+  /** The file page the fault is for (linear_page_index): set by do_fault. */
+  pgoff?: number;
+  /** vmf->page's folio: what vm_ops->fault found, with a reference (and, with VM_FAULT_LOCKED, locked). */
+  folio?: Folio;
+  /** vmf->cow_page's folio: do_cow_fault's private copy. */
+  cow_folio?: Folio;
 }
 
 export const EPERM = 1;

@@ -222,6 +222,8 @@ function check_prep_vma(vma: VmArea | undefined, addr: number, old_len: number, 
   if (!vma) return -EFAULT;
   // [hugetlb] move_hugetlb_page_tables() is not modelled (align_hugetlb).
   if (is_vm_hugetlb_page(vma)) return -EINVAL;
+  // [shmem] mremap of a file VMA (copy_vma's i_mmap link) is not modelled.
+  if (vma.vm_file) return -EINVAL;
   // Below only meaningful if we expand or move a VMA.
   if (!(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) && new_len <= old_len) return 0;
   // Duplicating a private mapping (old_len 0) is not supported.

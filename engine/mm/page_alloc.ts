@@ -50,7 +50,10 @@ export class PhysMem {
 export function lru_pick(victim: number, eligible: (f: Folio) => boolean): Folio | undefined {
   const candidates: Folio[] = [];
   for (const f of machine().mem.frames) {
-    if (!f || f.kasan.freed || !(f.flags & PG_anon) || f._refcount <= 0) continue;
+    // Anon folios, and shmem's while in the page cache. [shmem] A shmem
+    // folio that shmem_writeout() left in the swap cache, unfreed, is not
+    // rescanned: it goes when swapped in, truncated or swapped off.
+    if (!f || f.kasan.freed || (!(f.flags & PG_anon) && !f.f_mapping) || f._refcount <= 0) continue;
     if (eligible(f)) candidates.push(f);
   }
   if (candidates.length === 0) return undefined;

@@ -71,6 +71,7 @@ import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { swap_duplicate, swap_free } from './swapfile.ts';
 import { find_mergeable_anon_vma } from './vma.ts';
 import { mmap_assert_locked } from './mmap_lock.ts';
+import { i_mmap_lock_read, i_mmap_unlock_read, vma_interval_tree_foreach } from '../fs/fs.ts';
 
 /**
  * The block above as data, in the model's lock class names: each chain lists
@@ -88,11 +89,21 @@ import { mmap_assert_locked } from './mmap_lock.ts';
  *   vma_start_write while every per-VMA-locked fault takes it under the VMA
  *   read lock. Linux's lockdep does not track the folio lock; the model's
  *   does, and learns its order per run.
+ * shmem (engine/mm/shmem.ts) adds the inode's i_rwsem of its own class
+ * (truncate and hole punch hold it over unmap_mapping_range, which takes
+ * i_mmap_rwsem for read and then the PT locks) and the plain
+ * mapping->i_mmap_rwsem of a file that is not hugetlbfs, taken for read
+ * under the folio lock by rmap_walk_file and for write under mmap_lock by
+ * vma_link_file. The mapping's i_pages lock (mapping->i_pages) and
+ * shmem_swaplist_mutex are taken with nothing of the block above held but
+ * the folio lock, so they have no chain here.
  */
 export const MM_LOCK_ORDER: readonly (readonly string[])[] = [
   ['mmap_lock', 'vma->vm_lock', 'anon_vma->rwsem', 'mm->page_table_lock', 'swap_lock', 'mmlist_lock'],
   ['mmap_lock', 'hugetlbfs_i_mmap_rwsem_key', 'anon_vma->rwsem', 'ptlock', 'swap_lock', 'swap_cache->i_pages'],
   ['hugetlb_fault_mutex', 'hugetlb_vma_lock', 'hugetlbfs_i_mmap_rwsem_key'],
+  ['shmem: inode->i_rwsem', 'mapping->i_mmap_rwsem', 'anon_vma->rwsem', 'ptlock', 'si->lock'],
+  ['mmap_lock', 'mapping->i_mmap_rwsem'],
 ];
 
 /* ------------------------------------------------------ anon_vma locking */
@@ -399,6 +410,22 @@ export function folio_add_anon_rmap_pte(folio: Folio, vma: VmArea, address: numb
   if (exclusive) folio.flags |= PG_anon_exclusive;
 }
 
+/**
+ * folio_add_file_rmap_ptes() for one page: a page-cache folio gains a PTE
+ * (set_pte_range). Its rmap is the file's i_mmap tree, found from
+ * folio->mapping and folio->index: nothing to set up but the count.
+ * We enter with the PT lock held and the folio locked (the fault's).
+ */
+export function folio_add_file_rmap_ptes(folio: Folio, vma: VmArea): void {
+  BUG_ON(folio_test_anon(folio), 'folio_add_file_rmap_ptes', `${folio.kname} is anon, mapped in ${vma}`);
+  folio._mapcount++;
+}
+
+/** folio_dup_file_rmap_pte(): fork copies a PTE of a page-cache folio (a private file VMA with an anon_vma). */
+export function folio_dup_file_rmap_pte(folio: Folio): void {
+  folio._mapcount++;
+}
+
 /** folio_remove_rmap_pte(): one PTE less maps it. We enter with the PT lock held. */
 export function folio_remove_rmap_pte(folio: Folio, vma: VmArea): void {
   BUG_ON(folio._mapcount <= 0, 'folio_remove_rmap_pte', `${folio.kname} mapcount underflow in ${vma}`);
@@ -582,9 +609,32 @@ export function* rmap_walk_anon(folio: Folio, rwc: RmapWalkControl): KGen {
   yield* anon_vma_unlock_read(anon_vma);
 }
 
+/**
+ * rmap_walk_file(): visit every VMA of the file's i_mmap tree that maps the
+ * folio's index, under i_mmap_rwsem for read. The folio lock keeps
+ * folio->mapping stable: truncate removes a folio from the page cache only
+ * under it.
+ * We enter with the folio locked; we return with it locked.
+ */
+export function* rmap_walk_file(folio: Folio, rwc: RmapWalkControl): KGen {
+  const mapping = folio.f_mapping;
+  if (!mapping) return;
+  const pgoff = folio.index;
+  yield* i_mmap_lock_read(mapping);
+  for (const vma of vma_interval_tree_foreach(mapping, pgoff, pgoff)) {
+    const address = yield* vma_address(folio, vma);
+    BUG_ON(address < 0, 'rmap_walk_file', `${vma} (pgoff ${vma.vm_pgoff}) in i_mmap does not cover index ${pgoff}`);
+    if (rwc.invalid_vma?.(vma)) continue;
+    if (!(yield* rwc.rmap_one(folio, vma, address))) break;
+    if (rwc.done?.(folio)) break;
+  }
+  yield* i_mmap_unlock_read(mapping);
+}
+
 export function* rmap_walk(folio: Folio, rwc: RmapWalkControl): KGen {
   BUG_ON(!folio.lock.isLocked(), 'rmap_walk', `${folio.kname} not locked`);
   if (folio_test_anon(folio)) yield* rmap_walk_anon(folio, rwc);
+  else yield* rmap_walk_file(folio, rwc);
 }
 
 /* ---------------------------------------------------- page_vma_mapped_walk */
@@ -667,6 +717,15 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
   if (!(yield* page_vma_mapped_walk(pvmw))) return true;
   const table = pvmw.table!;
   const pteval = ptep_get(table, address);
+  if (!folio_test_anon(folio)) {
+    // This is a locked file-backed folio, so it cannot be removed from the
+    // page cache and replaced by a new folio before the PTE is gone: a
+    // later fault finds it (or its swap entry) in the page cache again.
+    // The model's MMU dirtied the folio itself: no dirty bit to transfer.
+    set_pte_at(table, address, PTE_NONE); // ptep_clear_flush
+    yield 'try_to_unmap_one: ptep_clear_flush done';
+    return yield* rmap_one_replace(pvmw, PTE_NONE);
+  }
   const anon_exclusive = PageAnonExclusive(folio);
   // ptep_clear_flush(): from here GUP-fast sees no page, but may have grabbed it already.
   set_pte_at(table, address, PTE_NONE);

@@ -30,6 +30,7 @@ import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_
 import { PageAnonExclusive, folio_add_anon_rmap_pte, folio_add_new_anon_rmap, folio_test_anon } from './rmap.ts';
 import { SWAP_HAS_CACHE, SWAP_MAP_MAX, SWP_SYNCHRONOUS_IO, SWP_USED, SWP_WRITEOK, SwapInfo, swp_entry, type SwapClusterInfo, type SwpEntry } from './swap.ts';
 import { delete_from_swap_cache, exit_swap_address_space, read_swap_cache_async, swap_cache_get_folio } from './swap_state.ts';
+import { shmem_unuse } from './shmem.ts';
 
 export const MAX_SWAPFILES = 4;
 
@@ -357,6 +358,9 @@ function* try_to_unuse(type: number): KGen<number> {
   for (;;) {
     yield 'try_to_unuse: read inuse_pages';
     if (!si.inuse_pages) return 0;
+    // retry: [shmem] the tmpfs files' swap entries first (engine/mm/shmem.ts).
+    const retval = yield* shmem_unuse(type);
+    if (retval) return retval;
     // p walks the list; prev_mm is the mm we hold a reference on.
     let p: MmStruct | undefined;
     let prev_mm: MmStruct | undefined;

@@ -231,7 +231,7 @@ function init_multi_vma_prep(vma: VmArea, vmg: VmaMergeStruct): VmaPrepare {
  * change out of the interval trees (vm_pgoff is the key).
  */
 function* vma_prepare(vp: VmaPrepare): KGen {
-  yield* vma_prepare_file(vp.vma, undefined);
+  yield* vma_prepare_file(vp.vma, undefined, vp.adj_next);
   if (vp.anon_vma) {
     yield* anon_vma_lock_write(vp.anon_vma);
     anon_vma_interval_tree_pre_update_vma(vp.vma);
@@ -245,7 +245,7 @@ function* vma_prepare(vp: VmaPrepare): KGen {
  * from their anon_vmas, freed after a grace period.
  */
 function* vma_complete(vp: VmaPrepare): KGen {
-  yield* vma_complete_file(vp.vma);
+  yield* vma_complete_file(vp.vma, vp.adj_next, [vp.remove, vp.remove2]);
   if (vp.anon_vma) {
     anon_vma_interval_tree_post_update_vma(vp.vma);
     if (vp.adj_next) anon_vma_interval_tree_post_update_vma(vp.adj_next);

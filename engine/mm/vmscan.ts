@@ -15,6 +15,7 @@ import { folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, free_fr
 import { swap_writepage } from './page_io.ts';
 import { try_to_unmap } from './rmap.ts';
 import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
+import { shmem_folio, shmem_writeout } from './shmem.ts';
 import { put_swap_folio, swp_swap_info } from './swapfile.ts';
 
 /** is_page_cache_freeable(): only the isolation's reference and the swap cache's are left. */
@@ -31,6 +32,8 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
     folio_put(folio);
     return false;
   }
+  // [shmem] A page-cache folio, or one shmem_writeout() left in the swap cache.
+  if (!(folio.flags & PG_anon)) return yield* shrink_shmem_folio(folio);
   let freed = false;
   keep: {
     if (!(folio.flags & PG_anon)) break keep;
@@ -86,6 +89,52 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
 }
 
 /**
+ * shrink_folio_list() for a shmem folio (swapbacked, not anon): unmapped
+ * from every file PTE (try_to_unmap over i_mmap), written out by the
+ * mapping's writepage (shmem_writeout: the folio leaves the page cache for
+ * the swap cache, its swap entry taking its place in i_pages), then freed
+ * from the swap cache if nobody else holds a reference. A folio that the
+ * isolation and the page cache are not the only ones to reference (a pin, a
+ * racing lookup) is kept.
+ * We enter with the folio locked and holding the isolation's reference; we
+ * unlock it and drop that.
+ */
+function* shrink_shmem_folio(folio: Folio): KGen<boolean> {
+  let freed = false;
+  keep: {
+    if (folio.f_mapping) {
+      if (folio._mapcount > 0) {
+        yield* try_to_unmap(folio);
+        if (folio._mapcount > 0) break keep; // activate_locked: still mapped
+      }
+      // pageout(): every shmem folio is dirty in the model (see shmem.ts).
+      if (!is_page_cache_freeable(folio)) break keep;
+      if (!(yield* shmem_writeout(folio))) break keep; // AOP_WRITEPAGE_ACTIVATE: redirtied
+    }
+    if (!(folio.flags & PG_swapcache)) break keep;
+    // __remove_mapping() on the swap cache: only our reference and the swap cache's may be left.
+    const si = swp_swap_info(folio.swap!)!;
+    yield* spin_lock(si.cache_lock);
+    if (!folio_ref_freeze(folio, 2)) {
+      yield* spin_unlock(si.cache_lock);
+      break keep;
+    }
+    const entry = folio.swap!;
+    __delete_from_swap_cache(si, folio);
+    yield* spin_unlock(si.cache_lock);
+    yield* put_swap_folio(entry);
+    yield* bit_unlock(folio.lock);
+    free_frozen_folio(folio);
+    freed = true;
+  }
+  if (!freed) {
+    yield* bit_unlock(folio.lock);
+    folio_put(folio);
+  }
+  return freed;
+}
+
+/**
  * What kswapd scans: the anon folios in use, in pfn order; `victim` picks
  * one (modulo their number), so a program names its victim deterministically.
  * Simplification: lazyfree folios are picked the same way (Linux has them on
@@ -94,7 +143,7 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
 /** One reclaim pass of kswapd: isolate the chosen folio and try to reclaim it. */
 export function* kswapd_reclaim(victim: number): KGen<boolean> {
   yield 'isolate_lru_folios';
-  const folio = lru_pick(victim, (f) => f._mapcount > 0 || (f.flags & PG_swapcache) !== 0);
+  const folio = lru_pick(victim, (f) => f._mapcount > 0 || (f.flags & PG_swapcache) !== 0 || shmem_folio(f));
   if (!folio || !folio_try_get(folio)) return false;
   return yield* shrink_folio(folio);
 }

@@ -15,6 +15,9 @@ export const HPAGE_NR_PAGES = 16;
 /** Huge pages a hugetlbfs file may hold. */
 export const HUGETLBFS_MAX_HPAGES = 4;
 
+/** Pages a memfd may hold. */
+export const MEMFD_MAX_PAGES = 8;
+
 /** The errno a user access of a page it may not touch fails with (the model's SIGSEGV). */
 export const EFAULT = 14;
 

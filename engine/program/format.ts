@@ -55,6 +55,14 @@ export function formatOp(op: Op): string {
       return `punch f${op.file}[${op.hpage}..+${op.hpages}]hp`;
     case 'hugetlbTruncate':
       return `ftruncate f${op.file} ${op.hpages}hp`;
+    case 'memfdCreate':
+      return `memfd_create m${op.file} ${op.pages}p`;
+    case 'memfdMmap':
+      return `mmap r${op.region} = m${op.file}[${op.page}..+${op.pages}] ${prot(op.prot)} ${op.shared ? 'shared' : 'private'}`;
+    case 'memfdTruncate':
+      return `ftruncate m${op.file} ${op.pages}p`;
+    case 'memfdPunch':
+      return `punch m${op.file}[${op.page}..+${op.pages}]`;
   }
 }
 

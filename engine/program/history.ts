@@ -37,6 +37,7 @@ type Ranged = Range | NoRange;
 /** mmap: the address on success; the length asked for (absent in a kernel thread). */
 export type MmapRecord = Base<'mmap'> & { readonly addr?: number; readonly pages?: number };
 export type HugetlbMmapRecord = Base<'hugetlbMmap'> & { readonly addr?: number; readonly pages?: number };
+export type MemfdMmapRecord = Base<'memfdMmap'> & { readonly addr?: number; readonly pages?: number };
 export type MunmapRecord = Base<'munmap'> & Ranged;
 export type MprotectRecord = Base<'mprotect'> & Ranged;
 export type MadviseRecord = Base<'madvise'> & Ranged;
@@ -76,6 +77,9 @@ export type MigrateRecord = Base<'migrate'>;
 export type HugetlbCreateRecord = Base<'hugetlbCreate'>;
 export type HugetlbPunchRecord = Base<'hugetlbPunch'>;
 export type HugetlbTruncateRecord = Base<'hugetlbTruncate'>;
+export type MemfdCreateRecord = Base<'memfdCreate'>;
+export type MemfdTruncateRecord = Base<'memfdTruncate'>;
+export type MemfdPunchRecord = Base<'memfdPunch'>;
 
 export type OpRecord =
   | MmapRecord
@@ -102,7 +106,11 @@ export type OpRecord =
   | MigrateRecord
   | HugetlbCreateRecord
   | HugetlbPunchRecord
-  | HugetlbTruncateRecord;
+  | HugetlbTruncateRecord
+  | MemfdCreateRecord
+  | MemfdMmapRecord
+  | MemfdTruncateRecord
+  | MemfdPunchRecord;
 
 /** The record of an op of kind K. */
 export type RecordOf<K extends OpKind> = Extract<OpRecord, { kind: K }>;

@@ -64,7 +64,15 @@ export type Op =
   /** fallocate(PUNCH_HOLE | KEEP_SIZE) of huge pages [hpage, hpage+hpages) of file `file`. */
   | { readonly op: 'hugetlbPunch'; readonly file: number; readonly hpage: number; readonly hpages: number }
   /** ftruncate() of file `file` to `hpages` huge pages. */
-  | { readonly op: 'hugetlbTruncate'; readonly file: number; readonly hpages: number };
+  | { readonly op: 'hugetlbTruncate'; readonly file: number; readonly hpages: number }
+  /** memfd_create() of tmpfs file `file` (a name shared by all processes), then ftruncate() to `pages` pages. */
+  | { readonly op: 'memfdCreate'; readonly file: number; readonly pages: number }
+  /** mmap() pages [page, page+pages) of memfd `file` as `region`, MAP_SHARED or MAP_PRIVATE. */
+  | { readonly op: 'memfdMmap'; readonly region: number; readonly file: number; readonly page: number; readonly pages: number; readonly prot: Prot; readonly shared: boolean }
+  /** ftruncate() of memfd `file` to `pages` pages. */
+  | { readonly op: 'memfdTruncate'; readonly file: number; readonly pages: number }
+  /** fallocate(PUNCH_HOLE | KEEP_SIZE) of pages [page, page+pages) of memfd `file`. */
+  | { readonly op: 'memfdPunch'; readonly file: number; readonly page: number; readonly pages: number };
 
 export type OpKind = Op['op'];
 
@@ -94,6 +102,10 @@ export const OP_KINDS: readonly OpKind[] = [
   'hugetlbMmap',
   'hugetlbPunch',
   'hugetlbTruncate',
+  'memfdCreate',
+  'memfdMmap',
+  'memfdTruncate',
+  'memfdPunch',
 ];
 
 export interface ProcessSpec {

@@ -13,6 +13,8 @@ export interface PinInfo {
   readonly addr: number;
   readonly folio: Folio;
   readonly write: boolean;
+  /** FOLL_LONGTERM. */
+  readonly longterm: boolean;
   /** The process itself unmapped, moved or zapped the address since. */
   detached: boolean;
 }

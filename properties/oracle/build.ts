@@ -2,7 +2,7 @@ import type { OpRecord } from '../../engine/program/history.ts';
 import { mayDontfork } from './attrs.ts';
 import { contentEvents, stackGrowth } from './content.ts';
 import { fixpoint, type Derived } from './fixpoint.ts';
-import { buildBindings, fileEvents, newFileTimelines } from './files.ts';
+import { buildBindings, buildSizes, fileEvents, newFileTimelines, truncateCopies } from './files.ts';
 import { pinLives, type PinLife } from './pins.ts';
 import { newProtTimelines, protEvents } from './prots.ts';
 import { Timelines } from './timeline.ts';
@@ -27,11 +27,13 @@ export interface Oracle {
   readonly attrs: Timelines;
   /** Per (address space, page): the protection it was mapped with (prots.ts). */
   readonly prots: Timelines;
+  /** Per memfd: its size in pages over time; undefined when no memfd was mapped. */
+  readonly sizes: Timelines | undefined;
   readonly pins: Map<number, PinLife>;
 }
 
 /** What the access-rights check needs. */
-export type Rights = Pick<Oracle, 'prots' | 'bindings'>;
+export type Rights = Pick<Oracle, 'prots' | 'bindings' | 'sizes'>;
 
 /**
  * The last run's oracle. One slot, not a WeakMap keyed by the records: the
@@ -70,7 +72,7 @@ export function buildRights(recs: readonly OpRecord[]): Rights {
     if (p) derived.push(p);
   }
   fixpoint(derived);
-  return { prots, bindings: buildBindings(recs) };
+  return { prots, bindings: buildBindings(recs), sizes: buildSizes(recs) };
 }
 
 function isDontfork(r: OpRecord): boolean {
@@ -99,9 +101,12 @@ function replay(recs: readonly OpRecord[]): Oracle {
       if ((rec.kind === 'read' || rec.kind === 'write') && rec.grown) derived.push(...stackGrowth(rec, rec.grown, t.content, attrs));
       continue;
     }
-    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate') fileEvents(rec, t.files);
+    if (rec.kind === 'hugetlbPunch' || rec.kind === 'hugetlbTruncate' || rec.kind === 'memfdPunch' || rec.kind === 'memfdTruncate') {
+      fileEvents(rec, t.files);
+      truncateCopies(rec, t.bindings, t.content);
+    }
     else for (const d of contentEvents(rec, t, maybe)) derived.push(d);
   }
   fixpoint(derived);
-  return { ...t, prots };
+  return { ...t, prots, sizes: buildSizes(recs) };
 }

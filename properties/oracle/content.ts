@@ -60,7 +60,11 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       return rec.grown ? stackGrowth(rec, rec.grown, content, attrs) : [];
     case 'pinWrite': {
       const life = rec.addr === undefined ? undefined : t.pins.get(rec.pinId);
-      if (!life) return [];
+      if (!life || rec.addr === undefined) return [];
+      // Into the shared file page that was pinned, perhaps (it may have left the file since): the
+      // file page mapped while the pin was taken, whatever the process mapped there since.
+      const pinned = { ...rec, start: life.pinned.start, end: life.pinned.end } as never;
+      for (const f of writeTargets(t.bindings, pinned, rec.op.word).files) t.files.get(f.file, f.cell).add(event(rec, [rec.value!], true));
       // Into the pinned page wherever it is mapped: certainly where it
       // certainly is; or perhaps where it may be (a move or a detach
       // overlapped: a concurrent read may see the value, and a move may carry
@@ -73,6 +77,8 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
       return [];
     }
     case 'mmap':
+    case 'memfdMmap':
+      // A memfd's private copies start empty of the process's own writes.
       if (rec.addr === undefined) return [];
       setCells(content, as, rec.addr, rec.pages!, event(rec, [0]));
       setPages(attrs, as, rec.addr, rec.pages!, event(rec, [0]));

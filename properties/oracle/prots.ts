@@ -53,6 +53,7 @@ export function protEvents(rec: OpRecord, prots: Timelines, mayDontfork?: (fork:
   switch (rec.kind) {
     case 'mmap':
     case 'hugetlbMmap':
+    case 'memfdMmap':
     case 'mprotect':
       setRange(prots, as, rec.addr, rec.pages, event(rec, [protValue(rec.op.prot)]));
       return undefined;

@@ -105,6 +105,11 @@ export class Timelines {
     return t;
   }
 
+  /** Address spaces (or files) with any history, ascending. */
+  spaceIds(): number[] {
+    return [...this.spaces.keys()].sort((a, b) => a - b);
+  }
+
   /** How many addresses have any history in `as`. */
   count(as: number): number {
     return this.spaces.get(as)?.size ?? 0;

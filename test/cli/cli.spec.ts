@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertOneLine, lastJson, mmfuzz, spawnMmfuzz, untimed } from './helpers.ts';
+import { COW_FLAGS } from '../helpers/cow-program.ts';
 
 const COW = 'test/fixtures/cow-forgets-to-copy.patch';
 
@@ -101,7 +102,7 @@ describe('cli: mmfuzz', function () {
     before(async function () {
       this.timeout(180_000);
       // As a user runs it: the real bin, a real process.
-      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', '5000', '--seed', '12', '--json', '--corpus', corpus()]);
+      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', '5000', ...COW_FLAGS, '--json', '--corpus', corpus()]);
       assert.equal(r.code, 1, r.err);
       // Nothing on stderr but the status lines a non-TTY gets.
       assert.deepEqual(r.err.split('\n').filter((l) => l !== '' && !l.startsWith('fuzz: ')), []);
@@ -120,7 +121,7 @@ describe('cli: mmfuzz', function () {
     });
 
     it('the same seed gives the same result (timing aside)', async () => {
-      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', '5000', '--seed', '12', '--json');
+      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', '5000', ...COW_FLAGS, '--json');
       const strip = (j: unknown) => JSON.parse(JSON.stringify(j, (k, v: unknown) => (k === 'file' ? undefined : v)));
       assert.deepEqual(strip(untimed(lastJson(r.out))), strip(untimed(spawned)));
     });
@@ -173,7 +174,7 @@ describe('cli: mmfuzz', function () {
     it('SIGINT stops the campaign between runs and still reports and saves what it found; a doubled Ctrl-C (npx forwards it too) is one', async () => {
       const dir = join(tmp, 'interrupted');
       let sent = false;
-      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--time', '60s', '--seed', '12', '--json', '--corpus', dir], (out, kill) => {
+      const r = await spawnMmfuzz(['fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--time', '60s', ...COW_FLAGS, '--json', '--corpus', dir], (out, kill) => {
         if (!sent && out.includes('VIOLATION')) {
           sent = true;
           // The terminal's SIGINT to the process group, and npx's forwarded copy.

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../../project/root.ts';
 import { CHROMIUM, screenshot } from './chromium.ts';
 import { assertOneLine, lastJson, mmfuzz, type Ran } from './helpers.ts';
 import { decodePng } from './png.ts';
+import { COW_FLAGS } from '../helpers/cow-program.ts';
 
 const COW = resolve('test/fixtures/cow-forgets-to-copy.patch');
 const K011 = join(PROJECT_ROOT, 'corpus/known-bad/011-hugetlb-unshare-without-i-mmap-rwsem.json');
@@ -37,10 +38,10 @@ describe('cli: a failure a kernel developer can find again and read', function (
     let run: number;
     let file: string;
     before(async () => {
-      const r = await mmfuzzIn(tmp, 'fuzz', '--random', '--patch', COW, '--runs', '3000', '--seed', '12', '--workers', '1');
+      const r = await mmfuzzIn(tmp, 'fuzz', '--random', '--patch', COW, '--runs', '3000', ...COW_FLAGS, '--workers', '1');
       assert.equal(r.code, 1, r.err);
       text = r.out;
-      run = Number(/^ {2}found by run (\d+) of seed 12;/m.exec(text)?.[1]);
+      run = Number(/^ {2}found by run (\d+) of seed 1;/m.exec(text)?.[1]);
       file = /^saved to (\S+)$/m.exec(text)?.[1] ?? '';
     });
 
@@ -58,7 +59,7 @@ describe('cli: a failure a kernel developer can find again and read', function (
 
     it('fuzz --seed S --run N re-runs that one run and finds the same repro', async () => {
       const saved = loadEntry(join(tmp, file));
-      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--seed', '12', '--run', String(run), '--json', '--corpus', join(tmp, 'again'));
+      const r = await mmfuzz('fuzz', '--random', '--patch', COW, ...COW_FLAGS, '--run', String(run), '--json', '--corpus', join(tmp, 'again'));
       assert.equal(r.code, 1, r.err);
       const j = lastJson(r.out);
       assert.equal(j.runs, 1);

@@ -9,7 +9,7 @@ import { Campaign } from '../../cli/campaign/run.ts';
 import { patchedModel, type Model } from '../../corpus/model.ts';
 import { PROJECT_ROOT } from '../../project/root.ts';
 import type { Failure } from '../../runner/index.ts';
-import { COW, cowCampaign, RUNS, SEED } from './cow-campaign.ts';
+import { COW, COW_FLAGS, COW_PROGRAM, cowCampaign, RUNS, SEED } from './cow-campaign.ts';
 import { interruptMmfuzz, lastJson, mmfuzz } from './helpers.ts';
 import { findAll, parseXml } from './xml.ts';
 
@@ -72,7 +72,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
     /** Each violation's repro is the one run `run` gives on its own: a worker or shard changes nothing in a run. */
     function assertReprosOfTheirRuns(j: Record<string, any>): void {
       for (const v of j.violations as Failure[]) {
-        const alone = model.runner.fuzz({ campaign: 'random', seed: Number(SEED), runs: 1, shard: { index: v.run, count: 2 ** 31 } }).violations[0];
+        const alone = model.runner.fuzz({ campaign: 'random', seed: Number(SEED), program: COW_PROGRAM, runs: 1, shard: { index: v.run, count: 2 ** 31 } }).violations[0];
         assert.ok(alone, `run ${v.run} alone finds nothing`);
         assert.deepEqual([v.signature, v.repro], [alone.signature, JSON.parse(JSON.stringify(alone.repro))], `run ${v.run}`);
       }
@@ -81,7 +81,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
     it('shards 1/2 and 2/2 together are the unsharded campaign: the same runs, violations and corpus', async () => {
       const whole = await cowCampaign();
       const shard = async (s: string) => {
-        const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--shard', s, '--workers', '1', '--json', '--corpus', join(tmp, s.replace('/', 'of')));
+        const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), ...COW_FLAGS, '--shard', s, '--workers', '1', '--json', '--corpus', join(tmp, s.replace('/', 'of')));
         assert.ok(r.code === 0 || r.code === 1, r.err);
         return lastJson(r.out);
       };
@@ -101,7 +101,7 @@ describe('cli: campaigns at scale (workers, shards, signals)', function () {
 
     it('--workers 2 finds what --workers 1 finds, with the same repro for the same run', async () => {
       const one = (await cowCampaign()).json;
-      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), '--seed', SEED, '--workers', '2', '--json');
+      const r = await mmfuzz('fuzz', '--random', '--patch', COW, '--no-stop-on-failure', '--runs', String(RUNS), ...COW_FLAGS, '--workers', '2', '--json');
       assert.equal(r.code, 1, r.err);
       const two = lastJson(r.out);
       assert.equal(two.workers, 2);

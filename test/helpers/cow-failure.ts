@@ -5,6 +5,7 @@ import { entryFromFailure, type CorpusEntry } from '../../corpus/entry.ts';
 import { engineHash } from '../../project/engine-hash.ts';
 import { patchedModel, type Model } from '../../corpus/model.ts';
 import { patchName } from '../../corpus/patch-path.ts';
+import { COW_PROGRAM, COW_SEED } from './cow-program.ts';
 
 export const COW_PATCH = 'test/fixtures/cow-forgets-to-copy.patch';
 
@@ -20,9 +21,9 @@ async function find(): Promise<CowFailure> {
   const model = await patchedModel(COW_PATCH);
   // The workspace is a temp copy: remove it however the test run ends.
   process.once('exit', () => model.dispose());
-  const r = model.runner.fuzz({ runs: 5000, seed: 12, continueOnFailure: false, campaign: 'random' });
+  const r = model.runner.fuzz({ runs: 5000, seed: COW_SEED, program: COW_PROGRAM, continueOnFailure: false, campaign: 'random' });
   const f = r.violations[0];
-  if (!f) throw new Error(`the COW bug was not found in ${r.runs} runs of seed 12`);
+  if (!f) throw new Error(`the COW bug was not found in ${r.runs} runs of seed ${COW_SEED}`);
   return { model, entry: entryFromFailure(f, engineHash(model.root), patchName(COW_PATCH)) };
 }
 

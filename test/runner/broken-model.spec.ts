@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Workspace } from '../../mutation/workspace.ts';
+import { COW_PROGRAM, COW_SEED } from '../helpers/cow-program.ts';
 
 type Runner = typeof import('../../runner/index.ts');
 type Props = typeof import('../../properties/index.ts');
@@ -22,11 +23,10 @@ describe('runner: a broken COW path', function () {
   });
   after(() => ws.dispose());
 
-  // The plain campaign's find: the size bound is about what the shrinker makes of it (a guided
-  // campaign's mutant can shrink to a larger 1-minimal repro: 8 ops for seed 6 before main moved to 11; 12 since
-  // the generator draws FOLL_GET references and MADV_FREE, whose seed 11 draws no COW bug in 5000 runs).
+  // The plain campaign's find over the fixture op mix (test/helpers/cow-program.ts): the size bound
+  // is about what the shrinker makes of it.
   it('is reported as data-integrity with a repro of at most 6 ops that replays identically twice', () => {
-    const r = runner.fuzz({ runs: 5000, seed: 12, continueOnFailure: false, campaign: 'random' });
+    const r = runner.fuzz({ runs: 5000, seed: COW_SEED, program: COW_PROGRAM, continueOnFailure: false, campaign: 'random' });
     assert.equal(r.violations.length, 1, `not found in ${r.runs} runs`);
     const f = r.violations[0]!;
     assert.equal(f.property, 'data-integrity');
@@ -40,7 +40,7 @@ describe('runner: a broken COW path', function () {
   });
 
   it('is 1-minimal: removing any single op or switch makes it pass', () => {
-    const r = runner.fuzz({ runs: 5000, seed: 12, continueOnFailure: false, campaign: 'random' });
+    const r = runner.fuzz({ runs: 5000, seed: COW_SEED, program: COW_PROGRAM, continueOnFailure: false, campaign: 'random' });
     const { program, schedule } = r.violations[0]!.repro;
     const o = { properties: props.properties };
     const fails = (p: typeof program, s: typeof schedule): boolean => runner.replayCase(p, s, o).violation?.property === 'data-integrity';

@@ -13,6 +13,7 @@ import { madvise, mmap, mprotect, mremap, munmap, read, write } from './address-
 import type { Handler, KernelHandler, OpEnv, RunState } from './env.ts';
 import { hugetlbCreate, hugetlbMmap, hugetlbPunch, hugetlbTruncate, inHugePages } from './hugetlbfs.ts';
 import { exit, migrate, reclaim } from './kthreads.ts';
+import { memfdCreate, memfdMmap, memfdPunch, memfdTruncate } from './memfd.ts';
 import { pin, pinRead, pinWrite, unpin } from './pins.ts';
 import { get, getRead, put } from './refs.ts';
 import { exec, fork } from './process.ts';
@@ -53,6 +54,10 @@ const HANDLERS: { readonly [K in OpKind]: Handler<K> } = {
   hugetlbMmap,
   hugetlbPunch,
   hugetlbTruncate,
+  memfdCreate,
+  memfdMmap,
+  memfdTruncate,
+  memfdPunch,
 };
 
 /** Run one op of a user thread in its address space (env.space; exec replaces it). */

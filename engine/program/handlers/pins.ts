@@ -24,7 +24,7 @@ export const pin: Handler<'pin'> = function* (env, op) {
     return { result: -EBUSY, addr, pages: 1, pin: op.pin };
   }
   const id = env.run.pinIds++;
-  us.pins.set(op.pin, { id, addr, folio: got, write: op.write, detached: us.detachedSince(addr, begun) });
+  us.pins.set(op.pin, { id, addr, folio: got, write: op.write, longterm: op.longterm, detached: us.detachedSince(addr, begun) });
   return { result: 0, addr, pages: 1, pin: op.pin, pinId: id };
 };
 

@@ -35,12 +35,12 @@ describe('engine/mm/gup: GUP and pins (gup.ts)', () => {
       const { mm, addr } = yield* mapped(1);
       yield* store(mm, addr, 1);
       const f = folioAt(mm, addr);
-      assert.equal(gup_must_unshare(FOLL_PIN, f), false, 'exclusive');
+      assert.equal(gup_must_unshare(undefined, FOLL_PIN, f), false, 'exclusive');
       f.flags &= ~PG_anon_exclusive;
-      assert.equal(gup_must_unshare(FOLL_PIN, f), true);
-      assert.equal(gup_must_unshare(FOLL_PIN | FOLL_WRITE, f), false);
-      assert.equal(gup_must_unshare(FOLL_GET, f), false);
-      assert.equal(gup_must_unshare(FOLL_PIN, folio_alloc()!), false, 'not anon');
+      assert.equal(gup_must_unshare(undefined, FOLL_PIN, f), true);
+      assert.equal(gup_must_unshare(undefined, FOLL_PIN | FOLL_WRITE, f), false);
+      assert.equal(gup_must_unshare(undefined, FOLL_GET, f), false);
+      assert.equal(gup_must_unshare(undefined, FOLL_PIN, folio_alloc()!), false, 'not anon');
       f.flags |= PG_anon_exclusive;
     });
   });

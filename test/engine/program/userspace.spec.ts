@@ -4,7 +4,7 @@ import { UserSpace, type PinInfo } from '../../../engine/program/userspace.ts';
 import type { Folio } from '../../../engine/mm/mm_types.ts';
 import { run } from '../harness.ts';
 
-const pin = (id: number, addr: number): PinInfo => ({ id, addr, folio: {} as Folio, write: false, detached: false });
+const pin = (id: number, addr: number): PinInfo => ({ id, addr, folio: {} as Folio, write: false, longterm: false, detached: false });
 
 describe('engine/program/userspace: what a process keeps of its address space', () => {
   it('fork copies the region handles: the child can change its own without touching the parent', () => {
