@@ -16,9 +16,10 @@ import type { Property } from './property.ts';
  * kept after munmap, zeroed by hole punch and truncate), a read may return a
  * write that overlapped it or one of the latest writes completed before it;
  * mmap, DONTNEED and WIPEONFORK give zero; a fork's child starts with what the
- * parent held at some point during the fork; mremap moves contents; exec's
- * arguments are what exec wrote; MADV_FREE may give zero until the next
- * write. Nothing else: in particular no value a process wrote after a fork
+ * parent held at some point during the fork; mremap moves contents (and a
+ * pinned page: the device's later writes through the pin show at the new
+ * address, oracle/pins.ts); exec's arguments are what exec wrote; MADV_FREE
+ * may give zero until the next write. Nothing else: in particular no value a process wrote after a fork
  * ever reaches the other process, through its memory or through a page
  * reference it took (oracle/refs.ts).
  *

@@ -9,7 +9,7 @@ import { vma_lookup } from '../engine/mm/mmap.ts';
 import { buildOracle } from './oracle/build.ts';
 import { mayBeFile } from './oracle/files.ts';
 import { cell } from './oracle/cells.ts';
-import { coherentAccess, mayBeCoherent } from './oracle/pins.ts';
+import { coherentAccess, mayBeCoherent, type PinStay } from './oracle/pins.ts';
 import { UNMAPPED } from './oracle/timeline.ts';
 import type { Property } from './property.ts';
 import { forEachHugePmd, forEachPte, mappedAt, pfn_folio, ptLocksHeld } from './walk.ts';
@@ -85,10 +85,11 @@ function checkPinsStillMapped(ctx: RunContext): void {
 }
 
 /**
- * Through data: while the pin is the mapped page, a device read through it
- * returns what the mapping may hold; once the process detached the address,
- * only what the mapping could have held until then or what went in through
- * a pin. No other process's write is ever visible through a pin.
+ * Through data: while the pinned page is mapped at an address (the pinned
+ * one, or where mremap moved it), a device read through it returns what
+ * that address may hold; once the process detached it, only what the page's
+ * addresses could have held until then or what went in through a pin of the
+ * same page. No other process's write is ever visible through a pin.
  */
 export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
   const recs = ctx.history.records;
@@ -102,15 +103,23 @@ export function checkPinData(ctx: Pick<RunContext, 'history'>): void {
     if (life.pinned.kind === 'pin' && life.pinned.zeroPage && rec.value === 0) continue;
     // A pin of a memfd page reads the file's page: data-integrity's files, not judged here.
     if (mayBeFile(bindings, rec.as, rec.addr, 0, rec.end)) continue;
-    const timeline = content.get(rec.as, cell(rec.addr, rec.op.word));
+    const at = (stay: PinStay) => content.get(rec.as, cell(stay.addr, rec.op.word));
+    const sure = life.stays.find((s) => coherentAccess(s, rec));
     let allowed: Set<number>;
-    if (coherentAccess(life, rec)) allowed = timeline.possibleDuring(rec.start, rec.end);
+    if (sure) allowed = at(sure).possibleDuring(rec.start, rec.end);
     else {
-      // Detached: what the mapping held until then, or went in through a pin;
-      // perhaps not (yet): what the mapping holds.
-      allowed = mayBeCoherent(life, rec) ? timeline.possibleDuring(rec.start, rec.end) : new Set<number>();
-      for (const e of timeline.events) if (e.start < life.detachEnd) for (const v of e.values) allowed.add(v);
-      for (const w of recs) if (w.kind === 'pinWrite' && w.result >= 0 && w.as === rec.as && w.addr === rec.addr) allowed.add(w.value!);
+      // Detached: what its addresses held until then, or went in through a
+      // pin of the page; perhaps not (yet): what they hold.
+      allowed = new Set<number>();
+      for (const s of life.stays) {
+        const timeline = at(s);
+        if (mayBeCoherent(s, rec)) timeline.possibleDuring(rec.start, rec.end, allowed);
+        // Before a move brought the page, the new address held nothing of it.
+        for (const e of timeline.events) if (e.start < s.detachEnd && (s.via === undefined || e.end > s.from)) for (const v of e.values) allowed.add(v);
+      }
+      const addrs = new Set(life.stays.map((s) => s.addr));
+      const samePage = (id: number) => pins.get(id)?.stays.some((s) => addrs.has(s.addr)) ?? false;
+      for (const w of recs) if (w.kind === 'pinWrite' && w.result >= 0 && w.as === rec.as && w.pinId !== undefined && samePage(w.pinId)) allowed.add(w.value!);
     }
     if (allowed.has(rec.value!)) continue;
     allowed.delete(UNMAPPED);

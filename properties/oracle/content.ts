@@ -11,7 +11,7 @@ import { UNMAPPED, event, type Timeline, type TimelineEvent, type Timelines } fr
 /*
  * The contents of anonymous memory per (address space, cell), and the fork
  * flags per page, from one op record. Writes (including a device's writes
- * through a pin that is still the page mapped there) set values; mmap,
+ * through a pin, wherever its page is mapped: pins.ts) set values; mmap,
  * DONTNEED and exec's arguments set known values, MADV_FREE a possible zero
  * (a lazyfree page reads back zero once reclaim discarded it, until it is
  * written again: a weak event, superseded by the next write); munmap unmaps; fork and
@@ -61,16 +61,19 @@ export function contentEvents(rec: OpRecord, t: ContentTimelines, maybe: boolean
     case 'pinWrite': {
       const life = rec.addr === undefined ? undefined : t.pins.get(rec.pinId);
       if (!life || rec.addr === undefined) return [];
-      const at = content.get(as, cell(rec.addr, rec.op.word));
       // Into the shared file page that was pinned, perhaps (it may have left the file since): the
       // file page mapped while the pin was taken, whatever the process mapped there since.
       const pinned = { ...rec, start: life.pinned.start, end: life.pinned.end } as never;
       for (const f of writeTargets(t.bindings, pinned, rec.op.word).files) t.files.get(f.file, f.cell).add(event(rec, [rec.value!], true));
-      // Certainly into the mapped page; or perhaps, if the process may not
-      // have detached the address yet (a concurrent read may see the value,
-      // and a move may carry it along), but no longer there once it certainly has.
-      if (coherentAccess(life, rec)) at.add(event(rec, [rec.value!]));
-      else if (mayBeCoherent(life, rec)) at.add(event(rec, [rec.value!], true, life.goneBy === Infinity ? undefined : life.goneBy));
+      // Into the pinned page wherever it is mapped: certainly where it
+      // certainly is; or perhaps where it may be (a move or a detach
+      // overlapped: a concurrent read may see the value, and a move may carry
+      // it along), but no longer there once the page has certainly left.
+      for (const stay of life.stays) {
+        const at = content.get(as, cell(stay.addr, rec.op.word));
+        if (coherentAccess(stay, rec)) at.add(event(rec, [rec.value!]));
+        else if (mayBeCoherent(stay, rec)) at.add(event(rec, [rec.value!], true, stay.goneBy === Infinity ? undefined : stay.goneBy));
+      }
       return [];
     }
     case 'mmap':
