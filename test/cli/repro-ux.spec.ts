@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../project/root.ts';
 import { CHROMIUM, screenshot } from './chromium.ts';
 import { assertOneLine, lastJson, mmfuzz, type Ran } from './helpers.ts';
 import { decodePng } from './png.ts';
-import { COW_FLAGS } from '../helpers/cow-program.ts';
+import { COW_FLAGS, COW_SEED } from '../helpers/cow-program.ts';
 
 const COW = resolve('test/fixtures/cow-forgets-to-copy.patch');
 const K011 = join(PROJECT_ROOT, 'corpus/known-bad/011-hugetlb-unshare-without-i-mmap-rwsem.json');
@@ -41,7 +41,7 @@ describe('cli: a failure a kernel developer can find again and read', function (
       const r = await mmfuzzIn(tmp, 'fuzz', '--random', '--patch', COW, '--runs', '3000', ...COW_FLAGS, '--workers', '1');
       assert.equal(r.code, 1, r.err);
       text = r.out;
-      run = Number(/^ {2}found by run (\d+) of seed 1;/m.exec(text)?.[1]);
+      run = Number(new RegExp(`^ {2}found by run (\\d+) of seed ${COW_SEED};`, 'm').exec(text)?.[1]);
       file = /^saved to (\S+)$/m.exec(text)?.[1] ?? '';
     });
 
