@@ -24,8 +24,11 @@ function mergeable(a: VmArea, b: VmArea): boolean {
 
 /**
  * A MREMAP_DONTUNMAP leaves its old VMA where it was, emptied and without an
- * anon_vma, and Linux does not try to merge it then: after one, pairs with no
- * anon_vma are not judged.
+ * anon_vma (dontunmap_complete()'s unlink_anon_vmas()), and Linux does not
+ * try to merge it then. Nor later: its next fault gives it an anon_vma
+ * through anon_vma_prepare() -> find_mergeable_anon_vma(), which may reuse a
+ * neighbour's, and no fault merges VMAs, so the two may end up alike in
+ * every way and still apart. After a successful one the tree is not judged.
  */
 function dontunmapped(ctx: RunContext): boolean {
   return ctx.history.records.some((r) => r.op.op === 'mremap' && r.op.dontunmap === true && r.result >= 0);
@@ -54,21 +57,20 @@ function stackGrew(ctx: RunContext): boolean {
   return ctx.history.records.some((r) => (r.kind === 'read' || r.kind === 'write') && r.grown !== undefined);
 }
 
-function checkTree(mm: MmStruct, lenient: boolean, grew: boolean): void {
+function checkTree(mm: MmStruct, grew: boolean): void {
   for (let i = 1; i < mm.mmap.length; i++) {
     const a = mm.mmap[i - 1]!;
     const b = mm.mmap[i]!;
-    if (!mergeable(a, b) || (lenient && !a.anon_vma) || (grew && b.vm_flags & VM_GROWSDOWN)) continue;
+    if (!mergeable(a, b) || (grew && b.vm_flags & VM_GROWSDOWN)) continue;
     report('vma-merge', `${mm.kname} (${mm.owner}) has ${a} and ${b} apart (flags ${a.vm_flags.toString(16)}, pgoff ${a.vm_pgoff} and ${b.vm_pgoff}, ${a.anon_vma?.kname ?? 'no anon_vma'}): Linux would have merged them`);
   }
 }
 
 /** At quiescent points (no user thread inside an op), every mm's VMA tree is the one Linux would have. */
 function checkVmaMerge(ctx: RunContext): void {
-  if (ctx.busy !== 0 || splitMayHaveStayed(ctx)) return;
-  const lenient = dontunmapped(ctx);
+  if (ctx.busy !== 0 || splitMayHaveStayed(ctx) || dontunmapped(ctx)) return;
   const grew = stackGrew(ctx);
-  for (const mm of ctx.machine.mms) if (!mm.mmap_lock.isLocked()) checkTree(mm, lenient, grew);
+  for (const mm of ctx.machine.mms) if (!mm.mmap_lock.isLocked()) checkTree(mm, grew);
 }
 
 export const vmaMerge: Property = {
