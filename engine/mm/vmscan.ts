@@ -66,19 +66,7 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
       if (!is_page_cache_freeable(folio)) break keep;
       yield* swap_writepage(folio);
     }
-    // __remove_mapping(): only our reference and the swap cache's may be left.
-    const si = swp_swap_info(folio.swap!)!;
-    yield* spin_lock(si.cache_lock);
-    if (!folio_ref_freeze(folio, 2)) {
-      yield* spin_unlock(si.cache_lock);
-      break keep;
-    }
-    const entry = folio.swap!;
-    __delete_from_swap_cache(si, folio);
-    yield* spin_unlock(si.cache_lock);
-    yield* put_swap_folio(entry);
-    yield* bit_unlock(folio.lock);
-    free_frozen_folio(folio);
+    if (!(yield* __remove_mapping(folio))) break keep;
     freed = true;
   }
   if (!freed) {
@@ -86,6 +74,29 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
     folio_put(folio);
   }
   return freed;
+}
+
+/**
+ * __remove_mapping() for a folio in the swap cache: only our reference and
+ * the swap cache's may be left (a pin or a racing lookup keeps it). On
+ * success the folio leaves the swap cache, its slot is put, and it is freed.
+ * We enter with the folio locked and holding the isolation's reference; on
+ * success we return with both gone, on failure with both still held.
+ */
+function* __remove_mapping(folio: Folio): KGen<boolean> {
+  const si = swp_swap_info(folio.swap!)!;
+  yield* spin_lock(si.cache_lock);
+  if (!folio_ref_freeze(folio, 2)) {
+    yield* spin_unlock(si.cache_lock);
+    return false;
+  }
+  const entry = folio.swap!;
+  __delete_from_swap_cache(si, folio);
+  yield* spin_unlock(si.cache_lock);
+  yield* put_swap_folio(entry);
+  yield* bit_unlock(folio.lock);
+  free_frozen_folio(folio);
+  return true;
 }
 
 /**
@@ -112,19 +123,7 @@ function* shrink_shmem_folio(folio: Folio): KGen<boolean> {
       if (!(yield* shmem_writeout(folio))) break keep; // AOP_WRITEPAGE_ACTIVATE: redirtied
     }
     if (!(folio.flags & PG_swapcache)) break keep;
-    // __remove_mapping() on the swap cache: only our reference and the swap cache's may be left.
-    const si = swp_swap_info(folio.swap!)!;
-    yield* spin_lock(si.cache_lock);
-    if (!folio_ref_freeze(folio, 2)) {
-      yield* spin_unlock(si.cache_lock);
-      break keep;
-    }
-    const entry = folio.swap!;
-    __delete_from_swap_cache(si, folio);
-    yield* spin_unlock(si.cache_lock);
-    yield* put_swap_folio(entry);
-    yield* bit_unlock(folio.lock);
-    free_frozen_folio(folio);
+    if (!(yield* __remove_mapping(folio))) break keep;
     freed = true;
   }
   if (!freed) {
