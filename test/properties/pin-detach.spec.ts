@@ -5,27 +5,13 @@
 // each test also shows the violation the oracle must still see.
 import assert from 'node:assert/strict';
 import { Replay } from '../../engine/index.ts';
-import { isViolationError } from '../../engine/sched/violation.ts';
 import { valueOf, type OpRecord, type Range } from '../../engine/program/history.ts';
 import type { Program } from '../../engine/program/ops.ts';
-import { checkDataIntegrity } from '../../properties/index.ts';
-import { checkPinData } from '../../properties/gup-pin-coherence.ts';
-import { asHistory, history, rec, type OpOf, type Row } from '../helpers/records.ts';
+import { history, rec, type OpOf, type Row } from '../helpers/records.ts';
 import { describeViolation, runChecked } from '../helpers/run.ts';
+import { pinVerdict as verdict } from './pins.setup.ts';
 
 const EFAULT = -14;
-
-function verdict(recs: OpRecord[]): string | undefined {
-  const ctx = { history: asHistory(recs) };
-  try {
-    checkDataIntegrity(ctx);
-    checkPinData(ctx);
-    return undefined;
-  } catch (e) {
-    if (isViolationError(e)) return `${e.violation.property}: ${e.violation.message}`;
-    throw e;
-  }
-}
 
 const mmap = (region: number, pages: number): OpOf<'mmap'> => ({ op: 'mmap', region, pages, prot: 'rw' });
 const read = (region: number, page = 0): OpOf<'read'> => ({ op: 'read', region, page, word: 0 });

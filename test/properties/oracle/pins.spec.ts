@@ -5,26 +5,12 @@
 // leaves no stale value readable, and munmap / DONTNEED still detach.
 import assert from 'node:assert/strict';
 import { Replay } from '../../../engine/index.ts';
-import { isViolationError } from '../../../engine/sched/violation.ts';
 import { valueOf, type OpRecord, type Range } from '../../../engine/program/history.ts';
 import type { Program } from '../../../engine/program/ops.ts';
-import { checkDataIntegrity } from '../../../properties/index.ts';
-import { checkPinData } from '../../../properties/gup-pin-coherence.ts';
 import { pinLives } from '../../../properties/oracle/pins.ts';
-import { asHistory, history, rec, type OpOf, type Row } from '../../helpers/records.ts';
+import { history, rec, type OpOf, type Row } from '../../helpers/records.ts';
 import { describeViolation, runChecked } from '../../helpers/run.ts';
-
-function verdict(recs: OpRecord[]): string | undefined {
-  const ctx = { history: asHistory(recs) };
-  try {
-    checkDataIntegrity(ctx);
-    checkPinData(ctx);
-    return undefined;
-  } catch (e) {
-    if (isViolationError(e)) return `${e.violation.property}: ${e.violation.message}`;
-    throw e;
-  }
-}
+import { pinVerdict as verdict } from '../pins.setup.ts';
 
 const A = 205; // region 0, moved to B
 const B = 202;
