@@ -36,10 +36,10 @@ import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
 import type { KGen } from '../sched/task.ts';
-import { Inode, swp_to_radix_entry, xa_is_value, type AddressSpace, type File, type XaValue } from '../fs/fs.ts';
+import { File, Inode, swp_to_radix_entry, xa_is_value, type AddressSpace, type XaValue } from '../fs/fs.ts';
 import { machine, type Machine } from './machine.ts';
 import { unmap_mapping_pages } from './memory.ts';
-import { EINVAL, ENOMEM, PG_dirty, PG_swapcache, VM_FAULT_LOCKED, VM_FAULT_OOM, VM_FAULT_SIGBUS, type Folio, type VmFault } from './mm_types.ts';
+import { EINVAL, ENOMEM, PG_dirty, PG_swapcache, VM_FAULT_LOCKED, VM_FAULT_OOM, VM_FAULT_SIGBUS, type Folio, type VmArea, type VmFault } from './mm_types.ts';
 import { folio_alloc, folio_get, folio_put } from './page_alloc.ts';
 import { swp_entry, type SwpEntry } from './swap.ts';
 import { add_to_swap_cache, delete_from_swap_cache, read_swap_cache_async, swap_cache_get_folio } from './swap_state.ts';
@@ -50,6 +50,9 @@ import { filemap_get_entry, filemap_remove_folio, find_get_entries, find_lock_en
 
 export const EEXIST = 17;
 export const ENOENT = 2;
+
+/** Inode numbers of shared anonymous mappings' files start here (memfds are numbered by their name). */
+const SHMEM_ANON_INO = 1 << 16;
 
 /** enum sgp_type: what shmem_get_folio_gfp() may do at a hole. */
 export const SGP_READ = 0;
@@ -74,6 +77,8 @@ export class ShmemInode extends Inode {
 /** The tmpfs mount (shm_mnt) of one machine: its files by the program's name, and the swaplist. */
 class ShmemSb {
   readonly files: (File | undefined)[] = [];
+  /** The files of shared anonymous mappings (shmem_zero_setup), in the order they were made: no name. */
+  readonly anon: File[] = [];
   /** shmem_swaplist: inodes that may have swap entries, newest first (list_add). */
   readonly swaplist: ShmemInode[] = [];
   readonly shmem_swaplist_mutex = new Mutex('shmem_swaplist_mutex');
@@ -89,7 +94,9 @@ export function shmem_sb(m: Machine = machine()): ShmemSb {
 
 /** Every shmem file of a machine, for property checks (as a debugger would see them). */
 export function shmem_files(m: Machine): readonly File[] {
-  return (sbs.get(m)?.files ?? []).filter((f): f is File => f !== undefined);
+  const sb = sbs.get(m);
+  if (!sb) return [];
+  return [...sb.files.filter((f): f is File => f !== undefined), ...sb.anon];
 }
 
 export function SHMEM_I(inode: Inode): ShmemInode {
@@ -430,6 +437,27 @@ export function* shmem_unuse(type: number): KGen<number> {
   }
   yield* mutex_unlock(sb.shmem_swaplist_mutex);
   return error;
+}
+
+/* ------------------------------------------ shared anonymous mappings */
+
+/**
+ * shmem_zero_setup(): a MAP_SHARED | MAP_ANONYMOUS mapping is backed by a
+ * shmem file of its own, "dev/zero" (shmem_kernel_file_setup, i_size the
+ * mapping's length), set as its vm_file with shmem's vm_ops
+ * (shmem_anon_vm_ops: the model's faults on a VMA with a file are shmem's).
+ * Fork's children share the file with the VMA; nothing else can reach it.
+ * We enter with mmap_lock held for write (__mmap_new_vma).
+ */
+export function* shmem_zero_setup(vma: VmArea): KGen<number> {
+  yield 'shmem_zero_setup: shmem_kernel_file_setup';
+  const sb = shmem_sb();
+  const inode = new ShmemInode(SHMEM_ANON_INO + sb.anon.length, `dev/zero#${sb.anon.length}`);
+  inode.i_size = vma.vm_end - vma.vm_start;
+  const file = new File(inode);
+  sb.anon.push(file);
+  vma.vm_file = file; // if (vma->vm_file) fput(vma->vm_file): an anonymous mmap has none
+  return 0;
 }
 
 /* -------------------------------------------------- truncate, hole punch */
