@@ -939,6 +939,8 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number, 
       set_pte_at(table, addr, PTE_NONE); // ptep_get_and_clear_full
       // The zero page: nothing to unmap or free.
       if (!folio) continue;
+      // zap_present_folio_ptes(): a page-cache folio takes the PTE's dirty bit.
+      if (!folio_test_anon(folio) && ptent.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
       folio_remove_rmap_pte(folio, vma, vm_normal_struct_page(folio, ptent.pfn));
       tlb.folios.push(folio); // __tlb_remove_page
       continue;

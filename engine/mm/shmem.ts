@@ -126,7 +126,6 @@ export function* shmem_add_to_page_cache(folio: Folio, mapping: AddressSpace, in
   if (mapping.i_pages[index] !== expected) error = -EEXIST; // xas_find_conflict()
   else {
     mapping.i_pages[index] = folio; // xas_store
-    folio.flags |= PG_dirty;
   }
   yield* spin_unlock(mapping.xa_lock);
   if (error) {
