@@ -172,8 +172,8 @@ function* folio_migrate_mapping(dst: Folio, src: Folio): KGen<boolean> {
  * page cache's and the isolation's: a racing lookup or a pin makes it
  * -EAGAIN), give the new folio its index, mapping, the cache's reference,
  * swapbacked and the dirty bit, store it in i_pages in place of the old one,
- * and unfreeze the old folio to one reference less. move_to_new_folio() then
- * clears the old folio's mapping: whoever waited on its lock finds it gone.
+ * and unfreeze the old folio to one reference less. migrate_file_folio()
+ * then clears the old folio's mapping: whoever waited on its lock finds it gone.
  * We enter with both folios locked and the old one unmapped.
  */
 function* __folio_migrate_mapping_file(mapping: AddressSpace, dst: Folio, src: Folio, expected_count: number): KGen<boolean> {
@@ -197,7 +197,6 @@ function* __folio_migrate_mapping_file(mapping: AddressSpace, dst: Folio, src: F
   // Drop cache reference from old folio by unfreezing to one less reference.
   folio_ref_unfreeze(src, expected_count - 1);
   yield* spin_unlock(mapping.xa_lock);
-  src.f_mapping = undefined; // move_to_new_folio(): src->mapping = NULL
   return true;
 }
 
@@ -297,6 +296,11 @@ function* migrate_file_folio(src: Folio): KGen<boolean> {
   const ok = yield* migrate_folio_file(dst, src);
   // remove_migration_ptes(src, ok ? dst : src): the rmap walk of the folio that now holds the slot.
   yield* remove_migration_ptes(src, ok ? dst : src);
+  // move_to_new_folio(): "For pagecache folios, src->mapping must be cleared before src is freed."
+  // Linux clears it before remove_migration_ptes(); the model once the entries are gone, still under
+  // src's lock (whoever reads it takes that lock first), so that every migration entry's folio is
+  // one rmap can walk from.
+  if (ok) src.f_mapping = undefined;
   yield* bit_unlock(dst.lock);
   folio_put(dst); // the allocation's reference: dst now lives by the page cache's and its mappings'
   return ok;
