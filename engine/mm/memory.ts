@@ -395,9 +395,10 @@ export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
  * fault-around (->map_pages, as with fault_around_bytes = 4096),
  * vmf_can_call_fault() (a file fault never holds only the VMA lock here:
  * lock_vma_under_rcu() takes anonymous VMAs alone, as in 6.4), page_mkwrite
- * (shmem has none), uffd, large folios. The model's MMU dirties the folio
- * itself on a store, so PTE dirty bits carry nothing set_pte_range() or zap
- * would have to transfer.
+ * (shmem has none), uffd, large folios. The model's MMU sets only the PTE's
+ * dirty bit on a store to a page-cache page (an anonymous folio it dirties at
+ * once): set_pte_range() maps a write fault's PTE dirty, and zap moves a
+ * file PTE's dirty bit to its folio (zap_present_folio_ptes).
  */
 
 /**

@@ -1,6 +1,7 @@
 /*
  * mm/shmem.c for the model (Linux 6.16): tmpfs files, as memfd_create()
- * makes them (engine/fs/memfd.ts). The page cache is the mapping's i_pages:
+ * makes them (engine/fs/memfd.ts), and shared anonymous memory
+ * (shmem_zero_setup). The page cache is the mapping's i_pages:
  * by file index a folio, or the swap entry (an xarray value) of a page out
  * on swap. Faults find or allocate the folio (shmem_get_folio_gfp), reclaim
  * writes it out to swap and leaves the swap entry in its place
@@ -18,17 +19,36 @@
  * guards the swaplist (6.16: 6.17 makes it a spinlock, taken by writeout
  * only once the folio has a slot).
  *
+ * Shared anonymous mappings (mmap MAP_SHARED | MAP_ANONYMOUS) are shmem
+ * too: shmem_zero_setup() gives each a file of its own, which its VMA and
+ * the VMAs fork copies from it map; nothing else can reach it.
+ *
+ * Dirty tracking, as 6.16 has it for shmem: shmem_aops.dirty_folio is
+ * noop_dirty_folio (PG_dirty set, nothing accounted) and shmem has no
+ * writeback (mapping_can_writeback() is false: its backing_dev_info cannot
+ * write back). A folio is added to the page cache clean; a write fault
+ * dirties it (fault_dirty_shared_page), a store through a writable clean PTE
+ * (mapped by a read fault: no write notify without page_mkwrite or
+ * writeback) dirties the PTE alone, and the bit moves to the folio when the
+ * PTE goes (zap, try_to_unmap_one, try_to_migrate_one); a swapped-in folio
+ * is dirty. Reclaim writes a dirty folio out (pageout:
+ * folio_clear_dirty_for_io, which for shmem only clears the flag, then
+ * shmem_writeout) and drops a clean one. There is no writeback thread and
+ * no folio_mkclean/page_mkclean_one for shmem, and msync() on a shmem
+ * mapping does nothing (MS_ASYNC never does; MS_SYNC calls shmem's fsync,
+ * noop_fsync): none of them is modelled, because Linux has none for shmem.
+ *
  * Left out, each whole: large folios and THP, fallocate's allocation (only
  * FALLOC_FL_PUNCH_HOLE), shmem_falloc's wait of faults into a hole being
  * punched (a liveness aid against trinity: 8e205f779d14), quotas and block
  * accounting (shmem_recalc_inode keeps `swapped` only), seals, uffd, memcg,
  * SWP_SYNCHRONOUS_IO devices (shmem_swap_alloc_folio), swapin readahead of
  * the neighbours (shmem_swapin_cluster reads the one entry), swapin errors
- * (poisoned entries), eviction (files live for the whole run, as memfds
- * passed around and never closed), and migration of shmem folios (kcompactd
- * picks anon folios only). A page-cache folio is dirty from the moment it is
- * added (the model's DMA writes through pins do not dirty a folio, and a
- * clean shmem folio would be dropped by reclaim instead of written out).
+ * (poisoned entries), eviction (files live for the whole run: memfds as if
+ * passed around and never closed, and a shared anonymous mapping's file
+ * keeps its pages after its last munmap, as if a process still held it:
+ * no shmem_evict_inode), and mremap of a shmem VMA (-EINVAL in the model).
+ * Migration of shmem folios is migrate.ts's (the generic migrate_folio).
  */
 import { bit_lock, bit_unlock } from '../locking/bitlock.ts';
 import { Mutex, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
