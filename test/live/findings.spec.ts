@@ -84,6 +84,14 @@ describe('corpus/findings', function () {
       assert.equal(r.violation?.property, entry.property);
     });
   }
+
+  it(`${PROTNONE} runs to its end, with no violation, on the model with its fix`, async () => {
+    const entry = loadEntry(join(DIR, PROTNONE));
+    const r = replayEntry(entry, await models.get(FIX));
+    assert.equal(r.verdict, 'passes');
+    // P0.T0's last op, the read that spun on the clean model, returned.
+    assert.ok(r.result.history.records.some((o) => o.kind === 'read' && o.thread === 'P0.T0' && o.index === 6 && o.result >= 0));
+  });
 });
 
 /** The proposed fix closes the race: the finding's minimal program under the same schedules, clean vs fixed. */
