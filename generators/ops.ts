@@ -68,10 +68,10 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
   switch (kind) {
     case 'mmap':
-      // One mapping in four a stack (MAP_GROWSDOWN).
+      // One mapping in four a stack (MAP_GROWSDOWN); one in four of the others shared (MAP_SHARED | MAP_ANONYMOUS: shmem).
       return fc
-        .record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const), growsdown: fc.constantFrom(false, false, false, true) })
-        .map(({ growsdown, ...m }): Op => (growsdown ? { ...m, growsdown } : m));
+        .record({ op: fc.constant('mmap' as const), region, pages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const), growsdown: fc.constantFrom(false, false, false, true), shared: fc.constantFrom(false, false, false, true) })
+        .map(({ growsdown, shared, ...m }): Op => (growsdown ? { ...m, growsdown } : shared ? { ...m, shared } : m));
     case 'munmap':
       return fc.record({ op: fc.constant('munmap' as const), region, page, pages: rangePages });
     case 'mremap':

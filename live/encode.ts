@@ -30,7 +30,7 @@ function prot(p: Prot): number {
 /** The six arguments of an op, in the order live/c/ops.c reads them. */
 export function opArgs(op: Op, place = -1): number[] {
   switch (op.op) {
-    case 'mmap': return [op.region, op.pages, prot(op.prot), place, op.growsdown ? 1 : 0];
+    case 'mmap': return [op.region, op.pages, prot(op.prot), place, op.growsdown ? 1 : 0, op.shared ? 1 : 0];
     case 'munmap': return [op.region, op.page, op.pages];
     case 'mremap': return [op.region, op.pages, op.maymove ? 1 : 0, op.fixedTo ?? -1, place, op.dontunmap ? 1 : 0];
     case 'mprotect': return [op.region, op.page, op.pages, prot(op.prot)];

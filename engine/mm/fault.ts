@@ -24,7 +24,7 @@ import {
 } from './mm_types.ts';
 import { pfn_folio, pfn_to_page } from './page_alloc.ts';
 import { pmd_index, pte_index } from './pgtable.ts';
-import { PG_dirty } from './mm_types.ts';
+import { PG_anon, PG_dirty } from './mm_types.ts';
 import { huge_pte_user_access, is_hugetlb_pt_page } from './hugetlb.ts';
 import { machine } from './machine.ts';
 import { FAULT_FLAG_VMA_LOCK, VM_FAULT_RETRY } from './mm_types.ts';
@@ -120,7 +120,12 @@ export function* user_access(mm: MmStruct, address: number, word: number, write:
       const page = folio.order ? folio.pages![pte.pfn - folio.pfn]! : folio;
       if (!write) return { err: 0, value: page.data[word]! };
       page.data[word] = value;
-      folio.flags |= PG_dirty;
+      // An anonymous folio is dirtied at once (the model's shortcut: its
+      // flag is read only after an unmap, which would transfer the PTE's
+      // bit anyway). A page-cache folio is not: its PTE's dirty bit moves to
+      // the folio when the PTE goes (zap, try_to_unmap_one,
+      // try_to_migrate_one), and reclaim drops a clean one.
+      if (folio.flags & PG_anon) folio.flags |= PG_dirty;
       // The MMU sets the dirty bit itself, without the PT lock.
       if (!pte.dirty) table!.ptes[pte_index(address)] = mk_pte(pte.pfn, true, true);
       return { err: 0, value };

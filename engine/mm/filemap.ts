@@ -1,7 +1,8 @@
 /*
  * mm/filemap.c for the model (Linux 6.16): the page-cache lookups shmem
  * uses (filemap_get_entry, find_lock_entries, find_get_entries) and the
- * removal of a folio from the page cache (filemap_remove_folio). Lookups
+ * removal of a folio from the page cache (filemap_remove_folio, and
+ * __filemap_remove_folio for reclaim's __remove_mapping). Lookups
  * walk i_pages under RCU, without the xa_lock: a folio they find may be
  * freed or removed meanwhile, so they take a speculative reference and look
  * again (xas_reload), and callers recheck folio->mapping under the folio
@@ -102,11 +103,21 @@ export function* filemap_remove_folio(folio: Folio): KGen {
   const mapping = folio.f_mapping!;
   BUG_ON(!folio.lock.isLocked(), 'filemap_remove_folio', `${folio.kname} not locked`);
   yield* spin_lock(mapping.xa_lock);
-  // __filemap_remove_folio() -> filemap_unaccount_folio(), page_cache_delete()
+  __filemap_remove_folio(folio);
+  yield* spin_unlock(mapping.xa_lock);
+  folio_put(folio); // filemap_free_folio()
+}
+
+/**
+ * __filemap_remove_folio(): filemap_unaccount_folio(), page_cache_delete():
+ * the folio leaves i_pages; the page cache's reference is the caller's to
+ * drop (or, from reclaim's __remove_mapping, already frozen away).
+ * We enter with the folio locked and the mapping's xa_lock held.
+ */
+export function __filemap_remove_folio(folio: Folio): void {
+  const mapping = folio.f_mapping!;
   WARN_ON(folio._mapcount > 0, 'filemap_unaccount_folio', `Bad page cache: ${folio.kname} still mapped when deleted`);
   BUG_ON(mapping.i_pages[folio.index] !== folio, 'page_cache_delete', `${folio.kname} not at index ${folio.index} of ${mapping.host.name}`);
   mapping.i_pages[folio.index] = undefined;
   folio.f_mapping = undefined;
-  yield* spin_unlock(mapping.xa_lock);
-  folio_put(folio); // filemap_free_folio()
 }

@@ -395,9 +395,10 @@ export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
  * fault-around (->map_pages, as with fault_around_bytes = 4096),
  * vmf_can_call_fault() (a file fault never holds only the VMA lock here:
  * lock_vma_under_rcu() takes anonymous VMAs alone, as in 6.4), page_mkwrite
- * (shmem has none), uffd, large folios. The model's MMU dirties the folio
- * itself on a store, so PTE dirty bits carry nothing set_pte_range() or zap
- * would have to transfer.
+ * (shmem has none), uffd, large folios. The model's MMU sets only the PTE's
+ * dirty bit on a store to a page-cache page (an anonymous folio it dirties at
+ * once): set_pte_range() maps a write fault's PTE dirty, and zap moves a
+ * file PTE's dirty bit to its folio (zap_present_folio_ptes).
  */
 
 /**
@@ -939,6 +940,8 @@ function* zap_pte_range(tlb: MmuGather, vma: VmArea, addr: number, end: number, 
       set_pte_at(table, addr, PTE_NONE); // ptep_get_and_clear_full
       // The zero page: nothing to unmap or free.
       if (!folio) continue;
+      // zap_present_folio_ptes(): a page-cache folio takes the PTE's dirty bit.
+      if (!folio_test_anon(folio) && ptent.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
       folio_remove_rmap_pte(folio, vma, vm_normal_struct_page(folio, ptent.pfn));
       tlb.folios.push(folio); // __tlb_remove_page
       continue;

@@ -1,6 +1,9 @@
 /*
- * mm/migrate.c for the model: migration of an anon folio by a kernel thread
- * (kcompactd). The old folio is locked for the whole migration; its PTEs are
+ * mm/migrate.c for the model: migration of an anon folio, or of a shmem
+ * page-cache folio (Linux 6.16: shmem_aops.migrate_folio is the generic
+ * migrate_folio, its __folio_migrate_mapping() moving the i_pages slot under
+ * the xa_lock once the refcount freezes at what it expects), by a kernel
+ * thread (kcompactd). The old folio is locked for the whole migration; its PTEs are
  * replaced by migration entries (try_to_migrate), the contents copied to a
  * new folio, and the entries replaced by PTEs to the new one
  * (remove_migration_ptes). A fault that meets a migration entry waits on the
@@ -30,12 +33,13 @@ import {
   type PteMigration,
   type VmArea,
 } from './mm_types.ts';
-import { folio_alloc, folio_get, folio_put, folio_try_get, lru_pick } from './page_alloc.ts';
+import { folio_alloc, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, lru_pick } from './page_alloc.ts';
 import { ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PVMW_MIGRATION,
   PageAnonExclusive,
   folio_add_anon_rmap_pte,
+  folio_add_file_rmap_ptes,
   folio_get_anon_vma,
   folio_lock_anon_vma_read,
   folio_remove_rmap_pte,
@@ -50,6 +54,8 @@ import {
   type PageVmaMappedWalk,
 } from './rmap.ts';
 import { swp_swap_info } from './swapfile.ts';
+import { shmem_folio } from './shmem.ts';
+import type { AddressSpace } from '../fs/fs.ts';
 
 /**
  * invalid_migration_vma(): exec's temporary stack. Its page tables are moved
@@ -77,6 +83,8 @@ function* try_to_migrate_one(folio: Folio, vma: VmArea, address: number): KGen<b
   set_pte_at(table, address, PTE_NONE);
   yield 'try_to_migrate_one: ptep_clear_flush done';
   BUG_ON(pteval.kind === 'present' && pteval.write && folio_test_anon(folio) && !anon_exclusive, 'try_to_migrate_one', 'writable PTE to a non-exclusive anon page');
+  // Set the dirty flag on the folio now the PTE is gone (a page-cache folio's store dirtied the PTE alone).
+  if (pteval.kind === 'present' && pteval.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
   // See folio_try_share_anon_rmap_pte(): clear PTE first.
   if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) return yield* rmap_one_restore(pvmw, pteval);
   const write = pteval.kind === 'present' && pteval.write;
@@ -115,7 +123,8 @@ function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmAre
     // entry: mprotect() took write away from the entries it met
     // (change_pte_range), fork from those it shared.
     const write = entry.mode === 'write';
-    folio_add_anon_rmap_pte(dst, vma, address, entry.mode !== 'read');
+    if (folio_test_anon(dst)) folio_add_anon_rmap_pte(dst, vma, address, entry.mode !== 'read');
+    else folio_add_file_rmap_ptes(dst, vma); // folio_add_file_rmap_pte()
     set_pte_at(table, address, mk_pte(dst.pfn, write, write && (dst.flags & PG_dirty) !== 0, !vma_is_accessible(vma)));
     yield* page_vma_mapped_walk_done(pvmw);
     return true;
@@ -158,6 +167,57 @@ function* folio_migrate_mapping(dst: Folio, src: Folio): KGen<boolean> {
 }
 
 /**
+ * __folio_migrate_mapping() for a page-cache folio: under the mapping's
+ * xa_lock, freeze the old folio's refcount at what migration expects (the
+ * page cache's and the isolation's: a racing lookup or a pin makes it
+ * -EAGAIN), give the new folio its index, mapping, the cache's reference,
+ * swapbacked and the dirty bit, store it in i_pages in place of the old one,
+ * and unfreeze the old folio to one reference less. migrate_file_folio()
+ * then clears the old folio's mapping: whoever waited on its lock finds it gone.
+ * We enter with both folios locked and the old one unmapped.
+ */
+function* __folio_migrate_mapping_file(mapping: AddressSpace, dst: Folio, src: Folio, expected_count: number): KGen<boolean> {
+  yield* spin_lock(mapping.xa_lock);
+  if (!folio_ref_freeze(src, expected_count)) {
+    yield* spin_unlock(mapping.xa_lock);
+    return false;
+  }
+  // Now we know that no one else is looking at the folio: no turning back from here.
+  dst.index = src.index;
+  dst.f_mapping = mapping;
+  folio_get(dst); // folio_ref_add(newfolio, nr): add cache reference
+  dst.flags |= src.flags & PG_swapbacked;
+  // Move dirty while folio refs frozen and newfolio not yet exposed.
+  if (src.flags & PG_dirty) {
+    src.flags &= ~PG_dirty;
+    dst.flags |= PG_dirty;
+  }
+  BUG_ON(mapping.i_pages[src.index] !== src, '__folio_migrate_mapping', `${src.kname} not at index ${src.index} of ${mapping.host.name}`);
+  mapping.i_pages[src.index] = dst; // xas_store
+  // Drop cache reference from old folio by unfreezing to one less reference.
+  folio_ref_unfreeze(src, expected_count - 1);
+  yield* spin_unlock(mapping.xa_lock);
+  return true;
+}
+
+/**
+ * migrate_folio() (the mapping's a_ops->migrate_folio for shmem, via
+ * move_to_new_folio) of an unmapped page-cache folio: the refcount check
+ * (folio_expected_ref_count() + 1: the page cache's and the isolation's),
+ * the copy, then the mapping. True if it moved.
+ * We enter with both folios locked.
+ */
+function* migrate_folio_file(dst: Folio, src: Folio): KGen<boolean> {
+  const mapping = src.f_mapping!;
+  const expected_count = 2;
+  // Check whether src does not have extra refs before we do more work
+  if (src._refcount !== expected_count) return false;
+  yield 'folio_mc_copy';
+  dst.data = [...src.data];
+  return yield* __folio_migrate_mapping_file(mapping, dst, src, expected_count);
+}
+
+/**
  * migrate_folio(): one isolated folio to a new one. Returns true if it moved.
  * We enter holding a reference on src (the isolation); we drop it.
  */
@@ -166,7 +226,13 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
   let moved = false;
   let anon_vma: AnonVma | undefined;
   out: {
-    if (!folio_test_anon(src) || src._mapcount === 0) break out;
+    // A page-cache folio may have left its file (truncated, written out to swap) before we locked it.
+    const file = !folio_test_anon(src);
+    if (file ? !shmem_folio(src) : src._mapcount === 0) break out;
+    if (file) {
+      moved = yield* migrate_file_folio(src);
+      break out;
+    }
     // Keep the anon_vma alive while the folio is unmapped: remove_migration_ptes walks it.
     anon_vma = yield* folio_get_anon_vma(src);
     if (!anon_vma) break out;
@@ -204,12 +270,47 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
   return moved;
 }
 
-/** What kcompactd scans: anon folios in use and mapped, in pfn order; `victim` picks one. */
+/**
+ * migrate_folio_unmap() and migrate_folio_move() for a shmem page-cache
+ * folio, mapped or not: migration entries in every VMA of i_mmap that maps
+ * it (try_to_migrate over rmap_walk_file), the new folio in its i_pages slot
+ * (migrate_folio_file), the entries then replaced by PTEs to the new folio,
+ * or back to the old one if anything failed.
+ * True if it moved. We enter with src locked and referenced (the isolation's).
+ */
+function* migrate_file_folio(src: Folio): KGen<boolean> {
+  if (src._mapcount > 0) {
+    yield* try_to_migrate(src);
+    if (src._mapcount > 0) {
+      yield* remove_migration_ptes(src, src);
+      return false;
+    }
+  }
+  const dst = folio_alloc();
+  if (!dst) {
+    yield* remove_migration_ptes(src, src);
+    return false;
+  }
+  // __folio_set_locked(): nobody can see the new folio yet, so this cannot fail.
+  yield* bit_trylock(dst.lock);
+  const ok = yield* migrate_folio_file(dst, src);
+  // remove_migration_ptes(src, ok ? dst : src): the rmap walk of the folio that now holds the slot.
+  yield* remove_migration_ptes(src, ok ? dst : src);
+  // move_to_new_folio(): "For pagecache folios, src->mapping must be cleared before src is freed."
+  // Linux clears it before remove_migration_ptes(); the model once the entries are gone, still under
+  // src's lock (whoever reads it takes that lock first), so that every migration entry's folio is
+  // one rmap can walk from.
+  if (ok) src.f_mapping = undefined;
+  yield* bit_unlock(dst.lock);
+  folio_put(dst); // the allocation's reference: dst now lives by the page cache's and its mappings'
+  return ok;
+}
+
+/** What kcompactd scans: anon folios in use and mapped, and shmem page-cache folios, in pfn order; `victim` picks one. */
 /** One migration by kcompactd: isolate the chosen folio and migrate it. */
 export function* kcompactd_migrate(victim: number): KGen<boolean> {
   yield 'isolate_migratepages';
-  // Page-cache (shmem) folios are not migrated in the model.
-  const folio = lru_pick(victim, (f) => f._mapcount !== 0 && (f.flags & PG_anon) !== 0);
+  const folio = lru_pick(victim, (f) => (f._mapcount !== 0 && (f.flags & PG_anon) !== 0) || shmem_folio(f));
   if (!folio || !folio_try_get(folio)) return false;
   return yield* migrate_folio(folio);
 }

@@ -1,6 +1,7 @@
 /*
  * mm/mmap.c and the split/shrink half of mm/vma.c for the model: the VMA
- * tree, anonymous private mmap (merging with its neighbours: vma.ts), munmap
+ * tree, anonymous private mmap (merging with its neighbours: vma.ts) and
+ * shared anonymous mmap (a shmem file per mapping: shmem.ts), munmap
  * with VMA splits, vma_shrink under the rmap locks the kernel takes
  * (vma_prepare / vma_complete), exit_mmap, and exec's relocate_vma_down; and
  * the stack: stack_guard_gap, vm_start_gap, expand_stack_locked and exec's
@@ -38,8 +39,10 @@ import {
   TASK_SIZE,
   VM_GROWSDOWN,
   VM_MAYREAD,
+  VM_MAYSHARE,
   VM_MAYWRITE,
   VM_READ,
+  VM_SHARED,
   VM_WRITE,
   VmArea,
   type MmStruct,
@@ -52,12 +55,15 @@ import {
   anon_vma_lock_write,
   anon_vma_unlock_write,
 } from './rmap.ts';
-import { vma_complete_file, vma_prepare_file } from '../fs/fs.ts';
+import { vma_complete_file, vma_link_file, vma_prepare_file } from '../fs/fs.ts';
+import { shmem_zero_setup } from './shmem.ts';
 import { hugetlb_vm_op_open, hugetlb_vm_op_split, is_vm_hugetlb_page } from './hugetlb.ts';
 import { VMG_STATE, expand_downwards, vma_expand, vma_merge_new_range } from './vma.ts';
 
 export const PROT_READ = 0x1;
 export const PROT_WRITE = 0x2;
+/** mmap(MAP_SHARED | MAP_ANONYMOUS): a shared anonymous mapping, a shmem file of its own (shmem_zero_setup). */
+export const MAP_SHARED = 0x01;
 /** mmap(MAP_GROWSDOWN): a stack; a fault just below it grows it (lock_mm_and_find_vma). */
 export const MAP_GROWSDOWN = 0x100;
 
@@ -277,21 +283,35 @@ export function* __split_vma(vma: VmArea, addr: number, new_below: boolean): KGe
 /* -------------------------------------------------------------- mmap */
 
 /**
- * do_mmap(): an anonymous private mapping of len pages (a stack with
- * MAP_GROWSDOWN in flags). Returns the address or -errno. We enter with mmap_lock held for write (vm_mmap_pgoff takes it).
+ * do_mmap(): an anonymous mapping of len pages: private (a stack with
+ * MAP_GROWSDOWN in flags), or with MAP_SHARED a shared one, which
+ * __mmap_new_vma() backs by a shmem file of its own (shmem_zero_setup).
+ * Returns the address or -errno. We enter with mmap_lock held for write (vm_mmap_pgoff takes it).
  */
 export function* do_mmap(mm: MmStruct, len: number, prot: number, flags = 0): KGen<number> {
   mmap_assert_write_locked(mm, 'do_mmap');
   if (len <= 0 || len > TASK_SIZE) return -EINVAL;
   const addr = __get_unmapped_area(mm, len);
   if (addr < 0) return addr;
-  const vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE;
-  return yield* mmap_region(mm, addr, len, vm_flags, addr);
+  let vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE;
+  // Set pgoff according to addr for anon_vma.
+  let pgoff = addr;
+  if (flags & MAP_SHARED) {
+    if (vm_flags & VM_GROWSDOWN) return -EINVAL;
+    // Ignore pgoff.
+    pgoff = 0;
+    vm_flags |= VM_SHARED | VM_MAYSHARE;
+  }
+  return yield* mmap_region(mm, addr, len, vm_flags, pgoff);
 }
 
 /**
  * __mmap_region(): expand a neighbour over the range if one matches
- * (vma_merge_new_range: prev, next, or both), else a new VMA.
+ * (vma_merge_new_range: prev, next, or both), else a new VMA
+ * (__mmap_new_vma): shared anonymous ones get their shmem file
+ * (shmem_zero_setup) before the VMA is linked, then go into its i_mmap.
+ * A shared anonymous range never merges: the new range has no file yet,
+ * and every neighbour that is shared has one.
  */
 function* mmap_region(mm: MmStruct, addr: number, len: number, vm_flags: number, pgoff: number): KGen<number> {
   const vmg = VMG_STATE(mm, addr, addr + len, vm_flags, pgoff);
@@ -301,8 +321,10 @@ function* mmap_region(mm: MmStruct, addr: number, len: number, vm_flags: number,
     if (yield* vma_merge_new_range(vmg)) return addr;
   }
   const vma = new VmArea(mm, addr, addr + len, pgoff, vm_flags);
+  if (vm_flags & VM_SHARED) yield* shmem_zero_setup(vma);
   vma.vm_lock_seq = mm.mm_lock_seq;
   vma_link(mm, vma);
+  yield* vma_link_file(vma);
   return addr;
 }
 

@@ -785,9 +785,10 @@ function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boo
     // This is a locked file-backed folio, so it cannot be removed from the
     // page cache and replaced by a new folio before the PTE is gone: a
     // later fault finds it (or its swap entry) in the page cache again.
-    // The model's MMU dirtied the folio itself: no dirty bit to transfer.
     set_pte_at(table, address, PTE_NONE); // ptep_clear_flush
     yield 'try_to_unmap_one: ptep_clear_flush done';
+    // Set the dirty flag on the folio now the PTE is gone.
+    if (pteval.kind === 'present' && pteval.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
     return yield* rmap_one_replace(pvmw, PTE_NONE);
   }
   const anon_exclusive = PageAnonExclusive(folio);

@@ -1,6 +1,7 @@
 /*
  * mm/shmem.c for the model (Linux 6.16): tmpfs files, as memfd_create()
- * makes them (engine/fs/memfd.ts). The page cache is the mapping's i_pages:
+ * makes them (engine/fs/memfd.ts), and shared anonymous memory
+ * (shmem_zero_setup). The page cache is the mapping's i_pages:
  * by file index a folio, or the swap entry (an xarray value) of a page out
  * on swap. Faults find or allocate the folio (shmem_get_folio_gfp), reclaim
  * writes it out to swap and leaves the swap entry in its place
@@ -18,17 +19,36 @@
  * guards the swaplist (6.16: 6.17 makes it a spinlock, taken by writeout
  * only once the folio has a slot).
  *
+ * Shared anonymous mappings (mmap MAP_SHARED | MAP_ANONYMOUS) are shmem
+ * too: shmem_zero_setup() gives each a file of its own, which its VMA and
+ * the VMAs fork copies from it map; nothing else can reach it.
+ *
+ * Dirty tracking, as 6.16 has it for shmem: shmem_aops.dirty_folio is
+ * noop_dirty_folio (PG_dirty set, nothing accounted) and shmem has no
+ * writeback (mapping_can_writeback() is false: its backing_dev_info cannot
+ * write back). A folio is added to the page cache clean; a write fault
+ * dirties it (fault_dirty_shared_page), a store through a writable clean PTE
+ * (mapped by a read fault: no write notify without page_mkwrite or
+ * writeback) dirties the PTE alone, and the bit moves to the folio when the
+ * PTE goes (zap, try_to_unmap_one, try_to_migrate_one); a swapped-in folio
+ * is dirty. Reclaim writes a dirty folio out (pageout:
+ * folio_clear_dirty_for_io, which for shmem only clears the flag, then
+ * shmem_writeout) and drops a clean one. There is no writeback thread and
+ * no folio_mkclean/page_mkclean_one for shmem, and msync() on a shmem
+ * mapping does nothing (MS_ASYNC never does; MS_SYNC calls shmem's fsync,
+ * noop_fsync): none of them is modelled, because Linux has none for shmem.
+ *
  * Left out, each whole: large folios and THP, fallocate's allocation (only
  * FALLOC_FL_PUNCH_HOLE), shmem_falloc's wait of faults into a hole being
  * punched (a liveness aid against trinity: 8e205f779d14), quotas and block
  * accounting (shmem_recalc_inode keeps `swapped` only), seals, uffd, memcg,
  * SWP_SYNCHRONOUS_IO devices (shmem_swap_alloc_folio), swapin readahead of
  * the neighbours (shmem_swapin_cluster reads the one entry), swapin errors
- * (poisoned entries), eviction (files live for the whole run, as memfds
- * passed around and never closed), and migration of shmem folios (kcompactd
- * picks anon folios only). A page-cache folio is dirty from the moment it is
- * added (the model's DMA writes through pins do not dirty a folio, and a
- * clean shmem folio would be dropped by reclaim instead of written out).
+ * (poisoned entries), eviction (files live for the whole run: memfds as if
+ * passed around and never closed, and a shared anonymous mapping's file
+ * keeps its pages after its last munmap, as if a process still held it:
+ * no shmem_evict_inode), and mremap of a shmem VMA (-EINVAL in the model).
+ * Migration of shmem folios is migrate.ts's (the generic migrate_folio).
  */
 import { bit_lock, bit_unlock } from '../locking/bitlock.ts';
 import { Mutex, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
@@ -36,10 +56,10 @@ import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
 import type { KGen } from '../sched/task.ts';
-import { Inode, swp_to_radix_entry, xa_is_value, type AddressSpace, type File, type XaValue } from '../fs/fs.ts';
+import { File, Inode, swp_to_radix_entry, xa_is_value, type AddressSpace, type XaValue } from '../fs/fs.ts';
 import { machine, type Machine } from './machine.ts';
 import { unmap_mapping_pages } from './memory.ts';
-import { EINVAL, ENOMEM, PG_dirty, PG_swapcache, VM_FAULT_LOCKED, VM_FAULT_OOM, VM_FAULT_SIGBUS, type Folio, type VmFault } from './mm_types.ts';
+import { EINVAL, ENOMEM, PG_dirty, PG_swapcache, VM_FAULT_LOCKED, VM_FAULT_OOM, VM_FAULT_SIGBUS, type Folio, type VmArea, type VmFault } from './mm_types.ts';
 import { folio_alloc, folio_get, folio_put } from './page_alloc.ts';
 import { swp_entry, type SwpEntry } from './swap.ts';
 import { add_to_swap_cache, delete_from_swap_cache, read_swap_cache_async, swap_cache_get_folio } from './swap_state.ts';
@@ -50,6 +70,9 @@ import { filemap_get_entry, filemap_remove_folio, find_get_entries, find_lock_en
 
 export const EEXIST = 17;
 export const ENOENT = 2;
+
+/** Inode numbers of shared anonymous mappings' files start here (memfds are numbered by their name). */
+const SHMEM_ANON_INO = 1 << 16;
 
 /** enum sgp_type: what shmem_get_folio_gfp() may do at a hole. */
 export const SGP_READ = 0;
@@ -74,6 +97,8 @@ export class ShmemInode extends Inode {
 /** The tmpfs mount (shm_mnt) of one machine: its files by the program's name, and the swaplist. */
 class ShmemSb {
   readonly files: (File | undefined)[] = [];
+  /** The files of shared anonymous mappings (shmem_zero_setup), in the order they were made: no name. */
+  readonly anon: File[] = [];
   /** shmem_swaplist: inodes that may have swap entries, newest first (list_add). */
   readonly swaplist: ShmemInode[] = [];
   readonly shmem_swaplist_mutex = new Mutex('shmem_swaplist_mutex');
@@ -89,7 +114,9 @@ export function shmem_sb(m: Machine = machine()): ShmemSb {
 
 /** Every shmem file of a machine, for property checks (as a debugger would see them). */
 export function shmem_files(m: Machine): readonly File[] {
-  return (sbs.get(m)?.files ?? []).filter((f): f is File => f !== undefined);
+  const sb = sbs.get(m);
+  if (!sb) return [];
+  return [...sb.files.filter((f): f is File => f !== undefined), ...sb.anon];
 }
 
 export function SHMEM_I(inode: Inode): ShmemInode {
@@ -119,7 +146,6 @@ export function* shmem_add_to_page_cache(folio: Folio, mapping: AddressSpace, in
   if (mapping.i_pages[index] !== expected) error = -EEXIST; // xas_find_conflict()
   else {
     mapping.i_pages[index] = folio; // xas_store
-    folio.flags |= PG_dirty;
   }
   yield* spin_unlock(mapping.xa_lock);
   if (error) {
@@ -430,6 +456,27 @@ export function* shmem_unuse(type: number): KGen<number> {
   }
   yield* mutex_unlock(sb.shmem_swaplist_mutex);
   return error;
+}
+
+/* ------------------------------------------ shared anonymous mappings */
+
+/**
+ * shmem_zero_setup(): a MAP_SHARED | MAP_ANONYMOUS mapping is backed by a
+ * shmem file of its own, "dev/zero" (shmem_kernel_file_setup, i_size the
+ * mapping's length), set as its vm_file with shmem's vm_ops
+ * (shmem_anon_vm_ops: the model's faults on a VMA with a file are shmem's).
+ * Fork's children share the file with the VMA; nothing else can reach it.
+ * We enter with mmap_lock held for write (__mmap_new_vma).
+ */
+export function* shmem_zero_setup(vma: VmArea): KGen<number> {
+  yield 'shmem_zero_setup: shmem_kernel_file_setup';
+  const sb = shmem_sb();
+  const inode = new ShmemInode(SHMEM_ANON_INO + sb.anon.length, `dev/zero#${sb.anon.length}`);
+  inode.i_size = vma.vm_end - vma.vm_start;
+  const file = new File(inode);
+  sb.anon.push(file);
+  vma.vm_file = file; // if (vma->vm_file) fput(vma->vm_file): an anonymous mmap has none
+  return 0;
 }
 
 /* -------------------------------------------------- truncate, hole punch */

@@ -15,6 +15,7 @@ import { folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, free_fr
 import { swap_writepage } from './page_io.ts';
 import { try_to_unmap } from './rmap.ts';
 import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
+import { __filemap_remove_folio } from './filemap.ts';
 import { shmem_folio, shmem_writeout } from './shmem.ts';
 import { put_swap_folio, swp_swap_info } from './swapfile.ts';
 
@@ -101,10 +102,15 @@ function* __remove_mapping(folio: Folio): KGen<boolean> {
 
 /**
  * shrink_folio_list() for a shmem folio (swapbacked, not anon): unmapped
- * from every file PTE (try_to_unmap over i_mmap), written out by the
- * mapping's writepage (shmem_writeout: the folio leaves the page cache for
- * the swap cache, its swap entry taking its place in i_pages), then freed
- * from the swap cache if nobody else holds a reference. A folio that the
+ * from every file PTE (try_to_unmap over i_mmap, which moves the PTEs'
+ * dirty bits to the folio). A dirty one is written out by pageout():
+ * folio_clear_dirty_for_io() (shmem cannot write back, mapping_can_writeback
+ * is false: no folio_mkclean, the flag is only cleared) and the mapping's
+ * writeout (shmem_writeout: the folio leaves the page cache for the swap
+ * cache, its swap entry taking its place in i_pages), then freed from the
+ * swap cache if nobody else holds a reference. A clean one (never written
+ * since it was added as a zeroed hole) is dropped from the page cache
+ * (__remove_mapping): the next fault finds a hole again. A folio that the
  * isolation and the page cache are not the only ones to reference (a pin, a
  * racing lookup) is kept.
  * We enter with the folio locked and holding the isolation's reference; we
@@ -118,8 +124,10 @@ function* shrink_shmem_folio(folio: Folio): KGen<boolean> {
         yield* try_to_unmap(folio);
         if (folio._mapcount > 0) break keep; // activate_locked: still mapped
       }
-      // pageout(): every shmem folio is dirty in the model (see shmem.ts).
+      if (!(folio.flags & PG_dirty)) return yield* __remove_mapping_file(folio);
+      // pageout(): PAGE_KEEP unless is_page_cache_freeable().
       if (!is_page_cache_freeable(folio)) break keep;
+      folio.flags &= ~PG_dirty; // folio_clear_dirty_for_io()
       if (!(yield* shmem_writeout(folio))) break keep; // AOP_WRITEPAGE_ACTIVATE: redirtied
     }
     if (!(folio.flags & PG_swapcache)) break keep;
@@ -130,6 +138,33 @@ function* shrink_shmem_folio(folio: Folio): KGen<boolean> {
     yield* bit_unlock(folio.lock);
     folio_put(folio);
   }
+  return freed;
+}
+
+/**
+ * __remove_mapping() for a clean page-cache folio: under the mapping's
+ * xa_lock, freeze the refcount at the isolation's and the page cache's
+ * references (a pin or a racing lookup keeps the folio), recheck that it is
+ * still clean (a PTE's dirty bit, or a pinned device's write, dirtied it),
+ * and delete it from the page cache; then it is freed. True if freed.
+ * We enter with the folio locked and unmapped, holding the isolation's
+ * reference; we return with the lock and that reference gone either way.
+ */
+function* __remove_mapping_file(folio: Folio): KGen<boolean> {
+  const mapping = folio.f_mapping!;
+  yield* spin_lock(mapping.xa_lock);
+  let freed = false;
+  if (folio_ref_freeze(folio, 2)) {
+    if (folio.flags & PG_dirty) folio_ref_unfreeze(folio, 2);
+    else {
+      __filemap_remove_folio(folio);
+      freed = true;
+    }
+  }
+  yield* spin_unlock(mapping.xa_lock);
+  yield* bit_unlock(folio.lock);
+  if (freed) free_frozen_folio(folio);
+  else folio_put(folio);
   return freed;
 }
 

@@ -6,7 +6,7 @@ const prot = (p: Prot): string => p;
 export function formatOp(op: Op): string {
   switch (op.op) {
     case 'mmap':
-      return `mmap r${op.region} ${op.pages}p ${prot(op.prot)}${op.growsdown ? ' growsdown' : ''}`;
+      return `mmap r${op.region} ${op.pages}p ${prot(op.prot)}${op.growsdown ? ' growsdown' : ''}${op.shared ? ' shared' : ''}`;
     case 'munmap':
       return `munmap r${op.region}[${op.page}..+${op.pages}]`;
     case 'mremap':

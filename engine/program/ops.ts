@@ -11,8 +11,11 @@ export type Prot = 'rw' | 'r' | 'none';
 export type { Advice, FaultMode };
 
 export type Op =
-  /** `growsdown`: MAP_GROWSDOWN, a stack: an access just below it grows it (a page index below 0 names one). */
-  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot; readonly growsdown?: boolean }
+  /**
+   * `growsdown`: MAP_GROWSDOWN, a stack: an access just below it grows it (a page index below 0 names one).
+   * `shared`: MAP_SHARED | MAP_ANONYMOUS, shmem memory of its own that a fork's child shares (with growsdown: EINVAL).
+   */
+  | { readonly op: 'mmap'; readonly region: number; readonly pages: number; readonly prot: Prot; readonly growsdown?: boolean; readonly shared?: boolean }
   | { readonly op: 'munmap'; readonly region: number; readonly page: number; readonly pages: number }
   /**
    * mremap the whole region to `pages` pages; MREMAP_FIXED onto region `fixedTo`'s address; with

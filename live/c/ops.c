@@ -170,7 +170,7 @@ void run_op(const struct cmd *c, struct reply *r, int pid) {
   r->has_value = 0;
   switch (c->kind) {
   case K_MMAP:
-    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), MAP_PRIVATE | MAP_ANONYMOUS | (c->a[4] ? MAP_GROWSDOWN : 0) | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
+    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), (c->a[5] ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | (c->a[4] ? MAP_GROWSDOWN : 0) | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
     break;
   case K_MREMAP: mremap_op(c->a, r); break;
   case K_MUNMAP: case K_MPROTECT: case K_MADVISE: range_op(c, r); break;

@@ -1,6 +1,6 @@
-import { HPAGE_NR_PAGES, HUGETLBFS_MAX_HPAGES, MEMFD_MAX_PAGES } from '../../engine/program/abi.ts';
+import { HPAGE_NR_PAGES } from '../../engine/program/abi.ts';
 import type { OpRecord, Range, RecordOf } from '../../engine/program/history.ts';
-import { cell, cellsOf } from './cells.ts';
+import { cell } from './cells.ts';
 import { forkCopy, forked } from './copy.ts';
 import { fixpoint, type Derived } from './fixpoint.ts';
 import { Timelines, UNMAPPED, event, initially } from './timeline.ts';
@@ -12,6 +12,11 @@ import { Timelines, UNMAPPED, event, initially } from './timeline.ts';
  * keyed by (file, file page, word) and so shared by every process mapping
  * it, kept after munmap, zeroed by hole punch and truncate. A binding
  * timeline per (address space, page) says which it is, over time.
+ *
+ * A shared anonymous mapping (mmap MAP_SHARED | MAP_ANONYMOUS) is a file of
+ * its own, SHARED_ANON_FILE + k for the k-th such mapping of the run, as
+ * big as the mapping: forks share it through the bindings they copy, munmap
+ * leaves it for nobody, and nothing truncates it.
  *
  * memfd files are the oracle's files MEMFD_FILE + f. A MAP_PRIVATE mapping
  * of one binds its pages to PRIVATE_FILE + f: a read there sees the file
@@ -27,10 +32,17 @@ const FILE_SPAN = 1 << 16;
 
 /** The oracle's file number of memfd `f`, and of a MAP_PRIVATE view of it. */
 export const MEMFD_FILE = 256;
-const PRIVATE_FILE = 512;
+export const PRIVATE_FILE = 512;
+/** The oracle's files of shared anonymous mappings (a shmem file each), numbered in record order. */
+export const SHARED_ANON_FILE = 1024;
 
 export function memfdFile(f: number, shared: boolean): number {
   return (shared ? MEMFD_FILE : PRIVATE_FILE) + f;
+}
+
+/** Is oracle file `file` a MAP_PRIVATE view of a memfd (writes go to the process's own copy)? */
+export function isPrivateView(file: number): boolean {
+  return file >= PRIVATE_FILE && file < SHARED_ANON_FILE;
 }
 
 /** The binding of an address to page `page` of file `file`. */
@@ -38,7 +50,7 @@ export function fileBinding(file: number, page: number): number {
   return 1 + file * FILE_SPAN + page;
 }
 
-function bindingFile(b: number): { file: number; page: number } {
+export function bindingFile(b: number): { file: number; page: number } {
   return { file: Math.floor((b - 1) / FILE_SPAN), page: (b - 1) % FILE_SPAN };
 }
 
@@ -54,23 +66,24 @@ function anonIfUnmapped(b: Set<number>): Set<number> {
 }
 
 /** What the address may be bound to during [s, e]: NOT_FILE and/or file pages. */
-function bindingsDuring(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): Set<number> {
+export function bindingsDuring(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): Set<number> {
   if (!bindings) return new Set([NOT_FILE]);
   return anonIfUnmapped(bindings.get(as, page).possibleDuring(s, e));
 }
 
 /**
- * The binding timelines: mmap (anonymous), munmap and mremap bind their
- * pages to no file; a hugetlbfs mmap binds its pages to the file's; a fork's
+ * The binding timelines: mmap (anonymous, private), munmap and mremap bind
+ * their pages to no file; a shared anonymous mmap to its own file's; a hugetlbfs mmap binds its pages to the file's; a fork's
  * child starts with what its parent's pages were bound to during the fork
  * (computed to a fixpoint: the parent may itself be a child). exec starts a
  * new address space, bound to nothing.
  */
 export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined {
   // No file was ever mapped: every address is anonymous memory or nothing, and reads go to `content` alone.
-  if (!recs.some((r) => (r.kind === 'hugetlbMmap' || r.kind === 'memfdMmap') && r.result >= 0)) return undefined;
+  if (!recs.some((r) => (r.kind === 'hugetlbMmap' || r.kind === 'memfdMmap' || (r.kind === 'mmap' && r.op.shared)) && r.result >= 0)) return undefined;
   const bindings = new Timelines();
   const forks: Derived[] = [];
+  let sharedAnon = SHARED_ANON_FILE;
   for (const rec of recs) {
     if (rec.result < 0) continue;
     const { as } = rec;
@@ -78,7 +91,11 @@ export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined 
       for (let i = 0; i < n; i++) bindings.get(as, from + i).add(event(rec, [value(i)]));
     };
     switch (rec.kind) {
-      case 'mmap':
+      case 'mmap': {
+        const file = rec.op.shared ? sharedAnon++ : NOT_FILE;
+        bind(rec.addr!, rec.pages!, (i) => (file === NOT_FILE ? NOT_FILE : fileBinding(file, i)));
+        break;
+      }
       case 'munmap':
         bind(rec.addr!, rec.pages!, () => NOT_FILE);
         break;
@@ -128,7 +145,7 @@ export function writeTargets(bindings: Timelines | undefined, rec: RecordOf<'wri
     }
     const f = bindingFile(x);
     // A private mapping's write lands in the process's own copy.
-    if (f.file >= PRIVATE_FILE) anon = true;
+    if (isPrivateView(f.file)) anon = true;
     else files.push({ file: f.file, cell: cell(f.page, word) });
   }
   return { anon, files, weak: b.size > 1 };
@@ -141,103 +158,11 @@ export function possibleRead(content: Timelines, files: Timelines, bindings: Tim
     if (b === NOT_FILE) content.get(as, cell(addr, word)).possibleDuring(s, e, out);
     else {
       const f = bindingFile(b);
-      if (f.file >= PRIVATE_FILE) {
+      if (isPrivateView(f.file)) {
         content.get(as, cell(addr, word)).possibleDuring(s, e, out);
         files.get(f.file - PRIVATE_FILE + MEMFD_FILE, cell(f.page, word)).possibleDuring(0, e, out);
       } else files.get(f.file, cell(f.page, word)).possibleDuring(s, e, out);
     }
   }
   return out;
-}
-
-/**
- * Hole punch and truncate zero the file pages they remove: a later fault
- * reads a fresh zeroed page (truncate's pages beyond the new size cannot be
- * read until the file grows again, and then they are zero).
- */
-export function fileEvents(rec: OpRecord, files: Timelines): void {
-  const { op } = rec;
-  let from: number;
-  let to: number;
-  if (op.op === 'memfdPunch' || op.op === 'memfdTruncate') {
-    if (rec.result < 0) return;
-    const zero = event(rec, [0]);
-    const [lo, hi] = op.op === 'memfdPunch' ? [op.page, op.page + op.pages] : [op.pages, MEMFD_MAX_PAGES];
-    for (let p = lo; p < Math.min(hi, MEMFD_MAX_PAGES); p++) for (const c of cellsOf(p)) files.get(memfdFile(op.file, true), c).add(zero);
-    return;
-  }
-  if (op.op === 'hugetlbPunch') {
-    from = op.hpage;
-    to = op.hpage + op.hpages;
-  } else if (op.op === 'hugetlbTruncate') {
-    from = op.hpages;
-    to = HUGETLBFS_MAX_HPAGES;
-  } else return;
-  if (rec.result < 0) return;
-  const file = op.file;
-  const zero = event(rec, [0]);
-  for (let hp = from; hp < Math.min(to, HUGETLBFS_MAX_HPAGES); hp++) {
-    for (let p = hp * HPAGE_NR_PAGES; p < (hp + 1) * HPAGE_NR_PAGES; p++) for (const c of cellsOf(p)) files.get(file, c).add(zero);
-  }
-}
-
-/**
- * memfd sizes: per memfd, its i_size in pages over time (memfd_create and
- * ftruncate set it; nothing else does: stores through a mapping never
- * extend a file). Undefined when no memfd was mapped.
- */
-export function buildSizes(recs: readonly OpRecord[]): Timelines | undefined {
-  if (!recs.some((r) => r.kind === 'memfdMmap' && r.result >= 0)) return undefined;
-  const sizes = new Timelines(initially(0));
-  for (const rec of recs) {
-    if (rec.result < 0) continue;
-    if (rec.kind === 'memfdCreate' || rec.kind === 'memfdTruncate') sizes.get(rec.op.file, 0).add(event(rec, [rec.op.pages]));
-  }
-  return sizes;
-}
-
-/**
- * Might (as, page) be something an access may succeed on during [s, e]: not
- * a memfd page, or one within its file's size at some point? A page beyond
- * the end of a memfd faults (SIGBUS), in a private mapping too: truncate
- * zaps the private copies of what it removes.
- */
-export function mayBeWithinFile(bindings: Timelines | undefined, sizes: Timelines | undefined, as: number, page: number, s: number, e: number): { ok: boolean; sizes: Set<number> } {
-  const seen = new Set<number>();
-  if (!bindings || !sizes) return { ok: true, sizes: seen };
-  for (const x of bindingsDuring(bindings, as, page, s, e)) {
-    if (x === NOT_FILE) return { ok: true, sizes: seen };
-    const f = bindingFile(x);
-    if (f.file < MEMFD_FILE) return { ok: true, sizes: seen }; // hugetlbfs: not judged here
-    const memfd = f.file >= PRIVATE_FILE ? f.file - PRIVATE_FILE : f.file - MEMFD_FILE;
-    for (const size of sizes.get(memfd, 0).possibleDuring(s, e)) {
-      seen.add(size);
-      if (size > f.page) return { ok: true, sizes: seen };
-    }
-  }
-  return { ok: false, sizes: seen };
-}
-
-/**
- * Truncate takes the private copies of the pages it removes too
- * (unmap_mapping_range with even_cows): a process's own writes to such a
- * page are gone, and it reads the file again (zero, unless written since).
- */
-export function truncateCopies(rec: OpRecord, bindings: Timelines | undefined, content: Timelines): void {
-  if (rec.kind !== 'memfdTruncate' || rec.result < 0 || !bindings) return;
-  const file = PRIVATE_FILE + rec.op.file;
-  for (const as of bindings.spaceIds()) {
-    for (const addr of bindings.addresses(as)) {
-      const b = bindingsDuring(bindings, as, addr, rec.start, rec.end);
-      let hit = false;
-      for (const x of b) {
-        if (x === NOT_FILE) continue;
-        const f = bindingFile(x);
-        if (f.file === file && f.page >= rec.op.pages) hit = true;
-      }
-      if (!hit) continue;
-      const zero = event(rec, [0], b.size > 1);
-      for (const c of cellsOf(addr)) content.get(as, c).add(zero);
-    }
-  }
 }

@@ -8,7 +8,7 @@
 import { user_access } from '../../mm/fault.ts';
 import { do_madvise } from '../../mm/madvise.ts';
 import { EINVAL } from '../../mm/mm_types.ts';
-import { MAP_GROWSDOWN, vm_mmap, vm_munmap } from '../../mm/mmap.ts';
+import { MAP_GROWSDOWN, MAP_SHARED, vm_mmap, vm_munmap } from '../../mm/mmap.ts';
 import { machine } from '../../mm/machine.ts';
 import { current } from '../../kernel/current.ts';
 import type { Growth } from '../history.ts';
@@ -17,7 +17,8 @@ import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, sys_mremap } from '../.
 import { pageAddr, protBits, regionOf, type Handler, type OpEnv } from './env.ts';
 
 export const mmap: Handler<'mmap'> = function* (env, op) {
-  const addr = yield* vm_mmap(env.space.mm, op.pages, protBits(op.prot), op.growsdown ? MAP_GROWSDOWN : 0);
+  const flags = (op.growsdown ? MAP_GROWSDOWN : 0) | (op.shared ? MAP_SHARED : 0);
+  const addr = yield* vm_mmap(env.space.mm, op.pages, protBits(op.prot), flags);
   if (addr >= 0) env.space.regions.set(op.region, { start: addr, pages: op.pages });
   return { result: addr, addr: addr >= 0 ? addr : undefined, pages: op.pages };
 };
