@@ -41,9 +41,12 @@ export interface ScheduleArbOptions {
   readonly pbSteps?: number;
   readonly maxPreemptions?: number;
   /**
-   * PCT and preemption-bounded draw two in three of their schedules with
-   * points on synchronization events (a non-empty set of kinds) instead of
-   * steps: k is this many events per kind counted. 0: steps only, as before.
+   * PCT and preemption-bounded draw half of their schedules with points on
+   * synchronization events (a non-empty set of kinds) instead of steps: k is
+   * this many events per kind counted. 0: steps only, as before. (Half, not
+   * two in three: the events reach hand-made windows 3-12x as often, but a
+   * one-seed catalogue run at two in three lost 019 on seed 0; half keeps the
+   * step points that caught what is caught today.)
    */
   readonly syncSteps?: number;
 }
@@ -71,13 +74,13 @@ export function scheduleArb(options: ScheduleArbOptions = {}): fc.Arbitrary<Sche
     const depth = fc.integer({ min: 1, max: maxDepth });
     const onSteps = fc.record({ kind: fc.constant('pct' as const), seed: fc.nat(), depth, maxSteps: fc.constant(pctSteps) });
     const onSyncs = fc.tuple(fc.nat(), depth, syncKindsArb()).map(([seed, d, at]) => ({ kind: 'pct' as const, seed, depth: d, maxSteps: syncSteps * at.length, at }));
-    arbs.push(syncSteps > 0 ? fc.oneof({ arbitrary: onSteps, weight: 1 }, { arbitrary: onSyncs, weight: 2 }) : onSteps);
+    arbs.push(syncSteps > 0 ? fc.oneof({ arbitrary: onSteps, weight: 1 }, { arbitrary: onSyncs, weight: 1 }) : onSteps);
   }
   if (kinds.includes('pb')) {
     const preemptions = fc.integer({ min: 1, max: maxPreemptions });
     const onSteps = fc.record({ kind: fc.constant('pb' as const), seed: fc.nat(), preemptions, maxSteps: fc.constant(pbSteps) });
     const onSyncs = fc.tuple(fc.nat(), preemptions, syncKindsArb()).map(([seed, c, at]) => ({ kind: 'pb' as const, seed, preemptions: c, maxSteps: syncSteps * at.length, at }));
-    arbs.push(syncSteps > 0 ? fc.oneof({ arbitrary: onSteps, weight: 1 }, { arbitrary: onSyncs, weight: 2 }) : onSteps);
+    arbs.push(syncSteps > 0 ? fc.oneof({ arbitrary: onSteps, weight: 1 }, { arbitrary: onSyncs, weight: 1 }) : onSteps);
   }
   if (kinds.includes('replay')) {
     arbs.push(
