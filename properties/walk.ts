@@ -59,8 +59,10 @@ export function mappedAt(mm: MmStruct, addr: number): MappedAt | undefined {
  * PG_anon_exclusive before it write-protects), so structural checks wait.
  */
 export function ptLocksHeld(ctx: RunContext): boolean {
-  // (The PMD lock's sections, THP fault, split, zap, copy, run without a preemption point inside.)
-  for (const t of ctx.execution.tasks) for (const h of t.held) if (h.lock.lockClass.name === 'ptlock') return true;
+  // The PMD lock's sections (THP fault, zap, copy, split) run without a
+  // preemption point inside, but for a split with freeze (split_huge_page's
+  // unmap_folio), preempted between pmdp_invalidate() and the PTEs.
+  for (const t of ctx.execution.tasks) for (const h of t.held) if (h.lock.lockClass.name === 'ptlock' || h.lock.lockClass.name === 'mm->page_table_lock') return true;
   return false;
 }
 

@@ -377,7 +377,9 @@ export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = fa
   BUG_ON(!pmd_trans_huge(old_pmd), '__split_huge_pmd_locked', `no huge PMD at ${haddr}`);
   const orig = old_pmd as PmdHuge;
   // pmdp_invalidate(): from here GUP-fast sees a changed PMD and lets go.
-  mm.pgd[idx] = undefined;
+  // It is still pmd_trans_huge() to a lockless look (x86: PROTNONE, not
+  // PRESENT), so zap, fork and faults take the PMD lock and wait for us.
+  mm.pgd[idx] = mk_huge_pmd(orig.pfn, orig.write, orig.dirty, true);
   // GUP-fast may have grabbed the folio before the invalidation.
   if (freeze) yield '__split_huge_pmd_locked: pmdp_invalidate done';
   const folio = pfn_folio(orig.pfn);
