@@ -106,8 +106,8 @@ export function haddr_of(address: number): number {
  * PMD_ORDER) under enabled=madvise: an anonymous private VMA that asked for
  * huge pages (MADV_HUGEPAGE) and not against them.
  */
-export function thp_vma_allowable(vma: VmArea): boolean {
-  const f = vma.vm_flags;
+export function thp_vma_allowable(vma: VmArea, vm_flags = vma.vm_flags): boolean {
+  const f = vm_flags;
   if (!(f & VM_HUGEPAGE) || f & VM_NOHUGEPAGE) return false;
   return vma.vm_file === undefined && !is_vm_hugetlb_page(vma) && !(f & VM_SHARED);
 }

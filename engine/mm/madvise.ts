@@ -31,6 +31,7 @@ import { vma_modify_flags, vma_modify_prev } from './vma.ts';
 import { vma_start_write } from './mmap_lock.ts';
 import { hugetlb_madvise, is_vm_hugetlb_page } from './hugetlb.ts';
 import { hugepage_madvise, split_folio } from './huge_memory.ts';
+import { khugepaged_enter_vma } from './khugepaged.ts';
 
 export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED' | 'FREE' | 'HUGEPAGE' | 'NOHUGEPAGE';
 
@@ -258,7 +259,10 @@ function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: 
   }
   // MADV_WIPEONFORK is only supported on anonymous memory.
   if (advice === 'WIPEONFORK' && (vma.vm_file || vma.vm_flags & VM_SHARED)) return -EINVAL;
-  return yield* madvise_update_vma(vma, start, end, newFlags(vma.vm_flags, advice));
+  const newflags = newFlags(vma.vm_flags, advice);
+  // hugepage_madvise(): khugepaged_enter_vma(vma, *vm_flags)
+  if (advice === 'HUGEPAGE') khugepaged_enter_vma(vma, newflags);
+  return yield* madvise_update_vma(vma, start, end, newflags);
 }
 
 /**

@@ -78,6 +78,8 @@ export const VM_STACK_FLAGS = VM_GROWSDOWN | VM_READ | VM_WRITE | VM_MAYREAD | V
 
 /* mm->flags */
 export const MMF_HAS_PINNED = 1 << 0;
+/** Registered with khugepaged (khugepaged_enter_vma). */
+export const MMF_VM_HUGEPAGE = 1 << 1;
 
 export function is_cow_mapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
