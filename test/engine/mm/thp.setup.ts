@@ -18,11 +18,12 @@ export interface Park {
 
 /**
  * Park task `parked` when it stands at `at`; run `runner` until it stands at
- * `until` (or cannot run); then the default order again.
+ * `until` (or cannot run); then the default order again, except that once
+ * `parked` stands at `resume` (if given) `runner` runs for as long as it can.
  */
-export function park(parked: string, at: string, runner: string, until: string): { strategy: Strategy; park: Park } {
+export function park(parked: string, at: string, runner: string, until: string, resume?: string): { strategy: Strategy; park: Park } {
   const state: Park = { parked: false, reached: false };
-  let phase: 'before' | 'running' | 'done' = 'before';
+  let phase: 'before' | 'running' | 'done' | 'finish' = 'before';
   const strategy: Strategy = {
     nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
       const ex = this_kernel().sched;
@@ -44,6 +45,11 @@ export function park(parked: string, at: string, runner: string, until: string):
         const p = find(parked)!;
         assert.ok(runnable.includes(p.id), `${parked} can go on`);
         return p.id;
+      }
+      if (phase === 'done' && resume !== undefined && find(parked)?.label === resume) phase = 'finish';
+      if (phase === 'finish') {
+        const t = find(runner);
+        if (t && runnable.includes(t.id)) return t.id;
       }
       return defaultChoice(runnable, current, sleeping);
     },
