@@ -26,8 +26,7 @@
  * khugepaged_pages_to_scan covers everything; no swap-in
  * (__collapse_huge_page_swapin: a swap PTE refuses the range,
  * max_ptes_swap 0) and no young-bit check (every page counts as
- * referenced); a PTE of a large folio refuses the range (the collapse of a
- * PTE-mapped THP, compound_pagelist, is not modelled); no file or shmem
+ * referenced); no file or shmem
  * collapse (collapse_file), no MADV_COLLAPSE.
  */
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
@@ -47,6 +46,7 @@ import {
   pmd_trans_huge,
   vma_is_accessible,
   VM_WRITE,
+  page_folio,
   type Folio,
   type MmStruct,
   type PteTable,
@@ -56,7 +56,7 @@ import { machine } from './machine.ts';
 import { mmdrop } from '../kernel/fork.ts';
 import { mmap_read_lock, mmap_read_trylock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
 import { find_vma } from './mmap.ts';
-import { folio_alloc_large, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
+import { folio_alloc_large, folio_get, folio_put, pfn_folio, pfn_to_page } from './page_alloc.ts';
 import { pgtable_trans_huge_deposit, pmd_index, pmd_lock } from './pgtable.ts';
 import { anon_vma_lock_write, anon_vma_unlock_write, folio_add_new_anon_rmap, folio_likely_mapped_shared, folio_remove_rmap_pte, folio_test_anon } from './rmap.ts';
 import { thp_vma_allowable, thp_vma_suitable_order } from './huge_memory.ts';
@@ -78,7 +78,6 @@ const SCAN_PAGE_RO = 7;
 const SCAN_PAGE_NULL = 9;
 const SCAN_PAGE_LOCK = 11;
 const SCAN_PAGE_ANON = 12;
-const SCAN_PAGE_COMPOUND = 13;
 const SCAN_ANY_PROCESS = 14;
 const SCAN_VMA_NULL = 15;
 const SCAN_VMA_CHECK = 16;
@@ -188,8 +187,12 @@ function* check_ptes(vma: VmArea, address: number, table: PteTable, isolate: Fol
     if (pteval.kind !== 'present') return SCAN_PTE_NON_PRESENT;
     const folio = pfn_folio(pteval.pfn);
     if (!folio_test_anon(folio)) return SCAN_PAGE_NULL; // vm_normal_page(): no anon page
-    if (folio.order) return SCAN_PAGE_COMPOUND;
     if (folio_likely_mapped_shared(folio) && ++shared > khugepaged_max_ptes_shared) return SCAN_EXCEED_SHARED_PTE;
+    // Check if we have dealt with the compound page already (compound_pagelist).
+    if (isolate && folio.order && isolate.includes(folio)) {
+      if (pteval.write) writable = true;
+      continue;
+    }
     if (isolate) {
       // We can do it before isolate_lru_page because the page can't be
       // freed from under us. NOTE: PG_lock is needed to serialize against
@@ -231,30 +234,36 @@ function* release_pte_pages(isolated: Folio[]): KGen {
  * is unlocked, put back and freed with its mapping's reference.
  * We enter with mmap_lock held for write and the pages isolated and locked.
  */
-function* __collapse_huge_page_copy(table: PteTable, folio: Folio, vma: VmArea, address: number): KGen {
+function* __collapse_huge_page_copy(table: PteTable, folio: Folio, vma: VmArea, address: number, isolated: readonly Folio[]): KGen {
+  BUG_ON(address % HPAGE_PMD_NR !== 0, '__collapse_huge_page_copy', `unaligned ${address}`);
+  const compound_pagelist = isolated.filter((f) => f.order);
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pteval = table.ptes[i]!;
-    if (pteval.kind === 'present' && !is_zero_pfn(pteval.pfn)) folio.pages![i]!.data = [...pfn_folio(pteval.pfn).data];
+    if (pteval.kind === 'present' && !is_zero_pfn(pteval.pfn)) folio.pages![i]!.data = [...pfn_to_page(pteval.pfn).data];
   }
   yield '__collapse_huge_page_copy: copied';
+  // __collapse_huge_page_copy_succeeded()
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     const pteval = table.ptes[i]!;
-    if (pteval.kind === 'none') continue;
-    yield* spin_lock(table.ptl);
-    table.ptes[i] = PTE_NONE; // ptep_clear()
-    if (is_zero_pfn(pteval.kind === 'present' ? pteval.pfn : -1)) {
+    if (pteval.kind !== 'present') continue;
+    if (is_zero_pfn(pteval.pfn)) {
+      yield* spin_lock(table.ptl);
+      table.ptes[i] = PTE_NONE; // ptep_clear()
       yield* spin_unlock(table.ptl);
       continue;
     }
-    const src = pfn_folio((pteval as { pfn: number }).pfn);
-    folio_remove_rmap_pte(src, vma);
+    const src_page = pfn_to_page(pteval.pfn);
+    const src = page_folio(src_page);
+    if (!src.order) yield* release_pte_pages([src]); // release_pte_folio()
+    // ptl mostly unnecessary, but preempt has to be disabled to update the per-cpu stats
+    yield* spin_lock(table.ptl);
+    table.ptes[i] = PTE_NONE; // ptep_clear()
+    folio_remove_rmap_pte(src, vma, src_page);
     yield* spin_unlock(table.ptl);
-    // release_pte_folio(), then free_page_and_swap_cache().
-    yield* bit_unlock(src.lock);
-    folio_put(src);
-    folio_put(src);
+    folio_put(src); // free_page_and_swap_cache(src_page)
   }
-  BUG_ON(address % HPAGE_PMD_NR !== 0, '__collapse_huge_page_copy', `unaligned ${address}`);
+  // The compound_pagelist: each large folio once.
+  yield* release_pte_pages(compound_pagelist);
 }
 
 /**
@@ -321,7 +330,7 @@ function* collapse_huge_page(mm: MmStruct, address: number): KGen<number> {
       }
       // All pages are isolated and locked so anon_vma rmap can't run anymore.
       yield* anon_vma_unlock_write(anon_vma);
-      yield* __collapse_huge_page_copy(table, folio, vma, address);
+      yield* __collapse_huge_page_copy(table, folio, vma, address, isolated);
       // __folio_mark_uptodate(); _pmd = maybe_pmd_mkwrite(pmd_mkdirty(mk_huge_pmd(...)))
       const entry = mk_huge_pmd(folio.pfn, (vma.vm_flags & VM_WRITE) !== 0, true, !vma_is_accessible(vma));
       yield* spin_lock(pmd_ptl);

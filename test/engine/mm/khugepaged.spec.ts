@@ -13,7 +13,7 @@ import { hugepage, mmap16, park, r, w } from './thp.setup.ts';
 const pinFast = (page: number): Op => ({ op: 'pin', region: 0, page, pin: 0, write: true, longterm: true, fast: true });
 const pinWrite = (value: number): Op => ({ op: 'pinWrite', pin: 0, word: 0, value });
 
-/** The THP that maps P0's r0 after the last op that saw one (read through a hook after each op). */
+/** The THP that maps P0's r0 after the last op of any thread (read through a hook after each op), if one does. */
 function thpAfter(p: Program, strategy: Strategy = new Replay([])) {
   let huge: { order: number; exclusive: boolean } | undefined;
   const res = runCase(p, strategy, { properties }, (h) => ({
@@ -24,7 +24,7 @@ function thpAfter(p: Program, strategy: Strategy = new Replay([])) {
       const region = space?.regions.get(0);
       if (!space || !region || space.mm.kasan.freed) return;
       const pmd = space.mm.pgd[pmd_index(region.start)];
-      if (pmd_trans_huge(pmd)) huge = { order: pfn_folio(pmd.pfn).order, exclusive: PageAnonExclusive(pfn_folio(pmd.pfn).pages![0]!) };
+      huge = pmd_trans_huge(pmd) ? { order: pfn_folio(pmd.pfn).order, exclusive: PageAnonExclusive(pfn_folio(pmd.pfn).pages![0]!) } : undefined;
     },
   }));
   return { res, huge };
@@ -38,6 +38,17 @@ describe('engine/mm/khugepaged: collapse_huge_page (khugepaged.ts)', () => {
     assert.equal(res.violation, undefined, describeViolation(res));
     assert.deepEqual(huge, { order: 4, exclusive: true }, 'khugepaged made the range a THP');
     assert.deepEqual(reads(res, 'P0.T0'), [0, 1, 2, 0, 3]);
+  });
+
+  it('a THP whose PMD was split (mprotect of half of it, and back) is collapsed again from its PTEs (compound_pagelist)', () => {
+    const prot = (page: number, pages: number, p: 'r' | 'rw'): Op => ({ op: 'mprotect', region: 0, page, pages, prot: p });
+    const p: Program = { frames: 48, processes: [{ threads: [[mmap16, hugepage, w(0, 1), w(9, 2), prot(0, 8, 'r'), prot(0, 8, 'rw'), r(15), r(0), r(9), w(1, 3), r(1)]] }] };
+    const { strategy, park: parked } = park('P0.T0', 'user load', 'khugepaged', 'never');
+    const { res, huge } = thpAfter(p, strategy);
+    assert.ok(parked.parked, 'khugepaged ran once the PMD was split');
+    assert.equal(res.violation, undefined, describeViolation(res));
+    assert.deepEqual(huge, { order: 4, exclusive: true });
+    assert.deepEqual(reads(res, 'P0.T0'), [0, 1, 2, 3]);
   });
 
   it('a pinned page refuses the collapse (is_refcount_suitable): the range stays small pages and the pin sees the process\'s writes', () => {
