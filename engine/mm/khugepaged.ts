@@ -313,6 +313,7 @@ function* collapse_huge_page(mm: MmStruct, address: number): KGen<number> {
       // GUP-fast is fine since GUP-fast will back off when it detects PMD is changed.
       const pmd_ptl = yield* pmd_lock(mm);
       mm.pgd[pmd_index(address)] = undefined; // pmdp_collapse_flush()
+      mm.collapse_pmd = { index: pmd_index(address), table };
       yield* spin_unlock(pmd_ptl);
       // tlb_remove_table_sync_one(): not modelled (see the top of the file).
       const isolated: Folio[] = [];
@@ -324,6 +325,7 @@ function* collapse_huge_page(mm: MmStruct, address: number): KGen<number> {
         yield* spin_lock(pmd_ptl);
         BUG_ON(mm.pgd[pmd_index(address)] !== undefined, 'collapse_huge_page', `PMD at ${address} populated under us`);
         mm.pgd[pmd_index(address)] = table; // pmd_populate()
+        mm.collapse_pmd = undefined;
         yield* spin_unlock(pmd_ptl);
         yield* anon_vma_unlock_write(anon_vma);
         break out_up_write;
@@ -338,6 +340,7 @@ function* collapse_huge_page(mm: MmStruct, address: number): KGen<number> {
       folio_add_new_anon_rmap(folio, vma, address, true);
       pgtable_trans_huge_deposit(mm, table);
       mm.pgd[pmd_index(address)] = entry; // set_pmd_at
+      mm.collapse_pmd = undefined;
       yield* spin_unlock(pmd_ptl);
       folio = undefined;
       result = SCAN_SUCCEED;

@@ -413,6 +413,13 @@ export class MmStruct extends KObject {
    * split or zap of a huge PMD on it. Protected by the PMD lock.
    */
   readonly pmd_huge_pte: PteTable[] = [];
+  /**
+   * collapse_huge_page()'s `_pmd`: the PTE table khugepaged took out of the
+   * PMD (pmdp_collapse_flush) and still maps pages through, until it puts a
+   * THP or the table back. Only properties look at it: what the process
+   * maps while the collapse runs (its mmap_lock is held for write).
+   */
+  collapse_pmd: { readonly index: number; readonly table: PteTable } | undefined = undefined;
   mmap_base = MMAP_BASE;
   start_stack = 0;
   arg_start = 0;
