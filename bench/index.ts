@@ -13,6 +13,7 @@
 // this many runs; 0 = none), BENCH_NO_HEADERS=1 (ignore the patches'
 // Program: and Fuzz-Seed: headers: seeds 0.., default generator options),
 // BENCH_PATCHES (only the patches whose names start with these prefixes, comma-separated: 013,014),
+// BENCH_PENDING=1 (mutation/patches/pending/ as well),
 // BENCH_OUT (where the JSON goes; default bench/results.json).
 // The full run of the docs: BENCH_BUDGET_S=20 BENCH_PATCH_SECONDS=0.
 import { writeFileSync, renameSync } from 'node:fs';
@@ -135,8 +136,10 @@ if (sectionOn('patches')) {
   }
   // BENCH_PATCHES=013,014: only the patches whose names start with these.
   const only = process.env.BENCH_PATCHES?.split(',').map((x) => x.trim());
-  const files = only && knownBadPatches().filter((f) => only.some((x) => f.split('/').pop()!.startsWith(x)));
-  if (files?.length === 0) {
+  // BENCH_PENDING=1: mutation/patches/pending/ too (none carries a header).
+  const all = knownBadPatches(process.env.BENCH_PENDING === '1');
+  const files = only ? all.filter((f) => only.some((x) => f.split('/').pop()!.startsWith(x))) : all;
+  if (files.length === 0) {
     log(`bench: BENCH_PATCHES=${process.env.BENCH_PATCHES} names no patch in mutation/patches/; give name prefixes such as 013,014`);
     process.exit(2);
   }
@@ -153,7 +156,8 @@ if (sectionOn('patches')) {
   });
   for (const p of results.patches) {
     for (const k of p.kinds) {
-      const miss = k.misses ? `, ${k.misses} miss(es) at ${S.BENCH_BUDGET_S} s` : '';
+      const cap = envNum('BENCH_BUDGET_RUNS', 0) > 0 ? ` or ${envNum('BENCH_BUDGET_RUNS', 0)} runs` : '';
+      const miss = k.misses ? `, ${k.misses} miss(es) at ${S.BENCH_BUDGET_S} s${cap}` : '';
       const mm = k.mismatches ? `, ${k.mismatches} caught by another property` : '';
       const v = k.seeds === 0
         ? 'not run: section cap (BENCH_PATCH_SECONDS) reached'

@@ -1,15 +1,17 @@
-import { expectsProperty } from '../mutation/header.ts';
-// Time to detection of each known-bad patch (mutation/patches/*.patch, not
-// pending/): runs and seconds until the first violation, median and max over
+// Time to detection of each known-bad patch (mutation/patches/*.patch, and
+// pending/ with BENCH_PENDING=1): runs and seconds until the first violation, median and max over
 // N campaign seeds, random walk vs PCT, each campaign capped by a budget.
 // Each patch's campaigns run in one Workspace (a patched temp copy).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePatchHeader } from '../mutation/header.ts';
+import { expectsProperty, parsePatchHeader } from '../mutation/header.ts';
 import { PATCHES_DIR } from '../mutation/known-bad.ts';
 import { Workspace } from '../mutation/workspace.ts';
 import type { ProgramArbOptions } from '../generators/index.ts';
-import { loadavg, median, type Load } from './util.ts';
+import { loadavg } from './util.ts';
+import { summarize, type PatchKindSummary, type PatchRun } from './patch-summary.ts';
+
+export type { PatchKindSummary, PatchRun } from './patch-summary.ts';
 
 type Runner = typeof import('../runner/index.ts');
 /**
@@ -21,40 +23,6 @@ export type Kind = 'guided' | 'mix' | 'random' | 'pct' | 'pb';
 
 export const KINDS: readonly Kind[] = ['guided', 'mix', 'random', 'pct', 'pb'];
 
-export interface PatchRun {
-  readonly seed: number;
-  /** Caught by the property the header expects. */
-  readonly caught: boolean;
-  /** The property that fired, if any (a mismatch when it is not the expected one). */
-  readonly property?: string;
-  readonly runs: number;
-  /** Wall seconds to the end of the failing run (shrink and replay excluded), or the budget on a miss. */
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-  readonly shrink?: { ops: number; switches: number; fromOps: number; fromSwitches: number; runs: number; ms: number };
-}
-
-export interface PatchKindSummary {
-  readonly kind: Kind;
-  readonly seeds: number;
-  readonly caught: number;
-  readonly misses: number;
-  readonly mismatches: number;
-  /** Over caught runs only; undefined when none was caught. */
-  readonly medianSeconds?: number;
-  readonly maxSeconds?: number;
-  readonly medianRuns?: number;
-  readonly maxRuns?: number;
-  readonly medianOps?: number;
-  readonly maxOps?: number;
-  readonly medianSwitches?: number;
-  readonly maxSwitches?: number;
-  readonly medianShrinkMs?: number;
-  readonly maxShrinkMs?: number;
-  readonly runsDetail: readonly PatchRun[];
-  readonly load: Load;
-}
-
 export interface PatchResult {
   readonly name: string;
   readonly expect: string;
@@ -63,40 +31,14 @@ export interface PatchResult {
   readonly kinds: readonly PatchKindSummary[];
 }
 
-export function knownBadPatches(): string[] {
-  return readdirSync(PATCHES_DIR)
-    .filter((n) => n.endsWith('.patch'))
-    .sort()
-    .map((n) => join(PATCHES_DIR, n));
-}
-
-function summarize(kind: Kind, runs: PatchRun[]): PatchKindSummary {
-  const ok = runs.filter((r) => r.caught);
-  const s = (f: (r: PatchRun) => number): [number | undefined, number | undefined] => (ok.length ? [median(ok.map(f)), Math.max(...ok.map(f))] : [undefined, undefined]);
-  const [medianSeconds, maxSeconds] = s((r) => r.seconds);
-  const [medianRuns, maxRuns] = s((r) => r.runs);
-  const [medianOps, maxOps] = s((r) => r.shrink!.ops);
-  const [medianSwitches, maxSwitches] = s((r) => r.shrink!.switches);
-  const [medianShrinkMs, maxShrinkMs] = s((r) => r.shrink!.ms);
-  return {
-    kind,
-    seeds: runs.length,
-    caught: ok.length,
-    misses: runs.filter((r) => r.property === undefined).length,
-    mismatches: runs.filter((r) => r.property !== undefined && !r.caught).length,
-    medianSeconds,
-    maxSeconds,
-    medianRuns,
-    maxRuns,
-    medianOps,
-    maxOps,
-    medianSwitches,
-    maxSwitches,
-    medianShrinkMs,
-    maxShrinkMs,
-    runsDetail: runs,
-    load: loadavg(),
-  };
+/** The catalogue (mutation/patches/*.patch); with `pending`, mutation/patches/pending/ after it. */
+export function knownBadPatches(pending = false): string[] {
+  const dir = (d: string): string[] =>
+    readdirSync(d)
+      .filter((n) => n.endsWith('.patch'))
+      .sort()
+      .map((n) => join(d, n));
+  return [...dir(PATCHES_DIR), ...(pending ? dir(join(PATCHES_DIR, 'pending')) : [])];
 }
 
 export interface PatchBenchOptions {
