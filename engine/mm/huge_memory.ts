@@ -31,7 +31,8 @@
  * the LRU), the remap of zero-filled subpages to the shared zero page
  * (RMP_USE_SHARED_ZEROPAGE); swap-out and migration of a THP whole (it is
  * split first), PMD migration entries, NUMA hinting (do_huge_pmd_numa_page),
- * the deferred split queue, khugepaged, uffd, file and shmem THPs.
+ * the deferred split queue, uffd, file and shmem THPs. khugepaged's
+ * collapse is in khugepaged.ts.
  */
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { lockAcquired } from '../locking/held.ts';

@@ -6,6 +6,12 @@
  * (remove_migration_ptes). A fault that meets a migration entry waits on the
  * old folio's lock (migration_entry_wait).
  *
+ * A THP cannot move whole (no PMD migration entries): kcompactd splits it
+ * first (try_split_folio) and migrates its head page's folio. The same
+ * migration entries serve split_huge_page (try_to_migrate with
+ * TTU_SPLIT_HUGE_PMD, remove_migration_ptes of each new folio): for a large
+ * folio each of its pages in a VMA gets its own entry.
+ *
  * rmap must find every PTE mapping the folio at all times, or a migration
  * entry is left behind (seed 000): exec's temporary stack, whose page tables
  * move while rmap computes addresses in the new range, is skipped; mremap and
