@@ -5,13 +5,14 @@
  * which the time limit sends if it overruns.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProgram } from '../../engine/program/format.ts';
 import type { CorpusEntry } from '../../corpus/entry.ts';
 import { kernelUnavailable } from '../build.ts';
 import { ExecutorError, KernelUnavailableError } from '../errors.ts';
+import { handReproDir, runHandRepro } from '../findings/hand-repro.ts';
 import { emitC } from './emit-c.ts';
 import { planRepro } from './plan.ts';
 
@@ -33,10 +34,18 @@ export function reproSource(entry: CorpusEntry, source: string): { text: string;
   return { text: emitC(plan, { source, property: entry.property, message: entry.message, program: formatProgram(entry.program) }), leftOut: plan.leftOut };
 }
 
-/** Run for `seconds`, or (untilHit) until the first hit within them. */
+/**
+ * Run for `seconds`, or (untilHit) until the first hit within them. An entry
+ * with a hand-written reproducer (live/findings/<entry name>/) runs that one.
+ */
 export function runRepro(entry: CorpusEntry, source: string, seconds: number, out?: string, untilHit = false): ReproResult {
   const why = kernelUnavailable();
   if (why) throw new KernelUnavailableError(why);
+  if (handReproDir(source)) {
+    const h = runHandRepro(source, seconds, untilHit ? '--until-hit' : undefined);
+    if (out) writeFileSync(out, readFileSync(h.cFile));
+    return { cFile: out ?? h.cFile, seconds, hits: h.hits, iterations: h.iterations, symptom: h.symptom, kernel: uname(), leftOut: [] };
+  }
   const { text, leftOut } = reproSource(entry, source);
   const cFile = out ?? join(BUILD, `${basename(source, '.json')}.c`);
   mkdirSync(dirname(cFile), { recursive: true });
@@ -46,6 +55,9 @@ export function runRepro(entry: CorpusEntry, source: string, seconds: number, ou
   const r = spawnSync(bin, [String(seconds), ...(untilHit ? ['--until-hit'] : [])], { encoding: 'utf8', timeout: (seconds + 30) * 1000, killSignal: 'SIGTERM' });
   const m = /hits (\d+) iterations (\d+)(?:: (.*))?/.exec(r.stdout);
   if (!m) throw new ExecutorError(`the reproducer printed no verdict (${r.stderr.trim() || `exit ${r.status}`})`);
-  const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-  return { cFile, seconds, hits: Number(m[1]), iterations: Number(m[2]), symptom: m[3], kernel, leftOut };
+  return { cFile, seconds, hits: Number(m[1]), iterations: Number(m[2]), symptom: m[3], kernel: uname(), leftOut };
+}
+
+function uname(): string {
+  return execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
 }

@@ -6,6 +6,7 @@ import { reproSource, runRepro } from '../../live/repro/run.ts';
 
 const FINDING = 'corpus/findings/data-integrity-89c3c5454f.json';
 const KNOWN_BAD = 'corpus/known-bad/001-cow-no-wrprotect.json';
+const PROTNONE = 'corpus/findings/liveness-b1adc04bc1.json';
 
 describe('live: the C reproducer of a corpus entry', () => {
   it('plans the hugetlb finding as the recipe: P1 loops mprotect(R) and back, P2 maps r, reads and checks a write must fault', () => {
@@ -40,6 +41,14 @@ describe('live: the C reproducer of a corpus entry', () => {
       assert.ok(r.iterations > 0);
       assert.ok(r.hits > 0, `no hit in ${r.iterations} iterations`);
       assert.equal(r.symptom, 'write through a mapping that is not writable succeeded');
+    });
+
+    it('the hugetlb PROT_NONE-share livelock (hand-written reproducer) shows its symptom (until the first hit, 30 s at most)', () => {
+      const r = runRepro(loadEntry(PROTNONE), PROTNONE, 30, undefined, true);
+      assert.match(r.cFile, /live\/findings\/liveness-b1adc04bc1\/repro\.c$/);
+      assert.ok(r.iterations > 0);
+      assert.ok(r.hits > 0, `no hit in ${r.iterations} reads`);
+      assert.match(r.symptom ?? '', /^a read of a PROT_READ\|PROT_WRITE hugetlb mapping did not complete in 2 s, nor in 2 s more after the other process exited/);
     });
 
     it('known-bad 001 (COW without write-protect) shows none: the kernel has the fix', () => {
