@@ -71,7 +71,7 @@ class Executor implements RunState {
     });
     if (usesSwap(this.program)) k.spawn('shutdown', () => this.shutdown());
     // khugepaged runs for a program that asks for huge pages (MADV_HUGEPAGE).
-    if (usesThp(this.program)) k.spawn('khugepaged', () => khugepaged(() => this.threadsLeft === 0));
+    if (this.program.khugepaged && usesThp(this.program)) k.spawn('khugepaged', () => khugepaged(() => this.threadsLeft === 0));
     const result = k.run();
     const violation = result.violation ?? this.atEnd();
     return { ...result, violation, history: this.ctx.history, context: this.ctx };

@@ -32,7 +32,7 @@ function thpAfter(p: Program, strategy: Strategy = new Replay([])) {
 
 describe('engine/mm/khugepaged: collapse_huge_page (khugepaged.ts)', () => {
   it('khugepaged collapses a MADV_HUGEPAGE range of small pages into an exclusive, PMD-mapped THP that holds their data', () => {
-    const p: Program = { frames: 48, processes: [{ threads: [[mmap16, w(0, 1), w(3, 2), hugepage, r(15), r(0), r(3), r(5), w(7, 3), r(7)]] }] };
+    const p: Program = { frames: 48, khugepaged: true, processes: [{ threads: [[mmap16, w(0, 1), w(3, 2), hugepage, r(15), r(0), r(3), r(5), w(7, 3), r(7)]] }] };
     // khugepaged runs to its end (two full scans) once P0.T0 stands at its first read.
     const { res, huge } = thpAfter(p, park('P0.T0', 'user load', 'khugepaged', 'never').strategy);
     assert.equal(res.violation, undefined, describeViolation(res));
@@ -42,7 +42,7 @@ describe('engine/mm/khugepaged: collapse_huge_page (khugepaged.ts)', () => {
 
   it('a THP whose PMD was split (mprotect of half of it, and back) is collapsed again from its PTEs (compound_pagelist)', () => {
     const prot = (page: number, pages: number, p: 'r' | 'rw'): Op => ({ op: 'mprotect', region: 0, page, pages, prot: p });
-    const p: Program = { frames: 48, processes: [{ threads: [[mmap16, hugepage, w(0, 1), w(9, 2), prot(0, 8, 'r'), prot(0, 8, 'rw'), r(15), r(0), r(9), w(1, 3), r(1)]] }] };
+    const p: Program = { frames: 48, khugepaged: true, processes: [{ threads: [[mmap16, hugepage, w(0, 1), w(9, 2), prot(0, 8, 'r'), prot(0, 8, 'rw'), r(15), r(0), r(9), w(1, 3), r(1)]] }] };
     const { strategy, park: parked } = park('P0.T0', 'user load', 'khugepaged', 'never');
     const { res, huge } = thpAfter(p, strategy);
     assert.ok(parked.parked, 'khugepaged ran once the PMD was split');
@@ -52,7 +52,7 @@ describe('engine/mm/khugepaged: collapse_huge_page (khugepaged.ts)', () => {
   });
 
   it('a pinned page refuses the collapse (is_refcount_suitable): the range stays small pages and the pin sees the process\'s writes', () => {
-    const p: Program = { frames: 48, processes: [{ threads: [[mmap16, w(0, 1), w(3, 2), pinFast(3), hugepage, r(15), pinWrite(9), r(3), w(3, 4), r(3)]] }] };
+    const p: Program = { frames: 48, khugepaged: true, processes: [{ threads: [[mmap16, w(0, 1), w(3, 2), pinFast(3), hugepage, r(15), pinWrite(9), r(3), w(3, 4), r(3)]] }] };
     const { strategy, park: parked } = park('P0.T0', 'user load', 'khugepaged', 'never');
     const { res, huge } = thpAfter(p, strategy);
     assert.ok(parked.parked, 'khugepaged scanned the range');
@@ -65,6 +65,7 @@ describe('engine/mm/khugepaged: collapse_huge_page (khugepaged.ts)', () => {
     // P0.T1 pins page 3 with GUP-fast; parked after its lockless walk, khugepaged runs up to its copy.
     const p: Program = {
       frames: 48,
+      khugepaged: true,
       processes: [{ threads: [[mmap16, w(0, 1), w(3, 2), hugepage], [r(3), pinFast(3), pinWrite(9), r(3)]] }],
     };
     const { strategy, park: parked } = park('P0.T1', 'gup_fast: try_grab_folio_fast', 'khugepaged', '__collapse_huge_page_copy: copied');
