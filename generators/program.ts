@@ -77,7 +77,9 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       const threads0 = [first, ...procs[0]!.slice(1)];
       // A THP takes HPAGE_PMD_NR aligned frames of its own.
       const frames = huge ? o.frames + 2 * HPAGE_PMD_NR : o.frames;
-      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames, ...(zeroPage ? { zeroPage } : {}) };
+      // khugepaged runs wherever MADV_HUGEPAGE may be drawn (the executor spawns it once a program has one).
+      const khugepaged = o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
+      const p: Program = { processes: [threads0, ...procs.slice(1)].map((threads) => ({ threads })), frames, ...(zeroPage ? { zeroPage } : {}), ...(khugepaged ? { khugepaged } : {}) };
       return withMode(numberWrites(kthreads.length ? { ...p, kthreads } : p));
     });
 }

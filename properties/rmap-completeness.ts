@@ -69,7 +69,8 @@ export function checkRmapCompleteness(ctx: RunContext): void {
         // A migration entry must be found too, or it cannot be restored.
         const f = ctx.machine.mem.frames[pte.pfn];
         if (!f || kobject_freed(f) || inIncompleteStack(mm, address)) return;
-        if (!rmapFinds(f, mm, address)) {
+        // A large folio's entry names one of its pages: index + i.
+        if (!rmapFinds(f, mm, address, f.order ? pte.pfn - f.pfn : 0)) {
           report('rmap-completeness', `${mm.kname} (${mm.owner}) has a migration entry for ${f.kname} at ${address}, but rmap_walk from it (index ${f.index}) does not find it`);
         }
         return;

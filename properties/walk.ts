@@ -1,6 +1,6 @@
 import { pfn_folio } from '../engine/mm/page_alloc.ts';
 import { is_hugetlb_pt_page } from '../engine/mm/hugetlb.ts';
-import { PTRS_PER_PTE, pmd_trans_huge, pte_to_string, type Folio, type MmStruct, type PmdHuge, type Pte, type StructPage } from '../engine/mm/mm_types.ts';
+import { PTRS_PER_PTE, pmd_trans_huge, pte_to_string, type Folio, type MmStruct, type PmdHuge, type Pte, type PteTable, type StructPage } from '../engine/mm/mm_types.ts';
 import { pfn_to_page } from '../engine/mm/page_alloc.ts';
 import type { Machine } from '../engine/mm/machine.ts';
 import type { RunContext } from '../engine/program/executor.ts';
@@ -13,7 +13,7 @@ import type { RunContext } from '../engine/program/executor.ts';
 export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void): void {
   const pgd = mm.pgd;
   for (let idx = 0; idx < pgd.length; idx++) {
-    const table = pgd[idx];
+    const table = pgd[idx] ?? collapsing(mm, idx);
     if (!table || pmd_trans_huge(table) || is_hugetlb_pt_page(table)) continue;
     const ptes = table.ptes;
     for (let i = 0; i < PTRS_PER_PTE; i++) {
@@ -41,8 +41,13 @@ export interface MappedAt {
   readonly text: string;
 }
 
+/** The PTE table khugepaged has taken out of the PMD at idx and still maps the range through (mm.collapse_pmd). */
+function collapsing(mm: MmStruct, idx: number): PteTable | undefined {
+  return mm.collapse_pmd?.index === idx ? mm.collapse_pmd.table : undefined;
+}
+
 export function mappedAt(mm: MmStruct, addr: number): MappedAt | undefined {
-  const pmd = mm.pgd[Math.floor(addr / PTRS_PER_PTE)];
+  const pmd = mm.pgd[Math.floor(addr / PTRS_PER_PTE)] ?? collapsing(mm, Math.floor(addr / PTRS_PER_PTE));
   if (!pmd) return undefined;
   if (pmd_trans_huge(pmd)) {
     const head = pfn_to_page(pmd.pfn);
@@ -59,8 +64,10 @@ export function mappedAt(mm: MmStruct, addr: number): MappedAt | undefined {
  * PG_anon_exclusive before it write-protects), so structural checks wait.
  */
 export function ptLocksHeld(ctx: RunContext): boolean {
-  // (The PMD lock's sections, THP fault, split, zap, copy, run without a preemption point inside.)
-  for (const t of ctx.execution.tasks) for (const h of t.held) if (h.lock.lockClass.name === 'ptlock') return true;
+  // The PMD lock's sections (THP fault, zap, copy, split) run without a
+  // preemption point inside, but for a split with freeze (split_huge_page's
+  // unmap_folio), preempted between pmdp_invalidate() and the PTEs.
+  for (const t of ctx.execution.tasks) for (const h of t.held) if (h.lock.lockClass.name === 'ptlock' || h.lock.lockClass.name === 'mm->page_table_lock') return true;
   return false;
 }
 

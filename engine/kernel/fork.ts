@@ -2,6 +2,7 @@
  * kernel/fork.c for the model: mm_alloc, dup_mm / dup_mmap, mmget / mmput /
  * mmdrop.
  */
+import { khugepaged_exit } from '../mm/khugepaged.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
@@ -79,6 +80,7 @@ export function* dup_mm(oldmm: MmStruct, owner: string): KGen<MmStruct | number>
 export function* mmput(mm: MmStruct): KGen {
   yield 'mmput: atomic_dec_and_test(mm_users)';
   if (--mm.mm_users > 0) return;
+  yield* khugepaged_exit(mm); // must run before exit_mmap
   yield* exit_mmap(mm);
   if (mm.onMmlist) {
     const m = machine();

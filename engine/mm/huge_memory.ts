@@ -12,29 +12,49 @@
  * it to every subpage's PTE (folio_add_anon_rmap_ptes with RMAP_EXCLUSIVE),
  * from where it is per page, as for small folios.
  *
+ * split_huge_page (split_folio, to order 0) with the refcount freeze: the
+ * anon_vma locked for write, can_split_folio() refusing a folio with extra
+ * references (a GUP pin or reference), unmap_folio() into migration entries
+ * (a huge PMD split straight into them: __split_huge_pmd_locked with
+ * freeze), folio_ref_freeze(), __split_huge_page() (the tails take the
+ * head's anon_vma, index + i and flags; PG_anon_exclusive comes back per page
+ * from the migration entries) and remap_page(). Reclaim (kswapd, PAGEOUT)
+ * and kcompactd split a THP before they swap or move it; PAGEOUT and COLD
+ * split one they cover in part.
+ *
  * The sysfs knobs are fixed: enabled=madvise (only VM_HUGEPAGE VMAs get a
  * THP at fault time), defrag: the allocation just fails (VM_FAULT_FALLBACK to
  * PTEs) when no aligned block of frames is free, use_zero_page=0 (no huge
  * zero page: a read fault allocates a THP). Left out, and what the model
- * does instead: split_huge_page (folio split with the refcount freeze: a THP
- * stays one folio until it is freed, however its PMD was split), swap-out
- * and migration of THPs (reclaim and kcompactd skip large folios, see
- * lru_pick), PMD migration entries, NUMA hinting (do_huge_pmd_numa_page),
- * the deferred split queue, khugepaged, uffd, file and shmem THPs.
+ * does instead: splits to an order other than 0, to a list (reclaim and
+ * migration go on with the head page's folio only, the tails go back to
+ * the LRU), the remap of zero-filled subpages to the shared zero page
+ * (RMP_USE_SHARED_ZEROPAGE); swap-out and migration of a THP whole (it is
+ * split first), PMD migration entries, NUMA hinting (do_huge_pmd_numa_page),
+ * the deferred split queue, uffd, file and shmem THPs. khugepaged's
+ * collapse is in khugepaged.ts.
  */
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
+import { lockAcquired } from '../locking/held.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { spin_lock, spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import {
   EAGAIN,
+  EBUSY,
   FAULT_FLAG_UNSHARE,
   FAULT_FLAG_WRITE,
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
+  PG_anon,
   PG_anon_exclusive,
   PG_dirty,
+  PG_locked,
+  PG_swapbacked,
+  PG_swapcache,
+  PG_uptodate,
+  Folio,
   PteTable,
   VM_FAULT_OOM,
   VM_HUGEPAGE,
@@ -45,23 +65,30 @@ import {
   mk_pte,
   pmd_trans_huge,
   vma_is_accessible,
-  type Folio,
   type MmStruct,
   type PmdHuge,
   type VmArea,
   type VmFault,
 } from './mm_types.ts';
-import { folio_alloc_large, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
+import { folio_alloc_large, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, pfn_folio } from './page_alloc.ts';
 import { pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, pmd_index, pmd_lock, pte_free, set_pte_at } from './pgtable.ts';
 import {
   PageAnonExclusive,
+  anon_vma_lock_write,
   anon_vma_prepare,
+  anon_vma_unlock_write,
   folio_add_anon_rmap_ptes,
   folio_add_new_anon_rmap,
+  folio_get_anon_vma,
   folio_move_anon_rmap,
   folio_remove_rmap_pmd,
+  folio_test_anon,
   folio_try_dup_anon_rmap_pmd,
+  folio_try_share_anon_rmap_pmd,
+  put_anon_vma,
 } from './rmap.ts';
+import { RMP_LOCKED, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, remove_migration_ptes, try_to_migrate } from './migrate.ts';
+import { machine } from './machine.ts';
 import { is_vm_hugetlb_page } from './hugetlb.ts';
 import { get_unmapped_area } from './mmap.ts';
 import type { MmuGather } from './memory.ts';
@@ -80,8 +107,8 @@ export function haddr_of(address: number): number {
  * PMD_ORDER) under enabled=madvise: an anonymous private VMA that asked for
  * huge pages (MADV_HUGEPAGE) and not against them.
  */
-export function thp_vma_allowable(vma: VmArea): boolean {
-  const f = vma.vm_flags;
+export function thp_vma_allowable(vma: VmArea, vm_flags = vma.vm_flags): boolean {
+  const f = vm_flags;
   if (!(f & VM_HUGEPAGE) || f & VM_NOHUGEPAGE) return false;
   return vma.vm_file === undefined && !is_vm_hugetlb_page(vma) && !(f & VM_SHARED);
 }
@@ -332,11 +359,17 @@ export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<n
  * table, filled with HPAGE_PMD_NR PTEs of the subpages, each with the PMD's
  * protection (write, dirty; the VMA's PAGE_NONE if it allows no access). The
  * folio gains a mapping and a reference per PTE and loses the PMD's; the
- * head page's PG_anon_exclusive goes to every subpage (RMAP_EXCLUSIVE). The
- * model does not freeze (no migration entries: nothing splits to migrate).
+ * head page's PG_anon_exclusive goes to every subpage (RMAP_EXCLUSIVE).
+ * With `freeze` (unmap_folio() for split_huge_page) the table is filled with
+ * migration entries instead, which keep write and exclusivity, and the PMD's
+ * mapping and reference are dropped: possible only if PG_anon_exclusive
+ * could be cleared (the THP is not pinned), checked after the PMD was
+ * invalidated, so that a racing GUP-fast either sees the pin counted or the
+ * PMD changed (088b8aa537c2); else the PMD is split without freezing, and
+ * try_to_migrate_one() fails on the pinned PTE.
  * We enter with the PMD lock held; the VMA covers the whole huge range.
  */
-export function __split_huge_pmd_locked(vma: VmArea, haddr: number): void {
+export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = false): KGen {
   const mm = vma.vm_mm;
   const idx = pmd_index(haddr);
   BUG_ON(haddr % HPAGE_PMD_NR !== 0, '__split_huge_pmd_locked', `unaligned ${haddr}`);
@@ -345,7 +378,11 @@ export function __split_huge_pmd_locked(vma: VmArea, haddr: number): void {
   BUG_ON(!pmd_trans_huge(old_pmd), '__split_huge_pmd_locked', `no huge PMD at ${haddr}`);
   const orig = old_pmd as PmdHuge;
   // pmdp_invalidate(): from here GUP-fast sees a changed PMD and lets go.
-  mm.pgd[idx] = undefined;
+  // It is still pmd_trans_huge() to a lockless look (x86: PROTNONE, not
+  // PRESENT), so zap, fork and faults take the PMD lock and wait for us.
+  mm.pgd[idx] = mk_huge_pmd(orig.pfn, orig.write, orig.dirty, true);
+  // GUP-fast may have grabbed the folio before the invalidation.
+  if (freeze) yield '__split_huge_pmd_locked: pmdp_invalidate done';
   const folio = pfn_folio(orig.pfn);
   const page = folio.pages![0]!;
   if (orig.dirty) folio.flags |= PG_dirty;
@@ -355,36 +392,205 @@ export function __split_huge_pmd_locked(vma: VmArea, haddr: number): void {
   // PageAnonExclusive() flag for each PTE by setting it for each subpage --
   // no need to (temporarily) clear.
   const anon_exclusive = PageAnonExclusive(page);
-  folio._refcount += HPAGE_PMD_NR - 1; // folio_ref_add
-  folio_add_anon_rmap_ptes(folio, page, HPAGE_PMD_NR, vma, haddr, anon_exclusive);
+  // With "freeze" we want to replace mapped pages by migration entries
+  // right away. This is only possible if we managed to clear
+  // PageAnonExclusive(). See folio_try_share_anon_rmap_pmd(): invalidate PMD first.
+  if (freeze && anon_exclusive && folio_try_share_anon_rmap_pmd(folio, page)) freeze = false;
+  if (!freeze) {
+    folio._refcount += HPAGE_PMD_NR - 1; // folio_ref_add
+    folio_add_anon_rmap_ptes(folio, page, HPAGE_PMD_NR, vma, haddr, anon_exclusive);
+  }
   // Withdraw the table only after we mark the pmd entry invalid.
   const pgtable = pgtable_trans_huge_withdraw(mm);
   const protnone = !vma_is_accessible(vma);
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     BUG_ON(pgtable.ptes[i]!.kind !== 'none', '__split_huge_pmd_locked', `deposited table not empty at ${i}`);
-    set_pte_at(pgtable, haddr + i, mk_pte(orig.pfn + i, write, orig.dirty, protnone));
+    if (freeze) {
+      const mode = write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read';
+      set_pte_at(pgtable, haddr + i, { kind: 'migration', pfn: orig.pfn + i, mode });
+    } else set_pte_at(pgtable, haddr + i, mk_pte(orig.pfn + i, write, orig.dirty, protnone));
   }
   folio_remove_rmap_pmd(folio, vma);
+  if (freeze) folio_put(folio); // put_page(page): the PMD's reference
   // smp_wmb(): make pte visible before pmd; pmd_populate()
   mm.pgd[idx] = pgtable;
 }
 
 /**
  * __split_huge_pmd(): split the huge PMD mapping `address`, if it still is
- * one under the PMD lock.
- * We enter with mmap_lock held (read or write) and no PMD lock.
+ * one under the PMD lock (and, given `folio`, maps that folio: with freeze
+ * we must not put migration entries for another one).
+ * We enter with mmap_lock held (read or write), or with the folio locked and
+ * its anon_vma locked (freeze), and no PMD lock.
  */
-export function* __split_huge_pmd(vma: VmArea, address: number): KGen {
+export function* __split_huge_pmd(vma: VmArea, address: number, freeze = false, folio?: Folio): KGen {
   const mm = vma.vm_mm;
   const ptl = yield* pmd_lock(mm);
-  if (pmd_trans_huge(mm.pgd[pmd_index(address)])) __split_huge_pmd_locked(vma, haddr_of(address));
+  // split_huge_pmd_locked()
+  const pmd = mm.pgd[pmd_index(address)];
+  if (pmd_trans_huge(pmd) && (!folio || pfn_folio(pmd.pfn) === folio)) yield* __split_huge_pmd_locked(vma, haddr_of(address), freeze);
   yield* spin_unlock(ptl);
 }
 
 /** split_huge_pmd_address() */
-export function* split_huge_pmd_address(vma: VmArea, address: number): KGen {
+export function* split_huge_pmd_address(vma: VmArea, address: number, freeze = false, folio?: Folio): KGen {
   yield 'split_huge_pmd_address: mm_find_pmd';
-  if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(address)])) yield* __split_huge_pmd(vma, address);
+  if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(address)])) yield* __split_huge_pmd(vma, address, freeze, folio);
+}
+
+/* ------------------------------------------------------ split_huge_page */
+
+/** The references the page cache or swap cache hold on a large folio, beside the mappings and the caller's. */
+function folio_extra_pins(folio: Folio): number {
+  // Additional pins from page cache (the model's THPs are anon, never in the swap cache).
+  if (folio_test_anon(folio)) return folio.flags & PG_swapcache ? 1 << folio.order : 0;
+  return 1 << folio.order;
+}
+
+/**
+ * can_split_folio(): nobody but the mappings, the caller (`caller_pins`)
+ * and the page or swap cache holds a reference: no GUP pin or reference.
+ */
+export function can_split_folio(folio: Folio, caller_pins: number): boolean {
+  return folio._mapcount === folio._refcount - folio_extra_pins(folio) - caller_pins;
+}
+
+/**
+ * unmap_folio(): anon pages need migration entries to preserve them; a
+ * huge PMD is split straight into them (TTU_SPLIT_HUGE_PMD, freeze).
+ * We enter with the folio locked and its anon_vma locked for write.
+ */
+function* unmap_folio(folio: Folio): KGen {
+  BUG_ON(!folio.order, 'unmap_folio', `${folio.kname} is not large`);
+  // TTU_RMAP_LOCKED | TTU_SYNC | TTU_BATCH_FLUSH, and folio_test_pmd_mappable().
+  yield* try_to_migrate(folio, TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD);
+}
+
+/**
+ * remap_page(): the migration entries of the `nr` pages from `folio` on
+ * become PTEs again: of the large folio itself if the freeze failed, of each
+ * new small folio after a split.
+ * We enter with the folio(s) locked and the anon_vma locked for write.
+ */
+function* remap_page(folio: Folio, nr: number): KGen {
+  // If unmap_folio() uses try_to_migrate() on file, remove this check.
+  if (!folio_test_anon(folio)) return;
+  for (let i = 0; ; ) {
+    yield* remove_migration_ptes(folio, folio, RMP_LOCKED);
+    i += 1 << folio.order;
+    if (i >= nr) break;
+    folio = pfn_folio(folio.pfn + (1 << folio.order)); // folio_next()
+  }
+}
+
+/**
+ * __folio_set_locked(): the lock bit of a folio nobody else can see yet
+ * (a split's tail: PG_locked is cloned from the head), taken as a trylock.
+ */
+function __folio_set_locked(folio: Folio): void {
+  folio.flags |= PG_locked;
+  folio.lock.owner = lockAcquired(folio.lock, 0, false, true);
+}
+
+/**
+ * __split_huge_page() to order 0: the frozen THP becomes HPAGE_PMD_NR small
+ * folios. The head folio stays the caller's (its lock and reference); each
+ * tail (__split_huge_page_tail) gets the head's anon_vma, index + i, flags
+ * (locked, anon, swapbacked, dirty; not PG_anon_exclusive: the mapped pages'
+ * exclusivity is in their migration entries, from where remap_page()
+ * restores it) and one reference, dropped once it is remapped and unlocked
+ * (free_page_and_swap_cache: an unmapped tail is freed then). One step up
+ * to remap_page(): nothing yields while the folio is frozen and rebuilt.
+ * Simplifications: the tails go back to the LRU, not onto the caller's list
+ * (reclaim and migration go on with the head only); no zero-filled subpage
+ * is remapped to the shared zero page (RMP_USE_SHARED_ZEROPAGE).
+ * We enter with the folio locked, frozen, unmapped and its anon_vma locked for write.
+ */
+function* __split_huge_page(folio: Folio): KGen {
+  const nr = 1 << folio.order;
+  const mem = machine().mem;
+  const pages = folio.pages!;
+  const keep = folio.flags & (PG_anon | PG_swapbacked | PG_dirty | PG_uptodate);
+  const tails: Folio[] = [];
+  for (let i = nr - 1; i >= 1; i--) {
+    // __split_huge_page_tail()
+    const page_tail = pages[i]!;
+    const tail = new Folio(page_tail.pfn);
+    tail.flags = keep;
+    __folio_set_locked(tail);
+    tail.mapping = folio.mapping;
+    tail.index = folio.index + i;
+    tail.data = page_tail.data;
+    // Finally unfreeze refcount.
+    tail._refcount = 1;
+    mem.frames[page_tail.pfn] = tail;
+    tails.unshift(tail);
+  }
+  // The head: an order-0 folio from here.
+  folio.order = 0;
+  folio.pages = undefined;
+  folio._entire_mapcount = 0;
+  folio.data = pages[0]!.data;
+  folio.flags &= ~PG_anon_exclusive;
+  // See comment in __split_huge_page_tail(): the head keeps the caller's reference.
+  folio_ref_unfreeze(folio, 1);
+  yield* remap_page(folio, nr);
+  for (const tail of tails) {
+    yield* bit_unlock(tail.lock);
+    // Subpages may be freed if there wasn't any mapping.
+    folio_put(tail); // free_page_and_swap_cache()
+  }
+}
+
+/**
+ * split_huge_page_to_list_to_order(page, NULL, 0) (split_folio()): split a
+ * THP into small folios. The anon_vma is locked for write, which keeps any
+ * other split or collapse of it out; a folio anyone else references (a GUP
+ * pin or reference: can_split_folio) is refused at once (-EAGAIN); else it
+ * is unmapped into migration entries, its refcount frozen (which fails, and
+ * puts the PTEs back, if a reference came meanwhile: GUP-fast), split, and
+ * remapped. 0 on success: the folio is the head's small folio, still locked
+ * and still the caller's reference.
+ * We enter with the folio locked and a reference on it (not the mmap_lock).
+ */
+export function* split_huge_page_to_list_to_order(folio: Folio): KGen<number> {
+  BUG_ON(!folio.lock.isLocked(), 'split_huge_page_to_list_to_order', `${folio.kname} not locked`);
+  BUG_ON(!folio.order, 'split_huge_page_to_list_to_order', `${folio.kname} is not large`);
+  // The model's THPs are anon; anything else is refused.
+  if (!folio_test_anon(folio)) return -EBUSY;
+  // The caller does not necessarily hold an mmap_lock that would prevent
+  // the anon_vma disappearing so we first we take a reference to it and
+  // then lock the anon_vma for write. This is similar to
+  // folio_lock_anon_vma_read except the write lock is taken to serialise
+  // against parallel split or collapse operations.
+  const anon_vma = yield* folio_get_anon_vma(folio);
+  if (!anon_vma) return -EBUSY;
+  yield* anon_vma_lock_write(anon_vma);
+  let ret: number;
+  out_unlock: {
+    const extra_pins = folio_extra_pins(folio);
+    // Racy check if we can split the page, before unmap_folio() will split PMDs.
+    if (!can_split_folio(folio, 1)) {
+      ret = -EAGAIN;
+      break out_unlock;
+    }
+    yield* unmap_folio(folio);
+    if (folio_ref_freeze(folio, 1 + extra_pins)) {
+      yield* __split_huge_page(folio);
+      ret = 0;
+    } else {
+      yield* remap_page(folio, 1 << folio.order);
+      ret = -EAGAIN;
+    }
+  }
+  yield* anon_vma_unlock_write(anon_vma);
+  yield* put_anon_vma(anon_vma);
+  return ret;
+}
+
+/** split_folio() */
+export function* split_folio(folio: Folio): KGen<number> {
+  return yield* split_huge_page_to_list_to_order(folio);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { this_kernel } from '../kernel/current.ts';
 import { Spinlock } from '../locking/spinlock.ts';
+import { WaitQueue } from '../sched/waitable.ts';
 import { Folio, PG_uptodate, ZERO_PFN, type MmStruct } from './mm_types.ts';
 import type { SwapInfo } from './swap.ts';
 import { DEFAULT_NR_FRAMES, PhysMem } from './page_alloc.ts';
@@ -52,6 +53,12 @@ export class Machine {
    * before. Never freed, never written, not refcounted by its mappings.
    */
   readonly zero_folio: Folio | undefined;
+  /** khugepaged's mm slots (khugepaged_scan.mm_head): mms registered by khugepaged_enter_vma, in order. */
+  readonly khugepaged_mm_slots: MmStruct[] = [];
+  /** khugepaged_scan.mm_slot: the mm khugepaged is scanning now, if any. */
+  khugepaged_scan_mm: MmStruct | undefined = undefined;
+  /** khugepaged_wait: khugepaged sleeps here until an mm registers (or the run is over). */
+  readonly khugepaged_wait = new WaitQueue('khugepaged_wait');
   /** perf's PERF_RECORD_MMAP stream, stack growth only: how user space learns that a fault grew a stack. */
   readonly stack_expansions: StackExpansion[] = [];
 

@@ -2,8 +2,9 @@
  * mm/madvise.c for the model: DONTNEED (zap under the read lock),
  * WIPEONFORK / KEEPONFORK and DONTFORK / DOFORK (flags, under the write lock,
  * splitting at the range ends), PAGEOUT (reclaim the range's unshared anon
- * folios), WILLNEED (swap-in readahead of its swap entries), COLD (which
- * only moves folios to the inactive LRU: the model has no LRU, so nothing),
+ * folios; a THP it covers in part is split first), WILLNEED (swap-in
+ * readahead of its swap entries), COLD (which only moves folios to the
+ * inactive LRU: the model has no LRU, so only its THP splits show),
  * FREE (madvise_free_pte_range, Linux 6.12: swap entries are dropped, and
  * present anon folios become lazyfree, clean in folio and PTE, so that
  * reclaim may discard them until they are written again) and HUGEPAGE /
@@ -13,13 +14,13 @@
 import type { KGen } from '../sched/task.ts';
 import { zap_page_range_single } from './memory.ts';
 import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } from './mmap_lock.ts';
-import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
+import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
-import { EINVAL, ENOMEM, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_pte, pte_none, pte_present, pmd_table, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
-import { folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
-import { pmd_addr_end, pmd_index, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
-import { folio_test_anon } from './rmap.ts';
+import { HPAGE_PMD_NR, EINVAL, ENOMEM, is_zero_pfn, pmd_trans_huge, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_pte, pte_none, pte_present, pmd_table, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { folio_get, folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
+import { pmd_addr_end, pmd_index, pmd_lock, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
+import { folio_likely_mapped_shared, folio_test_anon } from './rmap.ts';
 import { swp_entry } from './swap.ts';
 import { read_swap_cache_async } from './swap_state.ts';
 import { folio_free_swap, free_swap_and_cache } from './swapfile.ts';
@@ -29,7 +30,8 @@ import { find_vma } from './mmap.ts';
 import { vma_modify_flags, vma_modify_prev } from './vma.ts';
 import { vma_start_write } from './mmap_lock.ts';
 import { hugetlb_madvise, is_vm_hugetlb_page } from './hugetlb.ts';
-import { hugepage_madvise } from './huge_memory.ts';
+import { hugepage_madvise, split_folio } from './huge_memory.ts';
+import { khugepaged_enter_vma } from './khugepaged.ts';
 
 export type Advice = 'DONTNEED' | 'WIPEONFORK' | 'KEEPONFORK' | 'DONTFORK' | 'DOFORK' | 'PAGEOUT' | 'COLD' | 'WILLNEED' | 'FREE' | 'HUGEPAGE' | 'NOHUGEPAGE';
 
@@ -41,27 +43,80 @@ function madvise_need_mmap_write(advice: Advice): boolean {
 /**
  * madvise_cold_or_pageout_pte_range() + reclaim_pages(): isolate (take a
  * reference on) every anon folio mapped once in the range, under the PT lock;
- * then reclaim them. Folios mapped by others are left alone.
+ * then reclaim them (PAGEOUT; COLD only deactivates, which the model, having
+ * no LRU, does not show). Folios mapped by others are left alone. A THP the
+ * range covers only in part is split first, if we are its only user
+ * (split_folio under the folio lock, with no PT lock held), and its pages
+ * looked at again; a huge PMD the range covers whole is isolated as it is
+ * (shrink_folio splits it).
  * We enter with mmap_lock held for read.
  */
-function* madvise_pageout(vma: VmArea, start: number, end: number): KGen {
+function* madvise_cold_or_pageout_pte_range(vma: VmArea, start: number, end: number, pageout: boolean): KGen {
+  const mm = vma.vm_mm;
   const isolated: Folio[] = [];
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
-    const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
-    if (table) {
-      for (let a = addr; a < next; a++) {
-        const pte = ptep_get(table, a);
-        if (pte.kind !== 'present') continue;
-        const folio = pfn_folio(pte.pfn);
-        // Do not interfere with other mappings of this folio. [thp] A large
-        // folio would be split first (split_folio): not modelled, skipped;
-        // a huge PMD has no PTE table here, so the walk skips it too.
-        if (!folio_test_anon(folio) || folio._mapcount !== 1 || folio.order) continue;
-        if (folio_try_get(folio)) isolated.push(folio);
+    if (pmd_trans_huge(mm.pgd[pmd_index(addr)])) {
+      // ptl = pmd_trans_huge_lock(pmd, vma)
+      const ptl = yield* pmd_lock(mm);
+      const orig = mm.pgd[pmd_index(addr)];
+      if (!pmd_trans_huge(orig)) {
+        yield* spin_unlock(ptl);
+        addr = next;
+        continue;
       }
-      yield* spin_unlock(table.ptl);
+      const folio = pfn_folio(orig.pfn);
+      // Do not interfere with other mappings of this folio.
+      if (folio_likely_mapped_shared(folio)) {
+        yield* spin_unlock(ptl);
+        addr = next;
+        continue;
+      }
+      if (next - addr === HPAGE_PMD_NR) {
+        // folio_isolate_lru()
+        if (pageout && folio_try_get(folio)) isolated.push(folio);
+        yield* spin_unlock(ptl);
+        addr = next;
+        continue;
+      }
+      folio_get(folio);
+      yield* spin_unlock(ptl);
+      yield* bit_lock(folio.lock);
+      const err = yield* split_folio(folio);
+      yield* bit_unlock(folio.lock);
+      folio_put(folio);
+      if (err) {
+        addr = next;
+        continue;
+      }
+      // goto regular_folio
     }
+    let table = yield* pte_offset_map_lock(mm, addr);
+    for (let a = addr; table && a < next; a++) {
+      const pte = ptep_get(table, a);
+      if (pte.kind !== 'present' || is_zero_pfn(pte.pfn)) continue;
+      const folio = pfn_folio(pte.pfn);
+      if (!folio_test_anon(folio)) continue;
+      // Creating a THP page is expensive so split it only if we are sure
+      // it's worth. Split it if we are only owner.
+      if (folio.order) {
+        if (folio_likely_mapped_shared(folio)) break;
+        if (!(yield* bit_trylock(folio.lock))) break;
+        folio_get(folio);
+        yield* spin_unlock(table.ptl);
+        const err = yield* split_folio(folio);
+        yield* bit_unlock(folio.lock);
+        folio_put(folio);
+        table = yield* pte_offset_map_lock(mm, a);
+        // Split: look at this page again, now a small folio's.
+        if (!err) a--;
+        continue;
+      }
+      // Do not interfere with other mappings of this folio.
+      if (folio._mapcount !== 1) continue;
+      if (pageout && folio_try_get(folio)) isolated.push(folio);
+    }
+    if (table) yield* spin_unlock(table.ptl);
     addr = next;
   }
   for (const folio of isolated) yield* shrink_folio(folio);
@@ -190,17 +245,24 @@ function* madvise_vma_behavior(vma: VmArea, start: number, end: number, advice: 
   }
   if (advice === 'FREE') return yield* madvise_free_single_vma(vma, start, end);
   if (advice === 'PAGEOUT') {
-    yield* madvise_pageout(vma, start, end);
+    yield* madvise_cold_or_pageout_pte_range(vma, start, end, true);
     return 0;
   }
   if (advice === 'WILLNEED') {
     yield* madvise_willneed(vma, start, end);
     return 0;
   }
-  if (advice === 'COLD') return 0;
+  if (advice === 'COLD') {
+    // madvise_cold_page_range(): the deactivation is not modelled; a THP the range covers in part is split.
+    yield* madvise_cold_or_pageout_pte_range(vma, start, end, false);
+    return 0;
+  }
   // MADV_WIPEONFORK is only supported on anonymous memory.
   if (advice === 'WIPEONFORK' && (vma.vm_file || vma.vm_flags & VM_SHARED)) return -EINVAL;
-  return yield* madvise_update_vma(vma, start, end, newFlags(vma.vm_flags, advice));
+  const newflags = newFlags(vma.vm_flags, advice);
+  // hugepage_madvise(): khugepaged_enter_vma(vma, *vm_flags)
+  if (advice === 'HUGEPAGE') khugepaged_enter_vma(vma, newflags);
+  return yield* madvise_update_vma(vma, start, end, newflags);
 }
 
 /**

@@ -9,6 +9,12 @@
  * (remove_migration_ptes). A fault that meets a migration entry waits on the
  * old folio's lock (migration_entry_wait).
  *
+ * A THP cannot move whole (no PMD migration entries): kcompactd splits it
+ * first (try_split_folio) and migrates its head page's folio. The same
+ * migration entries serve split_huge_page (try_to_migrate with
+ * TTU_SPLIT_HUGE_PMD, remove_migration_ptes of each new folio): for a large
+ * folio each of its pages in a VMA gets its own entry.
+ *
  * rmap must find every PTE mapping the folio at all times, or a migration
  * entry is left behind (seed 000): exec's temporary stack, whose page tables
  * move while rmap computes addresses in the new range, is skipped; mremap and
@@ -33,12 +39,14 @@ import {
   type PteMigration,
   type VmArea,
 } from './mm_types.ts';
-import { folio_alloc, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, lru_pick } from './page_alloc.ts';
+import { folio_alloc, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, lru_pick, pfn_to_page } from './page_alloc.ts';
+import { split_folio, split_huge_pmd_address } from './huge_memory.ts';
 import { ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PVMW_MIGRATION,
   PageAnonExclusive,
   folio_add_anon_rmap_pte,
+  folio_add_anon_rmap_ptes,
   folio_add_file_rmap_ptes,
   folio_get_anon_vma,
   folio_lock_anon_vma_read,
@@ -72,32 +80,63 @@ export function invalid_migration_vma(vma: VmArea): boolean {
  * cannot be marked shared: the PTE is put back and migration fails.
  * We enter with the folio locked and its anon_vma read-locked.
  */
-function* try_to_migrate_one(folio: Folio, vma: VmArea, address: number): KGen<boolean> {
-  const pvmw: PageVmaMappedWalk = { folio, vma, address, flags: 0 };
-  if (!(yield* page_vma_mapped_walk(pvmw))) return true;
-  const table = pvmw.table!;
-  const pteval = ptep_get(table, address);
-  BUG_ON(pteval.kind !== 'present', 'try_to_migrate_one', 'not a present PTE');
-  const anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(folio);
-  // ptep_clear_flush(): GUP-fast may have grabbed the page before this.
-  set_pte_at(table, address, PTE_NONE);
-  yield 'try_to_migrate_one: ptep_clear_flush done';
-  BUG_ON(pteval.kind === 'present' && pteval.write && folio_test_anon(folio) && !anon_exclusive, 'try_to_migrate_one', 'writable PTE to a non-exclusive anon page');
-  // Set the dirty flag on the folio now the PTE is gone (a page-cache folio's store dirtied the PTE alone).
-  if (pteval.kind === 'present' && pteval.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
-  // See folio_try_share_anon_rmap_pte(): clear PTE first.
-  if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) return yield* rmap_one_restore(pvmw, pteval);
-  const write = pteval.kind === 'present' && pteval.write;
-  const entry: PteMigration = { kind: 'migration', pfn: folio.pfn, mode: write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read' };
-  return yield* rmap_one_replace(pvmw, entry);
+function try_to_migrate_one(flags: number): (folio: Folio, vma: VmArea, address: number) => KGen<boolean> {
+  return function* try_to_migrate_one(folio: Folio, vma: VmArea, address: number): KGen<boolean> {
+    // unmap_folio() in mm/huge_memory.c is the only user of migration with
+    // TTU_SPLIT_HUGE_PMD and it wants to freeze.
+    if (flags & TTU_SPLIT_HUGE_PMD) yield* split_huge_pmd_address(vma, address, true, folio);
+    // while (page_vma_mapped_walk(&pvmw)): each PTE of the folio in this VMA.
+    for (const a of folio_addresses_in_vma(folio, vma, address)) {
+      const pvmw: PageVmaMappedWalk = { folio, vma, address: a, flags: 0 };
+      if (!(yield* page_vma_mapped_walk(pvmw))) continue;
+      const table = pvmw.table!;
+      const subpage = pvmw.page!;
+      const pteval = ptep_get(table, a);
+      BUG_ON(pteval.kind !== 'present', 'try_to_migrate_one', 'not a present PTE');
+      const anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(subpage);
+      // ptep_clear_flush(): GUP-fast may have grabbed the page before this.
+      set_pte_at(table, a, PTE_NONE);
+      yield 'try_to_migrate_one: ptep_clear_flush done';
+      BUG_ON(pteval.kind === 'present' && pteval.write && folio_test_anon(folio) && !anon_exclusive, 'try_to_migrate_one', 'writable PTE to a non-exclusive anon page');
+      // Set the dirty flag on the folio now the PTE is gone (a page-cache folio's store dirtied the PTE alone).
+      if (pteval.kind === 'present' && pteval.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
+      // See folio_try_share_anon_rmap_pte(): clear PTE first.
+      if (anon_exclusive && folio_try_share_anon_rmap_pte(folio, subpage)) return yield* rmap_one_restore(pvmw, pteval);
+      const write = pteval.kind === 'present' && pteval.write;
+      const entry: PteMigration = { kind: 'migration', pfn: subpage.pfn, mode: write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read' };
+      yield* rmap_one_replace(pvmw, entry);
+    }
+    return true;
+  };
 }
 
+/**
+ * The addresses at which the folio's pages sit in the VMA, from the first
+ * one (`address`, where rmap_walk found it) on: one for a small folio; for a
+ * large one every page the VMA covers (what page_vma_mapped_walk steps through).
+ */
+export function folio_addresses_in_vma(folio: Folio, vma: VmArea, address: number): number[] {
+  if (!folio.order) return [address];
+  const first = address - vma.vm_start + vma.vm_pgoff - folio.index;
+  const out: number[] = [];
+  for (let i = first; i < 1 << folio.order && address + (i - first) < vma.vm_end; i++) out.push(address + (i - first));
+  return out;
+}
+
+/** TTU_SPLIT_HUGE_PMD: split a huge PMD that maps the folio first (with freeze: into migration entries). */
+export const TTU_SPLIT_HUGE_PMD = 1 << 2;
+/** TTU_RMAP_LOCKED: the caller holds the anon_vma lock (rmap_walk_locked). */
+export const TTU_RMAP_LOCKED = 1 << 7;
+/** RMP_LOCKED: remove_migration_ptes() with the anon_vma lock held. */
+export const RMP_LOCKED = 1 << 0;
+
 /** try_to_migrate(): migration entries everywhere rmap finds the folio. We enter with the folio locked. */
-export function* try_to_migrate(folio: Folio): KGen {
+export function* try_to_migrate(folio: Folio, flags = 0): KGen {
   yield* rmap_walk(folio, {
-    rmap_one: try_to_migrate_one,
+    rmap_one: try_to_migrate_one(flags),
     done: (f) => f._mapcount === 0,
     anon_lock: folio_lock_anon_vma_read,
+    locked: (flags & TTU_RMAP_LOCKED) !== 0,
     // During exec, a temporary VMA is set up and later moved. The VMA is moved
     // under the anon_vma lock but not the page tables leading to a race where
     // migration cannot find the migration ptes. Rather than increasing the
@@ -114,26 +153,34 @@ export function* try_to_migrate(folio: Folio): KGen {
  */
 function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmArea, address: number) => KGen<boolean> {
   return function* remove_migration_pte(_folio: Folio, vma: VmArea, address: number): KGen<boolean> {
-    const pvmw: PageVmaMappedWalk = { folio: src, vma, address, flags: PVMW_MIGRATION };
-    if (!(yield* page_vma_mapped_walk(pvmw))) return true;
-    const table = pvmw.table!;
-    const entry = ptep_get(table, address) as PteMigration;
-    folio_get(dst);
-    // mk_pte(new, vma->vm_page_prot), made writable only for a writable
-    // entry: mprotect() took write away from the entries it met
-    // (change_pte_range), fork from those it shared.
-    const write = entry.mode === 'write';
-    if (folio_test_anon(dst)) folio_add_anon_rmap_pte(dst, vma, address, entry.mode !== 'read');
-    else folio_add_file_rmap_ptes(dst, vma); // folio_add_file_rmap_pte()
-    set_pte_at(table, address, mk_pte(dst.pfn, write, write && (dst.flags & PG_dirty) !== 0, !vma_is_accessible(vma)));
-    yield* page_vma_mapped_walk_done(pvmw);
+    for (const a of folio_addresses_in_vma(src, vma, address)) {
+      const pvmw: PageVmaMappedWalk = { folio: src, vma, address: a, flags: PVMW_MIGRATION };
+      if (!(yield* page_vma_mapped_walk(pvmw))) continue;
+      const table = pvmw.table!;
+      const entry = ptep_get(table, a) as PteMigration;
+      folio_get(dst);
+      // mk_pte(new, vma->vm_page_prot), made writable only for a writable
+      // entry: mprotect() took write away from the entries it met
+      // (change_pte_range), fork from those it shared.
+      const write = entry.mode === 'write';
+      // [thp] src === dst large: a split that failed to freeze puts its own pages back.
+      const pfn = dst.pfn + (entry.pfn - src.pfn);
+      if (!folio_test_anon(dst)) folio_add_file_rmap_ptes(dst, vma); // folio_add_file_rmap_pte()
+      else if (dst.order) folio_add_anon_rmap_ptes(dst, pfn_to_page(pfn), 1, vma, a, entry.mode !== 'read');
+      else folio_add_anon_rmap_pte(dst, vma, a, entry.mode !== 'read');
+      set_pte_at(table, a, mk_pte(pfn, write, write && (dst.flags & PG_dirty) !== 0, !vma_is_accessible(vma)));
+      yield* page_vma_mapped_walk_done(pvmw);
+    }
     return true;
   };
 }
 
-/** remove_migration_ptes(): every migration entry of src becomes a PTE of dst. */
-export function* remove_migration_ptes(src: Folio, dst: Folio): KGen {
-  yield* rmap_walk(dst, { rmap_one: remove_migration_pte(dst, src) });
+/**
+ * remove_migration_ptes(): every migration entry of src becomes a PTE of
+ * dst. RMP_LOCKED: the caller holds the anon_vma lock (split_huge_page).
+ */
+export function* remove_migration_ptes(src: Folio, dst: Folio, flags = 0): KGen {
+  yield* rmap_walk(dst, { rmap_one: remove_migration_pte(dst, src), locked: (flags & RMP_LOCKED) !== 0 });
 }
 
 /**
@@ -306,11 +353,35 @@ function* migrate_file_folio(src: Folio): KGen<boolean> {
   return ok;
 }
 
+/**
+ * try_split_folio(): a large folio that cannot move whole is split, and
+ * its pieces migrated instead (the model goes on with the head's only; the
+ * tails go back to the LRU).
+ * We enter holding a reference on the folio (the isolation).
+ */
+function* try_split_folio(folio: Folio): KGen<number> {
+  // MIGRATE_SYNC: folio_lock()
+  yield* bit_lock(folio.lock);
+  const rc = yield* split_folio(folio);
+  yield* bit_unlock(folio.lock);
+  return rc;
+}
+
 /** What kcompactd scans: anon folios in use and mapped, and shmem page-cache folios, in pfn order; `victim` picks one. */
-/** One migration by kcompactd: isolate the chosen folio and migrate it. */
+/**
+ * One migration by kcompactd: isolate the chosen folio and migrate it. A
+ * THP cannot move whole in the model (no PMD migration entries,
+ * !thp_migration_supported()): migrate_pages_batch() splits it first
+ * (try_split_folio) and migrates the head page's folio.
+ */
 export function* kcompactd_migrate(victim: number): KGen<boolean> {
   yield 'isolate_migratepages';
   const folio = lru_pick(victim, (f) => (f._mapcount !== 0 && (f.flags & PG_anon) !== 0) || shmem_folio(f));
   if (!folio || !folio_try_get(folio)) return false;
+  if (folio.order && (yield* try_split_folio(folio))) {
+    // putback_movable_pages()
+    folio_put(folio);
+    return false;
+  }
   return yield* migrate_folio(folio);
 }

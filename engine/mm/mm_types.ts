@@ -78,6 +78,8 @@ export const VM_STACK_FLAGS = VM_GROWSDOWN | VM_READ | VM_WRITE | VM_MAYREAD | V
 
 /* mm->flags */
 export const MMF_HAS_PINNED = 1 << 0;
+/** Registered with khugepaged (khugepaged_enter_vma). */
+export const MMF_VM_HUGEPAGE = 1 << 1;
 
 export function is_cow_mapping(flags: number): boolean {
   return (flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
@@ -411,6 +413,13 @@ export class MmStruct extends KObject {
    * split or zap of a huge PMD on it. Protected by the PMD lock.
    */
   readonly pmd_huge_pte: PteTable[] = [];
+  /**
+   * collapse_huge_page()'s `_pmd`: the PTE table khugepaged took out of the
+   * PMD (pmdp_collapse_flush) and still maps pages through, until it puts a
+   * THP or the table back. Only properties look at it: what the process
+   * maps while the collapse runs (its mmap_lock is held for write).
+   */
+  collapse_pmd: { readonly index: number; readonly table: PteTable } | undefined = undefined;
   mmap_base = MMAP_BASE;
   start_stack = 0;
   arg_start = 0;

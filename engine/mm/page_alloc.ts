@@ -66,11 +66,14 @@ export class PhysMem {
  */
 export function lru_pick(victim: number, eligible: (f: Folio) => boolean): Folio | undefined {
   const candidates: Folio[] = [];
-  for (const f of machine().mem.frames) {
+  const frames = machine().mem.frames;
+  for (let pfn = 0; pfn < frames.length; pfn++) {
+    const f = frames[pfn];
     // Anon folios, and shmem's while in the page cache. [shmem] A shmem
     // folio that shmem_writeout() left in the swap cache, unfreed, is not
-    // rescanned: it goes when swapped in, truncated or swapped off.
-    if (!f || f.kasan.freed || (!(f.flags & PG_anon) && !f.f_mapping) || f._refcount <= 0 || f.order) continue;
+    // rescanned: it goes when swapped in, truncated or swapped off. A THP
+    // is one candidate, at its head's frame.
+    if (!f || f.kasan.freed || (!(f.flags & PG_anon) && !f.f_mapping) || f._refcount <= 0 || f.pfn !== pfn) continue;
     if (eligible(f)) candidates.push(f);
   }
   if (candidates.length === 0) return undefined;

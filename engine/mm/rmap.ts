@@ -62,6 +62,7 @@ import {
   type Folio,
   type StructPage,
   type Pte,
+  type PteMigration,
   type PteSwap,
   type PteTable,
   type VmArea,
@@ -534,11 +535,38 @@ export function folio_try_dup_anon_rmap_pmd(folio: Folio, src_vma: VmArea): numb
  * page, so it becomes possibly shared; a page that may be pinned cannot be,
  * and then the unmap fails. We enter with the PT lock held and the PTE cleared.
  */
-export function folio_try_share_anon_rmap_pte(folio: Folio): number {
-  BUG_ON(!PageAnonExclusive(folio), 'folio_try_share_anon_rmap_pte', `${folio.kname} not exclusive`);
+export function folio_try_share_anon_rmap_pte(folio: Folio, page: StructPage = folio): number {
+  BUG_ON(!PageAnonExclusive(page), 'folio_try_share_anon_rmap_pte', `${folio.kname} not exclusive`);
   if (folio_maybe_dma_pinned(folio)) return -EBUSY;
-  folio.flags &= ~PG_anon_exclusive;
+  page.flags &= ~PG_anon_exclusive;
   return 0;
+}
+
+/**
+ * folio_try_share_anon_rmap_pmd(): as folio_try_share_anon_rmap_pte(), for a
+ * PMD-mapped THP whose head page speaks for the PMD; a pin of any subpage
+ * makes the folio maybe-pinned. We enter with the PMD lock held and the PMD
+ * invalidated (see __split_huge_pmd_locked with freeze).
+ */
+export function folio_try_share_anon_rmap_pmd(folio: Folio, page: StructPage): number {
+  BUG_ON(!PageAnonExclusive(page), 'folio_try_share_anon_rmap_pmd', `${folio.kname} not exclusive`);
+  if (folio_maybe_dma_pinned(folio)) return -EBUSY;
+  page.flags &= ~PG_anon_exclusive;
+  return 0;
+}
+
+/**
+ * folio_likely_mapped_shared(): a guess (include/linux/mm.h). A small folio
+ * by its mapcount; a large one is shared if anything maps it more than once:
+ * a PMD among other mappings, more mappings than pages, or else its first
+ * page mapped more than once.
+ */
+export function folio_likely_mapped_shared(folio: Folio): boolean {
+  const mapcount = folio._mapcount;
+  if (!folio.order) return mapcount > 1;
+  if (mapcount <= 1) return false;
+  if (folio._entire_mapcount > 0 || mapcount > 1 << folio.order) return true;
+  return folio.pages![0]!._mapcount > 1;
 }
 
 /**
@@ -568,6 +596,11 @@ export interface RmapWalkControl {
    * (remove_migration_ptes on a folio nothing maps yet).
    */
   anon_lock?(folio: Folio): KGen<AnonVma | undefined>;
+  /**
+   * rmap_walk_locked(): the caller holds the anon_vma lock already
+   * (split_huge_page's anon_vma_lock_write, TTU_RMAP_LOCKED / RMP_LOCKED).
+   */
+  locked?: boolean;
 }
 
 /** rmap_walk_anon_lock(): lock folio->mapping's root; the caller keeps the anon_vma alive. */
@@ -648,8 +681,11 @@ export function* folio_lock_anon_vma_read(folio: Folio): KGen<AnonVma | undefine
 function* vma_address(folio: Folio, vma: VmArea): KGen<number> {
   yield 'vma_address: read vm_start/vm_pgoff';
   const address = vma.vm_start + (folio.index - vma.vm_pgoff);
-  if (address < vma.vm_start || address >= vma.vm_end) return -1;
-  return address;
+  if (address >= vma.vm_start && address < vma.vm_end) return address;
+  // A large folio that starts before the VMA: its first page inside it.
+  const nr_pages = 1 << folio.order;
+  if (folio.index < vma.vm_pgoff && folio.index + nr_pages - 1 >= vma.vm_pgoff && vma.vm_start < vma.vm_end) return vma.vm_start;
+  return -1;
 }
 
 /**
@@ -658,19 +694,21 @@ function* vma_address(folio: Folio, vma: VmArea): KGen<number> {
  * We enter with the folio locked; we return with it locked.
  */
 export function* rmap_walk_anon(folio: Folio, rwc: RmapWalkControl): KGen {
-  const anon_vma = rwc.anon_lock ? yield* rwc.anon_lock(folio) : yield* rmap_walk_anon_lock(folio);
+  const anon_vma = rwc.locked ? folio.mapping : rwc.anon_lock ? yield* rwc.anon_lock(folio) : yield* rmap_walk_anon_lock(folio);
   if (!anon_vma) return;
-  const pgoff = folio.index;
+  // anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, pgoff_start, pgoff_end)
+  const pgoff_start = folio.index;
+  const pgoff_end = pgoff_start + (1 << folio.order) - 1;
   for (const avc of [...anon_vma.rb_root]) {
     const vma = avc.vma;
-    if (pgoff < vma.vm_pgoff || pgoff >= vma.vm_pgoff + (vma.vm_end - vma.vm_start)) continue;
+    if (pgoff_end < vma.vm_pgoff || pgoff_start >= vma.vm_pgoff + (vma.vm_end - vma.vm_start)) continue;
     const address = yield* vma_address(folio, vma);
     if (address < 0) continue;
     if (rwc.invalid_vma?.(vma)) continue;
     if (!(yield* rwc.rmap_one(folio, vma, address))) break;
     if (rwc.done?.(folio)) break;
   }
-  yield* anon_vma_unlock_read(anon_vma);
+  if (!rwc.locked) yield* anon_vma_unlock_read(anon_vma);
 }
 
 /**
@@ -713,6 +751,8 @@ export interface PageVmaMappedWalk {
   readonly flags: number;
   /** Set when the walk succeeds: the table whose PT lock is held. */
   table?: PteTable;
+  /** Set when the walk succeeds: the page (of a large folio: which subpage) the entry maps. */
+  page?: StructPage;
 }
 
 /**
@@ -724,15 +764,21 @@ export function* page_vma_mapped_walk(pvmw: PageVmaMappedWalk): KGen<boolean> {
   const table = yield* pte_offset_map_lock(pvmw.vma.vm_mm, pvmw.address);
   if (!table) return false;
   const pte = ptep_get(table, pvmw.address);
-  const pfn = pvmw.folio.pfn;
+  // check_pte(): the entry's pfn within [folio, folio + nr_pages).
+  const folio = pvmw.folio;
   const hit =
-    pvmw.flags & PVMW_MIGRATION ? pte.kind === 'migration' && pte.pfn === pfn : pte.kind === 'present' && pte.pfn === pfn;
+    pvmw.flags & PVMW_MIGRATION ? pte.kind === 'migration' && pfn_in_folio(folio, pte.pfn) : pte.kind === 'present' && pfn_in_folio(folio, pte.pfn);
   if (hit) {
     pvmw.table = table;
+    pvmw.page = folio.order ? folio.pages![(pte as PteMigration).pfn - folio.pfn]! : folio;
     return true;
   }
   yield* spin_unlock(table.ptl);
   return false;
+}
+
+function pfn_in_folio(folio: Folio, pfn: number): boolean {
+  return pfn >= folio.pfn && pfn < folio.pfn + (1 << folio.order);
 }
 
 export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
@@ -752,7 +798,7 @@ export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
  */
 export function* rmap_one_replace(pvmw: PageVmaMappedWalk, entry: Pte): KGen<boolean> {
   set_pte_at(pvmw.table!, pvmw.address, entry);
-  folio_remove_rmap_pte(pvmw.folio, pvmw.vma);
+  folio_remove_rmap_pte(pvmw.folio, pvmw.vma, pvmw.page);
   folio_put(pvmw.folio);
   yield* page_vma_mapped_walk_done(pvmw);
   return true;

@@ -5,7 +5,9 @@
  * it from every PTE (a pinned exclusive folio stays mapped), writes it out,
  * and frees it if it can freeze its refcount (nobody else holds a
  * reference). A lazyfree folio (MADV_FREE) gets no slot: once unmapped it is
- * freed unless it was re-dirtied (PGLAZYFREED).
+ * freed unless it was re-dirtied (PGLAZYFREED). A THP cannot be swapped out
+ * whole in the model: it is split first (split_folio), unless someone else
+ * references it (can_split_folio), and its head page's folio reclaimed.
  */
 import { bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
@@ -17,6 +19,7 @@ import { try_to_unmap } from './rmap.ts';
 import { __delete_from_swap_cache, add_to_swap } from './swap_state.ts';
 import { __filemap_remove_folio } from './filemap.ts';
 import { shmem_folio, shmem_writeout } from './shmem.ts';
+import { can_split_folio, split_folio } from './huge_memory.ts';
 import { put_swap_folio, swp_swap_info } from './swapfile.ts';
 
 /** is_page_cache_freeable(): only the isolation's reference and the swap cache's are left. */
@@ -39,7 +42,17 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
   keep: {
     if (!(folio.flags & PG_anon)) break keep;
     // Anonymous process memory has backing store? Lazyfree folio could be freed directly.
-    if (folio.flags & PG_swapbacked && !(folio.flags & PG_swapcache) && !(yield* add_to_swap(folio))) break keep;
+    if (folio.flags & PG_swapbacked && !(folio.flags & PG_swapcache)) {
+      if (folio.order) {
+        // cannot split folio, skip it
+        if (!can_split_folio(folio, 1)) break keep; // activate_locked
+        // [thp] add_to_swap() of a THP fails in the model (no THP swap
+        // clusters): fallback to swap normal pages, split first. The head's
+        // folio goes on; the tails go back to the LRU.
+        if (yield* split_folio(folio)) break keep; // activate_locked
+      }
+      if (!(yield* add_to_swap(folio))) break keep;
+    }
     if (folio._mapcount > 0) {
       yield* try_to_unmap(folio);
       if (folio._mapcount > 0) break keep; // activate_locked: still mapped

@@ -8,6 +8,7 @@ import { Kernel } from '../kernel/boot.ts';
 import { exit_mm } from '../kernel/exit.ts';
 import { mm_alloc, mmget } from '../kernel/fork.ts';
 import { unpin_user_page } from '../mm/gup.ts';
+import { khugepaged } from '../mm/khugepaged.ts';
 import { folio_put } from '../mm/page_alloc.ts';
 import { page_folio, type MmStruct } from '../mm/mm_types.ts';
 import type { KGen } from '../sched/task.ts';
@@ -25,6 +26,12 @@ export type { RunContext, RunHooks, RunOptions, RunResult } from './run-context.
 function usesSwap(p: Program): boolean {
   const swapon = (ops: readonly Op[]): boolean => ops.some((op) => op.op === 'swapon');
   return p.processes.some((proc) => proc.threads.some(swapon)) || (p.kthreads ?? []).some(swapon);
+}
+
+/** Does any thread of the program ask for huge pages (MADV_HUGEPAGE)? */
+function usesThp(p: Program): boolean {
+  const hugepage = (ops: readonly Op[]): boolean => ops.some((op) => op.op === 'madvise' && op.advice === 'HUGEPAGE');
+  return p.processes.some((proc) => proc.threads.some(hugepage));
 }
 
 class Executor implements RunState {
@@ -63,6 +70,8 @@ class Executor implements RunState {
       k.spawn(name, () => this.thread(name, ops, undefined));
     });
     if (usesSwap(this.program)) k.spawn('shutdown', () => this.shutdown());
+    // khugepaged runs for a program that asks for huge pages (MADV_HUGEPAGE).
+    if (this.program.khugepaged && usesThp(this.program)) k.spawn('khugepaged', () => khugepaged(() => this.threadsLeft === 0));
     const result = k.run();
     const violation = result.violation ?? this.atEnd();
     return { ...result, violation, history: this.ctx.history, context: this.ctx };
@@ -123,7 +132,10 @@ class Executor implements RunState {
       this.leave(env.space);
       ctx.busy--;
     }
-    if (--this.threadsLeft === 0) this.allExited.wakeAll();
+    if (--this.threadsLeft === 0) {
+      this.allExited.wakeAll();
+      this.ctx.machine.khugepaged_wait.wakeAll(); // kthread_stop()
+    }
   }
 
   /** The machine going down, once every program thread has exited. */

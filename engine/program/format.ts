@@ -78,5 +78,6 @@ export function formatProgram(p: Program): string {
   if (p.frames !== undefined) lines.push(`frames: ${p.frames}`);
   if (p.faultMode !== undefined) lines.push(`faultMode: ${p.faultMode}`);
   if (p.zeroPage) lines.push('zeroPage: on');
+  if (p.khugepaged) lines.push('khugepaged: on');
   return lines.join('\n');
 }

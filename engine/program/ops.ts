@@ -130,6 +130,12 @@ export interface Program {
    * the model had a zero page keep their behaviour.
    */
   readonly zeroPage?: boolean;
+  /**
+   * The khugepaged kernel thread runs, for a program that asks for huge
+   * pages (MADV_HUGEPAGE): programs written before the model had khugepaged
+   * keep their tasks, and so their schedules.
+   */
+  readonly khugepaged?: boolean;
 }
 
 export function countOps(p: Program): number {

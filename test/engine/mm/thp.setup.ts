@@ -1,0 +1,59 @@
+// What the THP race specs share: a strategy that parks one task at a
+// preemption point, runs another until it reaches a point of its own, then
+// lets the first go on; and the ops of a THP program.
+import assert from 'node:assert/strict';
+import { defaultChoice, this_kernel, type Strategy } from '../../../engine/index.ts';
+import type { Op } from '../../../engine/program/ops.ts';
+
+export const mmap16: Op = { op: 'mmap', region: 0, pages: 16, prot: 'rw' };
+export const hugepage: Op = { op: 'madvise', region: 0, page: 0, pages: 16, advice: 'HUGEPAGE' };
+export const w = (page: number, value: number): Op => ({ op: 'write', region: 0, page, word: 0, value });
+export const r = (page: number): Op => ({ op: 'read', region: 0, page, word: 0 });
+
+/** What a park did: whether `parked` stopped at its point and `runner` reached its own while it waited. */
+export interface Park {
+  parked: boolean;
+  reached: boolean;
+}
+
+/**
+ * Park task `parked` when it stands at `at`; run `runner` until it stands at
+ * `until` (or cannot run); then the default order again, except that once
+ * `parked` stands at `resume` (if given) `runner` runs for as long as it can.
+ */
+export function park(parked: string, at: string, runner: string, until: string, resume?: string): { strategy: Strategy; park: Park } {
+  const state: Park = { parked: false, reached: false };
+  let phase: 'before' | 'running' | 'done' | 'finish' = 'before';
+  const strategy: Strategy = {
+    nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
+      const ex = this_kernel().sched;
+      const find = (name: string) => ex.tasks.find((t) => t.name === name);
+      if (phase === 'before') {
+        const p = find(parked);
+        if (p && p.state === 'runnable' && p.label === at) {
+          state.parked = true;
+          phase = 'running';
+        }
+      }
+      if (phase === 'running') {
+        const t = find(runner);
+        if (t && t.label === until) {
+          state.reached = true;
+          phase = 'done';
+        } else if (t && runnable.includes(t.id)) return t.id;
+        else phase = 'done';
+        const p = find(parked)!;
+        assert.ok(runnable.includes(p.id), `${parked} can go on`);
+        return p.id;
+      }
+      if (phase === 'done' && resume !== undefined && find(parked)?.label === resume) phase = 'finish';
+      if (phase === 'finish') {
+        const t = find(runner);
+        if (t && runnable.includes(t.id)) return t.id;
+      }
+      return defaultChoice(runnable, current, sleeping);
+    },
+    describe: () => `park ${parked} at ${at} until ${runner} reaches ${until}`,
+  };
+  return { strategy, park: state };
+}
