@@ -59,7 +59,7 @@ export function newFileTimelines(): Timelines {
   return new Timelines(initially(0));
 }
 
-/** A binding as a read or a copy sees it: unmapped reads as anonymous (the access then fails anyway). */
+/** A binding as an access sees it: unmapped reads as anonymous (the access then fails anyway). */
 function anonIfUnmapped(b: Set<number>): Set<number> {
   if (b.delete(UNMAPPED)) b.add(NOT_FILE);
   return b;
@@ -126,7 +126,7 @@ export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined 
         bind(rec.newAddr!, rec.op.pages, () => NOT_FILE);
         break;
       case 'fork':
-        if (forked(rec)) forks.push(forkCopy(rec, bindings, anonIfUnmapped));
+        if (forked(rec)) forks.push(forkCopy(rec, bindings));
         break;
     }
   }
