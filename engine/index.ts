@@ -14,6 +14,7 @@ export { RandomWalk } from './sched/random-walk.ts';
 export { Pct, type PctOptions } from './sched/pct.ts';
 export { Replay } from './sched/replay.ts';
 export { PreemptionBounded, type PreemptionBoundedOptions } from './sched/preemption-bounded.ts';
+export { SyncClock, SyncKindError, SYNC_KINDS, SYNC_RELEASE, SYNC_ACQUIRE, SYNC_LOCK, type SyncKind } from './sched/sync.ts';
 export { Prng } from './sched/prng.ts';
 export { encodeSchedule, decodeSchedule, ScheduleFormatError, type Schedule, type Switch } from './sched/schedule.ts';
 export { LockClass, SINGLE_DEPTH_NESTING } from './locking/lock-class.ts';

@@ -34,6 +34,8 @@ export const OPTION_SWARM: readonly SwarmDimension[] = [
   { key: 'maxOpsPerThread', of: 'program', values: [3, 6, 12, 24], weights: [1, 3, 1, 1] },
   // Long programs run past the default 128 steps in which preemptions fall.
   { key: 'pbSteps', of: 'schedule', values: [128, 512], weights: [3, 1] },
+  // Points on synchronization events: k per kind counted (long programs take and drop more locks).
+  { key: 'syncSteps', of: 'schedule', values: [32, 128], weights: [3, 1] },
 ];
 
 /** The dimensions a campaign draws: those its fixed options do not set. */

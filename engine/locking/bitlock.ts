@@ -1,6 +1,6 @@
 import { current } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
-import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+import { lockAcquired, lockReleased, lockWanted, might_sleep } from './held.ts';
 import { OwnedLock } from './owned.ts';
 
 /** An object whose `flags` word holds the lock bit (a folio and PG_locked). */
@@ -30,6 +30,7 @@ export class BitLock extends OwnedLock {
 }
 
 export function* bit_lock(l: BitLock, subclass = 0): KGen {
+  lockWanted();
   yield l.lockLabel;
   might_sleep(l.name);
   while (l.isLocked()) yield l;
@@ -38,6 +39,7 @@ export function* bit_lock(l: BitLock, subclass = 0): KGen {
 }
 
 export function* bit_trylock(l: BitLock): KGen<boolean> {
+  lockWanted();
   yield l.lockLabel;
   if (l.isLocked()) return false;
   setBit(l, true);

@@ -1,6 +1,6 @@
 import { current } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
-import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+import { lockAcquired, lockReleased, lockWanted, might_sleep } from './held.ts';
 import { OwnedLock } from './owned.ts';
 
 /** struct mutex: a sleeping lock with an owner. */
@@ -11,6 +11,7 @@ export class Mutex extends OwnedLock {
 }
 
 export function* mutex_lock(lock: Mutex, subclass = 0): KGen {
+  lockWanted();
   yield lock.lockLabel;
   might_sleep(lock.name);
   while (lock.owner !== undefined) yield lock;
@@ -18,6 +19,7 @@ export function* mutex_lock(lock: Mutex, subclass = 0): KGen {
 }
 
 export function* mutex_trylock(lock: Mutex): KGen<boolean> {
+  lockWanted();
   yield lock.lockLabel;
   if (lock.owner !== undefined) return false;
   lock.owner = lockAcquired(lock, 0, false, true);

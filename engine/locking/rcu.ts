@@ -2,6 +2,7 @@ import type { Execution } from '../sched/execution.ts';
 import { current, report, this_kernel } from '../kernel/current.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { Waitable, WaitQueue } from '../sched/waitable.ts';
+import { syncAcquired, syncReleased } from './held.ts';
 
 /**
  * A grace period: it ends once every task that was inside an RCU read-side
@@ -93,7 +94,7 @@ export class RcuState {
 }
 
 export function rcu_read_lock(): void {
-  current().rcuDepth++;
+  if (current().rcuDepth++ === 0) syncAcquired();
 }
 
 export function rcu_read_unlock(): void {
@@ -101,6 +102,7 @@ export function rcu_read_unlock(): void {
   if (t.rcuDepth === 0) report('lock-order', `${t}: rcu_read_unlock() without rcu_read_lock()`);
   if (--t.rcuDepth === 0) {
     t.rcuSections++;
+    syncReleased();
     this_kernel().rcu.sectionEnded();
   }
 }

@@ -2,7 +2,7 @@ import { current, report } from '../kernel/current.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { Waitable } from '../sched/waitable.ts';
 import { LockClass, type LockLike } from './lock-class.ts';
-import { lockAcquired, lockReleased, might_sleep } from './held.ts';
+import { lockAcquired, lockReleased, lockWanted, might_sleep, syncReleased } from './held.ts';
 
 type RwsemOp = 'dr' | 'dw' | 'ur' | 'uw' | 'dg';
 const RWSEM_OPS: readonly RwsemOp[] = ['dr', 'dw', 'ur', 'uw', 'dg'];
@@ -65,6 +65,7 @@ export class RwSemaphore extends Waitable implements LockLike {
 }
 
 export function* down_read(sem: RwSemaphore, subclass = 0): KGen {
+  lockWanted();
   yield sem.label('dr');
   might_sleep(sem.name);
   while (!sem.canRead()) yield sem;
@@ -72,6 +73,7 @@ export function* down_read(sem: RwSemaphore, subclass = 0): KGen {
 }
 
 export function* down_read_trylock(sem: RwSemaphore): KGen<boolean> {
+  lockWanted();
   yield sem.label('dr');
   if (!sem.canRead()) return false;
   sem.readers.push(lockAcquired(sem, 0, true, true));
@@ -79,6 +81,7 @@ export function* down_read_trylock(sem: RwSemaphore): KGen<boolean> {
 }
 
 export function* down_write(sem: RwSemaphore, subclass = 0): KGen {
+  lockWanted();
   yield sem.label('dw');
   might_sleep(sem.name);
   const me = current();
@@ -91,6 +94,7 @@ export function* down_write(sem: RwSemaphore, subclass = 0): KGen {
 }
 
 export function* down_write_trylock(sem: RwSemaphore): KGen<boolean> {
+  lockWanted();
   yield sem.label('dw');
   if (!sem.canWrite()) return false;
   sem.writer = lockAcquired(sem, 0, false, true);
@@ -123,6 +127,7 @@ export function* downgrade_write(sem: RwSemaphore): KGen {
   sem.writer = undefined;
   sem.readers.push(me);
   if (h) (h as { read: boolean }).read = true;
+  syncReleased();
   sem.wakeAll();
 }
 

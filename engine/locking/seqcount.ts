@@ -1,6 +1,7 @@
 import { current, report } from '../kernel/current.ts';
 import type { KGen, Task } from '../sched/task.ts';
 import { Waitable } from '../sched/waitable.ts';
+import { syncAcquired, syncReleased } from './held.ts';
 
 /**
  * seqcount_t. Writers (serialised by a lock of their own, e.g. mmap_lock for
@@ -37,6 +38,7 @@ export function* write_seqcount_begin(s: Seqcount): KGen {
   if (s.sequence & 1) report('kernel-bug', `write_seqcount_begin(${s.name}): nested or unserialised writers`);
   s.sequence++;
   s.writer = current();
+  syncAcquired();
 }
 
 export function* write_seqcount_end(s: Seqcount): KGen {
@@ -44,6 +46,7 @@ export function* write_seqcount_end(s: Seqcount): KGen {
   if (!(s.sequence & 1)) report('kernel-bug', `write_seqcount_end(${s.name}) without write_seqcount_begin`);
   s.sequence++;
   s.writer = undefined;
+  syncReleased();
   s.wakeAll();
 }
 
@@ -51,12 +54,14 @@ export function* write_seqcount_end(s: Seqcount): KGen {
 export function* read_seqcount_begin(s: Seqcount): KGen<number> {
   yield s.readLabel;
   while (s.sequence & 1) yield s;
+  syncAcquired();
   return s.sequence;
 }
 
 /** raw_read_seqcount(): the count as it is, odd included (GUP-fast bails on odd). */
 export function* raw_read_seqcount(s: Seqcount): KGen<number> {
   yield s.readLabel;
+  syncAcquired();
   return s.sequence;
 }
 

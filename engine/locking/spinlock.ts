@@ -1,6 +1,6 @@
 import { current } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
-import { lockAcquired, lockReleased } from './held.ts';
+import { lockAcquired, lockReleased, lockWanted } from './held.ts';
 import { OwnedLock } from './owned.ts';
 
 /** spinlock_t. A task waiting for it sleeps in the model: no step is spent spinning. */
@@ -11,6 +11,7 @@ export class Spinlock extends OwnedLock {
 }
 
 export function* spin_lock(lock: Spinlock, subclass = 0): KGen {
+  lockWanted();
   yield lock.lockLabel;
   while (lock.owner !== undefined) yield lock;
   lock.owner = lockAcquired(lock, subclass, false, false);
@@ -21,6 +22,7 @@ export function* spin_lock(lock: Spinlock, subclass = 0): KGen {
 export const spin_lock_nested = spin_lock;
 
 export function* spin_trylock(lock: Spinlock): KGen<boolean> {
+  lockWanted();
   yield lock.lockLabel;
   if (lock.owner !== undefined) return false;
   lock.owner = lockAcquired(lock, 0, false, true);

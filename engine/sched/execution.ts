@@ -47,6 +47,8 @@ export class Execution {
   readonly debug: boolean;
   step = 0;
   currentTask: Task | undefined;
+  /** How many synchronization events of each kind have happened (engine/sched/sync.ts). */
+  readonly syncs: number[] = [0, 0, 0];
   private readonly trace: Trace | undefined;
   private readonly switches: Switch[] = [];
   private readonly warnings: string[] = [];
@@ -79,6 +81,15 @@ export class Execution {
   warn(what: string): void {
     this.warnings.push(what);
     this.event(what);
+  }
+
+  /**
+   * A synchronization event of kind `kind` (SYNC_RELEASE, SYNC_ACQUIRE,
+   * SYNC_LOCK) in the step being run: the locks call this, so that a
+   * strategy can place its points there. Not traced: it changes nothing.
+   */
+  noteSync(kind: number): void {
+    this.syncs[kind]!++;
   }
 
   /** Mark the current task as having made progress (an op completed). */
@@ -116,7 +127,7 @@ export class Execution {
       if (!this.collectRunnable()) return;
       if (this.step >= this.maxSteps) this.starved();
       const runnable = this.runnable;
-      const chosen = strategy.nextTask(runnable, last, this.step, sleeping);
+      const chosen = strategy.nextTask(runnable, last, this.step, sleeping, this.syncs);
       if (chosen !== defaultChoice(runnable, last, sleeping)) this.switches.push({ step: this.step, task: chosen });
       const task = this.tasks[chosen]!;
       if (task.state !== 'runnable') throw new Error(`strategy ${strategy.describe()} chose task ${chosen}, which is not runnable`);

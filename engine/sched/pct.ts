@@ -1,12 +1,15 @@
 import { Prng } from './prng.ts';
 import type { Strategy } from './strategy.ts';
+import { SyncClock, type SyncKind } from './sync.ts';
 
 export interface PctOptions {
   readonly seed: number;
   /** Bug depth d: the number of ordering constraints the bug needs (>= 1). */
   readonly depth: number;
-  /** An estimate k of the steps an execution takes; change points fall in [1, k]. */
+  /** An estimate k of the steps (or, with `at`, the events) an execution takes; change points fall in [1, k]. */
   readonly maxSteps: number;
+  /** Count synchronization events of these kinds instead of steps (engine/sched/sync.ts). */
+  readonly at?: readonly SyncKind[];
 }
 
 /**
@@ -14,7 +17,10 @@ export interface PctOptions {
  * ASPLOS 2010). Every task gets a distinct random priority >= d; the highest
  * runnable priority runs. At d-1 random change points the running task drops to
  * priority d-1-i. A bug of depth d is found with probability at least
- * 1/(n·k^(d-1)) per execution, for n tasks and k steps.
+ * 1/(n·k^(d-1)) per execution, for n tasks and k steps. With `at`, k counts
+ * synchronization events instead (the paper's k is the number of
+ * instructions where priorities may change; only synchronization operations
+ * need to be such points), which is a far smaller k for the same run.
  */
 export class Pct implements Strategy {
   private readonly prng: Prng;
@@ -25,6 +31,7 @@ export class Pct implements Strategy {
   private spawned = 0;
   /** Below every change-point priority: where yielding tasks go. */
   private lowest = 0;
+  private readonly clock: SyncClock;
 
   constructor(readonly options: PctOptions) {
     if (!Number.isInteger(options.depth) || options.depth < 1) {
@@ -33,6 +40,7 @@ export class Pct implements Strategy {
     if (!Number.isInteger(options.maxSteps) || options.maxSteps < 1) {
       throw new RangeError(`pct: maxSteps must be an integer >= 1, got ${options.maxSteps}`);
     }
+    this.clock = new SyncClock(options.at);
     this.prng = new Prng(options.seed);
     for (let i = 0; i < options.depth - 1; i++) this.changePoints.push(1 + this.prng.below(options.maxSteps));
     this.changePoints.sort((a, b) => a - b);
@@ -56,9 +64,10 @@ export class Pct implements Strategy {
     this.spawned++;
   }
 
-  nextTask(runnable: readonly number[], _current: number, step: number): number {
+  nextTask(runnable: readonly number[], _current: number, step: number, _sleeping = false, syncs: readonly number[] = NO_SYNCS): number {
     let best = this.highest(runnable);
-    while (this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= step) {
+    const now = this.clock.now(step, syncs);
+    while (this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= now) {
       this.nextChange++;
       this.priority[best] = this.options.depth - this.nextChange;
       best = this.highest(runnable);
@@ -76,7 +85,7 @@ export class Pct implements Strategy {
 
   describe(): string {
     const { n, k, d } = this.stats;
-    return `pct(seed=${this.options.seed},n=${n},k=${k},d=${d})`;
+    return `pct(seed=${this.options.seed},n=${n},k=${k},d=${d}${this.clock.suffix()})`;
   }
 
   private highest(runnable: readonly number[]): number {
@@ -93,3 +102,5 @@ export class Pct implements Strategy {
     return best;
   }
 }
+
+const NO_SYNCS: readonly number[] = [0, 0, 0];

@@ -1,12 +1,18 @@
 import { Prng } from './prng.ts';
 import type { Strategy } from './strategy.ts';
+import { SyncClock, type SyncKind } from './sync.ts';
 
 export interface PreemptionBoundedOptions {
   readonly seed: number;
   /** c: how many times a running task is preempted (>= 1). */
   readonly preemptions: number;
-  /** k: an estimate of the steps an execution takes; preemption points fall in [1, k]. */
+  /** k: an estimate of the steps (or, with `at`, the events) an execution takes; preemption points fall in [1, k]. */
   readonly maxSteps: number;
+  /**
+   * Count synchronization events of these kinds instead of steps: the i-th
+   * point is the step after the n-th such event (engine/sched/sync.ts).
+   */
+  readonly at?: readonly SyncKind[];
 }
 
 /**
@@ -24,6 +30,14 @@ export interface PreemptionBoundedOptions {
  * stores, and copy_present_pte() between fork's pin check and its
  * write-protect.
  *
+ * With `at`, the points are counted in synchronization events instead of
+ * steps: the step after the n-th lock release (or acquire, or the step
+ * before the n-th acquire). A run has a few dozen such events where it has
+ * hundreds of steps, and a race window opens or closes at one of them; so a
+ * window one step wide right after munmap's mmap_write_downgrade() is hit
+ * once in about n·(releases) runs instead of n·k (CHESS preempts only at
+ * synchronization operations: Musuvathi et al., OSDI 2008).
+ *
  * This samples the space that a preemption-bounded DFS would enumerate.
  */
 export class PreemptionBounded implements Strategy {
@@ -33,6 +47,7 @@ export class PreemptionBounded implements Strategy {
   /** Which other runnable task takes over at each point (an index, modulo how many there are). */
   private readonly picks: number[] = [];
   private next = 0;
+  private readonly clock: SyncClock;
 
   constructor(readonly options: PreemptionBoundedOptions) {
     if (!Number.isInteger(options.preemptions) || options.preemptions < 1) {
@@ -41,15 +56,17 @@ export class PreemptionBounded implements Strategy {
     if (!Number.isInteger(options.maxSteps) || options.maxSteps < 1) {
       throw new RangeError(`preemption-bounded: maxSteps must be an integer >= 1, got ${options.maxSteps}`);
     }
+    this.clock = new SyncClock(options.at);
     this.prng = new Prng(options.seed);
     for (let i = 0; i < options.preemptions; i++) this.points.push(1 + this.prng.below(options.maxSteps));
     this.points.sort((a, b) => a - b);
     for (let i = 0; i < options.preemptions; i++) this.picks.push(this.prng.below(0x1_0000));
   }
 
-  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number {
+  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean, syncs: readonly number[] = NO_SYNCS): number {
     let preempt = -1;
-    while (this.next < this.points.length && this.points[this.next]! <= step) preempt = this.picks[this.next++]!;
+    const now = this.clock.now(step, syncs);
+    while (this.next < this.points.length && this.points[this.next]! <= now) preempt = this.picks[this.next++]!;
     const running = runnable.includes(current);
     if (preempt >= 0 && runnable.length > 1) return other(runnable, current, running, preempt);
     // Where the running task blocks, ends or sleeps, choosing who runs next
@@ -65,9 +82,11 @@ export class PreemptionBounded implements Strategy {
 
   describe(): string {
     const { seed, preemptions, maxSteps } = this.options;
-    return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps})`;
+    return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps}${this.clock.suffix()})`;
   }
 }
+
+const NO_SYNCS: readonly number[] = [0, 0, 0];
 
 /** The i-th runnable task (modulo how many there are) other than `current`; runnable is ascending. */
 function other(runnable: readonly number[], current: number, running: boolean, i: number): number {

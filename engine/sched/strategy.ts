@@ -6,9 +6,10 @@
 export interface Strategy {
   /**
    * Called before each step; `current` is -1 before the first step, and
-   * `sleeping` says it just slept in schedule_timeout (see defaultChoice).
+   * `sleeping` says it just slept in schedule_timeout (see defaultChoice), and
+   * `syncs` counts the synchronization events so far, per kind (sync.ts).
    */
-  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number;
+  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean, syncs: readonly number[]): number;
   /** A task was created (PCT gives it a priority). */
   onSpawn?(id: number): void;
   /**

@@ -28,8 +28,8 @@ describe('engine/campaigns: fixed-seed campaigns run the model and find nothing 
     ['migration against exec, mremap, pins', 7, 300, { ops: ['mmap', 'read', 'write', 'fork', 'exec', 'mremap', 'munmap', 'migrate', 'pin', 'unpin'] }, ['migrate', 'exec', 'mremap', 'pin', 'fork']],
     ['speculative faults against VMA changes', 9, 300, { faultMode: 'spf', ops: ['mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit'] }, ['munmap', 'mremap', 'mprotect', 'fork']],
     ['THPs and the zero page: fork, pins, COW, DONTNEED, mprotect, mremap', 10, 300, { ops: ['mmap', 'read', 'write', 'fork', 'pin', 'pinRead', 'unpin', 'madvise', 'mprotect', 'mremap', 'munmap', 'exit'] }, ['fork', 'pin', 'madvise', 'mprotect', 'mremap']],
-    // Seed 15 since the generator draws stacks and page -1 (seed 8 read back too few writes then).
-    ['hugetlbfs: shared mappings, punch, truncate', 15, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
+    // Seed 19 since the schedule mix draws points on synchronization events (seed 15 read back 13 writes then, seed 8 before that).
+    ['hugetlbfs: shared mappings, punch, truncate', 19, 300, { ops: ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'read', 'write', 'fork', 'munmap', 'mprotect', 'exit'] }, ['hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate', 'fork']],
   ];
   for (const [what, seed, runs, program, succeeds] of campaigns) {
     it(`${what} (seed ${seed}, ${runs} runs): the ops succeed, reads return what was written, no violation`, () => {
