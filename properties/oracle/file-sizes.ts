@@ -1,8 +1,8 @@
 import { HPAGE_NR_PAGES, HUGETLBFS_MAX_HPAGES, MEMFD_MAX_PAGES } from '../../engine/program/abi.ts';
 import type { OpRecord } from '../../engine/program/history.ts';
 import { cellsOf } from './cells.ts';
-import { MEMFD_FILE, NOT_FILE, PRIVATE_FILE, SHARED_ANON_FILE, bindingFile, bindingsDuring, memfdFile } from './files.ts';
-import { Timelines, event, initially } from './timeline.ts';
+import { MEMFD_FILE, NOT_FILE, PRIVATE_FILE, SHARED_ANON_FILE, bindingFile, bindingsDuring, memfdFile, rawBindingsDuring } from './files.ts';
+import { Timelines, UNMAPPED, event, initially } from './timeline.ts';
 
 /*
  * What a file's size and its removals do to what the oracle allows: hole
@@ -66,7 +66,13 @@ export function buildSizes(recs: readonly OpRecord[]): Timelines | undefined {
 export function mayBeWithinFile(bindings: Timelines | undefined, sizes: Timelines | undefined, as: number, page: number, s: number, e: number): { ok: boolean; sizes: Set<number> } {
   const seen = new Set<number>();
   if (!bindings || !sizes) return { ok: true, sizes: seen };
-  for (const x of bindingsDuring(bindings, as, page, s, e)) {
+  const b = rawBindingsDuring(bindings, as, page, s, e);
+  // Nothing mapped, beside a file page that may have been: the access could
+  // not have succeeded through the nothing (a stack it grew there is bound
+  // anonymous). Nothing mapped alone: the protections judge it.
+  if (b.has(UNMAPPED) && b.size === 1) return { ok: true, sizes: seen };
+  for (const x of b) {
+    if (x === UNMAPPED) continue;
     if (x === NOT_FILE) return { ok: true, sizes: seen };
     const f = bindingFile(x);
     // hugetlbfs, and shared anonymous files (as big as their one mapping): not judged here

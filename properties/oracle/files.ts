@@ -3,7 +3,7 @@ import type { OpRecord, Range, RecordOf } from '../../engine/program/history.ts'
 import { cell } from './cells.ts';
 import { forkCopy, forked } from './copy.ts';
 import { fixpoint, type Derived } from './fixpoint.ts';
-import { Timelines, UNMAPPED, event, initially } from './timeline.ts';
+import { Timelines, UNMAPPED, event, initially, type TimelineEvent } from './timeline.ts';
 
 /*
  * Shared file mappings for the oracle. What a process reads at an address
@@ -59,7 +59,7 @@ export function newFileTimelines(): Timelines {
   return new Timelines(initially(0));
 }
 
-/** A binding as a read or a copy sees it: unmapped reads as anonymous (the access then fails anyway). */
+/** A binding as an access sees it: unmapped reads as anonymous (the access then fails anyway). */
 function anonIfUnmapped(b: Set<number>): Set<number> {
   if (b.delete(UNMAPPED)) b.add(NOT_FILE);
   return b;
@@ -67,13 +67,18 @@ function anonIfUnmapped(b: Set<number>): Set<number> {
 
 /** What the address may be bound to during [s, e]: NOT_FILE and/or file pages. */
 export function bindingsDuring(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): Set<number> {
+  return anonIfUnmapped(rawBindingsDuring(bindings, as, page, s, e));
+}
+
+/** The same, with UNMAPPED kept apart from NOT_FILE: nothing mapped (as munmap and the time before the first mmap leave it). */
+export function rawBindingsDuring(bindings: Timelines | undefined, as: number, page: number, s: number, e: number): Set<number> {
   if (!bindings) return new Set([NOT_FILE]);
-  return anonIfUnmapped(bindings.get(as, page).possibleDuring(s, e));
+  return bindings.get(as, page).possibleDuring(s, e);
 }
 
 /**
- * The binding timelines: mmap (anonymous, private), munmap and mremap bind
- * their pages to no file; a shared anonymous mmap to its own file's; a hugetlbfs mmap binds its pages to the file's; a fork's
+ * The binding timelines: mmap (anonymous, private), mremap and a grown stack
+ * bind their pages to no file, munmap to nothing (UNMAPPED); a shared anonymous mmap to its own file's; a hugetlbfs mmap binds its pages to the file's; a fork's
  * child starts with what its parent's pages were bound to during the fork
  * (computed to a fixpoint: the parent may itself be a child). exec starts a
  * new address space, bound to nothing.
@@ -85,6 +90,12 @@ export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined 
   const forks: Derived[] = [];
   let sharedAnon = SHARED_ANON_FILE;
   for (const rec of recs) {
+    // A stack an access grew (even one that then failed) maps anonymous pages from the step it grew at.
+    if ((rec.kind === 'read' || rec.kind === 'write') && rec.grown) {
+      const g = rec.grown;
+      const grew: TimelineEvent = { start: g.step - 0.5, end: g.step, values: new Set([NOT_FILE]), by: rec };
+      for (let i = 0; i < g.pages; i++) bindings.get(rec.as, g.addr + i).add(grew);
+    }
     if (rec.result < 0) continue;
     const { as } = rec;
     const bind = (from: number, n: number, value: (i: number) => number): void => {
@@ -97,7 +108,7 @@ export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined 
         break;
       }
       case 'munmap':
-        bind(rec.addr!, rec.pages!, () => NOT_FILE);
+        bind(rec.addr!, rec.pages!, () => UNMAPPED);
         break;
       case 'hugetlbMmap': {
         const op = rec.op;
@@ -115,7 +126,7 @@ export function buildBindings(recs: readonly OpRecord[]): Timelines | undefined 
         bind(rec.newAddr!, rec.op.pages, () => NOT_FILE);
         break;
       case 'fork':
-        if (forked(rec)) forks.push(forkCopy(rec, bindings, anonIfUnmapped));
+        if (forked(rec)) forks.push(forkCopy(rec, bindings));
         break;
     }
   }

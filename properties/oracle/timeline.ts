@@ -77,8 +77,13 @@ export class Timeline {
         any = true;
       }
     }
-    // Nothing had happened here: the address was never mapped.
-    if (!any) into.add(UNMAPPED);
+    // Nothing had happened here, or nothing had yet certainly happened: what
+    // the address held before its first events (never mapped) is still
+    // possible while they overlap the access (an mmap that ran beside a fork
+    // may or may not have been copied to the child: dup_mmap and mmap both
+    // hold the parent's mmap_lock for write, and only the lock order, not the
+    // op records, says which came first).
+    if (!any || superseding === -Infinity) into.add(UNMAPPED);
     return into;
   }
 }
