@@ -2,6 +2,10 @@ import type { Execution } from '../sched/execution.ts';
 import { siteOf, type HeldLock, type Task } from '../sched/task.ts';
 import { ViolationError } from '../sched/violation.ts';
 import type { LockLike } from './lock-class.ts';
+import { DocumentedOrder } from './lock-order.ts';
+import { kernelStack } from './kernel-stack.ts';
+
+export { DocumentedOrder, type LockOrder } from './lock-order.ts';
 
 /**
  * A recorded order: the two acquisitions (the held lock, then the new one) and
@@ -14,36 +18,6 @@ interface Edge {
   readonly task: Task;
 }
 type EdgeOrDoc = Edge | undefined;
-
-/** A documented order: chains of lock class names, outermost first (mm/rmap.c's block, as data). */
-export type LockOrder = readonly (readonly string[])[];
-
-/**
- * A documented order as lockdep's graph: each class's successors, in the
- * order the chains name them. Built once (a module-level constant of its
- * user) and only read after: every run's Lockdep starts from it.
- */
-export class DocumentedOrder {
-  readonly after: ReadonlyMap<string, readonly string[]>;
-
-  constructor(order: LockOrder) {
-    const after = new Map<string, string[]>();
-    for (const chain of order) {
-      for (let i = 0; i + 1 < chain.length; i++) {
-        const from = chain[i]!;
-        const to = chain[i + 1]!;
-        let out = after.get(from);
-        if (!out) after.set(from, (out = []));
-        if (!out.includes(to)) out.push(to);
-      }
-    }
-    this.after = after;
-  }
-
-  has(from: string, to: string): boolean {
-    return this.after.get(from)?.includes(to) ?? false;
-  }
-}
 
 const NO_ORDER = new DocumentedOrder([]);
 
@@ -215,22 +189,4 @@ export class Lockdep {
   private fail(message: string): never {
     throw new ViolationError({ property: 'lock-order', message, step: this.ex.step, task: this.ex.currentTask?.name });
   }
-}
-
-/**
- * The kernel-path frames of the JS stack, innermost first:
- * `anon_vma_fork <- dup_mmap <- copy_process`. Used in debug (report) mode.
- */
-export function kernelStack(): string {
-  const saved = Error.stackTraceLimit;
-  Error.stackTraceLimit = 40;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = saved;
-  const names: string[] = [];
-  for (const line of stack.split('\n')) {
-    const m = /^\s+at (?:Generator\.next \()?(?:[\w$.]+\.)?([\w$]+) \((.*)\)$/.exec(line);
-    if (!m || !/engine\/(mm|kernel|fs|program)\//.test(m[2]!)) continue;
-    names.push(m[1]!);
-  }
-  return names.length > 0 ? names.join(' <- ') : '(no kernel frames)';
 }

@@ -6,7 +6,7 @@
  * of a freed object (a missing own field goes to the prototype for both) is
  * caught without a check at every access, and live objects pay nothing.
  */
-import { kernelStack } from '../locking/lockdep.ts';
+import { kernelStack } from '../locking/kernel-stack.ts';
 import { report, this_kernel } from '../kernel/current.ts';
 import type { Execution } from '../sched/execution.ts';
 
