@@ -6,30 +6,9 @@ import { Task, type KGen } from './task.ts';
 import { Trace } from './trace.ts';
 import { toViolation, ViolationError, type Violation } from './violation.ts';
 import type { Waitable } from './waitable.ts';
+import type { ExecutionOptions, ExecutionResult } from './execution-options.ts';
 
-export interface ExecutionOptions {
-  readonly strategy: Strategy;
-  /** Step budget; running out of it is a `liveness` violation. */
-  readonly maxSteps?: number;
-  /** Record every step (needed for reports and the determinism test). */
-  readonly trace?: boolean;
-  /** Capture JS stacks for lockdep and KASAN sites (slow; for reports). */
-  readonly debug?: boolean;
-  /** Checked after every step; throw a ViolationError to stop. */
-  readonly afterStep?: (ex: Execution) => void;
-  /** A task returned: whoever owns per-task state (lockdep's held locks, RCU nesting) checks it. */
-  readonly onTaskExit?: (task: Task) => void;
-}
-
-export interface ExecutionResult {
-  readonly violation: Violation | undefined;
-  readonly steps: number;
-  /** The canonical schedule: the switches that actually happened. */
-  readonly schedule: Schedule;
-  readonly trace: Trace | undefined;
-  readonly warnings: readonly string[];
-  readonly strategy: string;
-}
+export type { ExecutionOptions, ExecutionResult } from './execution-options.ts';
 
 export const DEFAULT_MAX_STEPS = 20_000;
 
