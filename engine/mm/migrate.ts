@@ -265,6 +265,33 @@ function* migrate_folio_file(dst: Folio, src: Folio): KGen<boolean> {
 }
 
 /**
+ * migrate_folio_unmap(): migration entries wherever src is mapped, then the
+ * new folio, locked (Linux allocates it first; the model once src is
+ * unmapped). Undefined, with every entry put back, if some PTE could not be
+ * replaced (pinned, or a temporary stack) or no frame is free. `mapped`:
+ * the caller found src mapped (an anon folio is walked even if its last
+ * PTE went while we took its anon_vma).
+ * We enter with src locked (and, for an anon folio, its anon_vma referenced).
+ */
+function* migrate_folio_unmap(src: Folio, mapped: boolean): KGen<Folio | undefined> {
+  if (mapped) {
+    yield* try_to_migrate(src);
+    if (src._mapcount > 0) {
+      yield* remove_migration_ptes(src, src);
+      return undefined;
+    }
+  }
+  const dst = folio_alloc();
+  if (!dst) {
+    yield* remove_migration_ptes(src, src);
+    return undefined;
+  }
+  // __folio_set_locked(): nobody can see the new folio yet, so this cannot fail.
+  yield* bit_trylock(dst.lock);
+  return dst;
+}
+
+/**
  * migrate_folio(): one isolated folio to a new one. Returns true if it moved.
  * We enter holding a reference on src (the isolation); we drop it.
  */
@@ -283,19 +310,8 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
     // Keep the anon_vma alive while the folio is unmapped: remove_migration_ptes walks it.
     anon_vma = yield* folio_get_anon_vma(src);
     if (!anon_vma) break out;
-    yield* try_to_migrate(src);
-    if (src._mapcount > 0) {
-      // Some PTE could not be replaced (pinned, or a temporary stack): undo.
-      yield* remove_migration_ptes(src, src);
-      break out;
-    }
-    const dst = folio_alloc();
-    if (!dst) {
-      yield* remove_migration_ptes(src, src);
-      break out;
-    }
-    // __folio_set_locked(): nobody can see the new folio yet, so this cannot fail.
-    yield* bit_trylock(dst.lock);
+    const dst = yield* migrate_folio_unmap(src, true);
+    if (!dst) break out;
     // move_to_new_folio(): contents, mapping, flags.
     yield 'folio_migrate_copy';
     dst.data = [...src.data];
@@ -326,20 +342,8 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
  * True if it moved. We enter with src locked and referenced (the isolation's).
  */
 function* migrate_file_folio(src: Folio): KGen<boolean> {
-  if (src._mapcount > 0) {
-    yield* try_to_migrate(src);
-    if (src._mapcount > 0) {
-      yield* remove_migration_ptes(src, src);
-      return false;
-    }
-  }
-  const dst = folio_alloc();
-  if (!dst) {
-    yield* remove_migration_ptes(src, src);
-    return false;
-  }
-  // __folio_set_locked(): nobody can see the new folio yet, so this cannot fail.
-  yield* bit_trylock(dst.lock);
+  const dst = yield* migrate_folio_unmap(src, src._mapcount > 0);
+  if (!dst) return false;
   const ok = yield* migrate_folio_file(dst, src);
   // remove_migration_ptes(src, ok ? dst : src): the rmap walk of the folio that now holds the slot.
   yield* remove_migration_ptes(src, ok ? dst : src);
