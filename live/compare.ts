@@ -5,6 +5,9 @@
  * mmap or mremap returned too), and so must every value read and the page
  * each op resolved its region to (OpRecord.addr); only swapon's handle (the
  * model's swap type, 0 on the kernel) agrees whenever both succeed.
+ * In THP mode the page states after each op (live/thp-observe.ts,
+ * live/c/thp.c) are compared too: the run's first op after which they
+ * differ is a difference of its own (later states follow from it).
  */
 import type { OpRecord } from '../engine/program/history.ts';
 import type { Op } from '../engine/program/ops.ts';
@@ -18,6 +21,11 @@ export interface Observation {
   readonly grew?: boolean;
   /** The model's op reached past the end of the hugetlb region it names (live/hugetlb-reach.ts). */
   readonly pastHugetlb?: boolean;
+  /** THP mode: the state letter of the first page whose state differs after the op. */
+  readonly state?: string;
+  /** Kernel, THP mode: THP fault fallbacks and khugepaged collapses on the machine during the op. */
+  readonly fallbacks?: number;
+  readonly collapsed?: number;
 }
 
 export interface Difference {
@@ -26,6 +34,9 @@ export interface Difference {
   readonly op: Op;
   readonly model: Observation;
   readonly kernel: Observation;
+  /** A page-state difference: the first page that differs, and every differing page as `page model/kernel`. */
+  readonly page?: number;
+  readonly pages?: string;
 }
 
 /** swapon returns the swap type in the model and 0 on the kernel. */
@@ -46,7 +57,21 @@ export function valueOf(r: OpRecord): number | undefined {
   return 'value' in r ? r.value : undefined;
 }
 
-export function compareRecords(model: readonly OpRecord[], kernel: readonly KernelRecord[]): Difference[] {
+/** The first page-state difference of a run, if any. */
+function stateDifference(model: readonly OpRecord[], kernel: readonly KernelRecord[], states: readonly (string | undefined)[]): Difference | undefined {
+  for (const [seq, m] of model.entries()) {
+    const ms = states[seq];
+    const k = kernel[seq];
+    if (ms === undefined || k?.states === undefined || ms === k.states) continue;
+    const differing = [...ms].map((c, i) => (c !== k.states![i] ? i : -1)).filter((i) => i >= 0);
+    const page = differing[0]!;
+    const pages = differing.map((i) => `${i} ${ms[i]}/${k.states![i]}`).join(', ');
+    return { seq, thread: m.thread, op: m.op, model: { result: m.result, state: ms[page] }, kernel: { result: k.result, state: k.states[page], fallbacks: k.fallbacks, collapsed: k.collapsed }, page, pages };
+  }
+  return undefined;
+}
+
+export function compareRecords(model: readonly OpRecord[], kernel: readonly KernelRecord[], states?: readonly (string | undefined)[]): Difference[] {
   const out: Difference[] = [];
   const past = pastHugetlbEnd(model);
   model.forEach((m, seq) => {
@@ -61,5 +86,7 @@ export function compareRecords(model: readonly OpRecord[], kernel: readonly Kern
       out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}), ...(past[seq] ? { pastHugetlb: true } : {}) }, kernel: kobs });
     }
   });
+  const st = states && stateDifference(model, kernel, states);
+  if (st) out.splice(out.filter((d) => d.seq <= st.seq).length, 0, st);
   return out;
 }

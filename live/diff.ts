@@ -14,10 +14,14 @@ import { expressedKinds } from './expressible.ts';
 import { runOnKernel } from './kernel-run.ts';
 import { runSequential } from './sequential.ts';
 import { shrinkDifference, signatureOf } from './shrink.ts';
+import type { ThpMode } from './encode.ts';
+import { thpProgramArb } from './thp-programs.ts';
 
 export interface DiffOptions {
   readonly runs: number;
   readonly seed: number;
+  /** THP mode (live/thp-programs.ts): the kernel's THP knob for every run, and page states compared after each op. */
+  readonly thp?: ThpMode;
   readonly onProgress?: (done: number) => void;
   /** Stop early (Ctrl-C): the runs so far are reported. */
   readonly stopped?: () => boolean;
@@ -42,19 +46,31 @@ export interface DiffResult {
   readonly ops: number;
   readonly abstractions: Record<string, number>;
   readonly differences: Reported[];
+  /** THP mode: op boundaries whose page states were compared, and how many model pages were in each state there. */
+  readonly observed?: { readonly boundaries: number; readonly pages: Record<string, number> };
+}
+
+/** The model's page states at the boundaries compared (up to a run's first page-state difference). */
+function countStates(states: readonly (string | undefined)[], upTo: number, into: { boundaries: number; pages: Record<string, number> }): void {
+  states.forEach((s, seq) => {
+    if (s === undefined || seq >= upTo) return;
+    into.boundaries++;
+    for (const c of s) if (c !== '.') into.pages[c] = (into.pages[c] ?? 0) + 1;
+  });
 }
 
 /** The first difference no abstraction explains, if any, of program p run with order seed `seed`. */
-export function firstUnexplained(p: Program, seed: number): Difference | undefined | 'not-sequential' {
-  const s = runSequential(p, seed);
+export function firstUnexplained(p: Program, seed: number, thp?: ThpMode): Difference | undefined | 'not-sequential' {
+  const s = runSequential(p, seed, thp !== undefined);
   if (!s.sequential) return 'not-sequential';
-  const diffs = compareRecords(s.records, runOnKernel(p, s.order));
+  const diffs = compareRecords(s.records, runOnKernel(p, s.order, thp), s.states);
   const why = explain(diffs);
   return diffs.find((_, i) => !why[i]);
 }
 
 export function kernelDiff(o: DiffOptions): DiffResult {
-  const arb = programArb({ ops: expressedKinds(OP_KINDS), pinFlags: { write: true, longterm: true } });
+  const arb = o.thp ? thpProgramArb(o.thp) : programArb({ ops: expressedKinds(OP_KINDS), pinFlags: { write: true, longterm: true } });
+  const observed = { boundaries: 0, pages: {} as Record<string, number> };
   const programs = fc.sample(arb, { seed: o.seed, numRuns: o.runs });
   const abstractions: Record<string, number> = {};
   const bySig = new Map<string, Reported>();
@@ -65,14 +81,15 @@ export function kernelDiff(o: DiffOptions): DiffResult {
   for (const [i, p] of programs.entries()) {
     if (o.stopped?.()) break;
     runs++;
-    const s = runSequential(p, i);
+    const s = runSequential(p, i, o.thp !== undefined);
     if (!s.sequential) {
       notSequential++;
       continue;
     }
     compared++;
     ops += s.records.length;
-    const diffs = compareRecords(s.records, runOnKernel(p, s.order));
+    const diffs = compareRecords(s.records, runOnKernel(p, s.order, o.thp), s.states);
+    if (s.states) countStates(s.states, diffs.find((d) => d.model.state !== undefined)?.seq ?? Infinity, observed);
     const why = explain(diffs);
     for (const name of new Set(why.filter((a) => a).map((a) => a!.name))) abstractions[name] = (abstractions[name] ?? 0) + 1;
     const first = diffs.find((_, i) => !why[i]);
@@ -82,7 +99,7 @@ export function kernelDiff(o: DiffOptions): DiffResult {
       if (known) bySig.set(sig, { ...known, count: known.count + 1 });
       else {
         const same = (q: Program) => {
-          const e = firstUnexplained(q, i);
+          const e = firstUnexplained(q, i, o.thp);
           return e && e !== 'not-sequential' && signatureOf(e) === sig ? e : undefined;
         };
         const sh = shrinkDifference(p, first, same);
@@ -91,5 +108,5 @@ export function kernelDiff(o: DiffOptions): DiffResult {
     }
     o.onProgress?.(runs);
   }
-  return { runs, compared, notSequential, ops, abstractions, differences: [...bySig.values()] };
+  return { runs, compared, notSequential, ops, abstractions, differences: [...bySig.values()], ...(o.thp ? { observed } : {}) };
 }

@@ -6,6 +6,9 @@
 import type { Op, OpKind, Program, Prot } from '../engine/program/ops.ts';
 import type { Advice } from '../engine/mm/madvise.ts';
 
+/** /sys/kernel/mm/transparent_hugepage/enabled for a THP-mode run. */
+export type ThpMode = 'always' | 'madvise';
+
 /** The op's place: process -1 is a kernel thread. */
 export interface Placed {
   readonly proc: number;
@@ -55,6 +58,8 @@ export function opArgs(op: Op, place = -1): number[] {
 export interface EncodeOptions {
   /** nr_hugepages for the run (restored after); undefined leaves it alone. */
   readonly hugepages?: number;
+  /** THP mode (live/c/thp.c): the knob's setting for the run (restored after); a model page is 128 KiB. */
+  readonly thp?: ThpMode;
   readonly timeoutSeconds: number;
 }
 
@@ -62,6 +67,7 @@ export function encode(program: Program, order: readonly Placed[], o: EncodeOpti
   const lines = [`procs ${program.processes.length}`];
   program.processes.forEach((p, i) => lines.push(`threads ${i} ${p.threads.length}`));
   if (o.hugepages !== undefined) lines.push(`hugepages ${o.hugepages}`);
+  if (o.thp) lines.push(`thp ${o.thp}`);
   lines.push(`timeout ${o.timeoutSeconds}`);
   order.forEach((x, seq) => {
     const args = [...opArgs(x.op, x.place), 0, 0, 0, 0, 0, 0].slice(0, 6);

@@ -11,6 +11,7 @@ import { runProgram } from '../engine/program/executor.ts';
 import type { OpRecord } from '../engine/program/history.ts';
 import type { Op, Program } from '../engine/program/ops.ts';
 import type { Placed } from './encode.ts';
+import { modelStates } from './thp-observe.ts';
 
 class OpBoundary implements Strategy {
   private readonly prng: Prng;
@@ -39,6 +40,8 @@ export interface SequentialRun {
   readonly sequential: boolean;
   /** The model stopped on a violation (the clean model should not). */
   readonly violation?: string;
+  /** With `observe`: each record's page states after it (live/thp-observe.ts), in the records' order. */
+  readonly states?: readonly (string | undefined)[];
 }
 
 function place(r: OpRecord): Placed {
@@ -98,9 +101,10 @@ function nextOp(p: Program, rec: OpRecord): Op | undefined {
   return ops?.[rec.index + 1];
 }
 
-export function runSequential(program: Program, seed: number): SequentialRun {
+export function runSequential(program: Program, seed: number, observe = false): SequentialRun {
   const strategy = new OpBoundary(seed);
   const ran: string[] = [];
+  const states = new Map<OpRecord, string | undefined>();
   const res = runProgram(program, {
     strategy,
     maxSteps: 20_000,
@@ -108,12 +112,19 @@ export function runSequential(program: Program, seed: number): SequentialRun {
       afterStep: (ctx) => {
         ran[ctx.execution.step] = ctx.execution.currentTask?.name ?? '';
       },
-      afterOp: (_ctx, rec) => {
+      afterOp: (ctx, rec) => {
+        if (observe) states.set(rec, modelStates(ctx, rec));
         const next = nextOp(program, rec);
         strategy.boundary = !(next && CLAIMS.has(next.op));
       },
     },
   });
   const o = order(res.history.records, ran);
-  return { records: o.records, order: o.records.map(place), sequential: o.sequential, violation: res.violation ? `${res.violation.property}: ${res.violation.message}` : undefined };
+  return {
+    records: o.records,
+    order: o.records.map(place),
+    sequential: o.sequential,
+    violation: res.violation ? `${res.violation.property}: ${res.violation.message}` : undefined,
+    ...(observe ? { states: o.records.map((r) => states.get(r)) } : {}),
+  };
 }

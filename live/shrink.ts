@@ -9,6 +9,7 @@ import type { Op, Program } from '../engine/program/ops.ts';
 import type { Difference } from './compare.ts';
 
 export function signatureOf(d: Difference): string {
+  if (d.model.state !== undefined) return `${d.op.op}${d.op.op === 'madvise' ? ` ${d.op.advice}` : ''}: page state model ${d.model.state}, kernel ${d.kernel.state}`;
   return `${d.op.op}: model ${d.model.result}${d.model.value !== undefined ? `=${d.model.value}` : ''}, kernel ${d.kernel.result}${d.kernel.value !== undefined ? `=${d.kernel.value}` : ''}`;
 }
 

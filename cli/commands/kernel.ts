@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.ts';
-import { countParser, parseDuration, parseSeed } from '../parse.ts';
+import { OptionValueError, countParser, parseDuration, parseSeed } from '../parse.ts';
 import type { KernelDiffFlags } from './kernel-diff.ts';
 import type { KernelReproFlags } from './kernel-repro.ts';
+
+/** `--thp always|madvise`: the setting of /sys/kernel/mm/transparent_hugepage/enabled for the runs. */
+function parseThp(text: string): 'always' | 'madvise' {
+  if (text !== 'always' && text !== 'madvise') throw new OptionValueError('--thp', text, 'always or madvise', '--thp madvise');
+  return text;
+}
 
 /** `mmfuzz kernel diff|repro`: the bridge to the live kernel (live/), loaded only when run (the other commands start as fast as before). */
 export function registerKernel(program: Command, io: Io, exit: (code: number) => void): void {
@@ -12,6 +18,7 @@ export function registerKernel(program: Command, io: Io, exit: (code: number) =>
     .description('run sequential programs on the model and on this kernel and compare every result; exit 1 on a difference no named abstraction explains')
     .option('--runs <N>', 'programs to compare (default 200)', countParser('--runs', '10000'))
     .option('--seed <S>', 'generator seed (default 0)', parseSeed)
+    .option('--thp <MODE>', 'THP programs with THP enabled=MODE (always or madvise; set and restored per run): a model page is 128 KiB, so a model THP is a 2 MiB one, and page states (PMD-mapped, zero page) are compared after every op', parseThp)
     .option('--json', 'print the result as one JSON object on the last line of stdout')
     .action(async (flags: KernelDiffFlags) => exit((await import('./kernel-diff.ts')).kernelDiffCommand(flags, io)));
   kernel

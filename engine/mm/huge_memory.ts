@@ -22,9 +22,10 @@
  * and kcompactd split a THP before they swap or move it; PAGEOUT and COLD
  * split one they cover in part.
  *
- * The sysfs knobs are fixed: enabled=madvise (only VM_HUGEPAGE VMAs get a
- * THP at fault time), defrag: the allocation just fails (VM_FAULT_FALLBACK to
- * PTEs) when no aligned block of frames is free, use_zero_page=0 (no huge
+ * The sysfs knobs: enabled=madvise (only VM_HUGEPAGE VMAs get a THP at
+ * fault time; Machine.thp_enabled 'always' gives every anonymous private
+ * VMA one), defrag: the allocation just fails (VM_FAULT_FALLBACK to PTEs)
+ * when no aligned block of frames is free, use_zero_page=0 (no huge
  * zero page: a read fault allocates a THP). Left out, and what the model
  * does instead: splits to an order other than 0, to a list (reclaim and
  * migration go on with the head page's folio only, the tails go back to
@@ -104,12 +105,14 @@ export function haddr_of(address: number): number {
 
 /**
  * thp_vma_allowable_order(vma, vm_flags, TVA_IN_PF | TVA_ENFORCE_SYSFS,
- * PMD_ORDER) under enabled=madvise: an anonymous private VMA that asked for
- * huge pages (MADV_HUGEPAGE) and not against them.
+ * PMD_ORDER): an anonymous private VMA not against huge pages
+ * (MADV_NOHUGEPAGE) that, under enabled=madvise, asked for them
+ * (MADV_HUGEPAGE); under enabled=always (Machine.thp_enabled), any such VMA.
  */
 export function thp_vma_allowable(vma: VmArea, vm_flags = vma.vm_flags): boolean {
   const f = vm_flags;
-  if (!(f & VM_HUGEPAGE) || f & VM_NOHUGEPAGE) return false;
+  if (f & VM_NOHUGEPAGE) return false;
+  if (!(f & VM_HUGEPAGE) && machine().thp_enabled !== 'always') return false;
   return vma.vm_file === undefined && !is_vm_hugetlb_page(vma) && !(f & VM_SHARED);
 }
 

@@ -24,6 +24,12 @@ export interface MachineOptions {
    * before the model had a zero page run with it off.
    */
   readonly zero_page?: boolean;
+  /**
+   * /sys/kernel/mm/transparent_hugepage/enabled: 'madvise' (the default: only
+   * MADV_HUGEPAGE VMAs get a THP at fault time) or 'always' (every anonymous
+   * private VMA but MADV_NOHUGEPAGE ones). live/ sets the kernel's to match.
+   */
+  readonly thp_enabled?: 'madvise' | 'always';
 }
 
 /** A stack expansion as perf_event_mmap() reports it: which task grew which mm's stack over [start, end). */
@@ -47,6 +53,7 @@ export class Machine {
   readonly swap_info: SwapInfo[] = [];
   readonly swap_lock = new Spinlock('swap_lock');
   readonly fault_mode: FaultMode;
+  readonly thp_enabled: 'madvise' | 'always';
   /**
    * ZERO_PAGE(): the shared zero page, when the machine has one. Made at
    * boot only then, so that machines without it number their objects as
@@ -65,6 +72,7 @@ export class Machine {
   constructor(options: MachineOptions = {}) {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);
     this.fault_mode = options.fault_mode ?? 'vma-lock';
+    this.thp_enabled = options.thp_enabled ?? 'madvise';
     if (options.zero_page) {
       this.zero_folio = new Folio(ZERO_PFN, 'zero_page');
       this.zero_folio.flags = PG_uptodate;

@@ -54,7 +54,7 @@ class Executor implements RunState {
       trace: options.trace,
       debug: options.debug,
       afterStep: options.hooks?.afterStep ? () => options.hooks!.afterStep!(this.ctx) : undefined,
-      machine: { nr_frames: program.frames, fault_mode: program.faultMode, zero_page: program.zeroPage },
+      machine: { nr_frames: program.frames, fault_mode: program.faultMode, zero_page: program.zeroPage, ...(program.thpAlways ? { thp_enabled: 'always' as const } : {}) },
     });
     this.ctx = { program, kernel, machine: kernel.machine, execution: kernel.sched, history: new History(), spaces: [], busy: 0 };
   }

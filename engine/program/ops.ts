@@ -136,6 +136,8 @@ export interface Program {
    * keep their tasks, and so their schedules.
    */
   readonly khugepaged?: boolean;
+  /** THP enabled=always (every anonymous private VMA may get THPs), not the default madvise. */
+  readonly thpAlways?: boolean;
 }
 
 export function countOps(p: Program): number {

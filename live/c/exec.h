@@ -28,6 +28,20 @@
 #define ARENA 0x200000000000UL
 #define HUGE_ARENA 0x300000000000UL
 #define MODEL_HPAGE 16
+/*
+ * THP mode (input line `thp always|madvise`, live/c/thp.c): one model page
+ * is THP_UNIT bytes, so that the model's 16-page THP (HPAGE_PMD_NR) is the
+ * kernel's 2 MiB one and a model-aligned THP is a real PMD-mapped THP: model
+ * page a is at ARENA + a * THP_UNIT (ARENA is 2 MiB aligned), word w of it at
+ * + w * 8, in the first 4 KiB page of its chunk (the page observed). A
+ * munmap, mprotect, madvise or mremap of model pages covers their whole
+ * chunks, so it splits a real THP where the model splits its own. Outside
+ * THP mode a model page is one 4 KiB page (`unit` is PAGE).
+ */
+#define THP_UNIT (HPAGE / MODEL_HPAGE)
+#define OBS_PAGES 256 /* the model's TASK_SIZE, in model pages */
+extern unsigned long unit;
+extern int thp_mode;
 
 enum kind {
   K_MMAP, K_MUNMAP, K_MREMAP, K_MPROTECT, K_MADVISE, K_READ, K_WRITE, K_FORK, K_EXIT,
@@ -48,6 +62,8 @@ struct reply {
   int64_t page; /* the address the op resolved to, in 4 KiB pages; -1 if none */
   int32_t has_value;
   int32_t child_pid;
+  /* THP mode: the state of every model page of the process after the op (thp.c: observe). */
+  char obs[OBS_PAGES];
 };
 
 struct region {
@@ -85,4 +101,9 @@ void pins_forget(void);
 int swap_on(int dev, long slots);
 int swap_off(int dev);
 void swap_cleanup(void);
+
+int thp_setup(const char *mode); /* 0, or -1 (the knobs are restored) */
+void thp_restore(void);
+void thp_counters(long *fallback, long *collapsed);
+void observe(char *out);
 #endif

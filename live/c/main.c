@@ -1,8 +1,11 @@
 /*
  * The controller. Input (stdin, from live/encode.ts), one item a line:
- *   procs N | threads P N | hugepages N | timeout SECONDS | op SEQ P T KIND A0..A5
+ *   procs N | threads P N | hugepages N | thp always|madvise | timeout SECONDS | op SEQ P T KIND A0..A5
  * P -1 is a kernel thread (swapon, swapoff, exit only). Output, one line an op:
  *   R SEQ RESULT VALUE|- PAGE|-        and at the end:  done | error <why>
+ * and in THP mode (thp.c), after each R line of an op a program thread ran:
+ *   O SEQ STATES FALLBACKS COLLAPSED   (a letter per model page; THP fault
+ *   fallbacks and khugepaged collapses on the machine during the op)
  * Every run is bounded (alarm) and cleans up: program processes killed and
  * reaped, swap files off and removed, nr_hugepages restored; also on SIGINT,
  * SIGTERM and the time limit.
@@ -56,6 +59,7 @@ static void cleanup(void) {
   if (pgid > 0) kill(-pgid, SIGKILL);
   while (waitpid(-1, 0, 0) > 0 || errno == EINTR) {}
   swap_cleanup();
+  thp_restore();
   for (int f = 0; f < MAX_FILES; f++) if (hugetlb_fd[f] > 0) close(hugetlb_fd[f]);
   if (saved_hugepages >= 0) write_hugepages(saved_hugepages);
 }
@@ -79,8 +83,9 @@ static void lock_machine(void) {
   if (fd < 0 || flock(fd, LOCK_EX) < 0) fail("cannot lock /var/tmp/mmfuzz-kernel.lock");
 }
 
-static void setup(long hugepages) {
+static void setup(long hugepages, const char *thp) {
   lock_machine();
+  if (thp[0] && thp_setup(thp) < 0) fail("cannot set /sys/kernel/mm/transparent_hugepage (root and THP needed)");
   if (hugepages >= 0) {
     saved_hugepages = read_hugepages();
     if (saved_hugepages < 0 || write_hugepages(hugepages) < 0 || read_hugepages() != hugepages) fail("cannot set /proc/sys/vm/nr_hugepages (root needed)");
@@ -117,7 +122,9 @@ static int ask(int p, int t, const struct cmd *c, struct reply *r) {
 }
 
 static void run(int seq, int p, int t, struct cmd *c) {
-  struct reply r = { -EINVAL, 0, -1, 0, 0 };
+  struct reply r = { -EINVAL, 0, -1, 0, 0, { 0 } };
+  char obs[OBS_PAGES + 64];
+  int observed = 0;
   if (c->kind == K_SWAPON) r.result = swap_on((int)c->a[0], c->a[1]);
   else if (c->kind == K_SWAPOFF) r.result = swap_off((int)c->a[0]);
   else if (p < 0) r.result = c->kind == K_EXIT ? 0 : -EINVAL;
@@ -128,7 +135,12 @@ static void run(int seq, int p, int t, struct cmd *c) {
     int hugetlb = c->kind >= K_HCREATE;
     if (hugetlb && f >= 0 && f < MAX_FILES) c->exists = exists[f];
     if (c->kind == K_FORK) forked[c->a[0]] = 1;
+    long fb0 = 0, co0 = 0, fb1 = 0, co1 = 0;
+    if (thp_mode) thp_counters(&fb0, &co0);
     if (ask(p, t, c, &r) < 0) fail("a program thread did not answer within 10 s");
+    if (thp_mode) thp_counters(&fb1, &co1);
+    observed = thp_mode && r.obs[0] != '-';
+    if (observed) snprintf(obs, sizeof obs, "O %d %.*s %ld %ld\n", seq, OBS_PAGES, r.obs, fb1 - fb0, co1 - co0);
     if (hugetlb && f >= 0 && f < MAX_FILES && (c->kind == K_HMMAP || (c->kind == K_HCREATE && r.result == 0))) exists[f] = 1;
   }
   printf("R %d %lld ", seq, (long long)r.result);
@@ -136,12 +148,14 @@ static void run(int seq, int p, int t, struct cmd *c) {
   else printf("- ");
   if (r.page >= 0) printf("%lld\n", (long long)r.page);
   else printf("-\n");
+  if (observed) fputs(obs, stdout);
   fflush(stdout);
 }
 
 int main(void) {
   char line[256];
   long hugepages = -1, timeout = 60;
+  char thp[16] = "";
   int started = 0;
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -159,12 +173,14 @@ int main(void) {
       if (p < 0 || p >= nprocs || t < 0 || t > MAX_THREADS) fail("bad threads line");
       nthreads[p] = t;
     } else if (sscanf(line, "hugepages %ld", &hugepages) == 1) {
+    } else if (sscanf(line, "thp %15s", thp) == 1) {
+      if (strcmp(thp, "always") != 0 && strcmp(thp, "madvise") != 0) fail("thp must be always or madvise");
     } else if (sscanf(line, "timeout %ld", &timeout) == 1) {
     } else if (sscanf(line, "op %d %d %d %d %lld %lld %lld %lld %lld %lld", &seq, &p, &t, &c.kind, (long long *)&c.a[0], (long long *)&c.a[1], (long long *)&c.a[2],
                       (long long *)&c.a[3], (long long *)&c.a[4], (long long *)&c.a[5]) == 10) {
       if (!started) {
         alarm((unsigned)timeout);
-        setup(hugepages);
+        setup(hugepages, thp);
         start();
         started = 1;
       }
@@ -175,7 +191,7 @@ int main(void) {
     }
   }
   if (!started) {
-    setup(hugepages);
+    setup(hugepages, thp);
     start();
   }
   for (int p = 0; p < nprocs; p++)

@@ -19,24 +19,24 @@ static struct region *region_of(int64_t h) { return h >= 0 && h < MAX_REGIONS &&
 
 static long sys(long ret) { return ret < 0 ? -errno : ret; }
 
-static void set_region(int64_t h, uintptr_t start, long pages, unsigned long unit) {
-  regions[h] = (struct region){ 1, start, pages, unit };
+static void set_region(int64_t h, uintptr_t start, long pages, unsigned long sz) {
+  regions[h] = (struct region){ 1, start, pages, sz };
 }
 
 /* The model page of a kernel address (in the arenas), or the address in pages elsewhere. */
 static int64_t model_page(uintptr_t addr) {
   if (addr >= HUGE_ARENA && addr < HUGE_ARENA + (1UL << 40)) return (int64_t)((addr - HUGE_ARENA) / HPAGE * MODEL_HPAGE);
-  if (addr >= ARENA && addr < ARENA + (1UL << 40)) return (int64_t)((addr - ARENA) / PAGE);
+  if (addr >= ARENA && addr < ARENA + (1UL << 40)) return (int64_t)((addr - ARENA) / unit);
   return (int64_t)(addr / PAGE);
 }
 
 /* Where to place a mapping the model put at model page `place` (-1: the model's failed; the kernel chooses). */
-static void *hint(int64_t place, unsigned long unit) {
+static void *hint(int64_t place, unsigned long sz) {
   if (place < 0) return (void *)(ARENA + (1UL << 36)); /* a hint only, far from the arena's own pages */
-  return (void *)(unit == HPAGE ? HUGE_ARENA + place / MODEL_HPAGE * HPAGE : ARENA + place * PAGE);
+  return (void *)(sz == HPAGE ? HUGE_ARENA + place / MODEL_HPAGE * HPAGE : ARENA + place * unit);
 }
 
-static void mapping(struct reply *r, void *p, int64_t h, long pages, unsigned long unit) {
+static void mapping(struct reply *r, void *p, int64_t h, long pages, unsigned long sz) {
   if (p == MAP_FAILED) {
     r->result = -errno;
     return;
@@ -45,7 +45,7 @@ static void mapping(struct reply *r, void *p, int64_t h, long pages, unsigned lo
     r->result = -EINVAL;
     return;
   }
-  set_region(h, (uintptr_t)p, pages, unit);
+  set_region(h, (uintptr_t)p, pages, sz);
   r->result = r->page = model_page((uintptr_t)p);
 }
 
@@ -60,17 +60,17 @@ static void mremap_op(const int64_t *a, struct reply *r) {
   r->page = model_page(reg->start);
   void *dest = to ? (void *)to->start : 0;
   /* The model moved the region to a[4]: so does the kernel (the target was free in the model's layout). */
-  if (!to && a[2] && a[4] >= 0 && (uintptr_t)hint(a[4], PAGE) != reg->start) {
+  if (!to && a[2] && a[4] >= 0 && (uintptr_t)hint(a[4], unit) != reg->start) {
     flags |= MREMAP_FIXED;
-    dest = hint(a[4], PAGE);
+    dest = hint(a[4], unit);
   }
-  void *p = mremap((void *)reg->start, reg->pages * reg->unit, a[1] * PAGE, flags, dest);
+  void *p = mremap((void *)reg->start, reg->pages * reg->unit, a[1] * unit, flags, dest);
   if (p == MAP_FAILED) {
     r->result = -errno;
     return;
   }
   if (to && a[3] != a[0]) regions[a[3]].used = 0;
-  set_region(a[0], (uintptr_t)p, a[1], PAGE);
+  set_region(a[0], (uintptr_t)p, a[1], unit);
   r->result = model_page((uintptr_t)p);
 }
 
@@ -170,7 +170,7 @@ void run_op(const struct cmd *c, struct reply *r, int pid) {
   r->has_value = 0;
   switch (c->kind) {
   case K_MMAP:
-    mapping(r, mmap(hint(c->a[3], PAGE), c->a[1] * PAGE, prot_bits(c->a[2]), (c->a[5] ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | (c->a[4] ? MAP_GROWSDOWN : 0) | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], PAGE);
+    mapping(r, mmap(hint(c->a[3], unit), c->a[1] * unit, prot_bits(c->a[2]), (c->a[5] ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | (c->a[4] ? MAP_GROWSDOWN : 0) | place_flags(c->a[3]), -1, 0), c->a[0], c->a[1], unit);
     break;
   case K_MREMAP: mremap_op(c->a, r); break;
   case K_MUNMAP: case K_MPROTECT: case K_MADVISE: range_op(c, r); break;

@@ -61,6 +61,9 @@ static void *program_thread(void *arg) {
     } else {
       run_op(&c, &r, t->pid);
     }
+    /* After the op, before the controller sends the next: the process's own pages (thp.c). */
+    if (thp_mode && c.kind != K_EXIT) observe(r.obs);
+    else memset(r.obs, '-', sizeof r.obs);
     if (write(out, &r, sizeof(r)) != (ssize_t)sizeof(r)) break;
     if (c.kind == K_EXIT) break;
   }
