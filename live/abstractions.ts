@@ -63,6 +63,16 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     why: 'MADV_PAGEOUT and MADV_COLD of a hugetlb VMA fail with EINVAL on Linux (can_madv_lru_vma excludes VM_HUGETLB); the model advises it (0) or finds the range short (-ENOMEM)',
     matches: (d) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD') && d.kernel.result === -EINVAL && d.model.result !== -EINVAL,
   },
+  {
+    name: 'thp-fallback',
+    why: "THP mode: the kernel's THP allocation at fault failed (even with defrag=always: fragmentation, other tenants) and the fault fell back to small pages (VM_FAULT_FALLBACK; the machine's anon_fault_fallback count rose during the op); the model, with 512 frames, found an aligned block",
+    matches: (d) => d.model.state === 'H' && d.kernel.state !== 'H' && (d.kernel.fallbacks ?? 0) > 0,
+  },
+  {
+    name: 'khugepaged-timing',
+    why: "THP mode: khugepaged collapsed a range while the op ran (the machine's pages_collapsed count rose): it scans once when the first mm registers, before its day-long sleep (live/c/thp.c); the model runs no khugepaged in kernel diff",
+    matches: (d) => d.kernel.state === 'H' && d.model.state !== 'H' && (d.kernel.collapsed ?? 0) > 0,
+  },
 ];
 
 /** The abstraction a difference falls under, if any. */

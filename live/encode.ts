@@ -63,15 +63,40 @@ export interface EncodeOptions {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * `end P T` lines: where each program thread ends in the order, as on the
+ * model (live/sequential.ts), which ends a thread right after its last op:
+ * after it, or, for a thread with no op, where its process starts (at once
+ * for process 0, after the fork that makes the child). The executor closes
+ * the thread's pipe there and, with its process's last thread, waits until
+ * the process has exited.
+ */
+function threadEnds(program: Program, order: readonly Placed[]): Map<number, string[]> {
+  const ends = new Map<number, string[]>();
+  const add = (after: number, proc: number, thread: number) => ends.set(after, [...(ends.get(after) ?? []), `end ${proc} ${thread}`]);
+  const last = new Map<string, number>();
+  order.forEach((x, seq) => x.proc >= 0 && last.set(`${x.proc} ${x.thread}`, seq));
+  const startOf = (proc: number) => (proc === 0 ? -1 : order.findIndex((x) => x.op.op === 'fork' && x.op.child === proc));
+  program.processes.forEach((proc, p) => {
+    const start = startOf(p);
+    if (p > 0 && start < 0) return;
+    proc.threads.forEach((_, t) => add(last.get(`${p} ${t}`) ?? start, p, t));
+  });
+  return ends;
+}
+
 export function encode(program: Program, order: readonly Placed[], o: EncodeOptions): string {
   const lines = [`procs ${program.processes.length}`];
   program.processes.forEach((p, i) => lines.push(`threads ${i} ${p.threads.length}`));
   if (o.hugepages !== undefined) lines.push(`hugepages ${o.hugepages}`);
   if (o.thp) lines.push(`thp ${o.thp}`);
   lines.push(`timeout ${o.timeoutSeconds}`);
+  const ends = threadEnds(program, order);
+  lines.push(...(ends.get(-1) ?? []));
   order.forEach((x, seq) => {
     const args = [...opArgs(x.op, x.place), 0, 0, 0, 0, 0, 0].slice(0, 6);
     lines.push(`op ${seq} ${x.proc} ${x.thread} ${KINDS.indexOf(x.op.op)} ${args.join(' ')}`);
+    lines.push(...(ends.get(seq) ?? []));
   });
   return lines.join('\n') + '\n';
 }

@@ -22,7 +22,8 @@ class OpBoundary implements Strategy {
   }
 
   nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
-    if (!this.boundary) return defaultChoice(runnable, current, sleeping);
+    // A thread kept on the CPU past its last op has exited once it is no longer runnable.
+    if (!this.boundary && (sleeping || runnable.includes(current))) return defaultChoice(runnable, current, sleeping);
     this.boundary = false;
     return runnable[this.prng.below(runnable.length)]!;
   }
@@ -90,7 +91,10 @@ function order(records: readonly OpRecord[], ran: readonly string[]): { records:
 /**
  * Ops that claim something before their first yield (fork its child's
  * name, swapon its device handle): the thread keeps the CPU into them, so
- * that claim and body are not split by another thread's op.
+ * that claim and body are not split by another thread's op. A thread also
+ * keeps it after its last op, through its exit (exit_mm): the kernel
+ * executor ends the thread there too (live/encode.ts `end`), so both sides
+ * drop the process's mm at the same point of the order.
  */
 const CLAIMS = new Set<Op['op']>(['fork', 'swapon', 'swapoff']);
 
@@ -114,8 +118,8 @@ export function runSequential(program: Program, seed: number, observe = false): 
       },
       afterOp: (ctx, rec) => {
         if (observe) states.set(rec, modelStates(ctx, rec));
-        const next = nextOp(program, rec);
-        strategy.boundary = !(next && CLAIMS.has(next.op));
+        const next = rec.op.op === 'exit' ? undefined : nextOp(program, rec);
+        strategy.boundary = next !== undefined && !CLAIMS.has(next.op);
       },
     },
   });

@@ -1,6 +1,8 @@
 /*
  * The controller. Input (stdin, from live/encode.ts), one item a line:
  *   procs N | threads P N | hugepages N | thp always|madvise | timeout SECONDS | op SEQ P T KIND A0..A5
+ *   | end P T  (thread T of process P has run its last op: its pipe closes, so it exits; with the
+ *              process's last thread the controller waits until the process has exited, its mm gone)
  * P -1 is a kernel thread (swapon, swapoff, exit only). Output, one line an op:
  *   R SEQ RESULT VALUE|- PAGE|-        and at the end:  done | error <why>
  * and in THP mode (thp.c), after each R line of an op a program thread ran:
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "exec.h"
@@ -31,7 +34,8 @@ int cmd_fd[MAX_PROCS][MAX_THREADS][2];
 int reply_fd[MAX_PROCS][MAX_THREADS][2];
 int nthreads[MAX_PROCS];
 
-static int nprocs, forked[MAX_PROCS], exists[MAX_FILES];
+static int nprocs, forked[MAX_PROCS], exists[MAX_FILES], closed[MAX_PROCS][MAX_THREADS];
+static pid_t pids[MAX_PROCS];
 static pid_t pgid;
 static long saved_hugepages = -1;
 
@@ -106,11 +110,33 @@ static void start(void) {
   if (p < 0) fail("fork failed");
   if (p == 0) {
     setpgid(0, 0);
+    /* Only the controller writes commands: a thread's pipe closed there is EOF for the thread (end_thread). */
+    for (int q = 0; q < nprocs; q++)
+      for (int t = 0; t < nthreads[q]; t++) close(cmd_fd[q][t][1]);
     start_process(0);
     _exit(0);
   }
   setpgid(p, p);
   pgid = p;
+  pids[0] = p;
+}
+
+/* A process has exited (exit_mm, then exit_notify: its mm is gone), 10 s at most. pidfd: it need not be our child. */
+static void wait_exit(pid_t pid) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return; /* gone already */
+  struct pollfd pfd = { fd, POLLIN, 0 };
+  int n = poll(&pfd, 1, 10000);
+  close(fd);
+  if (n != 1) fail("a program process did not exit within 10 s of its last op");
+}
+
+static void end_thread(int p, int t) {
+  if (closed[p][t]) return;
+  close(cmd_fd[p][t][1]);
+  closed[p][t] = 1;
+  for (int i = 0; i < nthreads[p]; i++) if (!closed[p][i]) return;
+  if (pids[p] > 0) wait_exit(pids[p]);
 }
 
 /* Send one op to its thread and wait for the answer (10 s at most). */
@@ -139,6 +165,7 @@ static void run(int seq, int p, int t, struct cmd *c) {
     if (thp_mode) thp_counters(&fb0, &co0);
     if (ask(p, t, c, &r) < 0) fail("a program thread did not answer within 10 s");
     if (thp_mode) thp_counters(&fb1, &co1);
+    if (c->kind == K_FORK && r.result >= 0) pids[c->a[0]] = r.child_pid;
     observed = thp_mode && r.obs[0] != '-';
     if (observed) snprintf(obs, sizeof obs, "O %d %.*s %ld %ld\n", seq, OBS_PAGES, r.obs, fb1 - fb0, co1 - co0);
     if (hugetlb && f >= 0 && f < MAX_FILES && (c->kind == K_HMMAP || (c->kind == K_HCREATE && r.result == 0))) exists[f] = 1;
@@ -175,6 +202,15 @@ int main(void) {
     } else if (sscanf(line, "hugepages %ld", &hugepages) == 1) {
     } else if (sscanf(line, "thp %15s", thp) == 1) {
       if (strcmp(thp, "always") != 0 && strcmp(thp, "madvise") != 0) fail("thp must be always or madvise");
+    } else if (sscanf(line, "end %d %d", &p, &t) == 2) {
+      if (p < 0 || p >= nprocs || t < 0 || t >= nthreads[p]) fail("bad end line");
+      if (!started) {
+        alarm((unsigned)timeout);
+        setup(hugepages, thp);
+        start();
+        started = 1;
+      }
+      end_thread(p, t);
     } else if (sscanf(line, "timeout %ld", &timeout) == 1) {
     } else if (sscanf(line, "op %d %d %d %d %lld %lld %lld %lld %lld %lld", &seq, &p, &t, &c.kind, (long long *)&c.a[0], (long long *)&c.a[1], (long long *)&c.a[2],
                       (long long *)&c.a[3], (long long *)&c.a[4], (long long *)&c.a[5]) == 10) {
@@ -195,7 +231,8 @@ int main(void) {
     start();
   }
   for (int p = 0; p < nprocs; p++)
-    for (int t = 0; t < nthreads[p]; t++) close(cmd_fd[p][t][1]);
+    for (int t = 0; t < nthreads[p]; t++)
+      if (!closed[p][t]) close(cmd_fd[p][t][1]);
   printf("done\n");
   fflush(stdout);
   cleanup();
