@@ -34,9 +34,22 @@ export interface Difference {
   readonly op: Op;
   readonly model: Observation;
   readonly kernel: Observation;
-  /** A page-state difference: the first page that differs, and every differing page as `page model/kernel`. */
+  /** A page-state difference: the first page that differs, and every differing page. */
   readonly page?: number;
-  readonly pages?: string;
+  readonly pages?: readonly PageDifference[];
+  /** A page-state difference: the page the op resolved its region to (OpRecord.addr), if it has one. */
+  readonly at?: number;
+}
+
+export interface PageDifference {
+  readonly page: number;
+  readonly model: string;
+  readonly kernel: string;
+}
+
+/** `192 H/t, 193 H/t`: pages as the report shows them. */
+export function formatPages(pages: readonly PageDifference[]): string {
+  return pages.map((d) => `${d.page} ${d.model}/${d.kernel}`).join(', ');
 }
 
 /** swapon returns the swap type in the model and 0 on the kernel. */
@@ -63,10 +76,11 @@ function stateDifference(model: readonly OpRecord[], kernel: readonly KernelReco
     const ms = states[seq];
     const k = kernel[seq];
     if (ms === undefined || k?.states === undefined || ms === k.states) continue;
-    const differing = [...ms].map((c, i) => (c !== k.states![i] ? i : -1)).filter((i) => i >= 0);
-    const page = differing[0]!;
-    const pages = differing.map((i) => `${i} ${ms[i]}/${k.states![i]}`).join(', ');
-    return { seq, thread: m.thread, op: m.op, model: { result: m.result, state: ms[page] }, kernel: { result: k.result, state: k.states[page], fallbacks: k.fallbacks, collapsed: k.collapsed }, page, pages };
+    const pages = [...ms].flatMap((c, page) => (c !== k.states![page] ? [{ page, model: c, kernel: k.states![page]! }] : []));
+    const page = pages[0]!.page;
+    const at = 'addr' in m ? m.addr : undefined;
+    const kernelObs: Observation = { result: k.result, state: k.states[page], fallbacks: k.fallbacks, collapsed: k.collapsed };
+    return { seq, thread: m.thread, op: m.op, model: { result: m.result, state: ms[page] }, kernel: kernelObs, page, pages, ...(at === undefined ? {} : { at }) };
   }
   return undefined;
 }

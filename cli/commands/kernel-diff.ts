@@ -4,6 +4,7 @@ import { kernelDiff, type DiffResult } from '../../live/diff.ts';
 import { KernelUnavailableError } from '../../live/errors.ts';
 import { NOT_EXPRESSED, PIN_NOT_EXPRESSED } from '../../live/expressible.ts';
 import { sideBySide } from '../../live/side-by-side.ts';
+import { formatPages } from '../../live/compare.ts';
 import type { ThpMode } from '../../live/encode.ts';
 import { NOT_IN_THP_MODE } from '../../live/thp-programs.ts';
 import { println, type Io } from '../io.ts';
@@ -38,7 +39,7 @@ function report(r: DiffResult, io: Io, thp?: ThpMode): void {
     println(out, 'program:');
     for (const l of formatProgram(d.program).split('\n')) println(out, `  ${l}`);
     println(out, 'the run, model beside kernel:');
-    if (d.difference.pages) println(out, `pages (page model/kernel): ${d.difference.pages}`);
+    if (d.difference.pages) println(out, `pages (page model/kernel): ${formatPages(d.difference.pages)}`);
     for (const l of sideBySide(d.program, d.seed, thp)) println(out, l);
   }
 }

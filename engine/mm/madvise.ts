@@ -7,7 +7,9 @@
  * inactive LRU: the model has no LRU, so only its THP splits show),
  * FREE (madvise_free_pte_range, Linux 6.12: swap entries are dropped, and
  * present anon folios become lazyfree, clean in folio and PTE, so that
- * reclaim may discard them until they are written again) and HUGEPAGE /
+ * reclaim may discard them until they are written again; a THP the range
+ * covers in part is split first, one it covers whole is lazyfree as it is:
+ * madvise_free_huge_pmd, kept here beside its one caller) and HUGEPAGE /
  * NOHUGEPAGE (VM_HUGEPAGE / VM_NOHUGEPAGE, under the write lock:
  * hugepage_madvise; a THP already mapped stays, as in the kernel).
  */
@@ -17,7 +19,7 @@ import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } 
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
-import { HPAGE_PMD_NR, EINVAL, ENOMEM, is_zero_pfn, pmd_trans_huge, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_pte, pte_none, pte_present, pmd_table, type Folio, type MmStruct, type VmArea } from './mm_types.ts';
+import { HPAGE_PMD_NR, EINVAL, ENOMEM, is_zero_pfn, pmd_trans_huge, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_huge_pmd, mk_pte, pte_none, pte_present, pmd_table, type Folio, type MmStruct, type PteTable, type VmArea } from './mm_types.ts';
 import { folio_get, folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pmd_lock, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { folio_likely_mapped_shared, folio_test_anon } from './rmap.ts';
@@ -131,7 +133,7 @@ function* madvise_cold_or_pageout_pte_range(vma: VmArea, start: number, end: num
  * We enter with mmap_lock held for read and no PT lock; we return the same.
  */
 function* madvise_free_pte_range(vma: VmArea, addr: number, end: number): KGen {
-  const table = yield* pte_offset_map_lock(vma.vm_mm, addr);
+  let table = yield* pte_offset_map_lock(vma.vm_mm, addr);
   if (!table) return;
   for (; addr !== end; addr++) {
     const ptent = ptep_get(table, addr);
@@ -147,11 +149,32 @@ function* madvise_free_pte_range(vma: VmArea, addr: number, end: number): KGen {
     }
     const folio = pfn_folio(ptent.pfn);
     if (!folio_test_anon(folio)) continue; // vm_normal_folio()
-    // [thp] A PTE-mapped THP would be split (split_folio) or batched: not modelled, skipped.
-    if (folio.order) continue;
+    let nr = 1;
+    // If we encounter a large folio, only split it if it is not fully mapped
+    // within the range we are operating on. Otherwise leave it as is so that
+    // it can be marked as lazyfree. If we fail to split a folio, leave it in
+    // place and advance to the next pte in the range.
+    if (folio.order) {
+      nr = madvise_folio_pte_batch(table, addr, end, ptent.pfn, folio);
+      if (nr < 1 << folio.order) {
+        if (folio_likely_mapped_shared(folio)) continue;
+        if (!(yield* bit_trylock(folio.lock))) continue;
+        folio_get(folio);
+        yield* spin_unlock(table.ptl);
+        const err = yield* split_folio(folio);
+        yield* bit_unlock(folio.lock);
+        folio_put(folio);
+        table = yield* pte_offset_map_lock(vma.vm_mm, addr);
+        if (!table) return;
+        // Split: look at this page again (nr = 0), now a small folio's.
+        if (!err) addr--;
+        continue;
+      }
+    }
     if (folio.flags & (PG_swapcache | PG_dirty)) {
       if (!(yield* bit_trylock(folio.lock))) continue;
-      if (folio._mapcount !== 1) {
+      // A large folio at the start of the range that we did not split: mapped elsewhere too, skip it.
+      if (folio._mapcount !== 1 << folio.order) {
         yield* bit_unlock(folio.lock);
         continue;
       }
@@ -162,11 +185,74 @@ function* madvise_free_pte_range(vma: VmArea, addr: number, end: number): KGen {
       folio.flags &= ~PG_dirty; // folio_clear_dirty()
       yield* bit_unlock(folio.lock);
     }
-    if (ptent.dirty) set_pte_at(table, addr, mk_pte(ptent.pfn, ptent.write, false, ptent.protnone)); // clear_young_dirty_ptes
+    // clear_young_dirty_ptes() over the batch
+    for (let a = addr; a < addr + nr; a++) {
+      const p = ptep_get(table, a);
+      if (p.kind === 'present' && p.dirty) set_pte_at(table, a, mk_pte(p.pfn, p.write, false, p.protnone));
+    }
     folio_mark_lazyfree(folio);
+    addr += nr - 1;
   }
   yield* spin_unlock(table.ptl);
   yield* cond_resched();
+}
+
+/**
+ * madvise_folio_pte_batch() (folio_pte_batch): how many PTEs from addr, up
+ * to end, map consecutive pages of the folio, the first one `pfn`.
+ * We enter with the PT lock held.
+ */
+function madvise_folio_pte_batch(table: PteTable, addr: number, end: number, pfn: number, folio: Folio): number {
+  const last = folio.pfn + (1 << folio.order);
+  let nr = 1;
+  while (addr + nr < end && pmd_index(addr + nr) === pmd_index(addr) && pfn + nr < last) {
+    const p = ptep_get(table, addr + nr);
+    if (p.kind !== 'present' || p.pfn !== pfn + nr) break;
+    nr++;
+  }
+  return nr;
+}
+
+/**
+ * madvise_free_huge_pmd() (mm/huge_memory.c): a huge PMD in the range. If
+ * other processes map the folio we could not discard it unless they all do
+ * MADV_FREE: skip it. A range that covers only part of it splits it
+ * (split_folio), so that MADV_FREE deactivates only those pages: the caller
+ * walks the PTEs then. Else the folio is cleaned, the PMD made clean and the
+ * folio lazyfree. True if the PMD was dealt with.
+ * We enter with mmap_lock held for read and no PMD lock; we return the same.
+ */
+function* madvise_free_huge_pmd(vma: VmArea, addr: number, next: number): KGen<boolean> {
+  const mm = vma.vm_mm;
+  const idx = pmd_index(addr);
+  // ptl = pmd_trans_huge_lock(pmd, vma)
+  const ptl = yield* pmd_lock(mm);
+  const orig = mm.pgd[idx];
+  if (!pmd_trans_huge(orig)) {
+    yield* spin_unlock(ptl);
+    return false;
+  }
+  const folio = pfn_folio(orig.pfn);
+  if (folio_likely_mapped_shared(folio) || !(yield* bit_trylock(folio.lock))) {
+    yield* spin_unlock(ptl);
+    return false;
+  }
+  // If user want to discard part-pages of THP, split it so MADV_FREE will deactivate only them.
+  if (next - addr !== HPAGE_PMD_NR) {
+    folio_get(folio);
+    yield* spin_unlock(ptl);
+    yield* split_folio(folio);
+    yield* bit_unlock(folio.lock);
+    folio_put(folio);
+    return false;
+  }
+  folio.flags &= ~PG_dirty; // folio_clear_dirty()
+  yield* bit_unlock(folio.lock);
+  // pmdp_invalidate(), pmd_mkold(pmd_mkclean()), set_pmd_at()
+  if (orig.dirty) mm.pgd[idx] = mk_huge_pmd(orig.pfn, orig.write, false, orig.protnone);
+  folio_mark_lazyfree(folio);
+  yield* spin_unlock(ptl);
+  return true;
 }
 
 /**
@@ -184,6 +270,10 @@ function* madvise_free_single_vma(vma: VmArea, start: number, end: number): KGen
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'walk_page_range: read pmd';
+    if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(addr)]) && (yield* madvise_free_huge_pmd(vma, addr, next))) {
+      addr = next;
+      continue;
+    }
     if (vma.vm_mm.pgd[pmd_index(addr)]) yield* madvise_free_pte_range(vma, addr, next);
     addr = next;
   }
