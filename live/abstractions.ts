@@ -42,7 +42,7 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
   },
   {
     name: 'hugetlb-mremap',
-    why: "the model fails every mremap of a hugetlb VMA with EINVAL (engine/program/hugetlbfs-ops.ts); Linux aligns the lengths to the huge page size and may shrink or move it",
+    why: "the model fails every mremap of a hugetlb VMA with EINVAL (engine/program/hugetlbfs-ops.ts); Linux aligns the lengths to the huge page size and may shrink or move it. Also (model gap): the model fails a growing or moving mremap of any file VMA, a MAP_SHARED anonymous (shmem) one too, with EINVAL (check_prep_vma: copy_vma's i_mmap link is not modelled); Linux grows or moves it",
     matches: (d) => d.op.op === 'mremap' && d.model.result === -EINVAL && d.kernel.result >= 0,
   },
   {

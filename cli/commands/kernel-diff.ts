@@ -7,6 +7,7 @@ import { sideBySide } from '../../live/side-by-side.ts';
 import { formatPages } from '../../live/compare.ts';
 import type { ThpMode } from '../../live/encode.ts';
 import { NOT_IN_THP_MODE } from '../../live/thp-programs.ts';
+import { thpUnavailable } from '../../live/thp-available.ts';
 import { println, type Io } from '../io.ts';
 import { onInterrupt } from '../signals.ts';
 
@@ -51,6 +52,11 @@ export function kernelDiffCommand(flags: KernelDiffFlags, io: Io): number {
     () => process.exit(130),
   );
   try {
+    const noThp = flags.thp && thpUnavailable(flags.thp);
+    if (noThp) {
+      println(io.stderr, `mmfuzz kernel diff: --thp ${flags.thp} cannot run here: ${noThp}`);
+      return 2;
+    }
     const runs = flags.runs ?? 200;
     const progress = (n: number) => {
       if (io.stderr.isTTY && n % 100 === 0) io.stderr.write(`\rkernel diff: ${n}/${runs}`);
