@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Op, Program } from '../../engine/program/ops.ts';
+import { ABSTRACTIONS } from '../../live/abstractions.ts';
 import { kernelUnavailable } from '../../live/build.ts';
+import { kernelDiff } from '../../live/diff.ts';
 import { compareRecords } from '../../live/compare.ts';
 import { runOnKernel } from '../../live/kernel-run.ts';
 import { runSequential } from '../../live/sequential.ts';
@@ -60,3 +62,23 @@ describe(`live: kernel diff --thp, page states${why ? ` (skipped: ${why})` : ''}
     assert.ok(d.pages!.every((x) => x.kernel === 'H' && x.model === (x.page === r0 + 3 ? 'p' : '.')));
   });
 });
+
+/** A bounded `kernel diff --thp` under each knob setting: THPs, split PMDs and the zero page reached, no difference but the named ones. */
+for (const mode of ['madvise', 'always'] as const) {
+  const skip = kernelUnavailable() ?? thpUnavailable(mode);
+  describe(`live: kernel diff --thp ${mode}${skip ? ` (skipped: ${skip})` : ''}`, function () {
+    this.timeout(300_000);
+    before(function () {
+      if (skip) this.skip();
+    });
+
+    it('40 programs: compared op by op with their page states, THPs among them, no difference but the named ones', () => {
+      const r = kernelDiff({ runs: 40, seed: 3, thp: mode });
+      assert.ok(r.compared >= 30, `only ${r.compared} compared`);
+      assert.ok(r.observed!.boundaries >= 5 * r.compared, `only ${r.observed!.boundaries} op boundaries compared`);
+      for (const state of ['H', 't', 'z']) assert.ok((r.observed!.pages[state] ?? 0) > 0, `no page seen in state ${state}`);
+      for (const name of Object.keys(r.abstractions)) assert.ok(ABSTRACTIONS.some((a) => a.name === name));
+      assert.deepEqual(r.differences.map((d) => d.signature), []);
+    });
+  });
+}
