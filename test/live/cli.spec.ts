@@ -18,6 +18,12 @@ describe('cli: mmfuzz kernel', function () {
     assert.match(r.err, /violates memory-safety, which a user cannot see on a kernel; give a data-integrity entry\n$/);
   });
 
+  it('diff --thp takes always or madvise (exit 2, one line, otherwise)', async () => {
+    const r = await mmfuzz('kernel', 'diff', '--thp', 'never');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^mmfuzz: --thp "never" is not always or madvise; write it like --thp madvise\n$/);
+  });
+
   const why = kernelUnavailable();
   it(`diff --json: the runs, the named abstractions and what is not expressed${why ? ` (skipped: ${why})` : ''}`, async function () {
     if (why) this.skip();
