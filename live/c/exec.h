@@ -102,6 +102,13 @@ int swap_on(int dev, long slots);
 int swap_off(int dev);
 void swap_cleanup(void);
 
+long read_hugepages(void);
+int write_hugepages(long n);
+
+extern pid_t pids[MAX_PROCS]; /* program processes by model pid, once started (ends.c) */
+int end_thread(int p, int t); /* 0, or -1 if the process did not exit in 10 s */
+int thread_ended(int p, int t);
+
 int thp_setup(const char *mode); /* 0, or -1 (the knobs are restored) */
 void thp_restore(void);
 void thp_counters(long *fallback, long *collapsed);

@@ -23,7 +23,6 @@
 #include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "exec.h"
@@ -34,30 +33,9 @@ int cmd_fd[MAX_PROCS][MAX_THREADS][2];
 int reply_fd[MAX_PROCS][MAX_THREADS][2];
 int nthreads[MAX_PROCS];
 
-static int nprocs, forked[MAX_PROCS], exists[MAX_FILES], closed[MAX_PROCS][MAX_THREADS];
-static pid_t pids[MAX_PROCS];
+static int nprocs, forked[MAX_PROCS], exists[MAX_FILES];
 static pid_t pgid;
 static long saved_hugepages = -1;
-
-static long read_hugepages(void) {
-  FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
-  long n = -1;
-  if (f) {
-    if (fscanf(f, "%ld", &n) != 1) n = -1;
-    fclose(f);
-  }
-  return n;
-}
-
-static int write_hugepages(long n) {
-  int fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
-  if (fd < 0) return -1;
-  char buf[32];
-  int len = snprintf(buf, sizeof(buf), "%ld\n", n);
-  int ok = write(fd, buf, len) == len;
-  close(fd);
-  return ok ? 0 : -1;
-}
 
 static void cleanup(void) {
   if (pgid > 0) kill(-pgid, SIGKILL);
@@ -119,24 +97,6 @@ static void start(void) {
   setpgid(p, p);
   pgid = p;
   pids[0] = p;
-}
-
-/* A process has exited (exit_mm, then exit_notify: its mm is gone), 10 s at most. pidfd: it need not be our child. */
-static void wait_exit(pid_t pid) {
-  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (fd < 0) return; /* gone already */
-  struct pollfd pfd = { fd, POLLIN, 0 };
-  int n = poll(&pfd, 1, 10000);
-  close(fd);
-  if (n != 1) fail("a program process did not exit within 10 s of its last op");
-}
-
-static void end_thread(int p, int t) {
-  if (closed[p][t]) return;
-  close(cmd_fd[p][t][1]);
-  closed[p][t] = 1;
-  for (int i = 0; i < nthreads[p]; i++) if (!closed[p][i]) return;
-  if (pids[p] > 0) wait_exit(pids[p]);
 }
 
 /* Send one op to its thread and wait for the answer (10 s at most). */
@@ -210,7 +170,7 @@ int main(void) {
         start();
         started = 1;
       }
-      end_thread(p, t);
+      if (end_thread(p, t) < 0) fail("a program process did not exit within 10 s of its last op");
     } else if (sscanf(line, "timeout %ld", &timeout) == 1) {
     } else if (sscanf(line, "op %d %d %d %d %lld %lld %lld %lld %lld %lld", &seq, &p, &t, &c.kind, (long long *)&c.a[0], (long long *)&c.a[1], (long long *)&c.a[2],
                       (long long *)&c.a[3], (long long *)&c.a[4], (long long *)&c.a[5]) == 10) {
@@ -232,7 +192,7 @@ int main(void) {
   }
   for (int p = 0; p < nprocs; p++)
     for (int t = 0; t < nthreads[p]; t++)
-      if (!closed[p][t]) close(cmd_fd[p][t][1]);
+      if (!thread_ended(p, t)) close(cmd_fd[p][t][1]);
   printf("done\n");
   fflush(stdout);
   cleanup();
