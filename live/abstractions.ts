@@ -15,7 +15,7 @@ export interface Abstraction {
 }
 
 const EEXIST = 17;
-const maps = (d: Difference) => d.op.op === 'mmap' || d.op.op === 'hugetlbMmap' || d.op.op === 'mremap';
+const maps = (d: Difference) => d.op.op === 'mmap' || d.op.op === 'hugetlbMmap' || d.op.op === 'memfdMmap' || d.op.op === 'mremap';
 
 export const ABSTRACTIONS: readonly Abstraction[] = [
   {
@@ -35,8 +35,8 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
   },
   {
     name: 'hugetlb-gup',
-    why: 'the model does not model GUP of hugetlb pages (engine/mm/hugetlb.ts header): a pin of a hugetlb page fails with EFAULT in the model; io_uring pins it on the kernel',
-    matches: (d) => d.op.op === 'pin' && d.model.result === -EFAULT && d.kernel.result === 0,
+    why: 'the model does not model GUP of hugetlb pages (engine/mm/hugetlb.ts header): a pin or a get of a hugetlb page fails with EFAULT in the model; io_uring pins it, vmsplice references it on the kernel',
+    matches: (d) => (d.op.op === 'pin' || d.op.op === 'get') && d.model.result === -EFAULT && d.kernel.result === 0,
   },
   {
     name: 'hugetlb-mremap',
@@ -73,9 +73,10 @@ export function abstractionOf(d: Difference): Abstraction | undefined {
 /** The handles an op names: a later difference on one of them follows from an earlier explained one. */
 function handlesOf(d: Difference): string[] {
   const proc = d.thread.split('.')[0];
-  const op = d.op as { pin?: number; region?: number; fixedTo?: number; dev?: number };
+  const op = d.op as { pin?: number; ref?: number; region?: number; fixedTo?: number; dev?: number };
   return [
     op.pin !== undefined ? `${proc} pin ${op.pin}` : '',
+    op.ref !== undefined ? `${proc} ref ${op.ref}` : '',
     // Region handles are copied by fork: a child's region follows from its parent's.
     op.region !== undefined ? `region ${op.region}` : '',
     op.fixedTo !== undefined ? `region ${op.fixedTo}` : '',

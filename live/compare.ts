@@ -33,7 +33,7 @@ const HANDLE = new Set<Op['op']>(['swapon']);
 
 /** Values a user sees from this op: what a read or a device read returned. */
 function seesValue(op: Op): boolean {
-  return op.op === 'read' || op.op === 'pinRead';
+  return op.op === 'read' || op.op === 'pinRead' || op.op === 'getRead';
 }
 
 function sameResult(op: Op, m: number, k: number): boolean {
