@@ -64,4 +64,29 @@ describe(`live: FOLL_GET references (vmsplice)${why ? ` (skipped: ${why})` : ''}
       assert.equal(b.at('P0.T0', 8)[side].result, 0);
     }
   });
+
+  it('a reference taken after a read fault names the shared zero page: the write that follows COWs away from it', () => {
+    const b = bothSides({
+      zeroPage: true,
+      processes: [
+        {
+          threads: [
+            [
+              { op: 'mmap', region: 0, pages: 1, prot: 'rw' },
+              { op: 'read', region: 0, page: 0, word: 0 },
+              { op: 'get', ref: 0, region: 0, page: 0, fast: true },
+              { op: 'write', region: 0, page: 0, word: 0, value: 3 },
+              { op: 'getRead', ref: 0, word: 0 },
+              { op: 'read', region: 0, page: 0, word: 0 },
+            ],
+          ],
+        },
+      ],
+    });
+    for (const side of ['model', 'kernel'] as const) {
+      assert.equal(b.at('P0.T0', 2)[side].result, 0, `${side}: the get`);
+      assert.equal(b.at('P0.T0', 4)[side].value, 0, `${side}: the reference stays on the zero page`);
+      assert.equal(b.at('P0.T0', 5)[side].value, 3, `${side}: the mapping has its own page`);
+    }
+  });
 });
