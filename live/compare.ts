@@ -10,6 +10,7 @@ import type { OpRecord } from '../engine/program/history.ts';
 import type { Op } from '../engine/program/ops.ts';
 import type { KernelRecord } from './kernel-run.ts';
 import { pastHugetlbEnd } from './hugetlb-reach.ts';
+import { namesFileRegion } from './file-regions.ts';
 
 export interface Observation {
   readonly result: number;
@@ -18,6 +19,8 @@ export interface Observation {
   readonly grew?: boolean;
   /** The model's op reached past the end of the hugetlb region it names (live/hugetlb-reach.ts). */
   readonly pastHugetlb?: boolean;
+  /** The op names a memfd or shared anonymous region (live/file-regions.ts). */
+  readonly fileRegion?: boolean;
 }
 
 export interface Difference {
@@ -49,6 +52,7 @@ export function valueOf(r: OpRecord): number | undefined {
 export function compareRecords(model: readonly OpRecord[], kernel: readonly KernelRecord[]): Difference[] {
   const out: Difference[] = [];
   const past = pastHugetlbEnd(model);
+  const file = namesFileRegion(model);
   model.forEach((m, seq) => {
     const k = kernel[seq];
     const kobs: Observation = k ? { result: k.result, value: k.value } : { result: Number.NaN };
@@ -58,7 +62,7 @@ export function compareRecords(model: readonly OpRecord[], kernel: readonly Kern
     const addrDiffers = addr !== undefined && k?.page !== undefined && m.result >= 0 && k.result >= 0 && addr !== k.page;
     if (!k || !sameResult(m.op, m.result, k.result) || valueDiffers || addrDiffers) {
       const grew = (m.kind === 'read' || m.kind === 'write') && m.grown !== undefined;
-      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}), ...(past[seq] ? { pastHugetlb: true } : {}) }, kernel: kobs });
+      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}), ...(past[seq] ? { pastHugetlb: true } : {}), ...(file[seq] ? { fileRegion: true } : {}) }, kernel: kobs });
     }
   });
   return out;
