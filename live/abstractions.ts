@@ -17,7 +17,7 @@ export interface Abstraction {
 const EEXIST = 17;
 /** Ops after which Linux may have split a THP folio (not only its PMD): reclaim, deactivation, MADV_FREE of part of one. */
 const splitsFolios = (d: Difference) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD' || d.op.advice === 'FREE');
-const maps = (d: Difference) => d.op.op === 'mmap' || d.op.op === 'hugetlbMmap' || d.op.op === 'mremap';
+const maps = (d: Difference) => d.op.op === 'mmap' || d.op.op === 'hugetlbMmap' || d.op.op === 'memfdMmap' || d.op.op === 'mremap';
 
 export const ABSTRACTIONS: readonly Abstraction[] = [
   {
@@ -37,8 +37,8 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
   },
   {
     name: 'hugetlb-gup',
-    why: 'the model does not model GUP of hugetlb pages (engine/mm/hugetlb.ts header): a pin of a hugetlb page fails with EFAULT in the model; io_uring pins it on the kernel',
-    matches: (d) => d.op.op === 'pin' && d.model.result === -EFAULT && d.kernel.result === 0,
+    why: 'the model does not model GUP of hugetlb pages (engine/mm/hugetlb.ts header): a pin or a get of a hugetlb page fails with EFAULT in the model; io_uring pins it, vmsplice references it on the kernel',
+    matches: (d) => (d.op.op === 'pin' || d.op.op === 'get') && d.model.result === -EFAULT && d.kernel.result === 0,
   },
   {
     name: 'hugetlb-mremap',
@@ -57,8 +57,13 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
   },
   {
     name: 'hugetlb-arena',
-    why: "a hugetlb region counts in huge pages, and an op past its end reaches the base pages after it: in the model's one address space those may be the mapping placed right there (a 16-page one ends where a 2-huge-page one begins), so the model's op succeeds; the kernel keeps hugetlb mappings in their own arena (live/c/exec.h), where they are unmapped (EFAULT, ENOMEM)",
-    matches: (d) => d.model.pastHugetlb === true && d.model.result >= 0 && (d.kernel.result === -EFAULT || d.kernel.result === -ENOMEM),
+    why: "the kernel keeps hugetlb mappings in their own arena (live/c/exec.h); the model has one address space: an op past a hugetlb region's end (it counts in huge pages) reaches base pages that in the model may be the mapping placed right there (a 16-page one ends where a 2-huge-page one begins), an op on a base-page region that runs into the model's hugetlb pages finds them mapped, and a region such an op unmapped or changed in the model is untouched on the kernel (live/hugetlb-reach.ts): the two sides' results and values differ there",
+    matches: (d) => d.model.pastHugetlb === true,
+  },
+  {
+    name: 'mremap-file (model gap)',
+    why: "the model does not mremap file VMAs (engine/mm/mremap.ts, check_prep_vma: copy_vma's i_mmap link is not modelled) and fails it with EINVAL; Linux resizes and moves memfd and shared anonymous mappings",
+    matches: (d) => d.op.op === 'mremap' && d.model.fileRegion === true && d.model.result === -EINVAL && d.kernel.result !== -EINVAL,
   },
   {
     name: 'madv-lru-hugetlb (model gap, docs/findings.md)',
@@ -95,9 +100,10 @@ export function abstractionOf(d: Difference): Abstraction | undefined {
 /** The handles an op names: a later difference on one of them follows from an earlier explained one. */
 function handlesOf(d: Difference): string[] {
   const proc = d.thread.split('.')[0];
-  const op = d.op as { pin?: number; region?: number; fixedTo?: number; dev?: number };
+  const op = d.op as { pin?: number; ref?: number; region?: number; fixedTo?: number; dev?: number };
   return [
     op.pin !== undefined ? `${proc} pin ${op.pin}` : '',
+    op.ref !== undefined ? `${proc} ref ${op.ref}` : '',
     // Region handles are copied by fork: a child's region follows from its parent's.
     op.region !== undefined ? `region ${op.region}` : '',
     op.fixedTo !== undefined ? `region ${op.fixedTo}` : '',

@@ -13,6 +13,7 @@ import type { OpRecord } from '../engine/program/history.ts';
 import type { Op } from '../engine/program/ops.ts';
 import type { KernelRecord } from './kernel-run.ts';
 import { pastHugetlbEnd } from './hugetlb-reach.ts';
+import { namesFileRegion } from './file-regions.ts';
 
 export interface Observation {
   readonly result: number;
@@ -26,6 +27,8 @@ export interface Observation {
   /** Kernel, THP mode: THP fault fallbacks and khugepaged collapses on the machine during the op. */
   readonly fallbacks?: number;
   readonly collapsed?: number;
+  /** The op names a memfd or shared anonymous region (live/file-regions.ts). */
+  readonly fileRegion?: boolean;
 }
 
 export interface Difference {
@@ -57,7 +60,7 @@ const HANDLE = new Set<Op['op']>(['swapon']);
 
 /** Values a user sees from this op: what a read or a device read returned. */
 function seesValue(op: Op): boolean {
-  return op.op === 'read' || op.op === 'pinRead';
+  return op.op === 'read' || op.op === 'pinRead' || op.op === 'getRead';
 }
 
 function sameResult(op: Op, m: number, k: number): boolean {
@@ -88,6 +91,7 @@ function stateDifference(model: readonly OpRecord[], kernel: readonly KernelReco
 export function compareRecords(model: readonly OpRecord[], kernel: readonly KernelRecord[], states?: readonly (string | undefined)[]): Difference[] {
   const out: Difference[] = [];
   const past = pastHugetlbEnd(model);
+  const file = namesFileRegion(model);
   model.forEach((m, seq) => {
     const k = kernel[seq];
     const kobs: Observation = k ? { result: k.result, value: k.value } : { result: Number.NaN };
@@ -97,7 +101,7 @@ export function compareRecords(model: readonly OpRecord[], kernel: readonly Kern
     const addrDiffers = addr !== undefined && k?.page !== undefined && m.result >= 0 && k.result >= 0 && addr !== k.page;
     if (!k || !sameResult(m.op, m.result, k.result) || valueDiffers || addrDiffers) {
       const grew = (m.kind === 'read' || m.kind === 'write') && m.grown !== undefined;
-      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}), ...(past[seq] ? { pastHugetlb: true } : {}) }, kernel: kobs });
+      out.push({ seq, thread: m.thread, op: m.op, model: { result: m.result, value: valueOf(m), ...(grew ? { grew } : {}), ...(past[seq] ? { pastHugetlb: true } : {}), ...(file[seq] ? { fileRegion: true } : {}) }, kernel: kobs });
     }
   });
   const st = states && stateDifference(model, kernel, states);

@@ -71,7 +71,8 @@ export function firstUnexplained(p: Program, seed: number, thp?: ThpMode): Diffe
 export function kernelDiff(o: DiffOptions): DiffResult {
   const arb = o.thp ? thpProgramArb(o.thp) : programArb({ ops: expressedKinds(OP_KINDS), pinFlags: { write: true, longterm: true } });
   const observed = { boundaries: 0, pages: {} as Record<string, number> };
-  const programs = fc.sample(arb, { seed: o.seed, numRuns: o.runs });
+  // The kernel maps the shared zero page on read faults, and a R/O reference (get) sees it: so does the model's machine.
+  const programs = fc.sample(arb, { seed: o.seed, numRuns: o.runs }).map((p): Program => ({ ...p, zeroPage: true }));
   const abstractions: Record<string, number> = {};
   const bySig = new Map<string, Reported>();
   let compared = 0;

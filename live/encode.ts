@@ -14,7 +14,7 @@ export interface Placed {
   readonly proc: number;
   readonly thread: number;
   readonly op: Op;
-  /** mmap, hugetlbMmap, mremap: the model page the model put the mapping at (-1 if it failed). */
+  /** mmap, hugetlbMmap, memfdMmap, mremap: the model page the model put the mapping at (-1 if it failed). */
   readonly place?: number;
 }
 
@@ -22,6 +22,7 @@ const KINDS: readonly OpKind[] = [
   'mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'read', 'write', 'fork', 'exit',
   'pin', 'pinRead', 'pinWrite', 'unpin', 'swapon', 'swapoff',
   'hugetlbCreate', 'hugetlbMmap', 'hugetlbPunch', 'hugetlbTruncate',
+  'get', 'getRead', 'put', 'memfdCreate', 'memfdMmap', 'memfdTruncate', 'memfdPunch',
 ];
 
 const ADVICE: readonly Advice[] = ['DONTNEED', 'WIPEONFORK', 'KEEPONFORK', 'DONTFORK', 'DOFORK', 'PAGEOUT', 'COLD', 'WILLNEED', 'FREE', 'HUGEPAGE', 'NOHUGEPAGE'];
@@ -51,6 +52,13 @@ export function opArgs(op: Op, place = -1): number[] {
     case 'hugetlbMmap': return [op.region, op.file, op.hpage, op.hpages, prot(op.prot), place];
     case 'hugetlbPunch': return [op.file, op.hpage, op.hpages];
     case 'hugetlbTruncate': return [op.file, op.hpages];
+    case 'get': return [op.ref, op.region, op.page, op.fast ? 1 : 0];
+    case 'getRead': return [op.ref, op.word];
+    case 'put': return [op.ref];
+    case 'memfdCreate': return [op.file, op.pages];
+    case 'memfdMmap': return [op.region, op.file, op.page, op.pages, prot(op.prot) | (op.shared ? 4 : 0), place];
+    case 'memfdTruncate': return [op.file, op.pages];
+    case 'memfdPunch': return [op.file, op.page, op.pages];
     default: return [];
   }
 }

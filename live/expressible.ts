@@ -8,15 +8,15 @@ import type { Op, OpKind } from '../engine/program/ops.ts';
 export const NOT_EXPRESSED: Readonly<Partial<Record<OpKind, string>>> = {
   exec: "the model's exec builds a new stack of `args` argument pages as a region; the executor would have to re-exec itself and rebuild its pipes: not done yet",
   reclaim: "kswapd's victim is the model's n-th folio in pfn order; user space cannot name a folio to reclaim (MADV_PAGEOUT, which is expressed, is the user-space form)",
-  get: 'a FOLL_GET reference is vmsplice() into a pipe; the executor has no pipe reader for it yet',
-  getRead: 'a FOLL_GET reference is vmsplice() into a pipe; the executor has no pipe reader for it yet',
-  put: 'a FOLL_GET reference is vmsplice() into a pipe; the executor has no pipe reader for it yet',
   migrate: "kcompactd's victim is the model's n-th folio in pfn order; move_pages() names pages by address, not the model's folio order",
-  memfdCreate: 'the C executor has no memfd ops yet (memfd_create, its mmap, ftruncate, fallocate): not done',
-  memfdMmap: 'the C executor has no memfd ops yet: not done',
-  memfdTruncate: 'the C executor has no memfd ops yet: not done',
-  memfdPunch: 'the C executor has no memfd ops yet: not done',
 };
+
+/*
+ * get is vmsplice() (live/c/vmsplice.c): always GUP-fast falling back to the
+ * slow path, whatever the op's `fast` says; a sequential program cannot tell
+ * the two apart (the slow path succeeds wherever GUP-fast gave up), so both
+ * are expressed.
+ */
 
 /** Pins are io_uring fixed buffers: always FOLL_WRITE | FOLL_LONGTERM. */
 export const PIN_NOT_EXPRESSED = 'a R/O or short-term pin: io_uring fixed buffers are pinned FOLL_WRITE | FOLL_LONGTERM only';

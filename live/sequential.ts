@@ -47,7 +47,7 @@ export interface SequentialRun {
 
 function place(r: OpRecord): Placed {
   const m = /^P(\d+)\.T(\d+)$/.exec(r.thread);
-  const at = r.kind === 'mremap' ? (r.newAddr ?? -1) : r.kind === 'mmap' || r.kind === 'hugetlbMmap' ? Math.max(r.result, -1) : undefined;
+  const at = r.kind === 'mremap' ? (r.newAddr ?? -1) : r.kind === 'mmap' || r.kind === 'hugetlbMmap' || r.kind === 'memfdMmap' ? Math.max(r.result, -1) : undefined;
   const where = m ? { proc: Number(m[1]), thread: Number(m[2]) } : { proc: -1, thread: 0 };
   return { ...where, op: r.op, ...(at === undefined ? {} : { place: at }) };
 }
@@ -58,7 +58,7 @@ function handles(op: Op): number[] {
   return op.op === 'mremap' && op.fixedTo !== undefined ? [op.region, op.fixedTo] : [op.region];
 }
 
-const CHANGES_HANDLE = new Set<Op['op']>(['mmap', 'hugetlbMmap', 'munmap', 'mremap']);
+const CHANGES_HANDLE = new Set<Op['op']>(['mmap', 'hugetlbMmap', 'memfdMmap', 'munmap', 'mremap']);
 
 /**
  * A thread's next op begins in the step its last one ended, up to its first

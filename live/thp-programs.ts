@@ -22,6 +22,13 @@ export const NOT_IN_THP_MODE: Readonly<Partial<Record<OpKind, string>>> = {
   hugetlbMmap: 'as hugetlbCreate',
   hugetlbPunch: 'as hugetlbCreate',
   hugetlbTruncate: 'as hugetlbCreate',
+  memfdCreate: "the executor's memfd offsets and its vmsplice'd page are in 4 KiB pages, not THP mode's 128 KiB model pages: not scaled yet",
+  memfdMmap: 'as memfdCreate',
+  memfdTruncate: 'as memfdCreate',
+  memfdPunch: 'as memfdCreate',
+  get: 'as memfdCreate',
+  getRead: 'as memfdCreate',
+  put: 'as memfdCreate',
 };
 
 /** Frames for a THP-mode program: 32 THPs' worth. */

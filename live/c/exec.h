@@ -46,7 +46,8 @@ extern int thp_mode;
 enum kind {
   K_MMAP, K_MUNMAP, K_MREMAP, K_MPROTECT, K_MADVISE, K_READ, K_WRITE, K_FORK, K_EXIT,
   K_PIN, K_PINREAD, K_PINWRITE, K_UNPIN, K_SWAPON, K_SWAPOFF,
-  K_HCREATE, K_HMMAP, K_HPUNCH, K_HTRUNCATE, K_NKINDS
+  K_HCREATE, K_HMMAP, K_HPUNCH, K_HTRUNCATE,
+  K_GET, K_GETREAD, K_PUT, K_MCREATE, K_MMMAP, K_MTRUNCATE, K_MPUNCH, K_NKINDS
 };
 
 /* One op as sent to a thread: the kind and up to six integer arguments (see encode.ts). */
@@ -113,4 +114,18 @@ int thp_setup(const char *mode); /* 0, or -1 (the knobs are restored) */
 void thp_restore(void);
 void thp_counters(long *fallback, long *collapsed);
 void observe(char *out);
+
+/* For the op families in files of their own (ops.c exports its region helpers to them). */
+struct region *op_region(int64_t h);
+int64_t op_model_page(uintptr_t addr);
+void op_map(struct reply *r, int64_t h, int64_t place, long pages, int64_t prot, int flags, int fd, long off);
+
+void ref_op(const struct cmd *c, struct reply *r); /* vmsplice.c: get, getRead, put */
+void refs_forget(void);
+
+int memfd_setup(void); /* memfd.c: the controller's files, made before any fork */
+void memfd_cleanup(void);
+void memfd_claim(struct cmd *c);
+void memfd_claimed(const struct cmd *c, const struct reply *r);
+void memfd_op(const struct cmd *c, struct reply *r);
 #endif

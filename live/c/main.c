@@ -42,6 +42,7 @@ static void cleanup(void) {
   while (waitpid(-1, 0, 0) > 0 || errno == EINTR) {}
   swap_cleanup();
   thp_restore();
+  memfd_cleanup();
   for (int f = 0; f < MAX_FILES; f++) if (hugetlb_fd[f] > 0) close(hugetlb_fd[f]);
   if (saved_hugepages >= 0) write_hugepages(saved_hugepages);
 }
@@ -76,6 +77,7 @@ static void setup(long hugepages, const char *thp) {
     hugetlb_fd[f] = memfd_create("mmfuzz-hugetlb", MFD_HUGETLB);
     if (hugetlb_fd[f] < 0) fail("memfd_create(MFD_HUGETLB) failed");
   }
+  if (memfd_setup() < 0) fail("memfd_create failed");
   scratch_fd = memfd_create("mmfuzz-device", 0);
   if (scratch_fd < 0 || ftruncate(scratch_fd, PAGE) < 0) fail("memfd_create failed");
   for (int p = 0; p < nprocs; p++)
@@ -118,12 +120,14 @@ static void run(int seq, int p, int t, struct cmd *c) {
   else if (c->kind == K_FORK && (c->a[0] == 0 || forked[c->a[0]])) r.result = -EAGAIN;
   else {
     int f = (int)(c->kind == K_HMMAP ? c->a[1] : c->a[0]);
-    int hugetlb = c->kind >= K_HCREATE;
+    int hugetlb = c->kind >= K_HCREATE && c->kind <= K_HTRUNCATE;
     if (hugetlb && f >= 0 && f < MAX_FILES) c->exists = exists[f];
     if (c->kind == K_FORK) forked[c->a[0]] = 1;
     long fb0 = 0, co0 = 0, fb1 = 0, co1 = 0;
     if (thp_mode) thp_counters(&fb0, &co0);
+    memfd_claim(c);
     if (ask(p, t, c, &r) < 0) fail("a program thread did not answer within 10 s");
+    memfd_claimed(c, &r);
     if (thp_mode) thp_counters(&fb1, &co1);
     if (c->kind == K_FORK && r.result >= 0) pids[c->a[0]] = r.child_pid;
     observed = thp_mode && r.obs[0] != '-';

@@ -177,6 +177,17 @@ void run_op(const struct cmd *c, struct reply *r, int pid) {
   case K_READ: case K_WRITE: access_op(c, r); break;
   case K_PIN: case K_PINREAD: case K_PINWRITE: case K_UNPIN: pin_op(c, r); break;
   case K_HCREATE: case K_HMMAP: case K_HPUNCH: case K_HTRUNCATE: hugetlb_op(c, r); break;
+  case K_GET: case K_GETREAD: case K_PUT: ref_op(c, r); break;
+  case K_MCREATE: case K_MMMAP: case K_MTRUNCATE: case K_MPUNCH: memfd_op(c, r); break;
   case K_EXIT: r->result = 0; break;
   }
+}
+
+struct region *op_region(int64_t h) { return region_of(h); }
+
+int64_t op_model_page(uintptr_t addr) { return model_page(addr); }
+
+/* mmap of a file (or anonymous memory) in base pages, where the model put it, as region h. */
+void op_map(struct reply *r, int64_t h, int64_t place, long pages, int64_t prot, int flags, int fd, long off) {
+  mapping(r, mmap(hint(place, PAGE), pages * PAGE, prot_bits(prot), flags | place_flags(place), fd, off), h, pages, PAGE);
 }

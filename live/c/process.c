@@ -41,6 +41,7 @@ static void fork_op(const struct cmd *c, struct reply *r) {
   if (p == 0) {
     memset(pins, 0, sizeof(pins)); /* the child's UserSpace has no pins of its own */
     pins_forget();
+    refs_forget();
     start_process(child);
     _exit(0);
   }

@@ -22,7 +22,8 @@ export function inHugePages(us: UserSpace, op: Op): Op {
     }
     case 'read':
     case 'write':
-    case 'pin': {
+    case 'pin':
+    case 'get': {
       const unit = us.regions.get(op.region)?.unit;
       return unit ? { ...op, page: op.page * unit } : op;
     }
