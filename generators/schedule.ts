@@ -11,7 +11,7 @@ import { GeneratorOptionsError } from './errors.ts';
 export type ScheduleSpec =
   | { readonly kind: 'random'; readonly seed: number }
   | { readonly kind: 'pct'; readonly seed: number; readonly depth: number; readonly maxSteps: number; readonly at?: readonly SyncKind[] }
-  | { readonly kind: 'pb'; readonly seed: number; readonly preemptions: number; readonly maxSteps: number; readonly at?: readonly SyncKind[] }
+  | { readonly kind: 'pb'; readonly seed: number; readonly preemptions: number; readonly maxSteps: number; readonly at?: readonly SyncKind[]; readonly park?: boolean }
   | { readonly kind: 'replay'; readonly switches: Schedule };
 
 export function makeStrategy(s: ScheduleSpec): Strategy {
@@ -21,7 +21,7 @@ export function makeStrategy(s: ScheduleSpec): Strategy {
     case 'pct':
       return new Pct({ seed: s.seed, depth: s.depth, maxSteps: s.maxSteps, at: s.at });
     case 'pb':
-      return new PreemptionBounded({ seed: s.seed, preemptions: s.preemptions, maxSteps: s.maxSteps, at: s.at });
+      return new PreemptionBounded({ seed: s.seed, preemptions: s.preemptions, maxSteps: s.maxSteps, at: s.at, park: s.park });
     case 'replay':
       return new Replay(s.switches);
   }
@@ -80,7 +80,9 @@ export function scheduleArb(options: ScheduleArbOptions = {}): fc.Arbitrary<Sche
     const preemptions = fc.integer({ min: 1, max: maxPreemptions });
     const onSteps = fc.record({ kind: fc.constant('pb' as const), seed: fc.nat(), preemptions, maxSteps: fc.constant(pbSteps) });
     const onSyncs = fc.tuple(fc.nat(), preemptions, syncKindsArb()).map(([seed, c, at]) => ({ kind: 'pb' as const, seed, preemptions: c, maxSteps: syncSteps * at.length, at }));
-    arbs.push(syncSteps > 0 ? fc.oneof({ arbitrary: onSteps, weight: 1 }, { arbitrary: onSyncs, weight: 1 }) : onSteps);
+    const pb = syncSteps > 0 ? fc.oneof({ arbitrary: onSteps, weight: 1 }, { arbitrary: onSyncs, weight: 1 }) : onSteps;
+    // Half of them park the task a point preempts (preemption-bounded.ts): a window held open through the other side's sleeps.
+    arbs.push(fc.tuple(pb, fc.boolean()).map(([s, park]) => (park ? { ...s, park } : s)));
   }
   if (kinds.includes('replay')) {
     arbs.push(

@@ -13,6 +13,16 @@ export interface PreemptionBoundedOptions {
    * point is the step after the n-th such event (engine/sched/sync.ts).
    */
   readonly at?: readonly SyncKind[];
+  /**
+   * Keep a task a point preempted off the CPU while any other task can run
+   * (PCT's demotion, for the one task): where the task that took over blocks,
+   * the next task is drawn among the others, so a reader parked in its window
+   * stays there through a writer's sleeps (swapoff's grace periods and lock
+   * waits) instead of being drawn back at the writer's first block. The parked
+   * task runs again when it alone can run, or when a task sleeps in a wait
+   * loop (it may be waiting for the parked one).
+   */
+  readonly park?: boolean;
 }
 
 /**
@@ -48,6 +58,8 @@ export class PreemptionBounded implements Strategy {
   private readonly picks: number[] = [];
   private next = 0;
   private readonly clock: SyncClock;
+  /** With `park`: the task the last point preempted, until it runs again; -1 for none. */
+  private parked = -1;
 
   constructor(readonly options: PreemptionBoundedOptions) {
     if (!Number.isInteger(options.preemptions) || options.preemptions < 1) {
@@ -68,21 +80,33 @@ export class PreemptionBounded implements Strategy {
     const now = this.clock.now(step, syncs);
     while (this.next < this.points.length && this.points[this.next]! <= now) preempt = this.picks[this.next++]!;
     const running = runnable.includes(current);
-    if (preempt >= 0 && runnable.length > 1) return other(runnable, current, running, preempt);
+    if (preempt >= 0 && runnable.length > 1) {
+      if (this.options.park && running) this.parked = current;
+      return other(runnable, current, running, preempt);
+    }
+    if (sleeping) this.parked = -1;
     // Where the running task blocks, ends or sleeps, choosing who runs next
     // costs no preemption: the bound counts only preemptions. Context
     // bounding explores every choice there, so this samples among them.
     // For example, swapoff blocks on a grace period while a reader is
     // parked in its window; which task runs next decides whether the
     // reader resumes before the free or after it.
-    if (!running) return runnable[this.prng.below(runnable.length)]!;
+    if (!running) return this.pick(runnable);
     if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
     return current;
   }
 
   describe(): string {
-    const { seed, preemptions, maxSteps } = this.options;
-    return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps}${this.clock.suffix()})`;
+    const { seed, preemptions, maxSteps, park } = this.options;
+    return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps}${park ? ',park' : ''}${this.clock.suffix()})`;
+  }
+
+  /** Who runs where the running task blocked or ended: a random runnable task, the parked one last. */
+  private pick(runnable: readonly number[]): number {
+    const p = this.parked;
+    if (p >= 0 && runnable.length > 1 && runnable.includes(p)) return other(runnable, p, true, this.prng.below(runnable.length - 1));
+    if (p >= 0) this.parked = -1;
+    return runnable[this.prng.below(runnable.length)]!;
   }
 }
 

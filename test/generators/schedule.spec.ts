@@ -21,9 +21,11 @@ describe('generators: scheduleArb', () => {
         if (s.kind !== 'pb') return;
         assert.ok(s.preemptions >= 1 && s.preemptions <= 3);
         assert.equal(s.maxSteps, 50);
-        assert.equal(makeStrategy(s).describe(), `preemption-bounded(seed=${s.seed},c=${s.preemptions},k=50)`);
+        assert.equal(makeStrategy(s).describe(), `preemption-bounded(seed=${s.seed},c=${s.preemptions},k=50${s.park ? ',park' : ''})`);
       }),
     );
+    const parks = fc.sample(scheduleArb({ kinds: ['pb'] }), { numRuns: 400, seed: 5 }).filter((s) => s.kind === 'pb' && s.park).length;
+    assert.ok(parks > 160 && parks < 240, `${parks} of 400 preemption-bounded schedules park`);
   });
 
   it('draws half of the PCT and preemption-bounded schedules on synchronization events, k = syncSteps per kind', () => {

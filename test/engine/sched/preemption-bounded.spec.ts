@@ -75,6 +75,32 @@ describe('engine/sched: preemption-bounded', () => {
     assert.ok(r.schedule.length <= 2, JSON.stringify(r.schedule));
   });
 
+  it('with park, keeps the preempted task off the CPU while another can run, and lets it back alone or after a sleep', () => {
+    let drawnBack = 0;
+    for (const seed of seeds(200)) {
+      const make = (park: boolean): PreemptionBounded => new PreemptionBounded({ seed, preemptions: 1, maxSteps: 1, park });
+      const parked = make(true);
+      // Step 1 is the point: task 0, running, is preempted for 1 or 2.
+      const taker = parked.nextTask([0, 1, 2], 0, 1, false, [0, 0, 0]);
+      assert.notEqual(taker, 0);
+      const third = taker === 1 ? 2 : 1;
+      // The taker blocks: the parked task waits while the third can run, however often the choice comes.
+      for (let step = 2; step < 6; step++) assert.equal(parked.nextTask([0, third], taker, step, false, [0, 0, 0]), third, `seed ${seed}`);
+      // The third blocks too: the parked task runs, and is no longer parked.
+      assert.equal(parked.nextTask([0], third, 6, false, [0, 0, 0]), 0);
+      // A sleep in a wait loop ends the parking too (the sleeper may wait for the parked task).
+      const slept = make(true);
+      const t2 = slept.nextTask([0, 1, 2], 0, 1, false, [0, 0, 0]);
+      slept.nextTask([0, 1, 2], t2, 2, true, [0, 0, 0]);
+      // Without park the blocked taker's successor is drawn among all, the preempted task too.
+      const plain = make(false);
+      const t3 = plain.nextTask([0, 1, 2], 0, 1, false, [0, 0, 0]);
+      if (plain.nextTask([0, t3 === 1 ? 2 : 1], t3, 2, false, [0, 0, 0]) === 0) drawnBack++;
+    }
+    assert.ok(drawnBack > 50, `without park the preempted task came back first in ${drawnBack} of 200`);
+    assert.equal(new PreemptionBounded({ seed: 3, preemptions: 2, maxSteps: 64, park: true }).describe(), 'preemption-bounded(seed=3,c=2,k=64,park)');
+  });
+
   it('describes itself and rejects bad bounds', () => {
     assert.equal(new PreemptionBounded({ seed: 3, preemptions: 2, maxSteps: 64 }).describe(), 'preemption-bounded(seed=3,c=2,k=64)');
     assert.throws(() => new PreemptionBounded({ seed: 1, preemptions: 0, maxSteps: 5 }), /preemptions must be an integer >= 1/);
