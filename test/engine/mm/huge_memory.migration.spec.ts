@@ -150,7 +150,7 @@ describe('engine/mm/huge_memory: PMD migration entries (set_pmd_migration_entry,
   it('mremap moves a THP under migration onto another mapping (MREMAP_FIXED): the entry moves (or splits), the new THP is mapped there', () => {
     const mmap1: Op = { op: 'mmap', region: 1, pages: 16, prot: 'rw' };
     const move: Op = { op: 'mremap', region: 0, pages: 16, maymove: true, fixedTo: 1 };
-    const p: Program = { frames: 48, processes: [{ threads: [[mmap1, ...THP], [move, { op: 'read', region: 1, page: 3, word: 0 }]] }], kthreads: [[migrate]] };
+    const p: Program = { frames: 48, processes: [{ threads: [[mmap1, ...THP], [move, r(3)]] }], kthreads: [[migrate]] };
     const { strategy, reached } = phases([{ task: 'P0.T0' }, { task: 'K0', until: COPY }, { task: 'P0.T1', until: 'blocked' }]);
     const { res, seen } = run(p, strategy);
     assert.equal(reached[1], true);
