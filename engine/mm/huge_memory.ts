@@ -490,7 +490,9 @@ function __split_huge_pmd_migration_locked(vma: VmArea, haddr: number, old_pmd: 
  * `address`, if it still is one under the PMD lock (and, given `folio`,
  * maps that folio: with freeze we must not put migration entries for
  * another one; a migration entry is then another folio's, which our folio
- * lock keeps out, and pmd_folio() must not be applied to it).
+ * lock keeps out, and pmd_folio() must not be applied to it: Gavin Guo's
+ * "mm/huge_memory: fix dereferencing invalid pmd migration entry", 2025,
+ * backported to the stable series).
  * We enter with mmap_lock held (read or write), or with the folio locked and
  * its anon_vma locked (freeze), and no PMD lock.
  */
