@@ -3,7 +3,7 @@ import { kobject_freed } from '../engine/mm/kasan.ts';
 import { VM_STACK_INCOMPLETE_SETUP, is_zero_pfn, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
-import { forEachHugePmd, forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
+import { forEachHugePmd, forEachPmdMigration, forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
 import { checkHugetlbRmap } from './hugetlb.ts';
 import { fileRmapFinds } from './shmem.ts';
 import { folio_test_anon } from '../engine/mm/rmap.ts';
@@ -62,6 +62,14 @@ export function checkRmapCompleteness(ctx: RunContext): void {
       pmds.set(folio, (pmds.get(folio) ?? 0) + 1);
       if (!rmapFinds(folio, mm, haddr, 0, updating)) {
         report('rmap-completeness', `${mm.kname} (${mm.owner}) maps THP ${folio.kname} by its PMD at ${haddr}, but rmap_walk from it (index ${folio.index}) does not find that PMD`);
+      }
+    });
+    // A PMD migration entry holds no mapping, but rmap must find it, or it cannot be restored.
+    forEachPmdMigration(mm, (haddr, pmd) => {
+      const f = ctx.machine.mem.frames[pmd.pfn];
+      if (!f || kobject_freed(f)) return;
+      if (!rmapFinds(f, mm, haddr, pmd.pfn - f.pfn, updating)) {
+        report('rmap-completeness', `${mm.kname} (${mm.owner}) has a PMD migration entry for THP ${f.kname} at ${haddr}, but rmap_walk from it (index ${f.index}) does not find it`);
       }
     });
     forEachPte(mm, (address, pte) => {

@@ -1,6 +1,6 @@
 import { pfn_folio } from '../engine/mm/page_alloc.ts';
 import { is_hugetlb_pt_page } from '../engine/mm/hugetlb.ts';
-import { PTRS_PER_PTE, pmd_trans_huge, pte_to_string, type Folio, type MmStruct, type PmdHuge, type Pte, type PteTable, type StructPage } from '../engine/mm/mm_types.ts';
+import { PTRS_PER_PTE, is_pmd_migration_entry, pmd_is_huge, pmd_trans_huge, pte_to_string, type Folio, type MmStruct, type PmdHuge, type PmdMigration, type Pte, type PteTable, type StructPage } from '../engine/mm/mm_types.ts';
 import { pfn_to_page } from '../engine/mm/page_alloc.ts';
 import type { Machine } from '../engine/mm/machine.ts';
 import type { RunContext } from '../engine/program/executor.ts';
@@ -14,7 +14,7 @@ export function forEachPte(mm: MmStruct, cb: (address: number, pte: Pte) => void
   const pgd = mm.pgd;
   for (let idx = 0; idx < pgd.length; idx++) {
     const table = pgd[idx] ?? collapsing(mm, idx);
-    if (!table || pmd_trans_huge(table) || is_hugetlb_pt_page(table)) continue;
+    if (!table || pmd_is_huge(table) || is_hugetlb_pt_page(table)) continue;
     const ptes = table.ptes;
     for (let i = 0; i < PTRS_PER_PTE; i++) {
       const pte = ptes[i]!;
@@ -29,6 +29,15 @@ export function forEachHugePmd(mm: MmStruct, cb: (haddr: number, pmd: PmdHuge) =
   for (let idx = 0; idx < pgd.length; idx++) {
     const pmd = pgd[idx];
     if (pmd_trans_huge(pmd)) cb(idx * PTRS_PER_PTE, pmd);
+  }
+}
+
+/** Every PMD migration entry (a PMD-mapped THP under migration) of an mm, with the first address it maps. */
+export function forEachPmdMigration(mm: MmStruct, cb: (haddr: number, pmd: PmdMigration) => void): void {
+  const pgd = mm.pgd;
+  for (let idx = 0; idx < pgd.length; idx++) {
+    const pmd = pgd[idx];
+    if (is_pmd_migration_entry(pmd)) cb(idx * PTRS_PER_PTE, pmd);
   }
 }
 
@@ -53,6 +62,7 @@ export function mappedAt(mm: MmStruct, addr: number): MappedAt | undefined {
     const head = pfn_to_page(pmd.pfn);
     return { pfn: pmd.pfn + (addr % PTRS_PER_PTE), write: pmd.write, exclusive: head, text: `huge pmd pfn ${pmd.pfn}${pmd.write ? ' W' : ' R'}` };
   }
+  if (is_pmd_migration_entry(pmd)) return { pfn: -1, write: false, exclusive: undefined as unknown as StructPage, text: `pmd migration pfn ${pmd.pfn} ${pmd.mode}` };
   const pte = pmd.ptes[addr % PTRS_PER_PTE]!;
   if (pte.kind !== 'present') return { pfn: -1, write: false, exclusive: undefined as unknown as StructPage, text: pte_to_string(pte) };
   return { pfn: pte.pfn, write: pte.write, exclusive: pfn_to_page(pte.pfn), text: pte_to_string(pte) };

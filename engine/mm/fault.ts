@@ -18,6 +18,7 @@ import {
   mk_pte,
   page_folio,
   pmd_access_permitted,
+  pmd_table,
   pmd_trans_huge,
   pte_access_permitted,
   type MmStruct,
@@ -105,7 +106,8 @@ export function* user_access(mm: MmStruct, address: number, word: number, write:
       if (err) return { err, value: 0 };
       continue;
     }
-    const table = pmd;
+    // A PMD migration entry is not present: fault (and wait for the migration).
+    const table = pmd_table(pmd);
     // A hugetlb page-table page holds one huge PTE for the whole slot.
     const huge = table && is_hugetlb_pt_page(table);
     const hit = huge ? huge_pte_user_access(table, address, word, write, value) : undefined;

@@ -51,6 +51,8 @@ import {
   mk_pte,
   page_folio,
   pmd_access_permitted,
+  is_pmd_migration_entry,
+  pmd_table,
   pmd_trans_huge,
   type PmdHuge,
   type StructPage,
@@ -214,14 +216,23 @@ function follow_huge_pmd(vma: VmArea, address: number, pmd: PmdHuge, flags: numb
  * follow_pmd_mask(): a huge PMD is followed under the PMD lock
  * (follow_huge_pmd), anything else by follow_page_pte(); a PMD that changed
  * between the lockless look and the lock is looked at again as what it is now.
+ * A PMD migration entry is no page (!pmd_present: no_page_table()): the
+ * caller's faultin_page() waits for the migration (pmd_migration_entry_wait)
+ * and GUP retries.
  * We enter with mmap_lock held for read.
  */
 function* follow_pmd_mask(vma: VmArea, address: number, flags: number): KGen<StructPage | undefined | number> {
   const mm = vma.vm_mm;
   // pmdp_get_lockless()
-  if (!pmd_trans_huge(mm.pgd[pmd_index(address)])) return yield* follow_page_pte(vma, address, flags);
+  const pmdval = mm.pgd[pmd_index(address)];
+  if (is_pmd_migration_entry(pmdval)) return undefined;
+  if (!pmd_trans_huge(pmdval)) return yield* follow_page_pte(vma, address, flags);
   const ptl = yield* pmd_lock(mm);
   const pmd = mm.pgd[pmd_index(address)];
+  if (is_pmd_migration_entry(pmd)) {
+    yield* spin_unlock(ptl);
+    return undefined;
+  }
   if (!pmd_trans_huge(pmd)) {
     yield* spin_unlock(ptl);
     return yield* follow_page_pte(vma, address, flags);
@@ -324,7 +335,8 @@ function* gup_fast_pte_range(mm: MmStruct, address: number, flags: number): KGen
     rcu_read_unlock();
     return got;
   }
-  const table = pmd;
+  // !pmd_present(): a PMD migration entry; the slow path's fault waits for it.
+  const table = pmd_table(pmd);
   const pte = table?.ptes[pte_index(address)];
   // pte_protnone(), then pte_access_permitted(): no pin through a PTE user
   // space could not access itself (a PROT_NONE mapping, a read-only one for

@@ -12,6 +12,19 @@
  * it to every subpage's PTE (folio_add_anon_rmap_ptes with RMAP_EXCLUSIVE),
  * from where it is per page, as for small folios.
  *
+ * PMD migration entries (CONFIG_ARCH_ENABLE_THP_MIGRATION, as on x86_64):
+ * kcompactd migrates a PMD-mapped THP whole. try_to_migrate_one() meets the
+ * PMD and calls set_pmd_migration_entry(), which fails on an exclusive THP
+ * that may be pinned; remove_migration_pmd() maps the new THP by the PMD.
+ * Every path that takes the PMD lock for a huge PMD (__pmd_trans_huge_lock:
+ * is_swap_pmd() || pmd_trans_huge()) meets the entry too: a fault waits for
+ * the migration (pmd_migration_entry_wait), fork copies it (a writable or
+ * exclusive entry made readable in parent and child), zap drops it and its
+ * deposit (no rmap: the entry holds no mapping), mprotect makes a writable
+ * one readable, mremap moves it, a split turns it into PTE migration entries
+ * with the same write and exclusive bits. GUP-fast finds it not present and
+ * falls back to GUP, whose fault waits.
+ *
  * split_huge_page (split_folio, to order 0) with the refcount freeze: the
  * anon_vma locked for write, can_split_folio() refusing a folio with extra
  * references (a GUP pin or reference), unmap_folio() into migration entries
@@ -19,8 +32,9 @@
  * freeze), folio_ref_freeze(), __split_huge_page() (the tails take the
  * head's anon_vma, index + i and flags; PG_anon_exclusive comes back per page
  * from the migration entries) and remap_page(). Reclaim (kswapd, PAGEOUT)
- * and kcompactd split a THP before they swap or move it; PAGEOUT and COLD
- * split one they cover in part.
+ * splits a THP before it swaps it, kcompactd when no THP is free to move it
+ * to (migrate_pages_batch's -ENOMEM); PAGEOUT and COLD split one they cover
+ * in part.
  *
  * The sysfs knobs: enabled=madvise (only VM_HUGEPAGE VMAs get a THP at
  * fault time; Machine.thp_enabled 'always' gives every anonymous private
@@ -30,8 +44,8 @@
  * does instead: splits to an order other than 0, to a list (reclaim and
  * migration go on with the head page's folio only, the tails go back to
  * the LRU), the remap of zero-filled subpages to the shared zero page
- * (RMP_USE_SHARED_ZEROPAGE); swap-out and migration of a THP whole (it is
- * split first), PMD migration entries, NUMA hinting (do_huge_pmd_numa_page),
+ * (RMP_USE_SHARED_ZEROPAGE); swap-out of a THP whole (it is split first),
+ * NUMA hinting (do_huge_pmd_numa_page),
  * the deferred split queue, uffd, file and shmem THPs. khugepaged's
  * collapse is in khugepaged.ts.
  */
@@ -62,12 +76,16 @@ import {
   VM_NOHUGEPAGE,
   VM_SHARED,
   VM_WRITE,
+  is_pmd_migration_entry,
   mk_huge_pmd,
   mk_pte,
+  pmd_is_huge,
   pmd_trans_huge,
   vma_is_accessible,
   type MmStruct,
   type PmdHuge,
+  type PmdMigration,
+  type StructPage,
   type VmArea,
   type VmFault,
 } from './mm_types.ts';
@@ -78,6 +96,7 @@ import {
   anon_vma_lock_write,
   anon_vma_prepare,
   anon_vma_unlock_write,
+  folio_add_anon_rmap_pmd,
   folio_add_anon_rmap_ptes,
   folio_add_new_anon_rmap,
   folio_get_anon_vma,
@@ -87,6 +106,7 @@ import {
   folio_try_dup_anon_rmap_pmd,
   folio_try_share_anon_rmap_pmd,
   put_anon_vma,
+  type PageVmaMappedWalk,
 } from './rmap.ts';
 import { RMP_LOCKED, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, remove_migration_ptes, try_to_migrate } from './migrate.ts';
 import { machine } from './machine.ts';
@@ -283,6 +303,11 @@ export function* do_huge_pmd_wp_page(vmf: VmFault, orig_pmd: PmdHuge): KGen<numb
  * parent's PMD is split and the caller copies PTE by PTE, where
  * copy_present_page() gives the child its own copy of each pinned-folio
  * page (d042035eaf5f: "Split huge pmds/puds if they're pinned when fork()").
+ * A PMD migration entry is copied as it is, made readable first in the
+ * parent if it was writable or exclusive: the THP may be shared from now
+ * on (6c287605fd56: !is_readable_migration_entry()). It holds no mapping,
+ * so neither side's rmap changes; remove_migration_pmd() maps the new THP
+ * in both, read-only and not exclusive.
  * Returns 0, -EAGAIN (not huge any more, or split: copy the PTEs).
  * We enter with both mmap_locks held for write and write_protect_seq odd.
  */
@@ -295,7 +320,19 @@ export function* copy_huge_pmd(dst_vma: VmArea, src_vma: VmArea, addr: number): 
   const dst_ptl = yield* pmd_lock(dst_mm);
   const src_ptl = src_mm.page_table_lock;
   yield* spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
-  const pmd = src_mm.pgd[idx];
+  let pmd = src_mm.pgd[idx];
+  if (is_pmd_migration_entry(pmd)) {
+    if (pmd.mode !== 'read') {
+      pmd = make_pmd_migration_entry(pmd.pfn, 'read');
+      src_mm.pgd[idx] = pmd; // set_pmd_at(src_mm, addr, src_pmd, pmd)
+    }
+    // add_mm_counter(dst_mm, MM_ANONPAGES, HPAGE_PMD_NR); mm_inc_nr_ptes(dst_mm)
+    pgtable_trans_huge_deposit(dst_mm, pgtable);
+    dst_mm.pgd[idx] = pmd; // set_pmd_at(dst_mm, addr, dst_pmd, pmd)
+    yield* spin_unlock(src_ptl);
+    yield* spin_unlock(dst_ptl);
+    return 0;
+  }
   if (!pmd_trans_huge(pmd)) {
     pte_free(pgtable);
     yield* spin_unlock(src_ptl);
@@ -332,8 +369,10 @@ function zap_deposited_table(mm: MmStruct): void {
 
 /**
  * zap_huge_pmd(): clear a huge PMD that the zap covers whole; the THP's
- * reference goes to the mmu_gather. 0 if the PMD is not huge any more
- * (__pmd_trans_huge_lock failed: the caller looks at it again).
+ * reference goes to the mmu_gather. A PMD migration entry holds no mapping
+ * and no reference: it goes with its deposit only (flush_needed = 0), and
+ * remove_migration_ptes() will not find it. 0 if the PMD is not huge any
+ * more (__pmd_trans_huge_lock failed: the caller looks at it again).
  * We enter with mmap_lock held (read or write) and no PMD lock.
  */
 export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<number> {
@@ -342,16 +381,19 @@ export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<n
   // __pmd_trans_huge_lock()
   const ptl = yield* pmd_lock(mm);
   const orig = mm.pgd[idx];
-  if (!pmd_trans_huge(orig)) {
+  if (!pmd_is_huge(orig)) {
     yield* spin_unlock(ptl);
     return 0;
   }
   mm.pgd[idx] = undefined; // pmdp_huge_get_and_clear_full
   const folio = pfn_folio(orig.pfn);
-  folio_remove_rmap_pmd(folio, vma);
+  let flush_needed = true;
+  if (pmd_trans_huge(orig)) folio_remove_rmap_pmd(folio, vma);
+  else flush_needed = false; // thp_migration_supported(): pfn_swap_entry_folio(entry)
+  // folio_test_anon(folio): add_mm_counter(tlb->mm, MM_ANONPAGES, -HPAGE_PMD_NR)
   zap_deposited_table(mm);
   yield* spin_unlock(ptl);
-  tlb.folios.push(folio); // tlb_remove_page_size
+  if (flush_needed) tlb.folios.push(folio); // tlb_remove_page_size
   return 1;
 }
 
@@ -370,6 +412,9 @@ export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<n
  * invalidated, so that a racing GUP-fast either sees the pin counted or the
  * PMD changed (088b8aa537c2); else the PMD is split without freezing, and
  * try_to_migrate_one() fails on the pinned PTE.
+ * A PMD migration entry (pmd_migration) splits into PTE migration entries
+ * with its write and exclusive bits; the folio is not touched (the entry
+ * holds no mapping and no reference).
  * We enter with the PMD lock held; the VMA covers the whole huge range.
  */
 export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = false): KGen {
@@ -378,7 +423,11 @@ export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = fa
   BUG_ON(haddr % HPAGE_PMD_NR !== 0, '__split_huge_pmd_locked', `unaligned ${haddr}`);
   BUG_ON(vma.vm_start > haddr || vma.vm_end < haddr + HPAGE_PMD_NR, '__split_huge_pmd_locked', `${vma} does not cover [${haddr},${haddr + HPAGE_PMD_NR})`);
   const old_pmd = mm.pgd[idx];
-  BUG_ON(!pmd_trans_huge(old_pmd), '__split_huge_pmd_locked', `no huge PMD at ${haddr}`);
+  BUG_ON(!pmd_is_huge(old_pmd), '__split_huge_pmd_locked', `no huge PMD at ${haddr}`);
+  if (is_pmd_migration_entry(old_pmd)) {
+    __split_huge_pmd_migration_locked(vma, haddr, old_pmd);
+    return;
+  }
   const orig = old_pmd as PmdHuge;
   // pmdp_invalidate(): from here GUP-fast sees a changed PMD and lets go.
   // It is still pmd_trans_huge() to a lockless look (x86: PROTNONE, not
@@ -420,9 +469,33 @@ export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = fa
 }
 
 /**
- * __split_huge_pmd(): split the huge PMD mapping `address`, if it still is
- * one under the PMD lock (and, given `folio`, maps that folio: with freeze
- * we must not put migration entries for another one).
+ * __split_huge_pmd_locked()'s pmd_migration case: write = is_writable_migration_entry(),
+ * anon_exclusive = is_readable_exclusive_migration_entry(), and each subpage
+ * gets a migration entry of the same kind in the deposited table.
+ * We enter with the PMD lock held.
+ */
+function __split_huge_pmd_migration_locked(vma: VmArea, haddr: number, old_pmd: PmdMigration): void {
+  const mm = vma.vm_mm;
+  const write = old_pmd.mode === 'write';
+  const anon_exclusive = old_pmd.mode === 'read-exclusive';
+  const pgtable = pgtable_trans_huge_withdraw(mm);
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    BUG_ON(pgtable.ptes[i]!.kind !== 'none', '__split_huge_pmd_locked', `deposited table not empty at ${i}`);
+    const mode = write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read';
+    set_pte_at(pgtable, haddr + i, { kind: 'migration', pfn: old_pmd.pfn + i, mode });
+  }
+  // if (!pmd_migration) folio_remove_rmap_pmd(): no rmap to drop. smp_wmb(); pmd_populate()
+  mm.pgd[pmd_index(haddr)] = pgtable;
+}
+
+/**
+ * __split_huge_pmd(): split the huge PMD (or PMD migration entry) mapping
+ * `address`, if it still is one under the PMD lock (and, given `folio`,
+ * maps that folio: with freeze we must not put migration entries for
+ * another one; a migration entry is then another folio's, which our folio
+ * lock keeps out, and pmd_folio() must not be applied to it: Gavin Guo's
+ * "mm/huge_memory: fix dereferencing invalid pmd migration entry", 2025,
+ * backported to the stable series).
  * We enter with mmap_lock held (read or write), or with the folio locked and
  * its anon_vma locked (freeze), and no PMD lock.
  */
@@ -431,14 +504,14 @@ export function* __split_huge_pmd(vma: VmArea, address: number, freeze = false, 
   const ptl = yield* pmd_lock(mm);
   // split_huge_pmd_locked()
   const pmd = mm.pgd[pmd_index(address)];
-  if (pmd_trans_huge(pmd) && (!folio || pfn_folio(pmd.pfn) === folio)) yield* __split_huge_pmd_locked(vma, haddr_of(address), freeze);
+  if (pmd_is_huge(pmd) && (!folio || (pmd_trans_huge(pmd) && pfn_folio(pmd.pfn) === folio))) yield* __split_huge_pmd_locked(vma, haddr_of(address), freeze);
   yield* spin_unlock(ptl);
 }
 
 /** split_huge_pmd_address() */
 export function* split_huge_pmd_address(vma: VmArea, address: number, freeze = false, folio?: Folio): KGen {
   yield 'split_huge_pmd_address: mm_find_pmd';
-  if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(address)])) yield* __split_huge_pmd(vma, address, freeze, folio);
+  if (pmd_is_huge(vma.vm_mm.pgd[pmd_index(address)])) yield* __split_huge_pmd(vma, address, freeze, folio);
 }
 
 /* ------------------------------------------------------ split_huge_page */
@@ -604,7 +677,7 @@ export function* split_folio(folio: Folio): KGen<number> {
 function* split_huge_pmd_if_needed(vma: VmArea, address: number): KGen {
   if (address % HPAGE_PMD_NR === 0) return;
   const lo = haddr_of(address);
-  if (lo >= vma.vm_start && lo + HPAGE_PMD_NR <= vma.vm_end && pmd_trans_huge(vma.vm_mm.pgd[pmd_index(lo)])) yield* split_huge_pmd_address(vma, address);
+  if (lo >= vma.vm_start && lo + HPAGE_PMD_NR <= vma.vm_end && pmd_is_huge(vma.vm_mm.pgd[pmd_index(lo)])) yield* split_huge_pmd_address(vma, address);
 }
 
 /**
@@ -625,7 +698,9 @@ export function* vma_adjust_trans_huge(vma: VmArea, start: number, end: number, 
 /**
  * move_huge_pmd(): mremap moves a whole huge PMD to an empty PMD slot. The
  * deposit stays: both PMDs are on the one PMD page (pmd_move_must_withdraw()
- * is false for the same ptl). false if the destination is populated.
+ * is false for the same ptl). A PMD migration entry moves as it is (no
+ * flush: it was not present); rmap finds it at the new address, as the
+ * VMA's vm_pgoff moved with it. false if the destination is populated.
  * We enter with mmap_lock held for write (and the rmap locks if need_rmap_locks).
  */
 export function* move_huge_pmd(vma: VmArea, old_addr: number, new_addr: number): KGen<boolean> {
@@ -640,7 +715,7 @@ export function* move_huge_pmd(vma: VmArea, old_addr: number, new_addr: number):
   // __pmd_trans_huge_lock(old_pmd, vma); new_ptl is the same lock
   const ptl = yield* pmd_lock(mm);
   const pmd = mm.pgd[pmd_index(old_addr)];
-  if (!pmd_trans_huge(pmd)) {
+  if (!pmd_is_huge(pmd)) {
     yield* spin_unlock(ptl);
     return false;
   }
@@ -667,7 +742,10 @@ function can_change_pmd_writable(vma: VmArea, pmd: PmdHuge): boolean {
  * new protection (PAGE_NONE, or read-only for a private mapping), then made
  * writable again only for an exclusive THP (MM_CP_TRY_CHANGE_WRITABLE). The
  * PMD is never cleared in between (pmdp_invalidate_ad), so a racing
- * MADV_DONTNEED cannot miss it. 0 if it was not huge any more.
+ * MADV_DONTNEED cannot miss it. A writable PMD migration entry is made
+ * readable (exclusive, for an anon THP): "A protection check is difficult
+ * so just be safe and disable write"; remove_migration_pmd() then maps the
+ * new THP read-only. 0 if it was not huge any more.
  * We enter with mmap_lock held for write and the VMA write-locked.
  */
 export function* change_huge_pmd(vma: VmArea, addr: number): KGen<number> {
@@ -675,9 +753,19 @@ export function* change_huge_pmd(vma: VmArea, addr: number): KGen<number> {
   const idx = pmd_index(addr);
   const ptl = yield* pmd_lock(mm);
   const oldpmd = mm.pgd[idx];
-  if (!pmd_trans_huge(oldpmd)) {
+  if (!pmd_is_huge(oldpmd)) {
     yield* spin_unlock(ptl);
     return 0;
+  }
+  if (is_pmd_migration_entry(oldpmd)) {
+    // is_swap_pmd(*pmd): VM_BUG_ON(!is_pmd_migration_entry(*pmd))
+    if (oldpmd.mode === 'write') {
+      const folio = pfn_folio(oldpmd.pfn);
+      const newpmd = make_pmd_migration_entry(oldpmd.pfn, folio_test_anon(folio) ? 'read-exclusive' : 'read');
+      mm.pgd[idx] = newpmd; // set_pmd_at
+    }
+    yield* spin_unlock(ptl);
+    return 1;
   }
   // pmd_modify(oldpmd, newprot): a private mapping's vm_page_prot is read-only.
   let entry = mk_huge_pmd(oldpmd.pfn, false, oldpmd.dirty, !vma_is_accessible(vma));
@@ -685,4 +773,69 @@ export function* change_huge_pmd(vma: VmArea, addr: number): KGen<number> {
   mm.pgd[idx] = entry;
   yield* spin_unlock(ptl);
   return HPAGE_PMD_NR;
+}
+
+/* ---------------------------------------------- PMD migration entries */
+
+/** swp_entry_to_pmd(make_{writable,readable_exclusive,readable}_migration_entry(pfn)) */
+export function make_pmd_migration_entry(pfn: number, mode: PmdMigration['mode']): PmdMigration {
+  return { kind: 'migration', pfn, mode };
+}
+
+/**
+ * set_pmd_migration_entry(): try_to_migrate_one() met the folio mapped by a
+ * huge PMD (pvmw->pmd && !pvmw->pte): invalidate the PMD, mark an exclusive
+ * THP possibly shared (which fails if it may be pinned: the PMD goes back,
+ * -EBUSY), then a migration entry that remembers write and exclusivity
+ * takes the PMD's place; the PMD's mapping and reference go. The deposit
+ * stays with the entry.
+ * We enter with the PMD lock held (page_vma_mapped_walk's), the folio locked.
+ */
+export function* set_pmd_migration_entry(pvmw: PageVmaMappedWalk, page: StructPage): KGen<number> {
+  const folio = pvmw.folio;
+  const vma = pvmw.vma;
+  const mm = vma.vm_mm;
+  const idx = pmd_index(pvmw.address);
+  const pmdval = mm.pgd[idx];
+  if (!pmd_trans_huge(pmdval)) return 0; // !(pvmw->pmd && !pvmw->pte)
+  // pmdp_invalidate(): from here GUP-fast sees a changed PMD and lets go.
+  mm.pgd[idx] = mk_huge_pmd(pmdval.pfn, pmdval.write, pmdval.dirty, true);
+  // GUP-fast may have grabbed the folio before the invalidation.
+  yield 'set_pmd_migration_entry: pmdp_invalidate done';
+  // See folio_try_share_anon_rmap_pmd(): invalidate PMD first.
+  const anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
+  if (anon_exclusive && folio_try_share_anon_rmap_pmd(folio, page)) {
+    mm.pgd[idx] = pmdval; // set_pmd_at(mm, address, pvmw->pmd, pmdval)
+    return -EBUSY;
+  }
+  if (pmdval.dirty) folio.flags |= PG_dirty; // folio_mark_dirty()
+  const mode = pmdval.write ? 'write' : anon_exclusive ? 'read-exclusive' : 'read';
+  mm.pgd[idx] = make_pmd_migration_entry(page.pfn, mode); // set_pmd_at(mm, address, pvmw->pmd, pmdswp)
+  folio_remove_rmap_pmd(folio, vma);
+  folio_put(folio);
+  return 0;
+}
+
+/**
+ * remove_migration_pmd(): the migration entry becomes a huge PMD of the new
+ * THP, made writable only for a writable entry, exclusive (RMAP_EXCLUSIVE)
+ * unless the entry was readable; the new THP gains the mapping and a
+ * reference. No flush: it was not present before.
+ * We enter with the PMD lock held (page_vma_mapped_walk's), both folios locked.
+ */
+export function remove_migration_pmd(pvmw: PageVmaMappedWalk, newpage: StructPage): void {
+  const vma = pvmw.vma;
+  const mm = vma.vm_mm;
+  const haddr = haddr_of(pvmw.address);
+  const idx = pmd_index(haddr);
+  const entry = mm.pgd[idx];
+  if (!is_pmd_migration_entry(entry)) return; // !(pvmw->pmd && !pvmw->pte)
+  const folio = pfn_folio(newpage.pfn); // page_folio(new)
+  folio_get(folio);
+  // pmde = mk_huge_pmd(new, READ_ONCE(vma->vm_page_prot)); pmd_mkwrite() for a writable entry
+  const write = entry.mode === 'write';
+  const pmde = mk_huge_pmd(newpage.pfn, write, write && (folio.flags & PG_dirty) !== 0, !vma_is_accessible(vma));
+  folio_add_anon_rmap_pmd(folio, newpage, vma, haddr, entry.mode !== 'read');
+  BUG_ON(pmde.write && !PageAnonExclusive(newpage), 'remove_migration_pmd', `writable PMD to non-exclusive ${folio.kname}`);
+  mm.pgd[idx] = pmde; // set_pmd_at(mm, haddr, pvmw->pmd, pmde)
 }

@@ -45,6 +45,7 @@ import {
   PTE_NONE,
   PTRS_PER_PTE,
   type PmdHuge,
+  type PmdMigration,
   PteTable,
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
@@ -102,7 +103,7 @@ export class HugetlbPtPage extends PteTable {
   pt_share_count = 1;
 }
 
-export function is_hugetlb_pt_page(table: PteTable | PmdHuge): table is HugetlbPtPage {
+export function is_hugetlb_pt_page(table: PteTable | PmdHuge | PmdMigration): table is HugetlbPtPage {
   return table instanceof HugetlbPtPage;
 }
 

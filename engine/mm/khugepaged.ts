@@ -43,6 +43,7 @@ import {
   is_zero_pfn,
   mk_huge_pmd,
   pmd_table,
+  pmd_is_huge,
   pmd_trans_huge,
   vma_is_accessible,
   VM_WRITE,
@@ -158,7 +159,8 @@ function hugepage_vma_revalidate(mm: MmStruct, address: number): VmArea | number
 /** find_pmd_or_thp_or_none() for a collapse: a PTE table is what we collapse. */
 function find_pmd_table(mm: MmStruct, address: number): PteTable | number {
   const pmd = mm.pgd[pmd_index(address)];
-  if (pmd === undefined || pmd_trans_huge(pmd)) return SCAN_PMD_NULL;
+  // pmd_none: SCAN_PMD_NONE; !pmd_present (a PMD migration entry): SCAN_PMD_NULL; pmd_trans_huge: SCAN_PMD_MAPPED.
+  if (pmd === undefined || pmd_is_huge(pmd)) return SCAN_PMD_NULL;
   return pmd_table(pmd)!;
 }
 

@@ -69,11 +69,13 @@ import {
   is_zero_pfn,
   page_folio,
   pmd_table,
+  is_pmd_migration_entry,
+  pmd_is_huge,
   pmd_trans_huge,
   type StructPage,
 } from './mm_types.ts';
 import { folio_alloc, folio_get, folio_put, pfn_folio } from './page_alloc.ts';
-import { mm_forbids_zeropage, pmd_addr_end, pmd_index, pte_alloc, pte_free, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
+import { mm_forbids_zeropage, pmd_addr_end, pmd_index, pmd_lock, pte_alloc, pte_free, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PageAnonExclusive,
   anon_vma_prepare,
@@ -135,6 +137,10 @@ function* handle_pte_fault(vmf: VmFault): KGen<number> {
     const ret = yield* do_huge_pmd_anonymous_page(vmf);
     if (!(ret & VM_FAULT_FALLBACK)) return ret;
     pmd = mm.pgd[idx];
+  } else if (is_pmd_migration_entry(pmd)) {
+    // is_swap_pmd(vmf.orig_pmd): sleep until the THP's migration is done, retry.
+    yield* pmd_migration_entry_wait(mm, vmf.address);
+    return 0;
   } else if (pmd_trans_huge(pmd)) {
     // pmd_protnone() in an accessible VMA would be a NUMA hinting fault: the
     // model has none (mprotect changes VMA and PMD under the VMA write lock).
@@ -144,8 +150,8 @@ function* handle_pte_fault(vmf: VmFault): KGen<number> {
       pmd = mm.pgd[idx];
     } else return yield* huge_pmd_set_accessed(vmf, pmd);
   }
-  // A THP a racing fault just mapped: pte_offset_map_nolock() fails, retry.
-  if (pmd_trans_huge(pmd)) return 0;
+  // A THP a racing fault just mapped (or a migration entry since): pte_offset_map_nolock() fails, retry.
+  if (pmd_is_huge(pmd)) return 0;
   const table = pmd;
   if (!table) return yield* do_pte_missing(vmf);
   yield 'handle_pte_fault: ptep_get_lockless';
@@ -383,6 +389,26 @@ export function* migration_entry_wait(mm: MmStruct, address: number): KGen {
   BUG_ON(!folio.lock.isLocked(), 'migration_entry_wait', `migration entry for unlocked ${folio.kname}`);
   folio_get(folio);
   yield* spin_unlock(table.ptl);
+  yield* bit_wait(folio.lock);
+  folio_put(folio);
+}
+
+/**
+ * pmd_migration_entry_wait() (mm/migrate.c, beside migration_entry_wait):
+ * recheck the PMD migration entry under the PMD lock, then sleep on the old
+ * THP's folio lock without it (migration_entry_wait_on_locked).
+ */
+export function* pmd_migration_entry_wait(mm: MmStruct, address: number): KGen {
+  const ptl = yield* pmd_lock(mm);
+  const pmd = mm.pgd[pmd_index(address)];
+  if (!is_pmd_migration_entry(pmd)) {
+    yield* spin_unlock(ptl);
+    return;
+  }
+  const folio = pfn_folio(pmd.pfn);
+  BUG_ON(!folio.lock.isLocked(), 'pmd_migration_entry_wait', `PMD migration entry for unlocked ${folio.kname}`);
+  folio_get(folio);
+  yield* spin_unlock(ptl);
   yield* bit_wait(folio.lock);
   folio_put(folio);
 }
@@ -700,7 +726,7 @@ export function* copy_page_range(dst_vma: VmArea, src_vma: VmArea): KGen<number>
   for (let addr = src_vma.vm_start; addr < src_vma.vm_end; ) {
     const next = pmd_addr_end(addr, src_vma.vm_end);
     yield 'copy_pmd_range: read src pmd';
-    if (pmd_trans_huge(src_mm.pgd[pmd_index(addr)])) {
+    if (pmd_is_huge(src_mm.pgd[pmd_index(addr)])) {
       BUG_ON(next - addr !== HPAGE_PMD_NR, 'copy_pmd_range', `huge PMD at ${addr} not covered by ${src_vma}`);
       const err = yield* copy_huge_pmd(dst_vma, src_vma, addr);
       if (!err) {
@@ -968,7 +994,7 @@ function* unmap_page_range(tlb: MmuGather, vma: VmArea, start: number, end: numb
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'zap_pmd_range: read pmd';
-    if (pmd_trans_huge(mm.pgd[pmd_index(addr)])) {
+    if (pmd_is_huge(mm.pgd[pmd_index(addr)])) {
       if (next - addr !== HPAGE_PMD_NR) yield* __split_huge_pmd(vma, addr);
       else if (yield* zap_huge_pmd(tlb, vma, addr)) {
         addr = next;
@@ -978,7 +1004,7 @@ function* unmap_page_range(tlb: MmuGather, vma: VmArea, start: number, end: numb
     }
     if (mm.pgd[pmd_index(addr)] && !(yield* zap_pte_range(tlb, vma, addr, next, details))) {
       // Not a table (any more): look at this PMD again.
-      if (pmd_trans_huge(mm.pgd[pmd_index(addr)])) {
+      if (pmd_is_huge(mm.pgd[pmd_index(addr)])) {
         yield* cond_resched();
         continue;
       }
@@ -1084,7 +1110,7 @@ export function* free_pgd_range(tlb: MmuGather, addr: number, end: number, floor
     if (lo < floor || hi > ceiling) continue;
     yield 'free_pte_range: pmd_clear';
     const pmd = mm.pgd[idx];
-    BUG_ON(pmd_trans_huge(pmd), 'free_pgd_range', `huge PMD left at ${lo} in ${mm.kname}`);
+    BUG_ON(pmd_is_huge(pmd), 'free_pgd_range', `huge PMD left at ${lo} in ${mm.kname}`);
     const table = pmd_table(pmd);
     if (!table) continue;
     mm.pgd[idx] = undefined;

@@ -9,11 +9,13 @@
  * (remove_migration_ptes). A fault that meets a migration entry waits on the
  * old folio's lock (migration_entry_wait).
  *
- * A THP cannot move whole (no PMD migration entries): kcompactd splits it
- * first (try_split_folio) and migrates its head page's folio. The same
- * migration entries serve split_huge_page (try_to_migrate with
- * TTU_SPLIT_HUGE_PMD, remove_migration_ptes of each new folio): for a large
- * folio each of its pages in a VMA gets its own entry.
+ * A PMD-mapped THP moves whole (CONFIG_ARCH_ENABLE_THP_MIGRATION): its PMD
+ * becomes a PMD migration entry (set_pmd_migration_entry) and then a PMD of
+ * the new THP (remove_migration_pmd); a THP whose PMD was split has one
+ * migration entry per PTE. When no THP is free to move it to (-ENOMEM),
+ * kcompactd splits it (try_split_folio) and migrates its head page's folio.
+ * The same PTE migration entries serve split_huge_page (try_to_migrate with
+ * TTU_SPLIT_HUGE_PMD, remove_migration_ptes of each new folio).
  *
  * rmap must find every PTE mapping the folio at all times, or a migration
  * entry is left behind (seed 000): exec's temporary stack, whose page tables
@@ -39,8 +41,8 @@ import {
   type PteMigration,
   type VmArea,
 } from './mm_types.ts';
-import { folio_alloc, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, lru_pick, pfn_to_page } from './page_alloc.ts';
-import { split_folio, split_huge_pmd_address } from './huge_memory.ts';
+import { folio_alloc, folio_alloc_large, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, lru_pick, pfn_to_page } from './page_alloc.ts';
+import { remove_migration_pmd, set_pmd_migration_entry, split_folio, split_huge_pmd_address } from './huge_memory.ts';
 import { ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PVMW_MIGRATION,
@@ -77,7 +79,9 @@ export function invalid_migration_vma(vma: VmArea): boolean {
 /**
  * try_to_migrate_one(): replace one PTE of the folio by a migration entry
  * that remembers write and exclusivity. An exclusive page that may be pinned
- * cannot be marked shared: the PTE is put back and migration fails.
+ * cannot be marked shared: the PTE is put back and migration fails. A THP
+ * mapped by a PMD gets a PMD migration entry (set_pmd_migration_entry), which
+ * fails the same way.
  * We enter with the folio locked and its anon_vma read-locked.
  */
 function try_to_migrate_one(flags: number): (folio: Folio, vma: VmArea, address: number) => KGen<boolean> {
@@ -89,6 +93,14 @@ function try_to_migrate_one(flags: number): (folio: Folio, vma: VmArea, address:
     for (const a of folio_addresses_in_vma(folio, vma, address)) {
       const pvmw: PageVmaMappedWalk = { folio, vma, address: a, flags: 0 };
       if (!(yield* page_vma_mapped_walk(pvmw))) continue;
+      // PMD-mapped THP migration entry
+      if (pvmw.pmd_ptl) {
+        BUG_ON(!folio.order, 'try_to_migrate_one', `small ${folio.kname} mapped by a PMD`);
+        const failed = yield* set_pmd_migration_entry(pvmw, pvmw.page!);
+        yield* page_vma_mapped_walk_done(pvmw);
+        // The PMD covers every page of the folio in this VMA: the walk is over.
+        return !failed;
+      }
       const table = pvmw.table!;
       const subpage = pvmw.page!;
       const pteval = ptep_get(table, a);
@@ -156,6 +168,13 @@ function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmAre
     for (const a of folio_addresses_in_vma(src, vma, address)) {
       const pvmw: PageVmaMappedWalk = { folio: src, vma, address: a, flags: PVMW_MIGRATION };
       if (!(yield* page_vma_mapped_walk(pvmw))) continue;
+      // PMD-mapped THP migration entry
+      if (pvmw.pmd_ptl) {
+        BUG_ON(!src.order || dst.order !== src.order, 'remove_migration_pte', `PMD migration entry of ${src.kname} for ${dst.kname}`);
+        remove_migration_pmd(pvmw, pfn_to_page(dst.pfn + (pvmw.page!.pfn - src.pfn)));
+        yield* page_vma_mapped_walk_done(pvmw);
+        break;
+      }
       const table = pvmw.table!;
       const entry = ptep_get(table, a) as PteMigration;
       folio_get(dst);
@@ -270,18 +289,21 @@ function* migrate_folio_file(dst: Folio, src: Folio): KGen<boolean> {
  * unmapped). Undefined, with every entry put back, if some PTE could not be
  * replaced (pinned, or a temporary stack) or no frame is free. `mapped`:
  * the caller found src mapped (an anon folio is walked even if its last
- * PTE went while we took its anon_vma).
+ * PTE went while we took its anon_vma). `new_folio`: the THP the caller
+ * allocated first for a large src (get_new_folio), ours from here (put on
+ * failure).
  * We enter with src locked (and, for an anon folio, its anon_vma referenced).
  */
-function* migrate_folio_unmap(src: Folio, mapped: boolean): KGen<Folio | undefined> {
+function* migrate_folio_unmap(src: Folio, mapped: boolean, new_folio?: Folio): KGen<Folio | undefined> {
   if (mapped) {
     yield* try_to_migrate(src);
     if (src._mapcount > 0) {
       yield* remove_migration_ptes(src, src);
+      if (new_folio) folio_put(new_folio); // put_new_folio()
       return undefined;
     }
   }
-  const dst = folio_alloc();
+  const dst = new_folio ?? folio_alloc();
   if (!dst) {
     yield* remove_migration_ptes(src, src);
     return undefined;
@@ -291,14 +313,25 @@ function* migrate_folio_unmap(src: Folio, mapped: boolean): KGen<Folio | undefin
   return dst;
 }
 
+/** folio_copy(): the contents, page by page for a THP. */
+function folio_copy(dst: Folio, src: Folio): void {
+  if (!src.order) {
+    dst.data = [...src.data];
+    return;
+  }
+  for (let i = 0; i < 1 << src.order; i++) dst.pages![i]!.data = [...src.pages![i]!.data];
+}
+
 /**
  * migrate_folio(): one isolated folio to a new one. Returns true if it moved.
- * We enter holding a reference on src (the isolation); we drop it.
+ * A THP moves to `new_folio`, a THP of its order the caller allocated first.
+ * We enter holding a reference on src (the isolation), and on new_folio; we drop both.
  */
-export function* migrate_folio(src: Folio): KGen<boolean> {
+export function* migrate_folio(src: Folio, new_folio?: Folio): KGen<boolean> {
   yield* bit_lock(src.lock);
   let moved = false;
   let anon_vma: AnonVma | undefined;
+  let spare = new_folio;
   out: {
     // A page-cache folio may have left its file (truncated, written out to swap) before we locked it.
     const file = !folio_test_anon(src);
@@ -310,11 +343,12 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
     // Keep the anon_vma alive while the folio is unmapped: remove_migration_ptes walks it.
     anon_vma = yield* folio_get_anon_vma(src);
     if (!anon_vma) break out;
-    const dst = yield* migrate_folio_unmap(src, true);
+    spare = undefined;
+    const dst = yield* migrate_folio_unmap(src, true, new_folio);
     if (!dst) break out;
     // move_to_new_folio(): contents, mapping, flags.
     yield 'folio_migrate_copy';
-    dst.data = [...src.data];
+    folio_copy(dst, src);
     if (!(yield* folio_migrate_mapping(dst, src))) {
       yield* remove_migration_ptes(src, src);
       yield* bit_unlock(dst.lock);
@@ -327,6 +361,7 @@ export function* migrate_folio(src: Folio): KGen<boolean> {
     folio_put(dst); // the allocation's reference: dst now lives by its mappings
     moved = true;
   }
+  if (spare) folio_put(spare); // put_new_folio(): src left before it was unmapped
   if (anon_vma) yield* put_anon_vma(anon_vma);
   yield* bit_unlock(src.lock);
   folio_put(src);
@@ -358,9 +393,9 @@ function* migrate_file_folio(src: Folio): KGen<boolean> {
 }
 
 /**
- * try_split_folio(): a large folio that cannot move whole is split, and
- * its pieces migrated instead (the model goes on with the head's only; the
- * tails go back to the LRU).
+ * try_split_folio(): a large folio that cannot move whole (no THP to move it
+ * to) is split, and its pieces migrated instead (the model goes on with the
+ * head's only; the tails go back to the LRU).
  * We enter holding a reference on the folio (the isolation).
  */
 function* try_split_folio(folio: Folio): KGen<number> {
@@ -374,18 +409,23 @@ function* try_split_folio(folio: Folio): KGen<number> {
 /** What kcompactd scans: anon folios in use and mapped, and shmem page-cache folios, in pfn order; `victim` picks one. */
 /**
  * One migration by kcompactd: isolate the chosen folio and migrate it. A
- * THP cannot move whole in the model (no PMD migration entries,
- * !thp_migration_supported()): migrate_pages_batch() splits it first
- * (try_split_folio) and migrates the head page's folio.
+ * THP moves whole (thp_migration_supported()) to a THP allocated first
+ * (get_new_folio: compaction_alloc); if there is none (-ENOMEM),
+ * migrate_pages_batch() splits it (try_split_folio) and migrates the head
+ * page's folio.
  */
 export function* kcompactd_migrate(victim: number): KGen<boolean> {
   yield 'isolate_migratepages';
   const folio = lru_pick(victim, (f) => (f._mapcount !== 0 && (f.flags & PG_anon) !== 0) || shmem_folio(f));
   if (!folio || !folio_try_get(folio)) return false;
-  if (folio.order && (yield* try_split_folio(folio))) {
-    // putback_movable_pages()
-    folio_put(folio);
-    return false;
+  if (folio.order) {
+    const dst = folio_alloc_large(folio.order);
+    if (dst) return yield* migrate_folio(folio, dst);
+    if (yield* try_split_folio(folio)) {
+      // putback_movable_pages()
+      folio_put(folio);
+      return false;
+    }
   }
   return yield* migrate_folio(folio);
 }

@@ -148,18 +148,39 @@ export function mk_huge_pmd(pfn: number, write: boolean, dirty = write, protnone
 export function pmd_access_permitted(p: PmdHuge, write: boolean): boolean {
   return !p.protnone && (!write || p.write);
 }
-/** A PMD entry: none (undefined), a PTE table, or a huge leaf. */
-export type Pmd = PteTable | PmdHuge | undefined;
+/**
+ * A PMD migration entry (is_pmd_migration_entry, CONFIG_ARCH_ENABLE_THP_MIGRATION):
+ * a PMD-mapped THP under migration, whole; `pfn` is its head page. Not
+ * present: no mapcount and no reference of its own (set_pmd_migration_entry
+ * dropped the PMD's), as for a PTE migration entry; the only swap PMD the
+ * model has, so is_swap_pmd() is this. A value, like a PTE.
+ */
+export interface PmdMigration {
+  readonly kind: 'migration';
+  readonly pfn: number;
+  readonly mode: 'read' | 'read-exclusive' | 'write';
+}
+/** A PMD entry: none (undefined), a PTE table, a huge leaf, or a PMD migration entry. */
+export type Pmd = PteTable | PmdHuge | PmdMigration | undefined;
 /** pmd_trans_huge() */
 export function pmd_trans_huge(pmd: Pmd): pmd is PmdHuge {
   return pmd !== undefined && (pmd as PmdHuge).kind === 'huge';
 }
-/** The PTE table a PMD entry points to, or undefined (none, or a huge leaf). */
+/** is_pmd_migration_entry() (and is_swap_pmd(): the model has no other non-present, non-none PMD) */
+export function is_pmd_migration_entry(pmd: Pmd): pmd is PmdMigration {
+  return pmd !== undefined && (pmd as PmdMigration).kind === 'migration';
+}
+/** is_swap_pmd(pmd) || pmd_trans_huge(pmd): what __pmd_trans_huge_lock() takes the PMD lock for. */
+export function pmd_is_huge(pmd: Pmd): pmd is PmdHuge | PmdMigration {
+  return pmd !== undefined && (pmd as PmdHuge).kind !== undefined;
+}
+/** The PTE table a PMD entry points to, or undefined (none, a huge leaf, a PMD migration entry). */
 export function pmd_table(pmd: Pmd): PteTable | undefined {
-  return pmd === undefined || (pmd as PmdHuge).kind === 'huge' ? undefined : (pmd as PteTable);
+  return pmd === undefined || (pmd as PmdHuge).kind !== undefined ? undefined : (pmd as PteTable);
 }
 export function pmd_same(a: Pmd, b: Pmd): boolean {
   if (a === b) return true;
+  if (is_pmd_migration_entry(a) && is_pmd_migration_entry(b)) return a.pfn === b.pfn && a.mode === b.mode;
   if (!pmd_trans_huge(a) || !pmd_trans_huge(b)) return false;
   return a.pfn === b.pfn && a.write === b.write && a.dirty === b.dirty && a.protnone === b.protnone;
 }

@@ -18,7 +18,7 @@ import {
   VM_SHARED,
   VM_WRITE,
   HPAGE_PMD_NR,
-  pmd_trans_huge,
+  pmd_is_huge,
   mk_pte,
   pte_protnone,
   pte_same,
@@ -99,8 +99,8 @@ export function* change_protection(vma: VmArea, start: number, end: number): KGe
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     yield 'change_pmd_range: read pmd';
-    if (pmd_trans_huge(vma.vm_mm.pgd[pmd_index(addr)])) {
-      // A huge PMD the range covers whole changes as one; one it covers in part is split first.
+    if (pmd_is_huge(vma.vm_mm.pgd[pmd_index(addr)])) {
+      // A huge PMD (or PMD migration entry) the range covers whole changes as one; one it covers in part is split first.
       if (next - addr !== HPAGE_PMD_NR) yield* __split_huge_pmd(vma, addr);
       else if (yield* change_huge_pmd(vma, addr)) {
         addr = next;

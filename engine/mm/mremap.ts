@@ -10,7 +10,7 @@ import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
-import { EFAULT, EINVAL, ENOMEM, HPAGE_PMD_NR, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, pmd_table, pmd_trans_huge, type MmStruct, type VmArea } from './mm_types.ts';
+import { EFAULT, EINVAL, ENOMEM, HPAGE_PMD_NR, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, pmd_is_huge, pmd_table, type MmStruct, type VmArea } from './mm_types.ts';
 import { do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vm_area_dup, vma_link, vma_lookup } from './mmap.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { VMG_VMA_STATE, vma_merge_copied_range, vma_merge_extend } from './vma.ts';
@@ -89,8 +89,8 @@ export function* move_page_tables(vma: VmArea, old_addr: number, new_vma: VmArea
     // get_extent(): stop at the next PMD boundary on either side.
     const extent = Math.min(pmd_addr_end(old_addr, old_end) - old_addr, pmd_addr_end(new_addr, new_addr + len) - new_addr);
     yield 'get_old_pmd';
-    if (pmd_trans_huge(mm.pgd[pmd_index(old_addr)])) {
-      // move_pgt_entry(HPAGE_PMD, ...): a whole huge PMD moves as it is.
+    if (pmd_is_huge(mm.pgd[pmd_index(old_addr)])) {
+      // move_pgt_entry(HPAGE_PMD, ...): a whole huge PMD (or PMD migration entry) moves as it is.
       if (extent === HPAGE_PMD_NR) {
         if (need_rmap_locks) yield* take_rmap_locks(vma);
         const ok = yield* move_huge_pmd(vma, old_addr, new_addr);

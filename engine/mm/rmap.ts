@@ -45,7 +45,7 @@
  */
 import { down_read, down_read_trylock, down_write, up_read, up_write } from '../locking/rwsem.ts';
 import { call_rcu, rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
-import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
+import { spin_lock, spin_unlock, type Spinlock } from '../locking/spinlock.ts';
 import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import type { KGen } from '../sched/task.ts';
 import { kfree } from './kasan.ts';
@@ -53,12 +53,16 @@ import {
   AnonVma,
   AnonVmaChain,
   EBUSY,
+  HPAGE_PMD_NR,
   MMF_HAS_PINNED,
   PG_anon,
   PG_anon_exclusive,
   PTE_NONE,
   PG_dirty,
   PG_swapbacked,
+  is_pmd_migration_entry,
+  pmd_is_huge,
+  pmd_trans_huge,
   type Folio,
   type StructPage,
   type Pte,
@@ -69,7 +73,7 @@ import {
 } from './mm_types.ts';
 import { machine } from './machine.ts';
 import { folio_put } from './page_alloc.ts';
-import { pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
+import { pmd_index, pmd_lock, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { swap_duplicate, swap_free } from './swapfile.ts';
 import { find_mergeable_anon_vma } from './vma.ts';
 import { mmap_assert_locked } from './mmap_lock.ts';
@@ -465,6 +469,21 @@ export function folio_remove_rmap_pte(folio: Folio, vma: VmArea, page: StructPag
   folio._mapcount--;
 }
 
+/**
+ * folio_add_anon_rmap_pmd(): a THP that is already anon is mapped by a PMD
+ * again (remove_migration_pmd: the new THP copied folio->mapping and index);
+ * RMAP_EXCLUSIVE sets the head page's PG_anon_exclusive, which speaks for
+ * the PMD. We enter with the PMD lock held and the folio locked.
+ */
+export function folio_add_anon_rmap_pmd(folio: Folio, page: StructPage, vma: VmArea, address: number, exclusive: boolean): void {
+  BUG_ON(!folio.lock.isLocked(), 'folio_add_anon_rmap_pmd', `${folio.kname} not locked`);
+  BUG_ON(!folio_test_anon(folio) || !folio.order, 'folio_add_anon_rmap_pmd', `${folio.kname} is not an anon THP`);
+  folio._entire_mapcount++;
+  folio._mapcount++;
+  __page_check_anon_rmap(folio, vma, address);
+  if (exclusive) page.flags |= PG_anon_exclusive;
+}
+
 /** folio_remove_rmap_pmd(): the PMD that mapped the whole THP is gone. We enter with the PMD lock held. */
 export function folio_remove_rmap_pmd(folio: Folio, vma: VmArea): void {
   BUG_ON(folio._entire_mapcount <= 0 || folio._mapcount <= 0, 'folio_remove_rmap_pmd', `${folio.kname} entire mapcount underflow in ${vma}`);
@@ -751,17 +770,53 @@ export interface PageVmaMappedWalk {
   readonly flags: number;
   /** Set when the walk succeeds: the table whose PT lock is held. */
   table?: PteTable;
+  /**
+   * Set when the walk succeeds on a PMD (pvmw->pmd && !pvmw->pte): a huge PMD,
+   * or with PVMW_MIGRATION a PMD migration entry; the PMD lock is held.
+   */
+  pmd_ptl?: Spinlock;
   /** Set when the walk succeeds: the page (of a large folio: which subpage) the entry maps. */
   page?: StructPage;
 }
 
 /**
  * page_vma_mapped_walk(): does the PTE at pvmw.address map the folio (or,
- * with PVMW_MIGRATION, hold a migration entry for it)?
- * We enter with nothing; on true we return with the PT lock held.
+ * with PVMW_MIGRATION, hold a migration entry for it)? A huge PMD or PMD
+ * migration entry, read locklessly, is looked at under the PMD lock: a huge
+ * PMD that maps the folio is a hit without PVMW_MIGRATION, a PMD migration
+ * entry for it one with; one split under us is looked at on the PTE level.
+ * We enter with nothing; on true we return with the PT lock (pvmw.table) or
+ * the PMD lock (pvmw.pmd_ptl) held.
  */
 export function* page_vma_mapped_walk(pvmw: PageVmaMappedWalk): KGen<boolean> {
-  const table = yield* pte_offset_map_lock(pvmw.vma.vm_mm, pvmw.address);
+  const mm = pvmw.vma.vm_mm;
+  const idx = pmd_index(pvmw.address);
+  // pmde = pmdp_get_lockless(pvmw->pmd): what pte_offset_map_lock() reads, one step earlier.
+  if (pmd_is_huge(mm.pgd[idx])) {
+    const ptl = yield* pmd_lock(mm);
+    const pmde = mm.pgd[idx];
+    if (is_pmd_migration_entry(pmde)) {
+      if (!(pvmw.flags & PVMW_MIGRATION) || !check_pmd(pmde.pfn, pvmw.folio)) {
+        yield* spin_unlock(ptl); // not_found()
+        return false;
+      }
+      pvmw.pmd_ptl = ptl;
+      pvmw.page = pvmw.folio.pages![pmde.pfn - pvmw.folio.pfn]!;
+      return true;
+    }
+    if (pmd_trans_huge(pmde)) {
+      if (pvmw.flags & PVMW_MIGRATION || !check_pmd(pmde.pfn, pvmw.folio)) {
+        yield* spin_unlock(ptl);
+        return false;
+      }
+      pvmw.pmd_ptl = ptl;
+      pvmw.page = pvmw.folio.pages![pmde.pfn - pvmw.folio.pfn]!;
+      return true;
+    }
+    // THP pmd was split under us: handle on pte level.
+    yield* spin_unlock(ptl);
+  }
+  const table = yield* pte_offset_map_lock(mm, pvmw.address);
   if (!table) return false;
   const pte = ptep_get(table, pvmw.address);
   // check_pte(): the entry's pfn within [folio, folio + nr_pages).
@@ -781,9 +836,16 @@ function pfn_in_folio(folio: Folio, pfn: number): boolean {
   return pfn >= folio.pfn && pfn < folio.pfn + (1 << folio.order);
 }
 
+/** check_pmd(): the PMD's HPAGE_PMD_NR pages from `pfn` overlap the folio. */
+function check_pmd(pfn: number, folio: Folio): boolean {
+  return pfn + HPAGE_PMD_NR - 1 >= folio.pfn && pfn <= folio.pfn + (1 << folio.order) - 1;
+}
+
 export function* page_vma_mapped_walk_done(pvmw: PageVmaMappedWalk): KGen {
   if (pvmw.table) yield* spin_unlock(pvmw.table.ptl);
+  else if (pvmw.pmd_ptl) yield* spin_unlock(pvmw.pmd_ptl);
   pvmw.table = undefined;
+  pvmw.pmd_ptl = undefined;
 }
 
 
@@ -825,6 +887,8 @@ export function* rmap_one_restore(pvmw: PageVmaMappedWalk, pteval: Pte): KGen<bo
 function* try_to_unmap_one(folio: Folio, vma: VmArea, address: number): KGen<boolean> {
   const pvmw: PageVmaMappedWalk = { folio, vma, address, flags: 0 };
   if (!(yield* page_vma_mapped_walk(pvmw))) return true;
+  // Reclaim splits a THP before it unmaps it: a small folio is never a PMD's.
+  BUG_ON(pvmw.pmd_ptl !== undefined, 'try_to_unmap_one', `${folio.kname} mapped by a PMD`);
   const table = pvmw.table!;
   const pteval = ptep_get(table, address);
   if (!folio_test_anon(folio)) {

@@ -49,8 +49,8 @@ describe('engine/mm/huge_memory: split_huge_page with the refcount freeze (huge_
     assert.deepEqual(reads(res, 'P0.T0'), [2, 1]);
   });
 
-  it('kcompactd splits a THP it cannot move whole and migrates the head page; MADV_COLD of part of a THP splits it', () => {
-    const a = shapes({ frames: 48, processes: [{ threads: [[...THP, { op: 'migrate', victim: 0 }, r(3), r(0)]] }] });
+  it('kcompactd splits a THP it cannot move whole (no free THP to move it to: 24 frames) and migrates the head page; MADV_COLD of part of a THP splits it', () => {
+    const a = shapes({ frames: 24, processes: [{ threads: [[...THP, { op: 'migrate', victim: 0 }, r(3), r(0)]] }] });
     assert.equal(a.res.violation, undefined, describeViolation(a.res));
     assert.deepEqual(a.seen.slice(-3), ['small', 'small', 'small']);
     assert.deepEqual(reads(a.res, 'P0.T0'), [2, 1]);
@@ -75,7 +75,8 @@ describe('engine/mm/huge_memory: split_huge_page with the refcount freeze (huge_
     // can_split_folio() check, and stays there while P0.T1's GUP-fast pins a subpage.
     // Then kcompactd finishes before the device writes through the pin.
     const pinWrite: Op = { op: 'pinWrite', pin: 0, word: 0, value: 9 };
-    const p: Program = { frames: 48, processes: [{ threads: [[...THP], [r(5), pin(2, true), pinWrite, r(2)]] }], kthreads: [[{ op: 'migrate', victim: 0 }]] };
+    // 24 frames: no second THP for kcompactd to move this one to, so it splits it (-ENOMEM).
+    const p: Program = { frames: 24, processes: [{ threads: [[...THP], [r(5), pin(2, true), pinWrite, r(2)]] }], kthreads: [[{ op: 'migrate', victim: 0 }]] };
     const { strategy, park: parked } = park('P0.T1', 'user load', 'K0', 'split_huge_pmd_address: mm_find_pmd', 'device DMA write');
     const { res, seen, exclusive } = shapes(p, strategy, 'K0');
     assert.ok(parked.parked && parked.reached, 'kcompactd stood past can_split_folio() while P0.T1 pinned');

@@ -57,3 +57,34 @@ export function park(parked: string, at: string, runner: string, until: string, 
   };
   return { strategy, park: state };
 }
+
+/** One phase of `phases()`: run `task` until its label starts with `until`, or until it blocks ('blocked') or ends. */
+export interface Phase {
+  readonly task: string;
+  readonly until?: string | 'blocked';
+}
+
+/**
+ * Run the phases in order, each task alone until its phase ends; then the
+ * default order. `reached[i]`: phase i ended at its point (not because its task ran out).
+ */
+export function phases(list: readonly Phase[]): { strategy: Strategy; reached: boolean[] } {
+  const reached = list.map(() => false);
+  let i = 0;
+  const strategy: Strategy = {
+    nextTask(runnable: readonly number[], current: number, _step: number, sleeping: boolean): number {
+      const ex = this_kernel().sched;
+      while (i < list.length) {
+        const ph = list[i]!;
+        const t = ex.tasks.find((x) => x.name === ph.task);
+        if (t && ph.until === 'blocked' && t.state !== 'done' && !runnable.includes(t.id)) reached[i] = true;
+        else if (t && ph.until !== undefined && ph.until !== 'blocked' && t.label.startsWith(ph.until)) reached[i] = true;
+        else if (t && runnable.includes(t.id)) return t.id;
+        i++;
+      }
+      return defaultChoice(runnable, current, sleeping);
+    },
+    describe: () => `phases ${list.map((p) => `${p.task}→${p.until ?? 'end'}`).join(', ')}`,
+  };
+  return { strategy, reached };
+}
