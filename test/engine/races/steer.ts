@@ -11,8 +11,8 @@ import type { Engine } from './witness.ts';
 export interface Park {
   readonly task: string;
   readonly at: string;
-  /** Arm the park only once the task has been at a label starting with this one. */
-  readonly after?: string;
+  /** Arm the park only once the task has been at a label starting with this one (or once this holds). */
+  readonly after?: string | ((tasks: readonly SteerTask[]) => boolean);
   /** Release the task (default: when no other task can run). */
   readonly until?: (tasks: readonly SteerTask[]) => boolean;
 }
@@ -42,7 +42,7 @@ export function steer(engine: Engine, parks: readonly Park[], log: SteerLog = { 
       parks.forEach((p, i) => {
         if (log.reached[i]) return;
         const t = tasks.find((u) => u.name === p.task);
-        if (t && !armed[i] && t.label.startsWith(p.after!)) armed[i] = true;
+        if (t && !armed[i] && (typeof p.after === 'string' ? t.label.startsWith(p.after) : p.after!(tasks))) armed[i] = true;
         if (t && armed[i] && t.state === 'runnable' && t.label.startsWith(p.at)) {
           log.reached[i] = true;
           active.add(i);
