@@ -2,7 +2,7 @@
  * mm/madvise.c for the model: DONTNEED (zap under the read lock),
  * WIPEONFORK / KEEPONFORK and DONTFORK / DOFORK (flags, under the write lock,
  * splitting at the range ends), PAGEOUT (reclaim the range's unshared anon
- * folios; a THP it covers in part is split first), WILLNEED (swap-in
+ * and shmem folios; a THP it covers in part is split first), WILLNEED (swap-in
  * readahead of its swap entries), COLD (which only moves folios to the
  * inactive LRU: the model has no LRU, so only its THP splits show),
  * FREE (madvise_free_pte_range, Linux 6.12: swap entries are dropped, and
@@ -43,8 +43,20 @@ function madvise_need_mmap_write(advice: Advice): boolean {
 }
 
 /**
+ * can_do_file_pageout(): page cache is paged out only for files the caller
+ * could open for writing (no side channel on shared read-only files). The
+ * model's files are memfds and shared anonymous mappings, all created by the
+ * program's one user: inode_owner_or_capable() always holds.
+ */
+function can_do_file_pageout(vma: VmArea): boolean {
+  if (vma_is_anonymous(vma)) return true;
+  return vma.vm_file !== undefined;
+}
+
+/**
  * madvise_cold_or_pageout_pte_range() + reclaim_pages(): isolate (take a
- * reference on) every anon folio mapped once in the range, under the PT lock;
+ * reference on) every folio mapped once in the range (anon, or the page cache
+ * of a file we may page out), under the PT lock;
  * then reclaim them (PAGEOUT; COLD only deactivates, which the model, having
  * no LRU, does not show). Folios mapped by others are left alone. A THP the
  * range covers only in part is split first, if we are its only user
@@ -56,6 +68,7 @@ function madvise_need_mmap_write(advice: Advice): boolean {
 function* madvise_cold_or_pageout_pte_range(vma: VmArea, start: number, end: number, pageout: boolean): KGen {
   const mm = vma.vm_mm;
   const isolated: Folio[] = [];
+  const pageout_anon_only_filter = pageout && !vma_is_anonymous(vma) && !can_do_file_pageout(vma);
   for (let addr = start; addr < end; ) {
     const next = pmd_addr_end(addr, end);
     if (pmd_trans_huge(mm.pgd[pmd_index(addr)])) {
@@ -98,7 +111,12 @@ function* madvise_cold_or_pageout_pte_range(vma: VmArea, start: number, end: num
       const pte = ptep_get(table, a);
       if (pte.kind !== 'present' || is_zero_pfn(pte.pfn)) continue;
       const folio = pfn_folio(pte.pfn);
-      if (!folio_test_anon(folio)) continue;
+      // pageout_anon_only_filter: page cache only for a file the caller could
+      // open for writing (can_do_file_pageout). Every memfd and shared anonymous
+      // mapping of the model is its own process's (inode_owner_or_capable), so
+      // a shmem folio mapped once here is paged out too: shmem_writeout from
+      // shrink_folio, its swap entry left in the file.
+      if (pageout_anon_only_filter && !folio_test_anon(folio)) continue;
       // Creating a THP page is expensive so split it only if we are sure
       // it's worth. Split it if we are only owner.
       if (folio.order) {

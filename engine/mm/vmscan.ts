@@ -78,6 +78,11 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
       // written out now, that write would be lost once the clean copy is
       // dropped from the swap cache.
       if (!is_page_cache_freeable(folio)) break keep;
+      // pageout(): !mapping: PAGE_KEEP. An anon folio outside the swap cache
+      // has none (folio_mapping): a lazyfree folio try_to_unmap_one() found
+      // redirtied (it set PG_swapbacked again and left it mapped) that a
+      // racing zap (exit, munmap, DONTNEED) unmapped behind it.
+      if (!(folio.flags & PG_swapcache)) break keep;
       yield* swap_writepage(folio);
     }
     if (!(yield* __remove_mapping(folio))) break keep;

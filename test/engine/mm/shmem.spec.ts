@@ -81,6 +81,28 @@ describe('engine/mm/shmem: memfd files, their page cache and swap', () => {
     assert.deepEqual(values(r), [0, 4, -14, -14, 0]);
   });
 
+  it('MADV_PAGEOUT pages out the shmem folios mapped once in the range (can_do_file_pageout: the file is ours), leaving their swap entries in the file', () => {
+    let swapped = 0;
+    const ops: Op[] = [
+      ...setup,
+      { op: 'write', region: 0, page: 0, word: 0, value: 5 },
+      { op: 'mmap', region: 2, pages: 1, prot: 'rw', shared: true },
+      { op: 'write', region: 2, page: 0, word: 0, value: 6 },
+      { op: 'madvise', region: 0, page: 0, pages: 3, advice: 'PAGEOUT' },
+      { op: 'madvise', region: 2, page: 0, pages: 1, advice: 'PAGEOUT' },
+      { op: 'read', region: 0, page: 0, word: 0 },
+      { op: 'read', region: 2, page: 0, word: 0 },
+    ];
+    const hooks = hooksFor(properties);
+    const r = runProgram(
+      { processes: [{ threads: [ops] }] },
+      { strategy: new RandomWalk(1), hooks: { ...hooks, afterOp: (ctx, rec) => ((swapped = Math.max(swapped, shmem_swap_entries(ctx.machine).length)), hooks.afterOp?.(ctx, rec)) } },
+    );
+    assert.equal(r.violation, undefined, r.violation?.message);
+    assert.equal(swapped, 2, 'the memfd page and the shared anonymous page were both out on swap');
+    assert.deepEqual(values(r), [5, 6]);
+  });
+
   it('a hole punch that waited on a folio reclaim wrote out meanwhile goes back for its swap entry ("Page was replaced by swap: retry")', () => {
     const program: Program = {
       frames: 16,

@@ -5,6 +5,8 @@ import { valueOf } from '../../../engine/program/history.ts';
 import type { Op, Program } from '../../../engine/program/ops.ts';
 import { describeViolation, reads, runChecked } from '../../helpers/run.ts';
 import { rec } from '../../helpers/scenario.ts';
+import * as engine from '../../../engine/index.ts';
+import { done, steer } from '../races/steer.ts';
 
 const mmap: Op = { op: 'mmap', region: 0, pages: 1, prot: 'rw' };
 const w = (value: number, word = 0): Op => ({ op: 'write', region: 0, page: 0, word, value });
@@ -29,6 +31,26 @@ describe('engine/mm: MADV_FREE, FOLL_GET references, swapoff tear-down', () => {
     const kept = run({ processes: [{ threads: [[mmap, w(5), free, w(6, 1), reclaim, r(), r(1)]] }] });
     assert.equal(rec(kept, 'P0.T0', 4).result, 0, 'the re-dirtied folio stays');
     assert.deepEqual(reads(kept, 'P0.T0'), [5, 6]);
+  });
+
+  it('a lazyfree page reclaim found re-dirtied (set swapbacked again, left mapped) and a racing munmap then unmapped is kept, not written to a slot it does not have (pageout: no mapping, PAGE_KEEP)', () => {
+    const p: Program = {
+      processes: [{ threads: [[{ op: 'swapon', dev: 0, slots: 4 }, mmap, w(5), get(false), free, w(6, 1)], [{ op: 'munmap', region: 0, page: 0, pages: 1 }]] }],
+      kthreads: [[reclaim]],
+    };
+    // kswapd parks once try_to_unmap_one() gave up on the re-dirtied folio; the munmap zaps it then.
+    // A FOLL_GET reference makes the folio look freeable to pageout() once the zap dropped the mapping's.
+    const { strategy, log } = steer(engine, [
+      { task: 'P0.T1', at: 'start', until: (ts) => ts.find((t) => t.name === 'K0')!.label.startsWith('up_read(anon_vma_lock') },
+      { task: 'K0', at: 'start', until: done('P0.T0') },
+      { task: 'K0', at: 'up_read(anon_vma_lock', until: (ts) => ts.find((t) => t.name === 'P0.T1')!.label.startsWith('down_write(anon_vma_lock') },
+    ]);
+    const res = runChecked(p, strategy, true);
+    assert.deepEqual([log.reached, log.forced], [[true, true, true], false], 'kswapd was parked after try_to_unmap, the munmap zapped then');
+    assert.equal(res.violation, undefined, describeViolation(res));
+    assert.equal(rec(res, 'P0.T1', 0).result, 0);
+    assert.equal(rec(res, 'K0', 0).result, 0, 'nothing reclaimed: the folio was kept');
+    assert.ok(!res.trace!.toText().includes('swap_writepage'), 'no write-out');
   });
 
   for (const fast of [true, false]) {
