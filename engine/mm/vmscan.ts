@@ -41,16 +41,20 @@ export function* shrink_folio(folio: Folio): KGen<boolean> {
   let freed = false;
   keep: {
     if (!(folio.flags & PG_anon)) break keep;
+    // [thp] The model reclaims small folios only (see the header): a THP is
+    // split first, a lazyfree one too. Linux splits a swap-backed THP when
+    // add_to_swap() of it fails (the model has no THP swap clusters) and
+    // discards a lazyfree one whole, through try_to_unmap(TTU_SPLIT_HUGE_PMD)
+    // (unmap_huge_pmd_locked, or the PMD split and its PTEs unmapped); here
+    // the head's folio goes on and the tails, lazyfree as the head was, go
+    // back to the LRU for a later pass.
+    if (folio.order) {
+      // cannot split folio, skip it
+      if (!can_split_folio(folio, 1)) break keep; // activate_locked
+      if (yield* split_folio(folio)) break keep; // activate_locked
+    }
     // Anonymous process memory has backing store? Lazyfree folio could be freed directly.
     if (folio.flags & PG_swapbacked && !(folio.flags & PG_swapcache)) {
-      if (folio.order) {
-        // cannot split folio, skip it
-        if (!can_split_folio(folio, 1)) break keep; // activate_locked
-        // [thp] add_to_swap() of a THP fails in the model (no THP swap
-        // clusters): fallback to swap normal pages, split first. The head's
-        // folio goes on; the tails go back to the LRU.
-        if (yield* split_folio(folio)) break keep; // activate_locked
-      }
       if (!(yield* add_to_swap(folio))) break keep;
     }
     if (folio._mapcount > 0) {

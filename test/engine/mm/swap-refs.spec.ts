@@ -33,6 +33,17 @@ describe('engine/mm: MADV_FREE, FOLL_GET references, swapoff tear-down', () => {
     assert.deepEqual(reads(kept, 'P0.T0'), [5, 6]);
   });
 
+  it('MADV_FREE of a whole THP: reclaim splits the lazyfree THP and discards its head page (no PMD reaches try_to_unmap); the tails keep their data until reclaimed', () => {
+    const thp: Op = { op: 'mmap', region: 0, pages: 16, prot: 'rw' };
+    const huge: Op = { op: 'madvise', region: 0, page: 0, pages: 16, advice: 'HUGEPAGE' };
+    const at = (page: number, value?: number): Op => (value === undefined ? { op: 'read', region: 0, page, word: 0 } : { op: 'write', region: 0, page, word: 0, value });
+    const freeAll: Op = { op: 'madvise', region: 0, page: 0, pages: 16, advice: 'FREE' };
+    const res = run({ processes: [{ threads: [[thp, huge, at(0, 4), at(5, 5), freeAll, reclaim, at(0), at(5)]] }], frames: 48 });
+    assert.equal(rec(res, 'P0.T0', 4).result, 0, 'MADV_FREE of the THP');
+    assert.equal(rec(res, 'P0.T0', 5).result, 1, 'reclaim freed the head page');
+    assert.deepEqual(reads(res, 'P0.T0'), [0, 5]);
+  });
+
   it('a lazyfree page reclaim found re-dirtied (set swapbacked again, left mapped) and a racing munmap then unmapped is kept, not written to a slot it does not have (pageout: no mapping, PAGE_KEEP)', () => {
     const p: Program = {
       processes: [{ threads: [[{ op: 'swapon', dev: 0, slots: 4 }, mmap, w(5), get(false), free, w(6, 1)], [{ op: 'munmap', region: 0, page: 0, pages: 1 }]] }],
