@@ -38,7 +38,7 @@ describe('live: the C reproducer of a corpus entry', () => {
 
     it('the hugetlb finding shows its symptom (run until the first hit, 30 s at most)', () => {
       const r = runRepro(loadEntry(FINDING), FINDING, 30, undefined, true);
-      assert.ok(r.iterations > 0);
+      assert.ok(r.iterations > 0, 'no iteration ran');
       assert.ok(r.hits > 0, `no hit in ${r.iterations} iterations`);
       assert.equal(r.symptom, 'write through a mapping that is not writable succeeded');
     });
@@ -46,7 +46,7 @@ describe('live: the C reproducer of a corpus entry', () => {
     it('the hugetlb PROT_NONE-share livelock (hand-written reproducer) shows its symptom (until the first hit, 30 s at most)', () => {
       const r = runRepro(loadEntry(PROTNONE), PROTNONE, 30, undefined, true);
       assert.match(r.cFile, /live\/findings\/liveness-b1adc04bc1\/repro\.c$/);
-      assert.ok(r.iterations > 0);
+      assert.ok(r.iterations > 0, 'A began no read');
       assert.ok(r.hits > 0, `no hit in ${r.iterations} reads`);
       assert.match(r.symptom ?? '', /^a read of a PROT_READ\|PROT_WRITE hugetlb mapping did not complete in 2 s, nor in 2 s more after the other process exited/);
     });
