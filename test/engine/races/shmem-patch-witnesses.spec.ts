@@ -18,6 +18,8 @@ const cleanResults: Record<string, readonly (number | string)[]> = {
   '057': ['swapon=0', 'memfdCreate=0', 'memfdMmap=207', 'memfdMmap=206', 'write=0', 'write=0', 'read:1'],
   // T0's fault sees the new size once its folio is in: SIGBUS (-EFAULT), and page 1 reads 0 once the file grows.
   '058': ['swapon=0', 'memfdCreate=0', 'memfdMmap=206', 'memfdTruncate=0', 'write=-14', 'read=-14', 'memfdTruncate=0', 'read:0'],
+  // T1's write faults the page in after the unmap; the punch unmaps it again and removes it: T0 reads 0.
+  '059': ['hugetlbMmap=192', 'write=0', 'write=0', 'hugetlbPunch=0', 'read:0'],
 };
 
 describe("engine/races: the shmem patches' witnesses on the clean model", () => {

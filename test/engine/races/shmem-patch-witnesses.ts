@@ -24,7 +24,7 @@ export const shmemWitnesses: readonly Witness[] = [
   {
     // Sequential: page 0 fills the one-slot device, page 1's writeout gets no slot and (patched)
     // takes the inode off the swaplist with page 0's entry still in i_pages; swapoff never finds it.
-    patch: '055-shmem-writeout-unlists-swapped-inode.patch',
+    patch: 'pending/055-shmem-writeout-unlists-swapped-inode.patch',
     program: { processes: [{ threads: [[...memfd(2, 1), write(5), write(6, 1), pageout(0), pageout(1), { op: 'swapoff', dev: 0 }, read()]] }] },
     parks: () => [],
     expect: 'liveness',
@@ -57,7 +57,7 @@ export const shmemWitnesses: readonly Witness[] = [
   {
     // T0's write fault is parked with its new folio for page 1 before it adds it, while T1
     // truncates the file to one page; (patched) the folio stays beyond i_size, mapped.
-    patch: '058-shmem-fault-no-isize-recheck.patch',
+    patch: 'pending/058-shmem-fault-no-isize-recheck.patch',
     program: {
       processes: [{ threads: [[...memfd(2, 4), write(5, 1)], [{ op: 'memfdTruncate', file: 0, pages: 1 }], [read(1), { op: 'memfdTruncate', file: 0, pages: 2 }, read(1)]] }],
     },
@@ -67,5 +67,25 @@ export const shmemWitnesses: readonly Witness[] = [
       { task: 'P0.T2', at: 'start', until: done('P0.T0') },
     ],
     expect: 'data-integrity',
+  },
+  {
+    // T0 punches the huge page it wrote and is parked once hugetlb_vmdelete_list() unmapped it,
+    // while T1's write faults it back in; (patched) the page leaves the file still mapped by T1.
+    patch: '059-hugetlb-punch-removes-mapped-folio.patch',
+    program: {
+      processes: [
+        {
+          threads: [
+            [{ op: 'hugetlbMmap', region: 0, file: 0, hpage: 0, hpages: 1, prot: 'rw' }, write(3), { op: 'hugetlbPunch', file: 0, hpage: 0, hpages: 1 }, read()],
+            [write(4)],
+          ],
+        },
+      ],
+    },
+    parks: () => [
+      { task: 'P0.T1', at: 'start', until: at('P0.T0', 'remove_inode_hugepages') },
+      { task: 'P0.T0', at: 'remove_inode_hugepages', until: done('P0.T1') },
+    ],
+    expect: 'rmap-completeness',
   },
 ];
