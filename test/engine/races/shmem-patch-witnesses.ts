@@ -1,4 +1,4 @@
-// Hand-written witnesses of the shmem known-bad patches 055-059 (in
+// Hand-written witnesses of the shmem known-bad patches 055-059 and 058a (in
 // mutation/patches/ or pending/): a program and a schedule by rules (steer.ts)
 // on which the patched model fails with the Expect'd property and the clean
 // model passes. Run on the clean model in shmem-patch-witnesses.spec.ts (each
@@ -57,7 +57,7 @@ export const shmemWitnesses: readonly Witness[] = [
   {
     // T0's write fault is parked with its new folio for page 1 before it adds it, while T1
     // truncates the file to one page; (patched) the folio stays beyond i_size, mapped.
-    patch: 'pending/058-shmem-fault-no-isize-recheck.patch',
+    patch: 'pending/058a-shmem-fault-no-isize-recheck.patch',
     program: {
       processes: [{ threads: [[...memfd(2, 4), write(5, 1)], [{ op: 'memfdTruncate', file: 0, pages: 1 }], [read(1), { op: 'memfdTruncate', file: 0, pages: 2 }, read(1)]] }],
     },
@@ -85,6 +85,17 @@ export const shmemWitnesses: readonly Witness[] = [
     parks: () => [
       { task: 'P0.T1', at: 'start', until: at('P0.T0', 'remove_inode_hugepages') },
       { task: 'P0.T0', at: 'remove_inode_hugepages', until: done('P0.T1') },
+    ],
+    expect: 'rmap-completeness',
+  },
+  {
+    // T0 punches the page it wrote and is parked once unmap_mapping_pages() unmapped it, while T1's
+    // read faults it back in; (patched) the punch removes the folio still mapped by T1.
+    patch: '058-truncate-keeps-refaulted-folio-mapped.patch',
+    program: { processes: [{ threads: [[...memfd(1, 4), write(7), { op: 'memfdPunch', file: 0, page: 0, pages: 1 }, read()], [read()]] }] },
+    parks: () => [
+      { task: 'P0.T1', at: 'start', until: at('P0.T0', 'find_lock_entries') },
+      { task: 'P0.T0', at: 'find_lock_entries', until: done('P0.T1') },
     ],
     expect: 'rmap-completeness',
   },
