@@ -17,7 +17,7 @@ const cleanResults: Record<string, readonly (number | string)[]> = {
   // T0's add finds T1's folio (-EEXIST), looks again and writes into it: the private view reads 1.
   '057': ['swapon=0', 'memfdCreate=0', 'memfdMmap=207', 'memfdMmap=206', 'write=0', 'write=0', 'read:1'],
   // T0's fault sees the new size once its folio is in: SIGBUS (-EFAULT), and page 1 reads 0 once the file grows.
-  '058a': ['swapon=0', 'memfdCreate=0', 'memfdMmap=206', 'memfdTruncate=0', 'write=-14', 'read=-14', 'memfdTruncate=0', 'read:0'],
+  '049': ['swapon=0', 'memfdCreate=0', 'memfdMmap=206', 'memfdTruncate=0', 'write=-14', 'read=-14', 'memfdTruncate=0', 'read:0'],
   // T1's write faults the page in after the unmap; the punch unmaps it again and removes it: T0 reads 0.
   '059': ['hugetlbMmap=192', 'write=0', 'write=0', 'hugetlbPunch=0', 'read:0'],
   // T1's read faults the page back in after the unmap; the punch unmaps it again under its lock: T0 reads 0.

@@ -1,4 +1,4 @@
-// Hand-written witnesses of the shmem known-bad patches 055-059 and 058a (in
+// Hand-written witnesses of the shmem known-bad patches 055-059 and 049 (in
 // mutation/patches/ or pending/): a program and a schedule by rules (steer.ts)
 // on which the patched model fails with the Expect'd property and the clean
 // model passes. Run on the clean model in shmem-patch-witnesses.spec.ts (each
@@ -57,7 +57,7 @@ export const shmemWitnesses: readonly Witness[] = [
   {
     // T0's write fault is parked with its new folio for page 1 before it adds it, while T1
     // truncates the file to one page; (patched) the folio stays beyond i_size, mapped.
-    patch: 'pending/058a-shmem-fault-no-isize-recheck.patch',
+    patch: 'pending/049-shmem-fault-no-isize-recheck.patch',
     program: {
       processes: [{ threads: [[...memfd(2, 4), write(5, 1)], [{ op: 'memfdTruncate', file: 0, pages: 1 }], [read(1), { op: 'memfdTruncate', file: 0, pages: 2 }, read(1)]] }],
     },
