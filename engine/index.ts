@@ -13,6 +13,7 @@ export { defaultChoice, type Strategy } from './sched/strategy.ts';
 export { RandomWalk } from './sched/random-walk.ts';
 export { Pct, type PctOptions } from './sched/pct.ts';
 export { Replay } from './sched/replay.ts';
+export { ParkAt } from './sched/park-at.ts';
 export { PreemptionBounded, type PreemptionBoundedOptions } from './sched/preemption-bounded.ts';
 export { SyncClock, SyncKindError, SYNC_KINDS, SYNC_RELEASE, SYNC_ACQUIRE, SYNC_LOCK, type SyncKind } from './sched/sync.ts';
 export { Prng } from './sched/prng.ts';

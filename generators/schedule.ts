@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Pct, PreemptionBounded, RandomWalk, Replay, SYNC_KINDS, type Schedule, type Strategy, type SyncKind } from '../engine/index.ts';
+import { ParkAt, Pct, PreemptionBounded, RandomWalk, Replay, SYNC_KINDS, type Schedule, type Strategy, type SyncKind } from '../engine/index.ts';
 import { GeneratorOptionsError } from './errors.ts';
 
 /**
@@ -12,7 +12,17 @@ export type ScheduleSpec =
   | { readonly kind: 'random'; readonly seed: number }
   | { readonly kind: 'pct'; readonly seed: number; readonly depth: number; readonly maxSteps: number; readonly at?: readonly SyncKind[] }
   | { readonly kind: 'pb'; readonly seed: number; readonly preemptions: number; readonly maxSteps: number; readonly at?: readonly SyncKind[]; readonly park?: boolean }
-  | { readonly kind: 'replay'; readonly switches: Schedule };
+  | { readonly kind: 'replay'; readonly switches: Schedule; readonly park?: ParkPoint };
+
+/**
+ * A replay that ends in one parking preemption (engine/sched/park-at.ts): the
+ * switches before `step` replayed, then at `step` a random other task (from
+ * `seed`) takes over and the preempted one is kept off the CPU.
+ */
+export interface ParkPoint {
+  readonly step: number;
+  readonly seed: number;
+}
 
 export function makeStrategy(s: ScheduleSpec): Strategy {
   switch (s.kind) {
@@ -23,7 +33,7 @@ export function makeStrategy(s: ScheduleSpec): Strategy {
     case 'pb':
       return new PreemptionBounded({ seed: s.seed, preemptions: s.preemptions, maxSteps: s.maxSteps, at: s.at, park: s.park });
     case 'replay':
-      return new Replay(s.switches);
+      return s.park ? new ParkAt(s.switches, s.park.step, s.park.seed) : new Replay(s.switches);
   }
 }
 

@@ -75,7 +75,7 @@ export class GuidedCampaign {
     // The shape a run descends from is rewarded a little for reaching the patch, and most for new interleavings there:
     // the shapes that make other tasks interfere with the changed code, not only run it.
     if (end && this.choice) this.source.choices.reward(this.choice, end.reached ? 0.2 + 0.8 * Math.min(1, end.newPairs / 2) : 0, opKinds(input.program), this.mutant);
-    this.source.observe(input, r, features, this.mutant, target, this.choice);
+    this.source.observe(input, r, features, this.mutant, target, this.choice, () => probe.inter.points());
     return r;
   }
 

@@ -30,6 +30,8 @@ export const MAX_LEVEL = 4;
 /** Fresh-draw arbitraries kept (one per shape, depth level and directed kind set). */
 const MAX_ARBS = 4096;
 
+const NO_POINTS = new Uint32Array(0);
+
 export class GuidedSource {
   readonly features = new FeatureMap();
   readonly queue = new Queue();
@@ -95,15 +97,15 @@ export class GuidedSource {
     const what = rng.below(3);
     const other = this.queue.length > 1 ? this.queue.entries[rng.below(this.queue.length)]!.input.program : undefined;
     const program = what === 1 ? parent.input.program : this.mutator.mutate(parent.input.program, rng, other);
-    const schedule = what === 0 ? parent.input.schedule : mutateSchedule({ spec: parent.input.schedule, recorded: parent.recorded, steps: parent.steps, tasks: parent.tasks }, rng, 2 + 2 * MAX_LEVEL);
+    const schedule = what === 0 ? parent.input.schedule : mutateSchedule({ spec: parent.input.schedule, recorded: parent.recorded, steps: parent.steps, tasks: parent.tasks, points: parent.points }, rng, 2 + 2 * MAX_LEVEL);
     return { input: { program, schedule }, mutant: true, ...(parent.choice ? { choice: parent.choice } : {}) };
   }
 
   /** After the run: keep the input if its features added coverage. Returns the count of new features. */
-  observe(input: CaseInput, r: RunResult, features: readonly number[], mutant: boolean, target: 0 | 1 | 2 = 0, choice?: readonly number[]): number {
+  observe(input: CaseInput, r: RunResult, features: readonly number[], mutant: boolean, target: 0 | 1 | 2 = 0, choice?: readonly number[], points?: () => Uint32Array): number {
     const fresh = this.features.addAll(features);
     if (fresh > 0) {
-      this.queue.push({ input, recorded: r.schedule, steps: r.steps, tasks: r.context.execution.tasks.length, fresh, target, picked: 0, ...(choice ? { choice } : {}) });
+      this.queue.push({ input, recorded: r.schedule, steps: r.steps, tasks: r.context.execution.tasks.length, points: points ? points() : NO_POINTS, fresh, target, picked: 0, ...(choice ? { choice } : {}) });
       this.sinceNew = 0;
       if (mutant) this.mutantsKept++;
     } else this.sinceNew++;

@@ -17,6 +17,8 @@ export interface QueueEntry {
   readonly recorded: Schedule;
   readonly steps: number;
   readonly tasks: number;
+  /** One step per distinct preemption point its run stopped at (where a parking preemption may land). */
+  readonly points: Uint32Array;
   /** Features it added when it joined. */
   readonly fresh: number;
   /** 0: it ran no line the patch changed; 1: it ran one; 2: and it found a new interleaving at a changed preemption point. */

@@ -113,7 +113,7 @@ export class PreemptionBounded implements Strategy {
 const NO_SYNCS: readonly number[] = [0, 0, 0];
 
 /** The i-th runnable task (modulo how many there are) other than `current`; runnable is ascending. */
-function other(runnable: readonly number[], current: number, running: boolean, i: number): number {
+export function other(runnable: readonly number[], current: number, running: boolean, i: number): number {
   i %= runnable.length - (running ? 1 : 0);
   for (const id of runnable) {
     if (id === current) continue;

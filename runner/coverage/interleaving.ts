@@ -9,6 +9,7 @@
  * counter moved): the switch fell right after or right before changed code,
  * whatever locks it sits between.
  */
+import { Prng } from '../../engine/sched/prng.ts';
 import type { HeldLockRef } from '../../engine/sched/task.ts';
 import type { RunContext } from '../../engine/program/executor.ts';
 import { feature, FeatureKind } from './features.ts';
@@ -41,6 +42,13 @@ export class InterleavingProbe {
   private out: number[] = [];
   /** Pairs that name a target label (patch-directed reach), as "a|b". */
   pairsAtTargets: Set<string> | undefined;
+  /**
+   * Per preemption point the run stopped at (a task yielded there and could
+   * go on): how often, and one step, drawn uniformly among those, at which a
+   * switch would preempt the task there. Map order is first-seen order.
+   */
+  private stops = new Map<string, { n: number; step: number }>();
+  private reservoir = new Prng(0);
 
   /** The counters of the changed lines (registry indices), their sum after the last step, and whether that step moved it. */
   private readonly hits = coverageRegistry().hits;
@@ -61,6 +69,16 @@ export class InterleavingProbe {
     this.pairsAtTargets = this.targets ? new Set() : undefined;
     this.lastSum = this.sum();
     this.lastRanChanged = false;
+    this.stops = new Map();
+    this.reservoir = new Prng(0x9e3779b9);
+  }
+
+  /** One step per distinct preemption point of the run (first-seen order): where a parking preemption can land (runner/mutate/schedule.ts). */
+  points(): Uint32Array {
+    const out = new Uint32Array(this.stops.size);
+    let i = 0;
+    for (const s of this.stops.values()) out[i++] = s.step;
+    return out;
   }
 
   private sum(): number {
@@ -91,6 +109,13 @@ export class InterleavingProbe {
     for (let i = held.length - 1; i >= 0 && held[i]!.at === ex.step; i--) this.tookLock(held[i]!.lock, id, from);
     this.lastTask = id;
     this.lastParked = this.parked[id] = task.label;
+    if (task.state === 'runnable') this.stopped(task.label, ex.step + 1);
+  }
+
+  private stopped(label: string, step: number): void {
+    const s = this.stops.get(label);
+    if (!s) this.stops.set(label, { n: 1, step });
+    else if (this.reservoir.below(++s.n) === 0) s.step = step;
   }
 
   private tookLock(lock: HeldLockRef, task: number, label: string): void {

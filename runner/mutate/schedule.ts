@@ -2,7 +2,18 @@
  * Schedule mutations of the coverage-guided campaign: a seeded schedule gets
  * a new seed or a deeper bound (one more preemption, one more PCT change
  * point, up to MAX_DEPTH); the switch list a run recorded gets a switch added,
- * moved or removed, or a switch's task changed. Pure.
+ * moved or removed, or a switch's task changed; or the recorded run is
+ * replayed up to a preemption point drawn uniformly over the distinct points
+ * it stopped at, and preempted there with the task parked
+ * (engine/sched/park-at.ts). Pure.
+ *
+ * Why the last: every other placement is uniform over steps (or lock
+ * events), so a point is drawn as often as the run stops at it. A window
+ * that opens at a lockless read (do_swap_page's direct read of a slot,
+ * shmem_swapin_folio's swap cache lookup) is one step of a run's hundreds and
+ * is never a lock event; drawn over the points instead, it is one of a few
+ * dozen. And parked there, the preempted task stays in its window through the
+ * other side's sleeps (swapoff's grace periods), as the other side needs.
  */
 import type { Schedule, Switch } from '../../engine/index.ts';
 import type { Prng } from '../../engine/sched/prng.ts';
@@ -18,6 +29,8 @@ export interface ScheduleParent {
   /** Steps and tasks of the parent's run, so a new switch lands inside it. */
   readonly steps: number;
   readonly tasks: number;
+  /** One step per distinct preemption point the parent's run stopped at (runner/coverage/interleaving.ts). */
+  readonly points?: Uint32Array;
 }
 
 function deeper(s: ScheduleSpec, rng: Prng, maxDepth: number): ScheduleSpec {
@@ -47,9 +60,17 @@ function edit(recorded: Schedule, rng: Prng, steps: number, tasks: number): Swit
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-/** A mutant schedule: a reseed, a deeper bound (maxDepth caps it), or an edit of the recorded switches. */
+/** The parent's run replayed to one of its preemption points, drawn uniformly over the points, and preempted there, parked. */
+function parkAtPoint(recorded: Schedule, points: Uint32Array, rng: Prng): ScheduleSpec {
+  const step = points[rng.below(points.length)]!;
+  const switches = recorded.filter((s) => s.step < step);
+  return { kind: 'replay', switches, park: { step, seed: rng.nextU32() >>> 1 } };
+}
+
+/** A mutant schedule: a reseed, a deeper bound (maxDepth caps it), an edit of the recorded switches, or a parking preemption at a point. */
 export function mutateSchedule(p: ScheduleParent, rng: Prng, maxDepth = MAX_DEPTH): ScheduleSpec {
-  const r = rng.below(4);
+  const r = rng.below(5);
+  if (r === 4) return p.points && p.points.length > 0 ? parkAtPoint(p.recorded, p.points, rng) : { kind: 'replay', switches: edit(p.recorded, rng, p.steps, p.tasks) };
   if (r === 0 && p.spec.kind !== 'replay') return { ...p.spec, seed: rng.nextU32() >>> 1 };
   if (r === 1) return deeper(p.spec, rng, maxDepth);
   return { kind: 'replay', switches: edit(p.recorded, rng, p.steps, p.tasks) };

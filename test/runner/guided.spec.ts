@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { fuzz } from '../../runner/index.ts';
 import { swarmDimensions } from '../../generators/swarm.ts';
+import { makeStrategy } from '../../generators/index.ts';
+import { replayCase, runCase } from '../../runner/case.ts';
 
 // Under mocha the model loads without branch counters (no load hook): the
 // guided campaign runs on interleaving coverage only here; the counters are
@@ -48,5 +50,21 @@ describe('runner: the coverage-guided campaign', () => {
     const programs = r.queue!.map((e) => e.program);
     assert.ok(programs.some((p) => p.faultMode === 'spf'), 'no speculative-fault program was queued');
     assert.ok(programs.some((p) => p.processes[0]!.threads.length === 3), 'no three-thread process was queued');
+  });
+
+  it('parks mutants at the preemption points their parents stopped at, and a parking input replays as it ran', () => {
+    const r = fuzz({ runs: 400, seed: 3, keepQueue: true });
+    const parking = r.queue!.filter((e) => e.schedule.kind === 'replay' && e.schedule.park !== undefined);
+    assert.ok(parking.length > 0, `no parking mutant of ${r.queue!.length} queued inputs added coverage`);
+    // Run again, it gives the run it gave; and its recorded switches, replayed plainly (what a corpus entry keeps), give it too.
+    for (const e of parking.slice(0, 5)) {
+      const a = runCase(e.program, makeStrategy(e.schedule), { properties: [] });
+      const b = runCase(e.program, makeStrategy(e.schedule), { properties: [] });
+      assert.equal(a.steps, b.steps);
+      assert.deepEqual(a.schedule, b.schedule);
+      const c = replayCase(e.program, a.schedule, { properties: [] });
+      assert.equal(c.steps, a.steps, 'the recorded switches replay to another run');
+      assert.deepEqual(c.schedule, a.schedule);
+    }
   });
 });

@@ -37,4 +37,35 @@ describe('runner/mutate: schedule mutations', () => {
     }
     assert.ok(deepest >= 5, `deepest bound reached: ${deepest}`);
   });
+
+  it('a parking mutant replays the parent up to one of its points, drawn uniformly over the points, not the steps', () => {
+    const recorded = [
+      { step: 3, task: 1 },
+      { step: 40, task: 0 },
+      { step: 100, task: 2 },
+    ];
+    const points = Uint32Array.from([5, 50, 120, 121]);
+    const rng = new Prng(11);
+    const chosen = new Map<number, number>();
+    for (let i = 0; i < 2000; i++) {
+      const m = mutateSchedule({ spec: { kind: 'pb', seed: 1, preemptions: 1, maxSteps: 128 }, recorded, steps: 300, tasks: 3, points }, rng, 8);
+      if (m.kind !== 'replay' || !m.park) continue;
+      assert.ok(points.includes(m.park.step), `step ${m.park.step} is not a point`);
+      assert.deepEqual(m.switches, recorded.filter((s) => s.step < m.park!.step), 'the prefix is not the recorded switches before the point');
+      chosen.set(m.park.step, (chosen.get(m.park.step) ?? 0) + 1);
+    }
+    const counts = [...points].map((p) => chosen.get(p) ?? 0);
+    const total = counts.reduce((a, b) => a + b, 0);
+    // One schedule mutation in five parks at a point: about 400 of 2,000, a quarter at each point.
+    assert.ok(total > 300 && total < 500, `parking mutants: ${total}`);
+    for (const c of counts) assert.ok(c > total / 8, `a point drawn ${c} times of ${total}: ${counts.join(', ')}`);
+  });
+
+  it('without points (a parent replayed from a saved queue), no mutant parks', () => {
+    const rng = new Prng(2);
+    for (let i = 0; i < 300; i++) {
+      const m = mutateSchedule({ spec: { kind: 'random', seed: 1 }, recorded: [{ step: 4, task: 1 }], steps: 50, tasks: 2 }, rng, 8);
+      assert.ok(m.kind !== 'replay' || m.park === undefined);
+    }
+  });
 });

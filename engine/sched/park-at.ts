@@ -1,0 +1,65 @@
+import { other } from './preemption-bounded.ts';
+import { Prng } from './prng.ts';
+import { Replay } from './replay.ts';
+import type { Schedule } from './schedule.ts';
+import type { Strategy } from './strategy.ts';
+
+/**
+ * A recorded prefix, then one preemption that parks. Replays `switches` (a
+ * run's recorded switches before `step`, so the run is the recorded one up to
+ * there); at `step` hands the CPU to a random other runnable task and keeps
+ * the preempted task off the CPU while any other can run, as
+ * preemption-bounded's `park` does: where the task that took over blocks or
+ * ends, a random runnable task follows, the parked one last; a task sleeping
+ * in a wait loop gives the CPU up (it may wait for the parked one).
+ *
+ * The coverage-guided campaign places `step` at a preemption point drawn
+ * uniformly over the code points a run stopped at, not over its steps
+ * (runner/mutate/schedule.ts): a window that opens at a lockless read, one
+ * step of a run's 300, gets the share that a point inside mmap_lock's
+ * critical section, stopped at fifty times, gets.
+ */
+export class ParkAt implements Strategy {
+  private readonly replay: Replay;
+  private readonly prng: Prng;
+  private fired = false;
+  /** The task the point preempted, until it runs again; -1 for none. */
+  private parked = -1;
+
+  constructor(
+    readonly switches: Schedule,
+    readonly step: number,
+    readonly seed: number,
+  ) {
+    this.replay = new Replay(switches);
+    this.prng = new Prng(seed);
+  }
+
+  nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number {
+    if (step < this.step) return this.replay.nextTask(runnable, current, step, sleeping);
+    const running = runnable.includes(current);
+    if (!this.fired) {
+      this.fired = true;
+      if (running && runnable.length > 1) {
+        this.parked = current;
+        return other(runnable, current, true, this.prng.below(runnable.length - 1));
+      }
+    }
+    if (sleeping) this.parked = -1;
+    if (!running) return this.pick(runnable);
+    if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
+    return current;
+  }
+
+  describe(): string {
+    return `park-at(step=${this.step},seed=${this.seed},${this.switches.length} switches before)`;
+  }
+
+  /** Who runs where the running task blocked or ended: a random runnable task, the parked one last. */
+  private pick(runnable: readonly number[]): number {
+    const p = this.parked;
+    if (p >= 0 && runnable.length > 1 && runnable.includes(p)) return other(runnable, p, true, this.prng.below(runnable.length - 1));
+    if (p >= 0) this.parked = -1;
+    return runnable[this.prng.below(runnable.length)]!;
+  }
+}
