@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { WORDS_PER_PAGE } from '../engine/mm/mm_types.ts';
 import type { Op, OpKind } from '../engine/program/ops.ts';
+import { hugetlbOpArb, memfdOpArb } from './file-ops.ts';
 import { ADVICE_WEIGHTED, type ResolvedProgramOptions } from './options.ts';
 
 /** How often each op kind is drawn, relative to the others. */
@@ -35,12 +36,6 @@ export const OP_WEIGHTS: Record<OpKind, number> = {
   memfdTruncate: 1,
   memfdPunch: 2,
 };
-
-/** hugetlbfs files a program uses: few, so that processes map the same one. */
-const HUGETLB_FILES = 2;
-
-/** memfd files a program uses: few, so that processes map the same one. */
-const MEMFD_FILES = 2;
 
 /** Swap device handles a program uses. */
 const SWAP_DEVICES = 2;
@@ -158,54 +153,6 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
     case 'memfdTruncate':
     case 'memfdPunch':
       return memfdOpArb(kind, region, o.maxPages);
-  }
-}
-
-/**
- * memfd ops: biased to file 0 and its first pages, so that processes map the
- * same file page and truncate or punch what others fault.
- */
-function memfdOpArb(kind: 'memfdCreate' | 'memfdMmap' | 'memfdTruncate' | 'memfdPunch', region: fc.Arbitrary<number>, maxPages: number): fc.Arbitrary<Op> {
-  const file = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(MEMFD_FILES - 1), weight: 1 });
-  const page = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(maxPages - 1), weight: 1 });
-  const pages = fc.integer({ min: 1, max: maxPages });
-  switch (kind) {
-    case 'memfdCreate':
-      return fc.record({ op: fc.constant('memfdCreate' as const), file, pages });
-    case 'memfdMmap':
-      return fc.record({
-        op: fc.constant('memfdMmap' as const),
-        region,
-        file,
-        page,
-        pages,
-        prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const),
-        shared: fc.oneof({ arbitrary: fc.constant(true), weight: 2 }, { arbitrary: fc.constant(false), weight: 1 }),
-      });
-    case 'memfdTruncate':
-      return fc.record({ op: fc.constant('memfdTruncate' as const), file, pages: fc.nat(maxPages) });
-    case 'memfdPunch':
-      return fc.record({ op: fc.constant('memfdPunch' as const), file, page, pages });
-  }
-}
-
-/**
- * hugetlbfs ops: biased to file 0 and its first huge page, so that processes
- * share a file page (and its page table) and truncate or punch what others fault.
- */
-function hugetlbOpArb(kind: 'hugetlbCreate' | 'hugetlbMmap' | 'hugetlbPunch' | 'hugetlbTruncate', region: fc.Arbitrary<number>): fc.Arbitrary<Op> {
-  const file = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(HUGETLB_FILES - 1), weight: 1 });
-  const hpage = fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(1), weight: 1 });
-  const hpages = fc.integer({ min: 1, max: 2 });
-  switch (kind) {
-    case 'hugetlbCreate':
-      return fc.record({ op: fc.constant('hugetlbCreate' as const), file, hpages });
-    case 'hugetlbMmap':
-      return fc.record({ op: fc.constant('hugetlbMmap' as const), region, file, hpage, hpages, prot: fc.constantFrom('rw' as const, 'rw' as const, 'rw' as const, 'r' as const) });
-    case 'hugetlbPunch':
-      return fc.record({ op: fc.constant('hugetlbPunch' as const), file, hpage, hpages });
-    case 'hugetlbTruncate':
-      return fc.record({ op: fc.constant('hugetlbTruncate' as const), file, hpages: fc.nat(2) });
   }
 }
 
