@@ -103,6 +103,7 @@ int swap_on(int dev, long slots);
 int swap_off(int dev);
 void swap_cleanup(void);
 
+int lock_machine(void);
 long read_hugepages(void);
 int write_hugepages(long n);
 

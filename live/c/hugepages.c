@@ -1,8 +1,15 @@
 /* /proc/sys/vm/nr_hugepages, which a run sets to the model's pool and restores (main.c). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include "exec.h"
+
+/* One kernel-side run at a time on a machine: they all set nr_hugepages (live/repro too). The lock is held until exit. */
+int lock_machine(void) {
+  int fd = open("/var/tmp/mmfuzz-kernel.lock", O_CREAT | O_RDWR, 0600);
+  return fd < 0 || flock(fd, LOCK_EX) < 0 ? -1 : 0;
+}
 
 long read_hugepages(void) {
   FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,14 +59,8 @@ static void fail(const char *why) {
   exit(2);
 }
 
-/* One kernel-side run at a time on a machine: they all set nr_hugepages (live/repro too). */
-static void lock_machine(void) {
-  int fd = open("/var/tmp/mmfuzz-kernel.lock", O_CREAT | O_RDWR, 0600);
-  if (fd < 0 || flock(fd, LOCK_EX) < 0) fail("cannot lock /var/tmp/mmfuzz-kernel.lock");
-}
-
 static void setup(long hugepages, const char *thp) {
-  lock_machine();
+  if (lock_machine() < 0) fail("cannot lock /var/tmp/mmfuzz-kernel.lock");
   if (thp[0] && thp_setup(thp) < 0) fail("cannot set /sys/kernel/mm/transparent_hugepage (root and THP needed)");
   if (hugepages >= 0) {
     saved_hugepages = read_hugepages();
