@@ -59,7 +59,7 @@ export const witnesses: readonly Witness[] = [
   },
   {
     // The skip-swapcache fault parked inside its direct read while swapoff runs to its end.
-    patch: 'pending/026-do-swap-page-without-get-swap-device.patch',
+    patch: '026-do-swap-page-without-get-swap-device.patch',
     program: { processes: [{ threads: [[...swappedOut(true), read()]] }], kthreads: [[{ op: 'swapoff', dev: 0 }]] },
     parks: () => [{ task: 'P0.T0', at: 'swap_read_folio: read slot', until: done('K0') }],
     expect: 'kernel-bug',
