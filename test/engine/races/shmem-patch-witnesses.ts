@@ -24,7 +24,7 @@ export const shmemWitnesses: readonly Witness[] = [
   {
     // Sequential: page 0 fills the one-slot device, page 1's writeout gets no slot and (patched)
     // takes the inode off the swaplist with page 0's entry still in i_pages; swapoff never finds it.
-    patch: 'pending/055-shmem-writeout-unlists-swapped-inode.patch',
+    patch: '055-shmem-writeout-unlists-swapped-inode.patch',
     program: { processes: [{ threads: [[...memfd(2, 1), write(5), write(6, 1), pageout(0), pageout(1), { op: 'swapoff', dev: 0 }, read()]] }] },
     parks: () => [],
     expect: 'liveness',
