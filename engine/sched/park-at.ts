@@ -1,4 +1,4 @@
-import { other } from './preemption-bounded.ts';
+import { other, Parked } from './parked.ts';
 import { Prng } from './prng.ts';
 import { Replay } from './replay.ts';
 import type { Schedule } from './schedule.ts';
@@ -23,8 +23,8 @@ export class ParkAt implements Strategy {
   private readonly replay: Replay;
   private readonly prng: Prng;
   private fired = false;
-  /** The task the point preempted, until it runs again; -1 for none. */
-  private parked = -1;
+  /** The task the point preempted. */
+  private readonly parked: Parked;
 
   constructor(
     readonly switches: Schedule,
@@ -33,6 +33,7 @@ export class ParkAt implements Strategy {
   ) {
     this.replay = new Replay(switches);
     this.prng = new Prng(seed);
+    this.parked = new Parked(this.prng);
   }
 
   nextTask(runnable: readonly number[], current: number, step: number, sleeping: boolean): number {
@@ -41,25 +42,17 @@ export class ParkAt implements Strategy {
     if (!this.fired) {
       this.fired = true;
       if (running && runnable.length > 1) {
-        this.parked = current;
+        this.parked.task = current;
         return other(runnable, current, true, this.prng.below(runnable.length - 1));
       }
     }
-    if (sleeping) this.parked = -1;
-    if (!running) return this.pick(runnable);
+    if (sleeping) this.parked.task = -1;
+    if (!running) return this.parked.pick(runnable);
     if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
     return current;
   }
 
   describe(): string {
     return `park-at(step=${this.step},seed=${this.seed},${this.switches.length} switches before)`;
-  }
-
-  /** Who runs where the running task blocked or ended: a random runnable task, the parked one last. */
-  private pick(runnable: readonly number[]): number {
-    const p = this.parked;
-    if (p >= 0 && runnable.length > 1 && runnable.includes(p)) return other(runnable, p, true, this.prng.below(runnable.length - 1));
-    if (p >= 0) this.parked = -1;
-    return runnable[this.prng.below(runnable.length)]!;
   }
 }

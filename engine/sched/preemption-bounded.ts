@@ -1,3 +1,4 @@
+import { other, Parked } from './parked.ts';
 import { Prng } from './prng.ts';
 import type { Strategy } from './strategy.ts';
 import { SyncClock, type SyncKind } from './sync.ts';
@@ -58,8 +59,8 @@ export class PreemptionBounded implements Strategy {
   private readonly picks: number[] = [];
   private next = 0;
   private readonly clock: SyncClock;
-  /** With `park`: the task the last point preempted, until it runs again; -1 for none. */
-  private parked = -1;
+  /** With `park`: the task the last point preempted. */
+  private readonly parked: Parked;
 
   constructor(readonly options: PreemptionBoundedOptions) {
     if (!Number.isInteger(options.preemptions) || options.preemptions < 1) {
@@ -70,6 +71,7 @@ export class PreemptionBounded implements Strategy {
     }
     this.clock = new SyncClock(options.at);
     this.prng = new Prng(options.seed);
+    this.parked = new Parked(this.prng);
     for (let i = 0; i < options.preemptions; i++) this.points.push(1 + this.prng.below(options.maxSteps));
     this.points.sort((a, b) => a - b);
     for (let i = 0; i < options.preemptions; i++) this.picks.push(this.prng.below(0x1_0000));
@@ -81,17 +83,17 @@ export class PreemptionBounded implements Strategy {
     while (this.next < this.points.length && this.points[this.next]! <= now) preempt = this.picks[this.next++]!;
     const running = runnable.includes(current);
     if (preempt >= 0 && runnable.length > 1) {
-      if (this.options.park && running) this.parked = current;
+      if (this.options.park && running) this.parked.task = current;
       return other(runnable, current, running, preempt);
     }
-    if (sleeping) this.parked = -1;
+    if (sleeping) this.parked.task = -1;
     // Where the running task blocks, ends or sleeps, choosing who runs next
     // costs no preemption: the bound counts only preemptions. Context
     // bounding explores every choice there, so this samples among them.
     // For example, swapoff blocks on a grace period while a reader is
     // parked in its window; which task runs next decides whether the
     // reader resumes before the free or after it.
-    if (!running) return this.pick(runnable);
+    if (!running) return this.parked.pick(runnable);
     if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
     return current;
   }
@@ -100,24 +102,6 @@ export class PreemptionBounded implements Strategy {
     const { seed, preemptions, maxSteps, park } = this.options;
     return `preemption-bounded(seed=${seed},c=${preemptions},k=${maxSteps}${park ? ',park' : ''}${this.clock.suffix()})`;
   }
-
-  /** Who runs where the running task blocked or ended: a random runnable task, the parked one last. */
-  private pick(runnable: readonly number[]): number {
-    const p = this.parked;
-    if (p >= 0 && runnable.length > 1 && runnable.includes(p)) return other(runnable, p, true, this.prng.below(runnable.length - 1));
-    if (p >= 0) this.parked = -1;
-    return runnable[this.prng.below(runnable.length)]!;
-  }
 }
 
 const NO_SYNCS: readonly number[] = [0, 0, 0];
-
-/** The i-th runnable task (modulo how many there are) other than `current`; runnable is ascending. */
-export function other(runnable: readonly number[], current: number, running: boolean, i: number): number {
-  i %= runnable.length - (running ? 1 : 0);
-  for (const id of runnable) {
-    if (id === current) continue;
-    if (i-- === 0) return id;
-  }
-  throw new Error('unreachable: i is below the number of other tasks');
-}
