@@ -46,10 +46,7 @@ export class ParkAt implements Strategy {
         return other(runnable, current, true, this.prng.below(runnable.length - 1));
       }
     }
-    if (sleeping) this.parked.task = -1;
-    if (!running) return this.parked.pick(runnable);
-    if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
-    return current;
+    return this.parked.follow(runnable, current, running, sleeping);
   }
 
   describe(): string {

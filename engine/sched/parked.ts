@@ -11,6 +11,18 @@ export class Parked {
 
   constructor(private readonly prng: Prng) {}
 
+  /**
+   * Who runs where no preemption point falls: the running task keeps the CPU;
+   * where it blocked or ended, pick(); a task sleeping in a wait loop gives the
+   * CPU up and ends the parking (it may be waiting for the parked task).
+   */
+  follow(runnable: readonly number[], current: number, running: boolean, sleeping: boolean): number {
+    if (sleeping) this.task = -1;
+    if (!running) return this.pick(runnable);
+    if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
+    return current;
+  }
+
   /** Who runs where the running task blocked or ended: a random runnable task, the parked one last. */
   pick(runnable: readonly number[]): number {
     const p = this.task;

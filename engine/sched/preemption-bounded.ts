@@ -86,16 +86,13 @@ export class PreemptionBounded implements Strategy {
       if (this.options.park && running) this.parked.task = current;
       return other(runnable, current, running, preempt);
     }
-    if (sleeping) this.parked.task = -1;
     // Where the running task blocks, ends or sleeps, choosing who runs next
     // costs no preemption: the bound counts only preemptions. Context
     // bounding explores every choice there, so this samples among them.
     // For example, swapoff blocks on a grace period while a reader is
     // parked in its window; which task runs next decides whether the
     // reader resumes before the free or after it.
-    if (!running) return this.parked.pick(runnable);
-    if (sleeping && runnable.length > 1) return other(runnable, current, true, this.prng.below(runnable.length - 1));
-    return current;
+    return this.parked.follow(runnable, current, running, sleeping);
   }
 
   describe(): string {
