@@ -90,15 +90,17 @@ function order(records: readonly OpRecord[], ran: readonly string[]): { records:
 
 /**
  * Ops that claim something before their first yield (fork its child's
- * name, swapon its device handle, pin its pin handle: a pin that found the
- * handle free and then lost it to another thread's pin has faulted its page
- * in, where the kernel executor, one op at a time, finds it taken): the thread keeps the CPU into them, so
+ * name, swapon its device handle, pin its pin handle and get its reference
+ * handle: a pin or get that found the handle free and then lost it to
+ * another thread's has gone on into GUP, and may fail there, where the
+ * kernel executor, one op at a time, finds the handle taken first,
+ * live/c/vmsplice.c's `if (f->used) return -EBUSY`): the thread keeps the CPU into them, so
  * that claim and body are not split by another thread's op. A thread also
  * keeps it after its last op, through its exit (exit_mm): the kernel
  * executor ends the thread there too (live/encode.ts `end`), so both sides
  * drop the process's mm at the same point of the order.
  */
-const CLAIMS = new Set<Op['op']>(['fork', 'swapon', 'swapoff', 'pin']);
+const CLAIMS = new Set<Op['op']>(['fork', 'swapon', 'swapoff', 'pin', 'get']);
 
 function nextOp(p: Program, rec: OpRecord): Op | undefined {
   const m = /^P(\d+)\.T(\d+)$/.exec(rec.thread);
