@@ -15,8 +15,6 @@ export interface Abstraction {
 }
 
 const EEXIST = 17;
-/** Ops after which Linux may have split a THP folio (not only its PMD): reclaim, deactivation, MADV_FREE of part of one. */
-const splitsFolios = (d: Difference) => d.op.op === 'madvise' && (d.op.advice === 'PAGEOUT' || d.op.advice === 'COLD' || d.op.advice === 'FREE');
 const maps = (d: Difference) => d.op.op === 'mmap' || d.op.op === 'hugetlbMmap' || d.op.op === 'memfdMmap' || d.op.op === 'mremap';
 
 export const ABSTRACTIONS: readonly Abstraction[] = [
@@ -79,11 +77,6 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     name: 'khugepaged-timing',
     why: "THP mode: khugepaged collapsed a range while the op ran (the machine's pages_collapsed count rose): it scans once when the first mm registers, before its day-long sleep (live/c/thp.c); the model runs no khugepaged in kernel diff",
     matches: (d) => d.kernel.state === 'H' && d.model.state !== 'H' && (d.kernel.collapsed ?? 0) > 0,
-  },
-  {
-    name: 'split-zero-remap (model gap)',
-    why: "THP mode: when Linux splits an anonymous THP (__folio_split, 6.12+: RMP_USE_SHARED_ZEROPAGE; try_to_map_unused_to_zeropage in remove_migration_pte) it maps each subpage that holds only zeroes to the shared zero page instead of its own page; the model keeps every subpage (engine/mm/huge_memory.ts lists it as left out): after a split the model has p where the kernel has z",
-    matches: (d) => splitsFolios(d) && d.pages !== undefined && d.pages.every((p) => p.kernel === 'z' && (p.model === 'p' || p.model === 't')),
   },
   {
     name: 'large-folio-cow-reuse (model gap)',

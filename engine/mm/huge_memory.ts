@@ -31,10 +31,12 @@
  * (a huge PMD split straight into them: __split_huge_pmd_locked with
  * freeze), folio_ref_freeze(), __split_huge_page() (the tails take the
  * head's anon_vma, index + i and flags; PG_anon_exclusive comes back per page
- * from the migration entries) and remap_page(). Reclaim (kswapd, PAGEOUT)
- * splits a THP before it swaps it, kcompactd when no THP is free to move it
- * to (migrate_pages_batch's -ENOMEM); PAGEOUT and COLD split one they cover
- * in part.
+ * from the migration entries) and remap_page(), which maps a subpage that
+ * holds only zeroes to the shared zero page (RMP_USE_SHARED_ZEROPAGE,
+ * b1f202060afe: try_to_map_unused_to_zeropage in migrate.ts). Reclaim
+ * (kswapd, PAGEOUT) splits a THP before it swaps it, kcompactd when no THP
+ * is free to move it to (migrate_pages_batch's -ENOMEM); PAGEOUT and COLD
+ * split one they cover in part.
  *
  * The sysfs knobs: enabled=madvise (only VM_HUGEPAGE VMAs get a THP at
  * fault time; Machine.thp_enabled 'always' gives every anonymous private
@@ -43,8 +45,7 @@
  * zero page: a read fault allocates a THP). Left out, and what the model
  * does instead: splits to an order other than 0, to a list (reclaim and
  * migration go on with the head page's folio only, the tails go back to
- * the LRU), the remap of zero-filled subpages to the shared zero page
- * (RMP_USE_SHARED_ZEROPAGE); swap-out of a THP whole (it is split first),
+ * the LRU); swap-out of a THP whole (it is split first),
  * NUMA hinting (do_huge_pmd_numa_page),
  * the deferred split queue, uffd, file and shmem THPs. khugepaged's
  * collapse is in khugepaged.ts.
@@ -108,7 +109,7 @@ import {
   put_anon_vma,
   type PageVmaMappedWalk,
 } from './rmap.ts';
-import { RMP_LOCKED, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, remove_migration_ptes, try_to_migrate } from './migrate.ts';
+import { RMP_LOCKED, RMP_USE_SHARED_ZEROPAGE, TTU_RMAP_LOCKED, TTU_SPLIT_HUGE_PMD, remove_migration_ptes, try_to_migrate } from './migrate.ts';
 import { machine } from './machine.ts';
 import { is_vm_hugetlb_page } from './hugetlb.ts';
 import { get_unmapped_area } from './mmap.ts';
@@ -545,14 +546,15 @@ function* unmap_folio(folio: Folio): KGen {
 /**
  * remap_page(): the migration entries of the `nr` pages from `folio` on
  * become PTEs again: of the large folio itself if the freeze failed, of each
- * new small folio after a split.
+ * new small folio after a split (`flags`: RMP_USE_SHARED_ZEROPAGE, so that
+ * a zero-filled one is mapped to the shared zero page instead).
  * We enter with the folio(s) locked and the anon_vma locked for write.
  */
-function* remap_page(folio: Folio, nr: number): KGen {
+function* remap_page(folio: Folio, nr: number, flags: number): KGen {
   // If unmap_folio() uses try_to_migrate() on file, remove this check.
   if (!folio_test_anon(folio)) return;
   for (let i = 0; ; ) {
-    yield* remove_migration_ptes(folio, folio, RMP_LOCKED);
+    yield* remove_migration_ptes(folio, folio, RMP_LOCKED | flags);
     i += 1 << folio.order;
     if (i >= nr) break;
     folio = pfn_folio(folio.pfn + (1 << folio.order)); // folio_next()
@@ -578,8 +580,7 @@ function __folio_set_locked(folio: Folio): void {
  * (free_page_and_swap_cache: an unmapped tail is freed then). One step up
  * to remap_page(): nothing yields while the folio is frozen and rebuilt.
  * Simplifications: the tails go back to the LRU, not onto the caller's list
- * (reclaim and migration go on with the head only); no zero-filled subpage
- * is remapped to the shared zero page (RMP_USE_SHARED_ZEROPAGE).
+ * (reclaim and migration go on with the head only).
  * We enter with the folio locked, frozen, unmapped and its anon_vma locked for write.
  */
 function* __split_huge_page(folio: Folio): KGen {
@@ -610,7 +611,7 @@ function* __split_huge_page(folio: Folio): KGen {
   folio.flags &= ~PG_anon_exclusive;
   // See comment in __split_huge_page_tail(): the head keeps the caller's reference.
   folio_ref_unfreeze(folio, 1);
-  yield* remap_page(folio, nr);
+  yield* remap_page(folio, nr, folio_test_anon(folio) ? RMP_USE_SHARED_ZEROPAGE : 0);
   for (const tail of tails) {
     yield* bit_unlock(tail.lock);
     // Subpages may be freed if there wasn't any mapping.
@@ -655,7 +656,7 @@ export function* split_huge_page_to_list_to_order(folio: Folio): KGen<number> {
       yield* __split_huge_page(folio);
       ret = 0;
     } else {
-      yield* remap_page(folio, 1 << folio.order);
+      yield* remap_page(folio, 1 << folio.order, 0);
       ret = -EAGAIN;
     }
   }

@@ -34,16 +34,18 @@ import {
   PG_swapcache,
   PTE_NONE,
   VM_STACK_INCOMPLETE_SETUP,
+  ZERO_PFN,
   mk_pte,
   vma_is_accessible,
   type AnonVma,
   type Folio,
   type PteMigration,
+  type PteTable,
   type VmArea,
 } from './mm_types.ts';
 import { folio_alloc, folio_alloc_large, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, folio_try_get, lru_pick, pfn_to_page } from './page_alloc.ts';
 import { remove_migration_pmd, set_pmd_migration_entry, split_folio, split_huge_pmd_address } from './huge_memory.ts';
-import { ptep_get, set_pte_at } from './pgtable.ts';
+import { mm_forbids_zeropage, ptep_get, set_pte_at } from './pgtable.ts';
 import {
   PVMW_MIGRATION,
   PageAnonExclusive,
@@ -159,11 +161,54 @@ export function* try_to_migrate(folio: Folio, flags = 0): KGen {
 }
 
 /**
+ * RMP_USE_SHARED_ZEROPAGE (b1f202060afe, Linux 6.12): a split of an anon
+ * THP maps each subpage that holds only zeroes to the shared zero page
+ * instead of back to itself (remap_page after __split_huge_page).
+ */
+export const RMP_USE_SHARED_ZEROPAGE = 1 << 1;
+
+/**
+ * try_to_map_unused_to_zeropage(): the migration entry of a just-split
+ * subpage becomes a special PTE of the zero page if the page holds only
+ * zeroes. The entry held no mapping and no reference, so nothing is
+ * unmapped: once remap_page() is done the subpage's folio has no mapping
+ * and __split_huge_page()'s folio_put() of the tail frees it. A page
+ * nobody could have written is read back as zero either way; one that was
+ * written with zeroes is too, so nothing user space can see changes, only
+ * where it lives (and PG_anon_exclusive, which the zero page never has: a
+ * later write COWs from it, as after do_anonymous_page's read fault).
+ * Can split_huge_page race a pin here? No: can_split_folio() refused a
+ * folio with extra references and the refcount is frozen until the remap,
+ * so GUP-fast (gup_fast_pte_range's folio_try_get) cannot have taken the
+ * subpage in between.
+ * Not modelled: mlock (the model has no VM_LOCKED or PG_mlocked),
+ * hwpoison, soft-dirty and uffd-wp bits.
+ * We enter with the folio locked, small (the split is done), and the PTE
+ * lock of the migration entry held.
+ */
+function try_to_map_unused_to_zeropage(pvmw: PageVmaMappedWalk, folio: Folio, table: PteTable, address: number): boolean {
+  BUG_ON(folio.order !== 0, 'try_to_map_unused_to_zeropage', `${folio.kname} is compound`);
+  BUG_ON(!folio_test_anon(folio), 'try_to_map_unused_to_zeropage', `${folio.kname} is not anon`);
+  BUG_ON(!folio.lock.isLocked(), 'try_to_map_unused_to_zeropage', `${folio.kname} is not locked`);
+  if (mm_forbids_zeropage(pvmw.vma.vm_mm)) return false;
+  // The pmd entry mapping the old thp was flushed and the pte mapping this
+  // subpage has been non present. If the subpage is only zero-filled then
+  // map it to the shared zeropage (memchr_inv).
+  if (folio.data.some((w) => w !== 0)) return false;
+  // pte_mkspecial(pfn_pte(my_zero_pfn(pvmw->address), pvmw->vma->vm_page_prot))
+  set_pte_at(table, address, mk_pte(ZERO_PFN, false, false, !vma_is_accessible(pvmw.vma)));
+  // dec_mm_counter(): the model keeps no RSS counters.
+  return true;
+}
+
+/**
  * remove_migration_pte(): put the new folio where rmap finds a migration
  * entry for the old one, with the write and exclusive bits the entry kept.
+ * With RMP_USE_SHARED_ZEROPAGE (src === dst, a split's small folio), a
+ * zero-filled page goes to the shared zero page instead.
  * We enter with both folios locked and the anon_vma read-locked.
  */
-function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmArea, address: number) => KGen<boolean> {
+function remove_migration_pte(dst: Folio, src: Folio, map_unused_to_zeropage: boolean): (folio: Folio, vma: VmArea, address: number) => KGen<boolean> {
   return function* remove_migration_pte(_folio: Folio, vma: VmArea, address: number): KGen<boolean> {
     for (const a of folio_addresses_in_vma(src, vma, address)) {
       const pvmw: PageVmaMappedWalk = { folio: src, vma, address: a, flags: PVMW_MIGRATION };
@@ -177,6 +222,10 @@ function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmAre
       }
       const table = pvmw.table!;
       const entry = ptep_get(table, a) as PteMigration;
+      if (map_unused_to_zeropage && try_to_map_unused_to_zeropage(pvmw, dst, table, a)) {
+        yield* page_vma_mapped_walk_done(pvmw);
+        continue;
+      }
       folio_get(dst);
       // mk_pte(new, vma->vm_page_prot), made writable only for a writable
       // entry: mprotect() took write away from the entries it met
@@ -196,10 +245,14 @@ function remove_migration_pte(dst: Folio, src: Folio): (folio: Folio, vma: VmAre
 
 /**
  * remove_migration_ptes(): every migration entry of src becomes a PTE of
- * dst. RMP_LOCKED: the caller holds the anon_vma lock (split_huge_page).
+ * dst. RMP_LOCKED: the caller holds the anon_vma lock (split_huge_page);
+ * RMP_USE_SHARED_ZEROPAGE: zero-filled pages go to the zero page (only for
+ * src === dst).
  */
 export function* remove_migration_ptes(src: Folio, dst: Folio, flags = 0): KGen {
-  yield* rmap_walk(dst, { rmap_one: remove_migration_pte(dst, src), locked: (flags & RMP_LOCKED) !== 0 });
+  const map_unused_to_zeropage = (flags & RMP_USE_SHARED_ZEROPAGE) !== 0;
+  BUG_ON(map_unused_to_zeropage && src !== dst, 'remove_migration_ptes', `RMP_USE_SHARED_ZEROPAGE from ${src.kname} to ${dst.kname}`);
+  yield* rmap_walk(dst, { rmap_one: remove_migration_pte(dst, src, map_unused_to_zeropage), locked: (flags & RMP_LOCKED) !== 0 });
 }
 
 /**

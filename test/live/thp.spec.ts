@@ -52,6 +52,35 @@ describe(`live: kernel diff --thp, page states${why ? ` (skipped: ${why})` : ''}
     assert.deepEqual(compareRecords(s.records, k, s.states), []);
   });
 
+  it("a split of a THP (MADV_PAGEOUT, no swap) maps its zero-filled subpages to the zero page on both sides (RMP_USE_SHARED_ZEROPAGE)", () => {
+    const p = forThp(
+      {
+        processes: [
+          {
+            threads: [
+              [
+                { op: 'mmap', region: 0, pages: 16, prot: 'rw' },
+                { op: 'madvise', region: 0, page: 0, pages: 16, advice: 'HUGEPAGE' },
+                { op: 'write', region: 0, page: 2, word: 0, value: 5 },
+                { op: 'madvise', region: 0, page: 0, pages: 11, advice: 'PAGEOUT' },
+                { op: 'read', region: 0, page: 2, word: 0 },
+              ],
+            ],
+          },
+        ],
+      },
+      'madvise',
+    );
+    const s = runSequential(p, 0, true);
+    assert.ok(s.sequential);
+    const k = runOnKernel(p, s.order, 'madvise');
+    const r0 = s.records[0]!.result;
+    for (let i = 0; i < s.records.length; i++) assert.equal(k[i]!.states, s.states![i], `op ${i}: ${s.records[i]!.kind}`);
+    assert.equal(s.states![2]!.slice(r0, r0 + 16), 'H'.repeat(16));
+    assert.equal(s.states![3]!.slice(r0, r0 + 16), `zzp${'z'.repeat(13)}`, 'only the written subpage keeps its page');
+    assert.deepEqual(compareRecords(s.records, k, s.states), []);
+  });
+
   it('a state difference is seen: the same program, the kernel under enabled=always and the model under madvise', () => {
     const p = program(p0.filter((op) => op.op !== 'madvise'));
     const s = runSequential(p, 0, true);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Replay, type Strategy } from '../../../engine/index.ts';
 import type { Op, Program } from '../../../engine/program/ops.ts';
-import { pmd_table, pmd_trans_huge } from '../../../engine/mm/mm_types.ts';
+import { ZERO_PFN, pmd_table, pmd_trans_huge } from '../../../engine/mm/mm_types.ts';
 import { pfn_folio } from '../../../engine/mm/page_alloc.ts';
 import { pmd_index } from '../../../engine/mm/pgtable.ts';
 import { PageAnonExclusive } from '../../../engine/mm/rmap.ts';
@@ -89,5 +89,59 @@ describe('engine/mm/huge_memory: split_huge_page with the refcount freeze (huge_
     assert.equal(res.history.records.find((x) => x.op.op === 'pin')!.result, 0);
     assert.equal(seen.at(-1), 'large', 'PTEs of the THP, which stayed one folio');
     assert.equal(exclusive.filter(Boolean).length, 16);
+  });
+});
+
+describe('engine/mm/huge_memory: a split maps zero-filled subpages to the shared zero page (RMP_USE_SHARED_ZEROPAGE, migrate.ts)', () => {
+  /** Each PTE of P0's r0 after every op: 'z' the zero page, 'p' a page, '-' none; and the free frames. */
+  function pages(p: Program): { res: ReturnType<typeof runCase>; after: string[]; free: number[] } {
+    const after: string[] = [];
+    const free: number[] = [];
+    const res = runCase(p, new Replay([]), { properties }, (h) => ({
+      ...h,
+      afterOp(ctx, rec) {
+        h.afterOp?.(ctx, rec);
+        const space = ctx.spaces[0]!;
+        const region = space.regions.get(0);
+        if (!region) return;
+        const pmd = space.mm.pgd[pmd_index(region.start)];
+        const t = pmd_table(pmd);
+        after.push(pmd_trans_huge(pmd) ? 'thp' : t ? t.ptes.map((e) => (e.kind !== 'present' ? '-' : e.pfn === ZERO_PFN ? 'z' : 'p')).join('') : 'none');
+        free.push(ctx.machine.mem.nr_free());
+      },
+    }));
+    return { res, after, free };
+  }
+  // Page 0 and 3 written; page 5 written with 0, which is as zero-filled as never written.
+  const ops: Op[] = [...THP, w(5, 0), { op: 'madvise', region: 0, page: 2, pages: 3, advice: 'COLD' }, r(3), r(5), w(7, 4), r(7), r(8)];
+
+  it('MADV_COLD of part of a THP splits it: pages that hold only zeroes are mapped to the zero page and freed, the others keep their data and their page', () => {
+    const { res, after, free } = pages({ frames: 48, zeroPage: true, processes: [{ threads: [ops] }] });
+    assert.equal(res.violation, undefined, describeViolation(res));
+    assert.equal(after[4], 'thp');
+    assert.equal(after[5], 'pzzpzzzzzzzzzzzz', 'after the COLD: pages 0 and 3 keep their page, 5 (written 0) and the untouched ones are the zero page');
+    assert.equal(free[5]! - free[4]!, 14, 'the 14 zero-filled subpages went back to the allocator');
+    assert.deepEqual(reads(res, 'P0.T0'), [2, 0, 4, 0]);
+    assert.equal(after.at(-1), 'pzzpzzzpzzzzzzzz', 'a write to a zero-page subpage copies it away (wp_page_copy from the zero page)');
+  });
+
+  it('without the zero page (mm_forbids_zeropage) every subpage keeps its page', () => {
+    const { res, after } = pages({ frames: 48, processes: [{ threads: [ops] }] });
+    assert.equal(res.violation, undefined, describeViolation(res));
+    assert.equal(after[5], 'pppppppppppppppp');
+    assert.deepEqual(reads(res, 'P0.T0'), [2, 0, 4, 0]);
+  });
+
+  it('a split that failed to freeze (remap_page of the large folio itself) maps nothing to the zero page', () => {
+    // The GUP-fast race of the spec above, on a machine with the zero page.
+    const pinWrite: Op = { op: 'pinWrite', pin: 0, word: 0, value: 9 };
+    const p: Program = { frames: 24, zeroPage: true, processes: [{ threads: [[...THP], [r(5), pin(2, true), pinWrite, r(2)]] }], kthreads: [[{ op: 'migrate', victim: 0 }]] };
+    const { strategy, park: parked } = park('P0.T1', 'user load', 'K0', 'split_huge_pmd_address: mm_find_pmd', 'device DMA write');
+    const { res, seen, exclusive } = shapes(p, strategy, 'K0');
+    assert.ok(parked.parked && parked.reached);
+    assert.equal(res.violation, undefined, describeViolation(res));
+    assert.equal(res.history.records.find((x) => x.op.op === 'migrate')!.result, 0);
+    assert.equal(seen.at(-1), 'large');
+    assert.equal(exclusive.filter(Boolean).length, 16, 'every PTE maps the THP again, none the zero page');
   });
 });
