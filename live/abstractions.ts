@@ -78,11 +78,6 @@ export const ABSTRACTIONS: readonly Abstraction[] = [
     why: "THP mode: khugepaged collapsed a range while the op ran (the machine's pages_collapsed count rose): it scans once when the first mm registers, before its day-long sleep (live/c/thp.c); the model runs no khugepaged in kernel diff",
     matches: (d) => d.kernel.state === 'H' && d.model.state !== 'H' && (d.kernel.collapsed ?? 0) > 0,
   },
-  {
-    name: 'large-folio-cow-reuse (model gap)',
-    why: "THP mode: since Linux 6.15 (1da190f4d0a6, __wp_can_reuse_large_anon_folio) a write fault on a read-only PTE of a large anon folio that only this mm maps (CONFIG_MM_ID: mapcount equals refcount, no other mm) reuses the page in place; the model's wp_can_reuse_anon_folio never reuses a page of a large folio and copies it: the written page is p in the model, still t on the kernel",
-    matches: (d) => (d.op.op === 'write' || d.op.op === 'pin') && d.pages?.length === 1 && d.pages[0]!.page === d.at && d.pages[0]!.model === 'p' && d.pages[0]!.kernel === 't',
-  },
 ];
 
 /** The abstraction a difference falls under, if any. */

@@ -13,11 +13,13 @@ import { exit_mmap, vm_area_dup, vma_link } from '../mm/mmap.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from '../mm/mmap_lock.ts';
 import { ENOMEM, MmStruct, VM_DONTCOPY, VM_WIPEONFORK } from '../mm/mm_types.ts';
 import { anon_vma_fork } from '../mm/rmap.ts';
+import { mm_alloc_id } from '../mm/rmap_mm_id.ts';
 import { dup_mmap_file } from '../fs/fs.ts';
 
 /** mm_alloc(): a fresh, empty mm with one user. */
 export function mm_alloc(owner: string): MmStruct {
   const mm = new MmStruct(owner);
+  mm.mm_id = mm_alloc_id();
   machine().mms.push(mm);
   return mm;
 }
@@ -92,7 +94,7 @@ export function* mmput(mm: MmStruct): KGen {
   mmdrop(mm);
 }
 
-/** mmdrop(): drop a reference to the struct itself; the last frees it. */
+/** mmdrop(): drop a reference to the struct itself; the last frees it (and its mm_id: mm_free_id). */
 export function mmdrop(mm: MmStruct): void {
   if (--mm.mm_count > 0) return;
   const mms = machine().mms;

@@ -342,7 +342,7 @@ export function* copy_huge_pmd(dst_vma: VmArea, src_vma: VmArea, addr: number): 
   }
   const src_folio = pfn_folio(pmd.pfn);
   folio_get(src_folio);
-  if (folio_try_dup_anon_rmap_pmd(src_folio, src_vma)) {
+  if (folio_try_dup_anon_rmap_pmd(src_folio, dst_vma, src_vma)) {
     // Page maybe pinned: split and retry the fault on PTEs.
     folio_put(src_folio);
     pte_free(pgtable);
@@ -607,6 +607,7 @@ function* __split_huge_page(folio: Folio): KGen {
   folio.order = 0;
   folio.pages = undefined;
   folio._entire_mapcount = 0;
+  folio._mm_ids = undefined; // unmapped: both slots are free
   folio.data = pages[0]!.data;
   folio.flags &= ~PG_anon_exclusive;
   // See comment in __split_huge_page_tail(): the head keeps the caller's reference.

@@ -19,8 +19,9 @@ import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
 import { write_seqcount_begin, write_seqcount_end } from '../locking/seqcount.ts';
 import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
-import { BUG_ON } from '../kernel/current.ts';
+import { BUG_ON, WARN_ON } from '../kernel/current.ts';
 import { machine } from './machine.ts';
+import { folio_mm_id, folio_test_large_maybe_mapped_shared } from './rmap_mm_id.ts';
 import { SWP_SYNCHRONOUS_IO, swp_entry } from './swap.ts';
 import { swap_cache_get_folio, swapin_readahead } from './swap_state.ts';
 import { folio_free_swap, free_swap_and_cache, get_swap_device, put_swap_device, swap_count, swap_duplicate, swap_free, swapcache_clear, swapcache_prepare } from './swapfile.ts';
@@ -603,15 +604,60 @@ function* do_wp_page(vmf: VmFault): KGen<number> {
 }
 
 /**
+ * __wp_can_reuse_large_anon_folio() (Linux 6.15, 1da190f4d0a6, CONFIG_MM_ID,
+ * as on the live 6.18 kernel; before it, no page of a large folio was
+ * reused): a page of a PTE-mapped THP can be reused in place if every
+ * reference to the folio is a mapping, and every mapping is in this mm
+ * (rmap_mm_id.ts). Each mapping holds one reference, taken before the
+ * mapcount when mapping and dropped after it when unmapping, so a GUP-fast
+ * reference, a pin, a swap cache or an isolation makes the refcount the
+ * larger, and another mm's mapping sets "maybe mapped shared".
+ * The other side: GUP-fast's folio_try_get() (it raises the refcount
+ * without any lock, before its PTE recheck), and another mm's zap or
+ * unmap dropping its last mapping (which clears the shared bit once one
+ * mm holds them all). Fork cannot come between: it write-locks every VMA
+ * and holds mmap_lock for write.
+ * We enter with the PT lock held.
+ */
+function* __wp_can_reuse_large_anon_folio(folio: Folio, vma: VmArea): KGen<boolean> {
+  // Let's just free up a large folio if only a single page is mapped.
+  if (folio._mapcount <= 1) return false;
+  // If all folio references are from mappings, and all mappings are in the
+  // page tables of this MM, then this folio is exclusive to this MM.
+  if (folio_test_large_maybe_mapped_shared(folio)) return false;
+  BUG_ON(folio._entire_mapcount > 0, '__wp_can_reuse_large_anon_folio', `${folio.kname} is PMD-mapped too`);
+  if (folio.flags & PG_swapcache) {
+    // Note: freeing up the swapcache will fail if some PTEs are still swap
+    // entries. (The model's THPs are split before they are swapped.)
+    if (!(yield* bit_trylock(folio.lock))) return false;
+    yield* folio_free_swap(folio);
+    yield* bit_unlock(folio.lock);
+  }
+  if (folio._mapcount !== folio._refcount) return false;
+  // Stabilize the mapcount vs. refcount and recheck: folio_lock_large_mapcount()
+  // spins here while a mapping is added or removed (rmap_mm_id.ts: each in
+  // one step), and the recheck below is one step.
+  yield 'folio_lock_large_mapcount';
+  WARN_ON(folio._mapcount > folio._refcount, '__wp_can_reuse_large_anon_folio', `${folio.kname} mapcount ${folio._mapcount} > refcount ${folio._refcount}`);
+  if (folio_test_large_maybe_mapped_shared(folio)) return false;
+  if (folio._mapcount !== folio._refcount) return false;
+  BUG_ON(
+    folio_mm_id(folio, 0) !== vma.vm_mm.mm_id && folio_mm_id(folio, 1) !== vma.vm_mm.mm_id,
+    '__wp_can_reuse_large_anon_folio',
+    `${folio.kname} is not mapped by ${vma.vm_mm.kname}`,
+  );
+  // Do we need the folio lock? Likely not. If there would have been
+  // references from page migration/swapout, we would have detected an
+  // additional folio reference and never ended up here.
+  return true;
+}
+
+/**
  * wp_can_reuse_anon_folio(): are we the only user? Checked under the folio
  * lock, taken with a trylock since we hold the PT lock.
  */
 function* wp_can_reuse_anon_folio(folio: Folio, vma: VmArea): KGen<boolean> {
-  // We could currently only reuse a subpage of a large folio if no other
-  // subpages of the large folios are still mapped. However, let's just
-  // consistently not reuse subpages even if we could reuse in that
-  // scenario, and give back a large folio a bit sooner.
-  if (folio.order) return false;
+  if (folio.order) return yield* __wp_can_reuse_large_anon_folio(folio, vma);
   // Early checks without the lock are only an optimisation.
   const swapcache = folio.flags & PG_swapcache ? 1 : 0;
   if (folio._refcount > 1 + swapcache) return false;
@@ -832,7 +878,7 @@ function* copy_present_pte(
     const page = vm_normal_struct_page(folio, pte.pfn);
     folio_get(folio);
     // A pin of any page of a THP makes the whole folio maybe-pinned.
-    if (folio_try_dup_anon_rmap_pte(folio, src_vma, page) === -EBUSY) {
+    if (folio_try_dup_anon_rmap_pte(folio, dst_vma, src_vma, page) === -EBUSY) {
       // Page may be pinned, we have to copy.
       folio_put(folio);
       return copy_present_page(dst_vma, dst, addr, page, prealloc);

@@ -11,6 +11,7 @@
  * (the model has one PMD page per mm, so a split PMD lock would be per mm
  * too), the lock pte_alloc()'s pmd_populate() takes.
  */
+import type { FolioMmIds } from './rmap_mm_id.ts';
 import { BitLock } from '../locking/bitlock.ts';
 import { RwSemaphore } from '../locking/rwsem.ts';
 import { Seqcount } from '../locking/seqcount.ts';
@@ -312,6 +313,8 @@ export class Folio extends KObject {
   _mapcount = 0;
   /** FOLL_PIN references (folio_maybe_dma_pinned). Each also holds a refcount. */
   _pincount = 0;
+  /** CONFIG_MM_ID (rmap_mm_id.ts): the mms that map a large folio; undefined for a small one. */
+  _mm_ids: FolioMmIds | undefined = undefined;
   /** folio->mapping: the anon_vma for anon folios. */
   mapping: AnonVma | undefined;
   /** folio->index: linear page index within the anon_vma's pgoff space, or the file index of a page-cache folio. */
@@ -446,6 +449,8 @@ export class MmStruct extends KObject {
   arg_start = 0;
   /** Member of init_mm.mmlist (for swapoff) once it has swap entries. */
   onMmlist = false;
+  /** mm->mm_id (CONFIG_MM_ID): set by mm_alloc(), see rmap_mm_id.ts. */
+  mm_id = 0;
 
   constructor(readonly owner: string) {
     super('mm');

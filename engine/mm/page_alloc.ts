@@ -7,6 +7,7 @@
  * a use-after-free, until the frame is handed out again, when the stale PTE
  * silently maps somebody else's page, as it would in the kernel.
  */
+import { FolioMmIds } from './rmap_mm_id.ts';
 import { BUG_ON, report } from '../kernel/current.ts';
 import { kfree, kobject_freed } from './kasan.ts';
 import { Folio, PG_anon, PG_anon_exclusive, Page, ZERO_PFN, is_zero_pfn, type StructPage } from './mm_types.ts';
@@ -107,6 +108,8 @@ export function folio_alloc_large(order: number): Folio | undefined {
     mem.frames[pfn + i] = folio;
   }
   folio.pages = pages;
+  // prep_compound_head(): both mm slots free.
+  folio._mm_ids = new FolioMmIds();
   return folio;
 }
 

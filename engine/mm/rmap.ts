@@ -78,6 +78,7 @@ import { swap_duplicate, swap_free } from './swapfile.ts';
 import { find_mergeable_anon_vma } from './vma.ts';
 import { mmap_assert_locked } from './mmap_lock.ts';
 import { i_mmap_lock_read, i_mmap_unlock_read, vma_interval_tree_foreach } from '../fs/fs.ts';
+import { folio_add_large_mapcount, folio_set_large_mapcount, folio_sub_large_mapcount } from './rmap_mm_id.ts';
 
 /**
  * The block above as data, in the model's lock class names: each chain lists
@@ -374,6 +375,7 @@ export function folio_add_new_anon_rmap(folio: Folio, vma: VmArea, address: numb
   folio.flags |= PG_swapbacked; // __folio_set_swapbacked()
   __folio_set_anon(folio, vma, address, exclusive);
   if (folio.order) {
+    folio_set_large_mapcount(folio, 1, vma);
     folio.flags &= ~PG_anon_exclusive;
     folio._entire_mapcount = 1;
     if (exclusive) folio.pages![0]!.flags |= PG_anon_exclusive;
@@ -419,6 +421,7 @@ export function folio_add_anon_rmap_pte(folio: Folio, vma: VmArea, address: numb
   BUG_ON(!folio.lock.isLocked(), 'folio_add_anon_rmap_pte', `${folio.kname} not locked`);
   BUG_ON(!folio_test_anon(folio), 'folio_add_anon_rmap_pte', `${folio.kname} is not anon`);
   folio._mapcount++;
+  if (folio.order) folio_add_large_mapcount(folio, 1, vma);
   __page_check_anon_rmap(folio, vma, address);
   if (exclusive) folio.flags |= PG_anon_exclusive;
 }
@@ -453,6 +456,7 @@ export function folio_add_anon_rmap_ptes(folio: Folio, page: StructPage, nr: num
     if (exclusive) p.flags |= PG_anon_exclusive;
   }
   folio._mapcount += nr;
+  if (folio.order) folio_add_large_mapcount(folio, nr, vma);
   __page_check_anon_rmap(folio, vma, address, first);
 }
 
@@ -467,6 +471,7 @@ export function folio_remove_rmap_pte(folio: Folio, vma: VmArea, page: StructPag
     page._mapcount--;
   }
   folio._mapcount--;
+  if (folio.order) folio_sub_large_mapcount(folio, 1, vma);
 }
 
 /**
@@ -480,6 +485,7 @@ export function folio_add_anon_rmap_pmd(folio: Folio, page: StructPage, vma: VmA
   BUG_ON(!folio_test_anon(folio) || !folio.order, 'folio_add_anon_rmap_pmd', `${folio.kname} is not an anon THP`);
   folio._entire_mapcount++;
   folio._mapcount++;
+  folio_add_large_mapcount(folio, 1, vma);
   __page_check_anon_rmap(folio, vma, address);
   if (exclusive) page.flags |= PG_anon_exclusive;
 }
@@ -489,6 +495,7 @@ export function folio_remove_rmap_pmd(folio: Folio, vma: VmArea): void {
   BUG_ON(folio._entire_mapcount <= 0 || folio._mapcount <= 0, 'folio_remove_rmap_pmd', `${folio.kname} entire mapcount underflow in ${vma}`);
   folio._entire_mapcount--;
   folio._mapcount--;
+  folio_sub_large_mapcount(folio, 1, vma);
 }
 
 /** A small folio is its own page; a large one's i-th subpage. */
@@ -518,16 +525,18 @@ export function folio_needs_cow_for_dma(vma: VmArea, folio: Folio): boolean {
 /**
  * folio_try_dup_anon_rmap_pte(): fork's duplicate step. An exclusive page
  * becomes possibly shared, unless it may be pinned: then the caller must copy
- * it for the child (-EBUSY), so the pin keeps seeing the parent's page.
+ * it for the child (-EBUSY), so the pin keeps seeing the parent's page. The
+ * new mapping is the child's (dst_vma: its mm's slot, CONFIG_MM_ID).
  * We enter with the source PT lock held and write_protect_seq odd.
  */
-export function folio_try_dup_anon_rmap_pte(folio: Folio, src_vma: VmArea, page: StructPage = folio): number {
+export function folio_try_dup_anon_rmap_pte(folio: Folio, dst_vma: VmArea, src_vma: VmArea, page: StructPage = folio): number {
   if (PageAnonExclusive(page)) {
     if (folio_needs_cow_for_dma(src_vma, folio)) return -EBUSY;
     page.flags &= ~PG_anon_exclusive;
   }
   if (page !== folio) page._mapcount++;
   folio._mapcount++;
+  if (folio.order) folio_add_large_mapcount(folio, 1, dst_vma);
   return 0;
 }
 
@@ -538,7 +547,7 @@ export function folio_try_dup_anon_rmap_pte(folio: Folio, src_vma: VmArea, page:
  * the PMD and copies PTE by PTE (-EBUSY).
  * We enter with both PMD locks held and write_protect_seq odd.
  */
-export function folio_try_dup_anon_rmap_pmd(folio: Folio, src_vma: VmArea): number {
+export function folio_try_dup_anon_rmap_pmd(folio: Folio, dst_vma: VmArea, src_vma: VmArea): number {
   const head = folio.pages![0]!;
   if (PageAnonExclusive(head)) {
     if (folio_needs_cow_for_dma(src_vma, folio)) return -EBUSY;
@@ -546,6 +555,7 @@ export function folio_try_dup_anon_rmap_pmd(folio: Folio, src_vma: VmArea): numb
   }
   folio._entire_mapcount++;
   folio._mapcount++;
+  folio_add_large_mapcount(folio, 1, dst_vma);
   return 0;
 }
 

@@ -90,13 +90,13 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       f._pincount = 1;
       assert.equal(folio_maybe_dma_pinned(f), true);
       assert.equal(folio_needs_cow_for_dma(vma, f), false, 'the mm never pinned');
-      assert.equal(folio_try_dup_anon_rmap_pte(f, vma), 0);
+      assert.equal(folio_try_dup_anon_rmap_pte(f, vma, vma), 0);
       assert.deepEqual([f._mapcount, (f.flags & PG_anon_exclusive) !== 0], [2, false]);
       f._mapcount = 1;
       f.flags |= PG_anon_exclusive;
       mm.flags |= MMF_HAS_PINNED;
       assert.equal(folio_needs_cow_for_dma(vma, f), true);
-      assert.equal(folio_try_dup_anon_rmap_pte(f, vma), -16);
+      assert.equal(folio_try_dup_anon_rmap_pte(f, vma, vma), -16);
       assert.deepEqual([f._mapcount, (f.flags & PG_anon_exclusive) !== 0], [1, true]);
       assert.equal(folio_try_share_anon_rmap_pte(f), -16);
       assert.equal(f.flags & PG_anon_exclusive, PG_anon_exclusive);
@@ -106,7 +106,7 @@ describe('engine/mm/rmap: reverse mapping (rmap.ts)', () => {
       assert.equal(f.flags & PG_anon_exclusive, 0);
       // A non-exclusive page is shared as it is, pinned or not.
       f._pincount = 1;
-      assert.equal(folio_try_dup_anon_rmap_pte(f, vma), 0);
+      assert.equal(folio_try_dup_anon_rmap_pte(f, vma, vma), 0);
       assert.equal(f._mapcount, 2);
       f._mapcount = 1;
       f._pincount = 0;
