@@ -14,6 +14,11 @@
  * and mprotect leave its refcount and mapcount alone; the first write (or an
  * unshare for a R/O long-term pin) replaces it by a fresh zeroed page
  * (wp_page_copy with pfn_is_zero: nothing is copied).
+ *
+ * The file is Linux 6.12 but for one path of 6.15, which the live 6.18
+ * kernel has and the differential showed: do_wp_page() reuses a page of a
+ * PTE-mapped THP that only this mm maps (__wp_can_reuse_large_anon_folio,
+ * CONFIG_MM_ID: rmap_mm_id.ts).
  */
 import { bit_lock, bit_trylock, bit_unlock, bit_wait } from '../locking/bitlock.ts';
 import { SINGLE_DEPTH_NESTING } from '../locking/lock-class.ts';
