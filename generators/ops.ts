@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { WORDS_PER_PAGE } from '../engine/mm/mm_types.ts';
+import { HPAGE_PMD_NR, WORDS_PER_PAGE } from '../engine/mm/mm_types.ts';
 import type { Op, OpKind } from '../engine/program/ops.ts';
 import { hugetlbOpArb, memfdOpArb } from './file-ops.ts';
 import { ADVICE_WEIGHTED, type ResolvedProgramOptions } from './options.ts';
@@ -58,6 +58,9 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
   // A length of 0 now and then: munmap refuses it, mprotect and madvise do nothing and succeed.
   const rangePages = fc.oneof({ arbitrary: pages, weight: 15 }, { arbitrary: fc.constant(0), weight: 1 });
   const word = fc.nat(WORDS_PER_PAGE - 1);
+  // A new length of whole PMDs now and then, as realloc() of a large buffer asks: a THP region
+  // (one PMD) keeps its size or doubles, and the move can take its huge PMDs whole (move_huge_pmd).
+  const pmdSized = fc.constantFrom(HPAGE_PMD_NR, 2 * HPAGE_PMD_NR);
   // Mostly the device every swap program starts with (dev 0).
   const dev = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat(SWAP_DEVICES - 1), weight: 1 });
   const prot = fc.constantFrom('rw' as const, 'rw' as const, 'r' as const, 'none' as const);
@@ -73,7 +76,7 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
       return fc.oneof(
         {
           arbitrary: fc.record(
-            { op: fc.constant('mremap' as const), region, pages: fc.integer({ min: 1, max: o.maxPages + 2 }), maymove: fc.boolean(), fixedTo: region },
+            { op: fc.constant('mremap' as const), region, pages: fc.oneof({ arbitrary: fc.integer({ min: 1, max: o.maxPages + 2 }), weight: 6 }, { arbitrary: pmdSized, weight: 1 }), maymove: fc.boolean(), fixedTo: region },
             { requiredKeys: ['op', 'region', 'pages', 'maymove'] },
           ),
           weight: 3,
@@ -83,8 +86,8 @@ export function opArb(kind: OpKind, o: ResolvedProgramOptions, processes: number
           arbitrary: fc.record({
             op: fc.constant('mremap' as const),
             region,
-            // Mostly the size of region 0's first mapping, which every program starts with.
-            pages: fc.oneof({ arbitrary: fc.constant(o.maxPages), weight: 2 }, { arbitrary: pages, weight: 1 }),
+            // Mostly the size of region 0's first mapping, which every program starts with (a THP's, a third of the time).
+            pages: fc.oneof({ arbitrary: fc.constant(o.maxPages), weight: 2 }, { arbitrary: pages, weight: 1 }, { arbitrary: fc.constant(HPAGE_PMD_NR), weight: 1 }),
             maymove: fc.constant(true),
             dontunmap: fc.constant(true),
           }),

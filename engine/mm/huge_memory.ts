@@ -151,16 +151,23 @@ export function hugepage_madvise(flags: number, advice: 'HUGEPAGE' | 'NOHUGEPAGE
 
 /**
  * thp_get_unmapped_area_vmflags() -> __thp_get_unmapped_area(): search for
- * len plus a PMD of padding, then place the mapping on a PMD boundary inside
- * it; top-down, the highest such boundary. 0 when the padded length does not
- * fit (the caller retries without the padding).
+ * len plus a PMD of padding, then place the mapping inside it where it is
+ * PMD-aligned relative to `off` (the pgoff, in pages: 0 for a new anonymous
+ * mapping; for mremap's move, the old address's pgoff, so that the new
+ * address is congruent to the old one and huge PMDs can move whole);
+ * top-down, the highest such place. 0 when no whole PMD of [off, off + len)
+ * is aligned, or the padded length does not fit (the caller retries
+ * without the padding).
  */
-export function thp_get_unmapped_area(mm: MmStruct, len: number): number {
+export function thp_get_unmapped_area(mm: MmStruct, len: number, off = 0): number {
   const size = HPAGE_PMD_NR;
+  const off_end = off + len;
+  const off_align = Math.ceil(off / size) * size;
+  if (off_end <= off_align || off_end - off_align < size) return 0;
   const ret = get_unmapped_area(mm, len + size);
   if (ret < 0) return 0;
-  // off_sub = (off - ret) & (size - 1), with off (the pgoff) 0 for anon.
-  const off_sub = (size - (ret % size)) % size;
+  // off_sub = (off - ret) & (size - 1)
+  const off_sub = (((off - ret) % size) + size) % size;
   // MMF_TOPDOWN && !off_sub
   if (!off_sub) return ret + size;
   return ret + off_sub;

@@ -197,12 +197,13 @@ export function get_unmapped_area(mm: MmStruct, len: number): number {
 
 /**
  * __get_unmapped_area() for an anonymous mapping without a hint: a length
- * that is a multiple of the PMD size is aligned to it, so that it can be
- * mapped by THPs (thp_get_unmapped_area_vmflags(), Linux 6.7+).
+ * that is a multiple of the PMD size is aligned to it (relative to pgoff),
+ * so that it can be mapped by THPs (thp_get_unmapped_area_vmflags(), Linux
+ * 6.7+). mmap passes pgoff 0, mremap's move the pgoff of the old address.
  */
-export function __get_unmapped_area(mm: MmStruct, len: number): number {
+export function __get_unmapped_area(mm: MmStruct, len: number, pgoff = 0): number {
   if (len % HPAGE_PMD_NR === 0) {
-    const addr = thp_get_unmapped_area(mm, len);
+    const addr = thp_get_unmapped_area(mm, len, pgoff);
     if (addr > 0) return addr;
   }
   return get_unmapped_area(mm, len);

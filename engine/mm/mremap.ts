@@ -11,7 +11,7 @@ import { spin_lock_nested, spin_unlock } from '../locking/spinlock.ts';
 import type { KGen } from '../sched/task.ts';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from './mmap_lock.ts';
 import { EFAULT, EINVAL, ENOMEM, HPAGE_PMD_NR, PTE_NONE, TASK_SIZE, VM_MAYSHARE, VM_SHARED, pmd_is_huge, pmd_table, type MmStruct, type VmArea } from './mm_types.ts';
-import { do_vmi_munmap, find_vma, find_vma_prev, get_unmapped_area, vm_area_dup, vma_link, vma_lookup } from './mmap.ts';
+import { __get_unmapped_area, do_vmi_munmap, find_vma, find_vma_prev, vm_area_dup, vma_link, vma_lookup } from './mmap.ts';
 import { BUG_ON } from '../kernel/current.ts';
 import { VMG_VMA_STATE, vma_merge_copied_range, vma_merge_extend } from './vma.ts';
 import { vma_is_anonymous } from './vma_lock.ts';
@@ -282,7 +282,7 @@ function* mremap_locked(mm: MmStruct, addr: number, old_len: number, new_len: nu
     }
   }
   if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
-  const to = get_unmapped_area(mm, new_len);
+  const to = vrm_get_unmapped_area(mm, vma, addr, new_len);
   if (to < 0) return to;
   vma = vma_lookup(mm, addr)!;
   return yield* move_vma(vma, addr, old_len, new_len, to, flags);
@@ -325,6 +325,18 @@ function* remap_move(mm: MmStruct, start: number, len: number, new_addr: number,
 }
 
 /**
+ * vrm_set_new_addr()'s get_unmapped_area(vma->vm_file, 0, new_len, pgoff,
+ * map_flags): a free area for the move, with the pgoff of the old address,
+ * so that a PMD-multiple length lands congruent to it modulo the PMD size
+ * (__get_unmapped_area's THP alignment) and a huge PMD can move whole
+ * (move_huge_pmd). The model only moves anonymous private VMAs
+ * (check_prep_vma), so there is no file or MAP_SHARED case.
+ */
+function vrm_get_unmapped_area(mm: MmStruct, vma: VmArea, addr: number, new_len: number): number {
+  return __get_unmapped_area(mm, new_len, vma.vm_pgoff + (addr - vma.vm_start));
+}
+
+/**
  * mremap_to(): a move to a new address: MREMAP_FIXED clears the destination
  * first and may shrink; MREMAP_DONTUNMAP alone moves to a free area.
  */
@@ -345,7 +357,9 @@ function* mremap_to(mm: MmStruct, addr: number, old_len: number, new_addr: numbe
   }
   // vrm_set_new_addr(): a free area unless MREMAP_FIXED.
   if (!(flags & MREMAP_FIXED)) {
-    const to = get_unmapped_area(mm, new_len);
+    const old = vma_lookup(mm, addr);
+    if (!old) return -EFAULT;
+    const to = vrm_get_unmapped_area(mm, old, addr, new_len);
     if (to < 0) return to;
     new_addr = to;
   }

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { Kernel, Replay, type KGen } from '../../../engine/index.ts';
-import { dup_mm, mmput } from '../../../engine/kernel/fork.ts';
+import { dup_mm, mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../../engine/mm/gup.ts';
 import { machine } from '../../../engine/mm/machine.ts';
 import { do_madvise } from '../../../engine/mm/madvise.ts';
-import { HPAGE_PMD_NR, VM_HUGEPAGE, mk_huge_pmd, page_folio, pmd_trans_huge, type Folio, type MmStruct, type Page, type PteTable } from '../../../engine/mm/mm_types.ts';
+import { HPAGE_PMD_NR, VM_HUGEPAGE, mk_huge_pmd, page_folio, pmd_trans_huge, type Folio, type MmStruct, type Page, type PmdHuge, type PteTable } from '../../../engine/mm/mm_types.ts';
 import { sys_mprotect } from '../../../engine/mm/mprotect.ts';
 import { pfn_folio } from '../../../engine/mm/page_alloc.ts';
 import { pmd_index } from '../../../engine/mm/pgtable.ts';
 import { PageAnonExclusive } from '../../../engine/mm/rmap.ts';
-import { PROT_READ, PROT_WRITE, vm_munmap } from '../../../engine/mm/mmap.ts';
-import { load, mapped, pteAt, store } from '../harness.ts';
+import { PROT_READ, PROT_WRITE, vm_mmap, vm_munmap } from '../../../engine/mm/mmap.ts';
+import { MREMAP_DONTUNMAP, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
+import { RW, load, mapped, pteAt, store } from '../harness.ts';
 
 const FRAMES = 48;
 
@@ -187,5 +188,32 @@ describe('engine/mm/huge_memory: anonymous THPs at PMD level (huge_memory.ts)', 
       assert.ok(rw.kind === 'present' && rw.write);
       assert.equal(yield* store(mm, addr + 5, 1), -14);
     });
+  });
+
+  it('mremap moves a THP to a free area congruent to it modulo the PMD (vrm_set_new_addr\'s pgoff): the huge PMD moves whole (move_huge_pmd), growing or keeping its size', () => {
+    for (const [new_len, flags] of [
+      [2 * HPAGE_PMD_NR, MREMAP_MAYMOVE],
+      [HPAGE_PMD_NR, MREMAP_MAYMOVE | MREMAP_DONTUNMAP],
+    ] as const) {
+      runThp(function* () {
+        // A page mapped first, at the top; the THP below it, with less than a PMD between: it cannot grow in place.
+        const mm = mm_alloc('P0');
+        const above = yield* vm_mmap(mm, 1, RW);
+        const addr = yield* vm_mmap(mm, HPAGE_PMD_NR, RW);
+        assert.ok(addr % HPAGE_PMD_NR === 0 && above > addr && above - (addr + HPAGE_PMD_NR) < HPAGE_PMD_NR, `harness: layout ${addr} ${above}`);
+        assert.equal(yield* do_madvise(mm, addr, HPAGE_PMD_NR, 'HUGEPAGE'), 0);
+        assert.equal(yield* store(mm, addr, 1), 0);
+        const folio = pfn_folio((mm.pgd[pmd_index(addr)] as PmdHuge).pfn);
+        const to = yield* sys_mremap(mm, addr, HPAGE_PMD_NR, new_len, flags);
+        assert.ok(to > 0 && to !== addr, `moved: ${to}`);
+        assert.equal(to % HPAGE_PMD_NR, 0, 'PMD-aligned, as the old address was');
+        const pmd = mm.pgd[pmd_index(to)];
+        assert.ok(pmd_trans_huge(pmd) && pmd.pfn === folio.pfn, 'the same THP, still PMD-mapped');
+        assert.deepEqual(counts(folio), [1, 1, 1]);
+        assert.equal(yield* load(mm, to, 0), 1);
+        if (flags & MREMAP_DONTUNMAP) assert.equal(yield* load(mm, addr, 0), 0, 'the old range stays mapped, empty');
+        else assert.equal(mm.pgd[pmd_index(addr)], undefined, 'nothing left at the old address');
+      });
+    }
   });
 });
