@@ -11,7 +11,7 @@
 // BENCH_KINDS (campaigns of the patch study, comma-separated: guided (the default, coverage-guided), mix,random,pct,pb (the plain
 // random campaign with the default schedule mix or one kind); default guided,mix), BENCH_BUDGET_RUNS (also cap each patch campaign at
 // this many runs; 0 = none), BENCH_NO_HEADERS=1 (ignore the patches'
-// Program: and Fuzz-Seed: headers: seeds 0.., default generator options),
+// Program: and Fuzz-Seed: headers: seeds 0.., default generator options), BENCH_SEED_BASE (the first seed, 0),
 // BENCH_PATCHES (only the patches whose names start with these prefixes, comma-separated: 013,014),
 // BENCH_PENDING=1 (mutation/patches/pending/ as well),
 // BENCH_OUT (where the JSON goes; default bench/results.json).
@@ -151,6 +151,7 @@ if (sectionOn('patches')) {
     sectionSeconds: S.BENCH_PATCH_SECONDS,
     kinds,
     ignoreHeaders: process.env.BENCH_NO_HEADERS === '1',
+    seedBase: envNum('BENCH_SEED_BASE', 0),
     budgetRuns: envNum('BENCH_BUDGET_RUNS', 0),
     progress: log,
   });

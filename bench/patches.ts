@@ -52,6 +52,8 @@ export interface PatchBenchOptions {
   readonly files?: readonly string[];
   /** Ignore the patches' Program: and Fuzz-Seed: headers: the default campaign on seeds 0.., as a user without a header runs it. */
   readonly ignoreHeaders?: boolean;
+  /** The first seed (added to a header's Fuzz-Seed): seeds seedBase.. (BENCH_SEED_BASE), so that another machine or session can take the next seeds. */
+  readonly seedBase?: number;
   readonly progress?: (t: string) => void;
 }
 
@@ -119,7 +121,7 @@ export async function benchPatches(o: PatchBenchOptions): Promise<PatchResult[]>
       const text = readFileSync(file, 'utf8');
       const h = parsePatchHeader(text, name);
       const ws = Workspace.create(text, name);
-      const [fuzzSeed, program] = o.ignoreHeaders ? [0, undefined] : [h.fuzzSeed, h.program];
+      const [fuzzSeed, program] = o.ignoreHeaders ? [o.seedBase ?? 0, undefined] : [h.fuzzSeed + (o.seedBase ?? 0), h.program];
       loaded.push({ name, expect: h.expect, fuzzSeed, program, text, ws, runner: await ws.import<Runner>('runner/index.ts'), runs: new Map(kinds.map((k) => [k, []])) });
     }
     const t0 = performance.now();
