@@ -72,8 +72,10 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
       const huge = thp !== undefined && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
       const drawn = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length, sync }, o);
-      const touch = thp === 'touched' && o.ops.includes('read');
-      const first = huge ? thpPrelude(drawn, touch, touch && ks.includes('fork') && procs.length > 1) : drawn;
+      // On a zero-page machine a read maps the huge zero page (use_zero_page=1), not a THP: the touch
+      // writes there instead (a racing first read of an 'empty' prelude reaches the huge zero page).
+      const touch = thp === 'touched' && o.ops.includes(zeroPage ? 'write' : 'read');
+      const first = huge ? thpPrelude(drawn, touch && (zeroPage ? 'write' : 'read'), touch && ks.includes('fork') && procs.length > 1) : drawn;
       const threads0 = [first, ...procs[0]!.slice(1)];
       // A THP takes HPAGE_PMD_NR aligned frames of its own.
       const frames = huge ? o.frames + 2 * HPAGE_PMD_NR : o.frames;
@@ -86,14 +88,16 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
 
 /**
  * Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP
- * (with `touch`, at once; with `fork` too, P1 is forked right away and shares it, as hugetlb programs share their file).
+ * (with `touch`, at once: a read, or a write where a read would map the huge zero page; with `fork` too, P1 is
+ * forked right away and shares it, as hugetlb programs share their file).
  */
-function thpPrelude(first: Op[], touch: boolean, fork: boolean): Op[] {
+function thpPrelude(first: Op[], touch: 'read' | 'write' | false, fork: boolean): Op[] {
   const at = first.findIndex((x) => x.op === 'mmap' && x.region === 0);
   const thp: Op[] = [
     { op: 'mmap', region: 0, pages: HPAGE_PMD_NR, prot: 'rw' },
     { op: 'madvise', region: 0, page: 0, pages: HPAGE_PMD_NR, advice: 'HUGEPAGE' },
-    ...(touch ? [{ op: 'read', region: 0, page: 0, word: 0 } as const] : []),
+    ...(touch === 'read' ? [{ op: 'read', region: 0, page: 0, word: 0 } as const] : []),
+    ...(touch === 'write' ? [{ op: 'write', region: 0, page: 0, word: 0, value: 0 } as const] : []),
     ...(fork ? [{ op: 'fork', child: 1 } as const] : []),
   ];
   return at < 0 ? [...thp, ...first] : [...first.slice(0, at), ...thp, ...first.slice(at + 1)];
