@@ -20,8 +20,9 @@
  *
  * The huge zero folio (a huge PMD of it: huge_memory.ts) is followed as any
  * THP, by the slow path (follow_huge_pmd) and by GUP-fast (gup_fast_pmd_leaf:
- * 6.12 does not mark its PMD pmd_special(), as 6.18 does, which leaves it to
- * the slow path; what either returns is the same page). It is not anon and
+ * 6.12 does not mark its PMD pmd_special(); later kernels do, "mm/huge_memory:
+ * mark PMD mappings of the huge zero folio special", David Hildenbrand, 2025,
+ * which leaves it to the slow path: what either returns is the same page). It is not anon and
  * 6.12's is_zero_folio() is the small zero page only: a FOLL_GET or a
  * short-term R/O FOLL_PIN of it takes a reference (and _pincount) like any
  * large folio's; a write or a R/O long-term pin in a COW mapping faults
