@@ -62,9 +62,10 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
   // under mm_forbids_zeropage(), where every first touch gets its own page (which reclaim can swap out).
   // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude),
   // half of them touched at once (so that forks share it and pins find it), half left for a racing first fault.
-  // On a zero-page machine, where a read maps the huge zero page, half do: touched by a write (a THP), by a
-  // read (the huge zero page, shared with the fork), or left empty.
-  // Shrinking goes towards 0: from touched (through the huge zero page) to empty to no THP, never adding an op.
+  // On a zero-page machine, where a read maps the huge zero page, those touched at once are touched by a
+  // write (a THP) or by a read (the huge zero page, shared with the fork), none left empty.
+  // Shrinking goes towards 0: from touched to empty (on a zero-page machine: from a write to a read) to no THP,
+  // never adding an op.
   const machineDraws = fc.tuple(fc.nat(3).map((x) => x === 3), fc.nat(5));
   return fc
     .tuple(drawnProgram, machineDraws)
@@ -74,7 +75,7 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
       const huge = thp !== undefined && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
       const drawn = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length, sync }, o);
-      const kind = thp === 'touched' && zeroPage ? 'write' : thp === 'touched' || thp === 'zero' ? 'read' : undefined;
+      const kind = thp === 'read' || thp === 'write' ? thp : undefined;
       const touch = kind !== undefined && o.ops.includes(kind);
       const first = huge ? thpPrelude(drawn, touch && kind, touch && ks.includes('fork') && procs.length > 1) : drawn;
       const threads0 = [first, ...procs[0]!.slice(1)];
@@ -88,13 +89,13 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
 }
 
 /**
- * The THP prelude of a draw of 0..5 (see programArb): 'touched' maps a THP at once ('zero', on a
- * zero-page machine, the huge zero page), 'empty' leaves the range for a racing first fault.
+ * The THP prelude of a draw of 0..5 (see programArb): touched at once by a read, or left empty for a racing
+ * first fault; on a zero-page machine, where a read maps the huge zero page, touched by a write or by a read.
  */
-function thpDraw(x: number, zeroPage: boolean): 'touched' | 'zero' | 'empty' | undefined {
-  if (x === 5) return 'touched';
-  if (zeroPage) return x === 4 ? 'zero' : x === 3 ? 'empty' : undefined;
-  return x === 4 ? 'empty' : undefined;
+function thpDraw(x: number, zeroPage: boolean): 'read' | 'write' | 'empty' | undefined {
+  if (x === 5) return zeroPage ? 'write' : 'read';
+  if (x === 4) return zeroPage ? 'read' : 'empty';
+  return undefined;
 }
 
 /**
