@@ -188,8 +188,6 @@ export function thp_get_unmapped_area(mm: MmStruct, len: number): number {
   return ret + off_sub;
 }
 
-/* --------------------------------------------------------------- faults */
-
 /* ----------------------------------------------------- the huge zero folio */
 
 /** transparent_hugepage_use_zero_page(): /sys/kernel/mm/transparent_hugepage/use_zero_page. */
@@ -232,6 +230,8 @@ function set_huge_zero_folio(pgtable: PteTable, mm: MmStruct, vma: VmArea, haddr
   pgtable_trans_huge_deposit(mm, pgtable);
   mm.pgd[pmd_index(haddr)] = entry; // set_pmd_at; mm_inc_nr_ptes
 }
+
+/* --------------------------------------------------------------- faults */
 
 /**
  * do_huge_pmd_anonymous_page(): a fault on an empty PMD of a THP VMA. A read
