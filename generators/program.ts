@@ -62,18 +62,22 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
   // under mm_forbids_zeropage(), where every first touch gets its own page (which reclaim can swap out).
   // A third of the programs start with a THP: region 0 a PMD-sized MADV_HUGEPAGE mapping (thpPrelude),
   // half of them touched at once (so that forks share it and pins find it), half left for a racing first fault.
-  // Shrinking goes towards 0: from touched to empty to no THP, never adding an op.
-  const machineDraws = fc.tuple(fc.nat(3).map((x) => x === 3), fc.nat(5).map((x) => (x === 5 ? 'touched' : x === 4 ? 'empty' : undefined)));
+  // On a zero-page machine, where a read maps the huge zero page, those touched at once are touched by a
+  // write (a THP) or by a read (the huge zero page, shared with the fork), none left empty.
+  // Shrinking goes towards 0: from touched to empty (on a zero-page machine: from a write to a read) to no THP,
+  // never adding an op.
+  const machineDraws = fc.tuple(fc.nat(3).map((x) => x === 3), fc.nat(5));
   return fc
     .tuple(drawnProgram, machineDraws)
-    .map(([d, [zeroPage, thp]]) => ({ ...d, zeroPage, thp }))
+    .map(([d, [zeroPage, x]]) => ({ ...d, zeroPage, thp: thpDraw(x, zeroPage) }))
     .map(({ procs, kthreads, ks, sync, zeroPage, thp }) => {
       // Pure: the drawn arrays are never changed (fast-check shrinks from them, so a prelude
       // written into them would come back twice). Process 0's first thread is rebuilt instead.
       const huge = thp !== undefined && o.ops.includes('mmap') && o.ops.includes('madvise') && o.advice.includes('HUGEPAGE');
       const drawn = withPrelude(procs[0]![0]!, { ks, kthreads, processes: procs.length, sync }, o);
-      const touch = thp === 'touched' && o.ops.includes('read');
-      const first = huge ? thpPrelude(drawn, touch, touch && ks.includes('fork') && procs.length > 1) : drawn;
+      const kind = thp === 'read' || thp === 'write' ? thp : undefined;
+      const touch = kind !== undefined && o.ops.includes(kind);
+      const first = huge ? thpPrelude(drawn, touch && kind, touch && ks.includes('fork') && procs.length > 1) : drawn;
       const threads0 = [first, ...procs[0]!.slice(1)];
       // A THP takes HPAGE_PMD_NR aligned frames of its own.
       const frames = huge ? o.frames + 2 * HPAGE_PMD_NR : o.frames;
@@ -85,15 +89,27 @@ export function programArb(options: ProgramArbOptions = {}): fc.Arbitrary<Progra
 }
 
 /**
- * Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP
- * (with `touch`, at once; with `fork` too, P1 is forked right away and shares it, as hugetlb programs share their file).
+ * The THP prelude of a draw of 0..5 (see programArb): touched at once by a read, or left empty for a racing
+ * first fault; on a zero-page machine, where a read maps the huge zero page, touched by a write or by a read.
  */
-function thpPrelude(first: Op[], touch: boolean, fork: boolean): Op[] {
+function thpDraw(x: number, zeroPage: boolean): 'read' | 'write' | 'empty' | undefined {
+  if (x === 5) return zeroPage ? 'write' : 'read';
+  if (x === 4) return zeroPage ? 'read' : 'empty';
+  return undefined;
+}
+
+/**
+ * Region 0 becomes a PMD-sized, PMD-aligned mapping with MADV_HUGEPAGE: its first touch maps a THP or, a read
+ * on a zero-page machine, the huge zero page (with `touch`, at once; with `fork` too, P1 is forked right away and
+ * shares it, as hugetlb programs share their file).
+ */
+function thpPrelude(first: Op[], touch: 'read' | 'write' | false, fork: boolean): Op[] {
   const at = first.findIndex((x) => x.op === 'mmap' && x.region === 0);
   const thp: Op[] = [
     { op: 'mmap', region: 0, pages: HPAGE_PMD_NR, prot: 'rw' },
     { op: 'madvise', region: 0, page: 0, pages: HPAGE_PMD_NR, advice: 'HUGEPAGE' },
-    ...(touch ? [{ op: 'read', region: 0, page: 0, word: 0 } as const] : []),
+    ...(touch === 'read' ? [{ op: 'read', region: 0, page: 0, word: 0 } as const] : []),
+    ...(touch === 'write' ? [{ op: 'write', region: 0, page: 0, word: 0, value: 0 } as const] : []),
     ...(fork ? [{ op: 'fork', child: 1 } as const] : []),
   ];
   return at < 0 ? [...thp, ...first] : [...first.slice(0, at), ...thp, ...first.slice(at + 1)];

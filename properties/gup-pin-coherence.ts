@@ -1,7 +1,7 @@
 import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
-import { is_zero_pfn, page_folio } from '../engine/mm/mm_types.ts';
-import { is_zero_folio, pfn_to_page } from '../engine/mm/page_alloc.ts';
+import { is_huge_zero_pmd, is_zero_pfn, page_folio } from '../engine/mm/mm_types.ts';
+import { is_huge_zero_folio, is_zero_folio, pfn_to_page } from '../engine/mm/page_alloc.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import { formatOp } from '../engine/program/format.ts';
 import { PageAnonExclusive, folio_test_anon } from '../engine/mm/rmap.ts';
@@ -16,13 +16,17 @@ import { forEachHugePmd, forEachPte, mappedAt, pfn_folio, ptLocksHeld } from './
 
 /**
  * A writable present PTE to an anon page maps an exclusive page (seed 003, I);
- * none maps the shared zero page, whose contents stay zero.
+ * none maps the shared zero page, no PMD the huge zero folio: their contents stay zero.
  */
 function checkWritableExclusive(ctx: RunContext): void {
   const zero = ctx.machine.zero_folio;
   if (zero && zero.data.some((v) => v !== 0)) report('gup-pin-coherence', `the shared zero page holds [${zero.data.join(', ')}]: somebody wrote to it`);
+  const huge = ctx.machine.huge_zero_folio;
+  const dirty = huge?.pages!.find((p) => p.data.some((v) => v !== 0));
+  if (dirty) report('gup-pin-coherence', `page ${dirty.pfn} of the huge zero folio holds [${dirty.data.join(', ')}]: somebody wrote to it`);
   for (const mm of ctx.machine.mms) {
     forEachHugePmd(mm, (haddr, pmd) => {
+      if (pmd.write && is_huge_zero_pmd(pmd)) report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps the huge zero folio writable by its PMD at ${haddr}`);
       const folio = pfn_folio(pmd.pfn);
       if (pmd.write && folio_test_anon(folio) && !PageAnonExclusive(folio.pages![0]!)) {
         report('gup-pin-coherence', `${mm.kname} (${mm.owner}) maps THP ${folio.kname} writable by its PMD at ${haddr}, but its head page is not PG_anon_exclusive`);
@@ -53,10 +57,11 @@ function checkPinsStillMapped(ctx: RunContext): void {
     if (space.pins.size === 0 || kobject_freed(space.mm) || space.mm.mm_users === 0) continue;
     for (const [handle, p] of space.pins) {
       if (p.detached) continue;
-      if (is_zero_folio(p.folio)) {
-        // A short-term R/O pin of the zero page need not see later writes;
-        // a long-term one in a private mapping must have unshared it.
-        if (p.longterm) report('gup-pin-coherence', `pin#${handle} of P${space.pid} is a long-term R/O pin of the shared zero page at address ${p.addr}: it will never see what the process writes there`);
+      if (is_zero_folio(p.folio) || is_huge_zero_folio(page_folio(p.folio))) {
+        // A short-term R/O pin of the zero page (or the huge zero folio) need
+        // not see later writes; a long-term one in a private mapping must have unshared it.
+        const which = is_zero_folio(p.folio) ? 'the shared zero page' : 'the huge zero folio';
+        if (p.longterm) report('gup-pin-coherence', `pin#${handle} of P${space.pid} is a long-term R/O pin of ${which} at address ${p.addr}: it will never see what the process writes there`);
         continue;
       }
       const at = mappedAt(space.mm, p.addr);

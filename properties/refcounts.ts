@@ -24,8 +24,8 @@ export function checkRefcounts(ctx: RunContext): void {
 /** Once every process has exited, nothing is left allocated. */
 export function checkNoLeaks(ctx: RunContext): void {
   // swap_info structures stay for the life of the kernel, as in Linux.
-  // The zero page, too, lives as long as the kernel.
-  const leaked = [...ctx.kernel.kasan.live].filter(([k, n]) => n !== hugetlbLiveAtEnd(ctx, k) + shmemLiveAtEnd(ctx, k) && k !== 'swap_info' && k !== 'zero_page').map(([k, n]) => `${n} ${k}`);
+  // The zero page and the huge zero folio (persistent in the model), too, live as long as the kernel.
+  const leaked = [...ctx.kernel.kasan.live].filter(([k, n]) => n !== hugetlbLiveAtEnd(ctx, k) + shmemLiveAtEnd(ctx, k) && k !== 'swap_info' && k !== 'zero_page' && k !== 'huge_zero_page').map(([k, n]) => `${n} ${k}`);
   // The memfds' page caches outlive the processes.
   const used = ctx.machine.mem.nr_frames - ctx.machine.mem.nr_free() - shmemLiveAtEnd(ctx, 'folio');
   if (used > 0) leaked.unshift(`${used} page frame${used > 1 ? 's' : ''} (${liveFolios(ctx.machine).filter((f) => !f.f_mapping).map((f) => `${f.kname} ref ${f._refcount}`).join(', ')})`);

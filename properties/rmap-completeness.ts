@@ -1,6 +1,6 @@
 import { report } from '../engine/kernel/current.ts';
 import { kobject_freed } from '../engine/mm/kasan.ts';
-import { VM_STACK_INCOMPLETE_SETUP, is_zero_pfn, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
+import { VM_STACK_INCOMPLETE_SETUP, is_huge_zero_pmd, is_zero_pfn, type Folio, type MmStruct } from '../engine/mm/mm_types.ts';
 import type { RunContext } from '../engine/program/executor.ts';
 import type { Property } from './property.ts';
 import { forEachHugePmd, forEachPmdMigration, forEachPte, liveFolios, pfn_folio, ptLocksHeld } from './walk.ts';
@@ -57,6 +57,8 @@ export function checkRmapCompleteness(ctx: RunContext): void {
   const pagePtes = new Map<number, number>();
   for (const mm of ctx.machine.mms) {
     forEachHugePmd(mm, (haddr, pmd) => {
+      // The huge zero folio is a special mapping too: no rmap, no mapcount.
+      if (is_huge_zero_pmd(pmd)) return;
       const folio = pfn_folio(pmd.pfn);
       seen.set(folio, (seen.get(folio) ?? 0) + 1);
       pmds.set(folio, (pmds.get(folio) ?? 0) + 1);

@@ -26,7 +26,7 @@ function report(r: DiffResult, io: Io, thp?: ThpMode): void {
   println(out, `kernel diff${thp ? ` --thp ${thp}` : ''}: ${r.runs} programs, ${r.compared} compared op by op (${r.ops} ops), ${r.notSequential} skipped (not one op at a time on the model)`);
   if (r.observed) {
     const pages = Object.entries(r.observed.pages).sort().map(([c, n]) => `${c} ${n}`).join(', ');
-    println(out, `page states compared after ${r.observed.boundaries} ops (model pages seen there: ${pages}; H PMD-mapped THP, t PTE-mapped page of a THP, z zero page, p small page, s swapped)`);
+    println(out, `page states compared after ${r.observed.boundaries} ops (model pages seen there: ${pages}; H PMD-mapped THP, Z huge zero page, t PTE-mapped page of a THP, z zero page, p small page, s swapped)`);
   }
   println(out, 'not expressed on the kernel (never generated):');
   for (const l of notExpressed) println(out, `  ${l}`);

@@ -17,6 +17,17 @@
  * a R/O long-term pin in a COW mapping unshares it first (gup_must_unshare()
  * on a non-anon page), so that the pin sees what the process writes later; a
  * short-term R/O pin may hold it and never will.
+ *
+ * The huge zero folio (a huge PMD of it: huge_memory.ts) is followed as any
+ * THP, by the slow path (follow_huge_pmd) and by GUP-fast (gup_fast_pmd_leaf:
+ * 6.12 does not mark its PMD pmd_special(); later kernels do, "mm/huge_memory:
+ * mark PMD mappings of the huge zero folio special", David Hildenbrand, 2025,
+ * which leaves it to the slow path: what either returns is the same page). It is not anon and
+ * 6.12's is_zero_folio() is the small zero page only: a FOLL_GET or a
+ * short-term R/O FOLL_PIN of it takes a reference (and _pincount) like any
+ * large folio's; a write or a R/O long-term pin in a COW mapping faults
+ * (gup_must_unshare() on a non-anon page), and do_huge_pmd_wp_page()
+ * replaces the zero PMD by a THP.
  */
 import { rcu_read_lock, rcu_read_unlock } from '../locking/rcu.ts';
 import { raw_read_seqcount, read_seqcount_retry } from '../locking/seqcount.ts';
@@ -207,7 +218,7 @@ function follow_huge_pmd(vma: VmArea, address: number, pmd: PmdHuge, flags: numb
   if (flags & FOLL_WRITE && !pmd.write && !can_follow_write_pte(mk_pte(pmd.pfn, false), head, vma, flags)) return undefined;
   // A protnone PMD is followed, as a protnone PTE (gup_can_follow_protnone()).
   if (!pmd.write && gup_must_unshare(vma, flags, head)) return -EMLINK;
-  BUG_ON((flags & FOLL_PIN) !== 0 && !PageAnonExclusive(head), 'follow_huge_pmd', `pinning non-exclusive anon ${folio.kname}`);
+  BUG_ON((flags & FOLL_PIN) !== 0 && folio_test_anon(folio) && !PageAnonExclusive(head), 'follow_huge_pmd', `pinning non-exclusive anon ${folio.kname}`);
   if (!try_grab_folio(folio, flags)) return -ENOMEM;
   return folio.pages![address - haddr_of(address)]!;
 }

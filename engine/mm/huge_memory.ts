@@ -38,11 +38,29 @@
  * is free to move it to (migrate_pages_batch's -ENOMEM); PAGEOUT and COLD
  * split one they cover in part.
  *
+ * The huge zero folio (use_zero_page=1, Linux's default; Machine
+ * thp_use_zero_page, only on a machine with the zero page: not under
+ * mm_forbids_zeropage()): a read fault on an empty PMD maps it by a R/O huge
+ * PMD with a deposited table (set_huge_zero_folio). It lies outside the
+ * frames (HUGE_ZERO_PFN), is not anon, on no LRU and in no rmap: its PMDs
+ * take no mapcount or reference, so zap frees only the deposit, fork copies
+ * the PMD as it is, mprotect never makes it writable, MADV_PAGEOUT/COLD/FREE
+ * and khugepaged leave it, reclaim and migration never meet it; GUP takes
+ * references and pins on it as on any large folio (gup.ts). Simplified: it
+ * is persistent (6.18's CONFIG_PERSISTENT_HUGE_ZERO_FOLIO; 6.12 allocates it
+ * on first use, refcounts it per mm and frees it from a shrinker), so
+ * mm_get_huge_zero_folio() never fails. Not 6.12: a write or unshare fault
+ * on it is Linux 6.13+'s do_huge_zero_wp_pmd() (as on the live 6.18 kernel,
+ * which the differential compares against): a fresh THP mapped whole, the
+ * 6.12 split into small zero-page PTEs (__split_huge_zero_page_pmd) only
+ * when no THP can be allocated.
+ *
  * The sysfs knobs: enabled=madvise (only VM_HUGEPAGE VMAs get a THP at
  * fault time; Machine.thp_enabled 'always' gives every anonymous private
  * VMA one), defrag: the allocation just fails (VM_FAULT_FALLBACK to PTEs)
- * when no aligned block of frames is free, use_zero_page=0 (no huge
- * zero page: a read fault allocates a THP). Left out, and what the model
+ * when no aligned block of frames is free, use_zero_page=1 (above; a
+ * program without the zero page behaves as under use_zero_page=0: a read
+ * fault allocates a THP). Left out, and what the model
  * does instead: splits to an order other than 0, to a list (reclaim and
  * migration go on with the head page's folio only, the tails go back to
  * the LRU); swap-out of a THP whole (it is split first),
@@ -63,6 +81,7 @@ import {
   FAULT_FLAG_WRITE,
   HPAGE_PMD_NR,
   HPAGE_PMD_ORDER,
+  HUGE_ZERO_PFN,
   PG_anon,
   PG_anon_exclusive,
   PG_dirty,
@@ -71,16 +90,20 @@ import {
   PG_swapcache,
   PG_uptodate,
   Folio,
+  Page,
   PteTable,
   VM_FAULT_OOM,
   VM_HUGEPAGE,
   VM_NOHUGEPAGE,
   VM_SHARED,
   VM_WRITE,
+  ZERO_PFN,
+  is_huge_zero_pmd,
   is_pmd_migration_entry,
   mk_huge_pmd,
   mk_pte,
   pmd_is_huge,
+  pmd_same,
   pmd_trans_huge,
   vma_is_accessible,
   type MmStruct,
@@ -91,7 +114,7 @@ import {
   type VmFault,
 } from './mm_types.ts';
 import { folio_alloc_large, folio_get, folio_put, folio_ref_freeze, folio_ref_unfreeze, pfn_folio } from './page_alloc.ts';
-import { pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, pmd_index, pmd_lock, pte_free, set_pte_at } from './pgtable.ts';
+import { mm_forbids_zeropage, pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, pmd_index, pmd_lock, pte_free, set_pte_at } from './pgtable.ts';
 import {
   PageAnonExclusive,
   anon_vma_lock_write,
@@ -173,24 +196,100 @@ export function thp_get_unmapped_area(mm: MmStruct, len: number, off = 0): numbe
   return ret + off_sub;
 }
 
+/* ----------------------------------------------------- the huge zero folio */
+
+/** transparent_hugepage_use_zero_page(): /sys/kernel/mm/transparent_hugepage/use_zero_page. */
+function transparent_hugepage_use_zero_page(): boolean {
+  return machine().thp_use_zero_page;
+}
+
+/**
+ * mm_get_huge_zero_folio(): the huge zero folio, for a PMD of `mm`. In 6.12
+ * get_huge_zero_page() allocates it on first use (alloc_pages(HPAGE_PMD_ORDER),
+ * which may fail: the fault then falls back to PTEs), each mm that maps it
+ * holds one reference (MMF_HUGE_ZERO_PAGE, dropped by mm_put_huge_zero_folio()
+ * in __mmput) and a shrinker frees it when the last goes. Simplified, as
+ * 6.18's CONFIG_PERSISTENT_HUGE_ZERO_FOLIO: made once, outside the frames
+ * (HUGE_ZERO_PFN, as ZERO_PFN is), never freed, never failing; no per-mm
+ * reference. Like the small zero page it is not anon, on no LRU, in no
+ * rmap: its PMDs take no mapcount and no reference (zap_huge_pmd drops
+ * none), only GUP's references and pins count on it.
+ */
+export function mm_get_huge_zero_folio(_mm: MmStruct): Folio {
+  const m = machine();
+  if (m.huge_zero_folio) return m.huge_zero_folio;
+  const folio = new Folio(HUGE_ZERO_PFN, 'huge_zero_page');
+  folio.order = HPAGE_PMD_ORDER;
+  folio.flags = PG_uptodate;
+  folio.pages = [];
+  for (let i = 0; i < HPAGE_PMD_NR; i++) folio.pages.push(new Page(HUGE_ZERO_PFN + i, folio));
+  m.huge_zero_folio = folio;
+  return folio;
+}
+
+/**
+ * set_huge_zero_folio(): a R/O huge PMD of the huge zero folio (mk_pmd with
+ * the VMA's vm_page_prot: read-only for a private mapping, PAGE_NONE for an
+ * inaccessible one), with its deposited table, as any huge PMD has.
+ * Caller must hold page table lock.
+ */
+function set_huge_zero_folio(pgtable: PteTable, mm: MmStruct, vma: VmArea, haddr: number, zero_folio: Folio): void {
+  const entry = mk_huge_pmd(zero_folio.pfn, false, false, !vma_is_accessible(vma));
+  pgtable_trans_huge_deposit(mm, pgtable);
+  mm.pgd[pmd_index(haddr)] = entry; // set_pmd_at; mm_inc_nr_ptes
+}
+
 /* --------------------------------------------------------------- faults */
 
 /**
- * do_huge_pmd_anonymous_page(): a fault on an empty PMD of a THP VMA. A THP
- * is allocated, zeroed and mapped by the PMD if the PMD is still none under
- * the PMD lock; else VM_FAULT_FALLBACK lets the PTE path handle the fault.
+ * do_huge_pmd_anonymous_page(): a fault on an empty PMD of a THP VMA. A read
+ * fault maps the huge zero folio (use_zero_page, and not
+ * mm_forbids_zeropage()): nothing is allocated but the table to deposit. Any
+ * other fault allocates a THP, zeroed and mapped by the PMD if the PMD is
+ * still none under the PMD lock; VM_FAULT_FALLBACK lets the PTE path handle
+ * the fault. Both recheck pmd_none under the PMD lock: a racing fault (or
+ * pte_alloc) may have populated it (check_stable_address_space and
+ * userfaultfd_missing are not modelled).
  * We enter with mmap_lock held for read (or the VMA read-locked, which
  * lock_vma_under_rcu only grants to a VMA that has its anon_vma already).
  */
 export function* do_huge_pmd_anonymous_page(vmf: VmFault): KGen<number> {
   const vma = vmf.vma;
   if (!thp_vma_suitable_order(vma, vmf.address)) return VM_FAULT_FALLBACK;
-  // vmf_anon_prepare()
+  // vmf_anon_prepare(): a write to the zero PMD will need the anon_vma.
   if (yield* anon_vma_prepare(vma)) return VM_FAULT_OOM;
+  if (!(vmf.flags & FAULT_FLAG_WRITE) && !mm_forbids_zeropage(vma.vm_mm) && transparent_hugepage_use_zero_page()) {
+    const mm = vma.vm_mm;
+    const haddr = haddr_of(vmf.address);
+    const pgtable = new PteTable(mm, pmd_index(haddr)); // pte_alloc_one()
+    const zero_folio = mm_get_huge_zero_folio(mm); // never NULL in the model: no THP_FAULT_FALLBACK
+    const ptl = yield* pmd_lock(mm);
+    if (mm.pgd[pmd_index(haddr)] === undefined) {
+      set_huge_zero_folio(pgtable, mm, vma, haddr, zero_folio);
+      yield* spin_unlock(ptl);
+    } else {
+      yield* spin_unlock(ptl);
+      pte_free(pgtable);
+    }
+    return 0;
+  }
   // vma_alloc_folio(gfp, HPAGE_PMD_ORDER, ...)
   const folio = folio_alloc_large(HPAGE_PMD_ORDER);
   if (!folio) return VM_FAULT_FALLBACK; // count_vm_event(THP_FAULT_FALLBACK)
   return yield* __do_huge_pmd_anonymous_page(vmf, folio);
+}
+
+/**
+ * map_anon_folio_pmd() (6.13's helper; 6.12 has it inline in
+ * __do_huge_pmd_anonymous_page): a new, exclusive THP mapped by the PMD,
+ * writable if the VMA is (maybe_pmd_mkwrite(pmd_mkdirty(...))).
+ * Caller must hold page table lock, with the PMD none or just cleared.
+ */
+function map_anon_folio_pmd(folio: Folio, vma: VmArea, haddr: number): void {
+  const write = (vma.vm_flags & VM_WRITE) !== 0;
+  const entry = mk_huge_pmd(folio.pfn, write, true, !vma_is_accessible(vma));
+  folio_add_new_anon_rmap(folio, vma, haddr, true);
+  vma.vm_mm.pgd[pmd_index(haddr)] = entry; // set_pmd_at
 }
 
 function* __do_huge_pmd_anonymous_page(vmf: VmFault, folio: Folio): KGen<number> {
@@ -203,18 +302,14 @@ function* __do_huge_pmd_anonymous_page(vmf: VmFault, folio: Folio): KGen<number>
   // folio_zero_user(): a fresh folio's pages are zero; __folio_mark_uptodate.
   const ptl = yield* pmd_lock(mm);
   if (mm.pgd[idx] !== undefined) {
-    // unlock_release: somebody populated the PMD (a PTE table or a THP) first.
+    // unlock_release: somebody populated the PMD (a PTE table, a THP, the huge zero folio) first.
     yield* spin_unlock(ptl);
     pte_free(pgtable);
     folio_put(folio);
     return 0;
   }
-  // entry = maybe_pmd_mkwrite(pmd_mkdirty(mk_huge_pmd(page, vma->vm_page_prot)), vma)
-  const write = (vma.vm_flags & VM_WRITE) !== 0;
-  const entry = mk_huge_pmd(folio.pfn, write, true, !vma_is_accessible(vma));
-  folio_add_new_anon_rmap(folio, vma, haddr, true);
   pgtable_trans_huge_deposit(mm, pgtable);
-  mm.pgd[idx] = entry; // set_pmd_at
+  map_anon_folio_pmd(folio, vma, haddr);
   yield* spin_unlock(ptl);
   return 0;
 }
@@ -234,8 +329,41 @@ export function* huge_pmd_set_accessed(vmf: VmFault, orig: PmdHuge): KGen<number
 }
 
 /**
+ * do_huge_zero_wp_pmd() (Linux 6.13+, as on the live 6.18 kernel; 6.12 splits
+ * the zero PMD instead, see do_huge_pmd_wp_page): a write or unshare fault on
+ * a huge zero PMD replaces it by a fresh zeroed THP, exclusive and mapped
+ * whole (writable if the VMA is, also for unshare), if the PMD is still the
+ * one the fault saw under the PMD lock. The deposited table stays: it is the
+ * new PMD's. VM_FAULT_FALLBACK if no THP can be had (the caller splits).
+ * We enter with mmap_lock held for read and no PMD lock; we return the same.
+ */
+function* do_huge_zero_wp_pmd(vmf: VmFault, orig_pmd: PmdHuge): KGen<number> {
+  const vma = vmf.vma;
+  const mm = vma.vm_mm;
+  const haddr = haddr_of(vmf.address);
+  // vma_alloc_anon_folio_pmd(): allocated, zeroed (folio_zero_user), uptodate.
+  const folio = folio_alloc_large(HPAGE_PMD_ORDER);
+  if (!folio) return VM_FAULT_FALLBACK;
+  const ptl = yield* pmd_lock(mm);
+  if (!pmd_same(mm.pgd[pmd_index(haddr)], orig_pmd)) {
+    // release: a racing fault (or zap, split, mremap) changed the PMD first.
+    yield* spin_unlock(ptl);
+    folio_put(folio);
+    return 0;
+  }
+  // pmdp_huge_clear_flush(): the zero PMD holds no mapcount or reference to drop.
+  mm.pgd[pmd_index(haddr)] = undefined;
+  map_anon_folio_pmd(folio, vma, haddr);
+  yield* spin_unlock(ptl);
+  return 0;
+}
+
+/**
  * do_huge_pmd_wp_page(): a write (or unshare) fault on a read-only huge
- * PMD. An exclusive THP is reused in place; one that only we reference
+ * PMD. The huge zero folio goes to do_huge_zero_wp_pmd() (6.13+; in 6.12
+ * `if (is_huge_zero_pmd(orig_pmd)) goto fallback;`), falling back to the
+ * split into zero-page PTEs, whose do_wp_page() copies the one subpage from
+ * the small zero page. An exclusive THP is reused in place; one that only we reference
  * (refcount 1, checked under the folio lock) is made exclusive and reused;
  * anything else splits the PMD and falls back to the PTE path, which COWs
  * the one subpage (do_wp_page): no huge page is copied.
@@ -247,6 +375,13 @@ export function* do_huge_pmd_wp_page(vmf: VmFault, orig_pmd: PmdHuge): KGen<numb
   const mm = vma.vm_mm;
   const idx = pmd_index(vmf.address);
   BUG_ON(!vma.anon_vma, 'do_huge_pmd_wp_page', `${vma} has no anon_vma`);
+  if (is_huge_zero_pmd(orig_pmd)) {
+    const ret = yield* do_huge_zero_wp_pmd(vmf, orig_pmd);
+    if (!(ret & VM_FAULT_FALLBACK)) return ret;
+    // Fallback to splitting PMD if THP cannot be allocated
+    yield* __split_huge_pmd(vma, vmf.address);
+    return VM_FAULT_FALLBACK;
+  }
   const ptl = mm.page_table_lock;
   yield* spin_lock(ptl);
   if (mm.pgd[idx] !== orig_pmd) {
@@ -311,6 +446,7 @@ export function* do_huge_pmd_wp_page(vmf: VmFault, orig_pmd: PmdHuge): KGen<numb
  * parent's PMD is split and the caller copies PTE by PTE, where
  * copy_present_page() gives the child its own copy of each pinned-folio
  * page (d042035eaf5f: "Split huge pmds/puds if they're pinned when fork()").
+ * A huge zero PMD is copied as it is (R/O, no rmap, no reference).
  * A PMD migration entry is copied as it is, made readable first in the
  * parent if it was writable or exclusive: the THP may be shared from now
  * on (6c287605fd56: !is_readable_migration_entry()). It holds no mapping,
@@ -347,6 +483,19 @@ export function* copy_huge_pmd(dst_vma: VmArea, src_vma: VmArea, addr: number): 
     yield* spin_unlock(dst_ptl);
     return -EAGAIN;
   }
+  // When page table lock is held, the huge zero pmd should not be under
+  // splitting since we don't split the page itself, only pmd to a page table.
+  if (is_huge_zero_pmd(pmd)) {
+    // mm_get_huge_zero_folio() will never allocate a new folio here, since
+    // we already have a zero page to copy. It just takes a reference (not
+    // modelled). out_zero_page: it is R/O already (pmdp_set_wrprotect).
+    mm_get_huge_zero_folio(dst_mm);
+    pgtable_trans_huge_deposit(dst_mm, pgtable);
+    dst_mm.pgd[idx] = pmd; // set_pmd_at(dst_mm, addr, dst_pmd, pmd_mkold(pmd_wrprotect(pmd)))
+    yield* spin_unlock(src_ptl);
+    yield* spin_unlock(dst_ptl);
+    return 0;
+  }
   const src_folio = pfn_folio(pmd.pfn);
   folio_get(src_folio);
   if (folio_try_dup_anon_rmap_pmd(src_folio, dst_vma, src_vma)) {
@@ -377,7 +526,8 @@ function zap_deposited_table(mm: MmStruct): void {
 
 /**
  * zap_huge_pmd(): clear a huge PMD that the zap covers whole; the THP's
- * reference goes to the mmu_gather. A PMD migration entry holds no mapping
+ * reference goes to the mmu_gather. A huge zero PMD has none: its deposit
+ * goes, nothing else. A PMD migration entry holds no mapping
  * and no reference: it goes with its deposit only (flush_needed = 0), and
  * remove_migration_ptes() will not find it. 0 if the PMD is not huge any
  * more (__pmd_trans_huge_lock failed: the caller looks at it again).
@@ -394,6 +544,12 @@ export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<n
     return 0;
   }
   mm.pgd[idx] = undefined; // pmdp_huge_get_and_clear_full
+  if (is_huge_zero_pmd(orig)) {
+    // No rmap, no reference: only the deposit goes.
+    zap_deposited_table(mm);
+    yield* spin_unlock(ptl);
+    return 1;
+  }
   const folio = pfn_folio(orig.pfn);
   let flush_needed = true;
   if (pmd_trans_huge(orig)) folio_remove_rmap_pmd(folio, vma);
@@ -420,7 +576,8 @@ export function* zap_huge_pmd(tlb: MmuGather, vma: VmArea, addr: number): KGen<n
  * invalidated, so that a racing GUP-fast either sees the pin counted or the
  * PMD changed (088b8aa537c2); else the PMD is split without freezing, and
  * try_to_migrate_one() fails on the pinned PTE.
- * A PMD migration entry (pmd_migration) splits into PTE migration entries
+ * A huge zero PMD becomes a table of small zero-page PTEs
+ * (__split_huge_zero_page_pmd). A PMD migration entry (pmd_migration) splits into PTE migration entries
  * with its write and exclusive bits; the folio is not touched (the entry
  * holds no mapping and no reference).
  * We enter with the PMD lock held; the VMA covers the whole huge range.
@@ -432,6 +589,13 @@ export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = fa
   BUG_ON(vma.vm_start > haddr || vma.vm_end < haddr + HPAGE_PMD_NR, '__split_huge_pmd_locked', `${vma} does not cover [${haddr},${haddr + HPAGE_PMD_NR})`);
   const old_pmd = mm.pgd[idx];
   BUG_ON(!pmd_is_huge(old_pmd), '__split_huge_pmd_locked', `no huge PMD at ${haddr}`);
+  if (is_huge_zero_pmd(old_pmd)) {
+    // We are going from a zero huge page write protected to zero small page
+    // also write protected so it does not seems useful to invalidate
+    // secondary mmu at this time.
+    __split_huge_zero_page_pmd(vma, haddr);
+    return;
+  }
   if (is_pmd_migration_entry(old_pmd)) {
     __split_huge_pmd_migration_locked(vma, haddr, old_pmd);
     return;
@@ -474,6 +638,28 @@ export function* __split_huge_pmd_locked(vma: VmArea, haddr: number, freeze = fa
   if (freeze) folio_put(folio); // put_page(page): the PMD's reference
   // smp_wmb(): make pte visible before pmd; pmd_populate()
   mm.pgd[idx] = pgtable;
+}
+
+/**
+ * __split_huge_zero_page_pmd(): the huge zero PMD is cleared
+ * (pmdp_huge_clear_flush: "Leave pmd empty until pte is filled"), its
+ * deposited table withdrawn and filled with special R/O PTEs of the small
+ * zero page (pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot))),
+ * then populated. No step in between: a lockless reader (GUP-fast, the MMU)
+ * sees the zero PMD or the table, never the empty PMD.
+ * We enter with the PMD lock held.
+ */
+function __split_huge_zero_page_pmd(vma: VmArea, haddr: number): void {
+  const mm = vma.vm_mm;
+  mm.pgd[pmd_index(haddr)] = undefined; // pmdp_huge_clear_flush()
+  const pgtable = pgtable_trans_huge_withdraw(mm);
+  const protnone = !vma_is_accessible(vma);
+  for (let i = 0; i < HPAGE_PMD_NR; i++) {
+    BUG_ON(pgtable.ptes[i]!.kind !== 'none', '__split_huge_zero_page_pmd', `deposited table not empty at ${i}`);
+    set_pte_at(pgtable, haddr + i, mk_pte(ZERO_PFN, false, false, protnone));
+  }
+  // smp_wmb(): make pte visible before pmd; pmd_populate()
+  mm.pgd[pmd_index(haddr)] = pgtable;
 }
 
 /**
@@ -737,13 +923,15 @@ export function* move_huge_pmd(vma: VmArea, old_addr: number, new_addr: number):
 
 /* ------------------------------------------------------------- mprotect */
 
-/** can_change_pmd_writable(): a private anon PMD only for an exclusive THP (the head page's bit). */
+/** can_change_pmd_writable(): a private anon PMD only for an exclusive THP (the head page's bit); never the huge zero folio. */
 function can_change_pmd_writable(vma: VmArea, pmd: PmdHuge): boolean {
   if (!(vma.vm_flags & VM_WRITE)) return false;
   // Don't touch entries that are not even readable (NUMA hinting).
   if (pmd.protnone) return false;
+  // See can_change_pte_writable(): vm_normal_page_pmd() finds no page for the huge zero folio.
+  if (is_huge_zero_pmd(pmd)) return false;
   const folio = pfn_folio(pmd.pfn);
-  return PageAnonExclusive(folio.pages![0]!);
+  return folio_test_anon(folio) && PageAnonExclusive(folio.pages![0]!);
 }
 
 /**

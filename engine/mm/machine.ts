@@ -30,6 +30,12 @@ export interface MachineOptions {
    * private VMA but MADV_NOHUGEPAGE ones). live/ sets the kernel's to match.
    */
   readonly thp_enabled?: 'madvise' | 'always';
+  /**
+   * /sys/kernel/mm/transparent_hugepage/use_zero_page (Linux's default 1): a
+   * read fault on an empty PMD of a THP VMA maps the huge zero folio. Only
+   * where the machine has the zero page at all (not mm_forbids_zeropage()).
+   */
+  readonly thp_use_zero_page?: boolean;
 }
 
 /** A stack expansion as perf_event_mmap() reports it: which task grew which mm's stack over [start, end). */
@@ -60,6 +66,15 @@ export class Machine {
    * before. Never freed, never written, not refcounted by its mappings.
    */
   readonly zero_folio: Folio | undefined;
+  /** /sys/kernel/mm/transparent_hugepage/use_zero_page */
+  readonly thp_use_zero_page: boolean;
+  /**
+   * huge_zero_folio: made on the first mm_get_huge_zero_folio() (so that
+   * machines whose programs never read-fault a THP VMA number their objects
+   * as before), then kept for the life of the machine (see huge_memory.ts:
+   * the model's is persistent).
+   */
+  huge_zero_folio: Folio | undefined = undefined;
   /** khugepaged's mm slots (khugepaged_scan.mm_head): mms registered by khugepaged_enter_vma, in order. */
   readonly khugepaged_mm_slots: MmStruct[] = [];
   /** khugepaged_scan.mm_slot: the mm khugepaged is scanning now, if any. */
@@ -73,6 +88,7 @@ export class Machine {
     this.mem = new PhysMem(options.nr_frames ?? DEFAULT_NR_FRAMES);
     this.fault_mode = options.fault_mode ?? 'vma-lock';
     this.thp_enabled = options.thp_enabled ?? 'madvise';
+    this.thp_use_zero_page = options.thp_use_zero_page ?? true;
     if (options.zero_page) {
       this.zero_folio = new Folio(ZERO_PFN, 'zero_page');
       this.zero_folio.flags = PG_uptodate;

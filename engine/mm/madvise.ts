@@ -19,7 +19,7 @@ import { mmap_read_lock, mmap_read_unlock, mmap_write_lock, mmap_write_unlock } 
 import { bit_lock, bit_trylock, bit_unlock } from '../locking/bitlock.ts';
 import { spin_unlock } from '../locking/spinlock.ts';
 import { cond_resched } from '../sched/cond_resched.ts';
-import { HPAGE_PMD_NR, EINVAL, ENOMEM, is_zero_pfn, pmd_trans_huge, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_huge_pmd, mk_pte, pte_none, pte_present, pmd_table, type Folio, type MmStruct, type PteTable, type VmArea } from './mm_types.ts';
+import { HPAGE_PMD_NR, EINVAL, ENOMEM, is_huge_zero_pmd, is_zero_pfn, pmd_trans_huge, PG_dirty, PG_swapbacked, PG_swapcache, PTE_NONE, VM_DONTCOPY, VM_SHARED, VM_WIPEONFORK, mk_huge_pmd, mk_pte, pte_none, pte_present, pmd_table, type Folio, type MmStruct, type PteTable, type VmArea } from './mm_types.ts';
 import { folio_get, folio_put, folio_try_get, pfn_folio } from './page_alloc.ts';
 import { pmd_addr_end, pmd_index, pmd_lock, pte_index, pte_offset_map_lock, ptep_get, set_pte_at } from './pgtable.ts';
 import { folio_likely_mapped_shared, folio_test_anon } from './rmap.ts';
@@ -75,7 +75,8 @@ function* madvise_cold_or_pageout_pte_range(vma: VmArea, start: number, end: num
       // ptl = pmd_trans_huge_lock(pmd, vma)
       const ptl = yield* pmd_lock(mm);
       const orig = mm.pgd[pmd_index(addr)];
-      if (!pmd_trans_huge(orig)) {
+      // The huge zero folio: nothing to reclaim (goto huge_unlock).
+      if (!pmd_trans_huge(orig) || is_huge_zero_pmd(orig)) {
         yield* spin_unlock(ptl);
         addr = next;
         continue;
@@ -246,7 +247,8 @@ function* madvise_free_huge_pmd(vma: VmArea, addr: number, next: number): KGen<b
   // ptl = pmd_trans_huge_lock(pmd, vma)
   const ptl = yield* pmd_lock(mm);
   const orig = mm.pgd[idx];
-  if (!pmd_trans_huge(orig)) {
+  // The huge zero folio: nothing to free (goto out); the PTE walk finds no table.
+  if (!pmd_trans_huge(orig) || is_huge_zero_pmd(orig)) {
     yield* spin_unlock(ptl);
     return false;
   }

@@ -35,6 +35,12 @@ export const HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER;
  * allocated or freed, and only pfn_folio() knows it.
  */
 export const ZERO_PFN = 0xfffff;
+/**
+ * The huge zero folio's head frame (huge_zero_pfn): HPAGE_PMD_NR frames,
+ * PMD-aligned, outside mem_map as ZERO_PFN is, so that no allocation, free,
+ * reclaim or migration ever meets it; only pfn_folio() knows it.
+ */
+export const HUGE_ZERO_PFN = 0xfff00;
 /** Where exec builds the temporary stack (the very top of the address space). */
 export const STACK_TOP_MAX = TASK_SIZE;
 /** Where exec moves the stack to: setup_arg_pages shifts it down to end here. */
@@ -170,6 +176,10 @@ export function pmd_trans_huge(pmd: Pmd): pmd is PmdHuge {
 /** is_pmd_migration_entry() (and is_swap_pmd(): the model has no other non-present, non-none PMD) */
 export function is_pmd_migration_entry(pmd: Pmd): pmd is PmdMigration {
   return pmd !== undefined && (pmd as PmdMigration).kind === 'migration';
+}
+/** is_huge_zero_pmd(): a huge PMD of the huge zero folio (set_huge_zero_folio). */
+export function is_huge_zero_pmd(pmd: Pmd): boolean {
+  return pmd_trans_huge(pmd) && pmd.pfn === HUGE_ZERO_PFN;
 }
 /** is_swap_pmd(pmd) || pmd_trans_huge(pmd): what __pmd_trans_huge_lock() takes the PMD lock for. */
 export function pmd_is_huge(pmd: Pmd): pmd is PmdHuge | PmdMigration {

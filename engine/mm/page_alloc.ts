@@ -10,7 +10,7 @@
 import { FolioMmIds } from './rmap_mm_id.ts';
 import { BUG_ON, report } from '../kernel/current.ts';
 import { kfree, kobject_freed } from './kasan.ts';
-import { Folio, PG_anon, PG_anon_exclusive, Page, ZERO_PFN, is_zero_pfn, type StructPage } from './mm_types.ts';
+import { Folio, HPAGE_PMD_NR, HUGE_ZERO_PFN, PG_anon, PG_anon_exclusive, Page, ZERO_PFN, is_zero_pfn, type StructPage } from './mm_types.ts';
 import { machine } from './machine.ts';
 
 export const DEFAULT_NR_FRAMES = 24;
@@ -130,9 +130,24 @@ export function pfn_folio(pfn: number): Folio {
   const f = m.mem.frames[pfn];
   if (!f) {
     if (is_zero_pfn(pfn) && m.zero_folio) return m.zero_folio;
+    if (is_huge_zero_pfn(pfn) && m.huge_zero_folio) return m.huge_zero_folio;
     report('kernel-bug', `pfn_folio(${pfn}): no folio was ever allocated at this pfn`);
   }
   return f;
+}
+
+/** A frame of the huge zero folio (which lies outside mem_map). */
+function is_huge_zero_pfn(pfn: number): boolean {
+  return pfn >= HUGE_ZERO_PFN && pfn < HUGE_ZERO_PFN + HPAGE_PMD_NR;
+}
+
+/**
+ * is_huge_zero_folio(). Not is_zero_folio(), which in 6.12 is the small
+ * zero page only: try_grab_folio() pins the huge zero folio like any
+ * large folio (a reference and _pincount), gup_put_folio() drops it.
+ */
+export function is_huge_zero_folio(folio: Folio): boolean {
+  return folio.pfn === HUGE_ZERO_PFN && folio === machine().huge_zero_folio;
 }
 
 /** is_zero_folio(): the shared zero page. */
@@ -154,7 +169,9 @@ export function folio_get(folio: Folio): void {
  * may already hold another folio: the caller's PTE recheck then lets go.
  */
 export function folio_try_get_speculative(pfn: number): Folio | undefined {
-  const f = machine().mem.frames[pfn];
+  // The huge zero folio (outside mem_map) is never freed: a PMD of it is
+  // grabbed as any THP's (6.12 does not mark it pmd_special()).
+  const f = machine().mem.frames[pfn] ?? (is_huge_zero_pfn(pfn) ? machine().huge_zero_folio : undefined);
   if (!f || kobject_freed(f) || f._refcount <= 0) return undefined;
   f._refcount++;
   return f;

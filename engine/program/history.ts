@@ -57,7 +57,7 @@ export type ForkRecord = Base<'fork'> & { readonly newAs?: number };
 /** exec: the argument values user space passed; on success the new stack and address space. */
 export type ExecRecord = Base<'exec'> & { readonly argv: readonly number[] } & ((Range & { readonly newAs: number }) | (NoRange & { readonly newAs?: undefined }));
 /** pin: the handle; the page, once resolved; the pin's serial id (unique in the run), on success. */
-/** `zeroPage`: the pin holds the shared zero page (a short-term R/O pin may; it sees no later write). */
+/** `zeroPage`: the pin holds the shared zero page or the huge zero folio (a short-term R/O pin may; it sees no later write). */
 export type PinRecord = Base<'pin'> & { readonly pin: number } & Ranged & { readonly pinId?: number; readonly zeroPage?: boolean };
 /** A device access or unpin through handle `pin`: the pinned page and the pin's id, if the handle held a pin. */
 type ThroughPin = { readonly pin?: number } & ((Range & { readonly pinId: number }) | (NoRange & { readonly pinId?: undefined }));

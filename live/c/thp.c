@@ -7,7 +7,8 @@
  *  enabled = always | madvise     the mode under test (the model's Program.thpAlways)
  *  defrag = always                direct reclaim and compaction at fault: a THP fault
  *                                 falls back to small pages only when it must
- *  use_zero_page = 0              the model has no huge zero page (engine/mm/huge_memory.ts)
+ *  use_zero_page = 1              the default: a read fault maps the huge zero page, as the
+ *                                 model's does (engine/mm/huge_memory.ts)
  *  shrink_underused = 0           no shrinker splitting THPs of zero-filled pages
  *  khugepaged/scan_sleep_millisecs, alloc_sleep_millisecs = 1 day, pages_to_scan = 8,
  *  max_ptes_none = max_ptes_swap = max_ptes_shared = 0
@@ -105,7 +106,7 @@ int thp_setup(const char *mode) {
   char path[128];
   thp_mode = 1;
   unit = THP_UNIT;
-  int bad = set_knob(THP "enabled", mode, 1) || set_knob(THP "defrag", "always", 1) || set_knob(THP "use_zero_page", "0", 1) ||
+  int bad = set_knob(THP "enabled", mode, 1) || set_knob(THP "defrag", "always", 1) || set_knob(THP "use_zero_page", "1", 1) ||
             set_knob(THP "shrink_underused", "0", 0) || set_knob(THP "khugepaged/scan_sleep_millisecs", DAY_MS, 1) ||
             set_knob(THP "khugepaged/alloc_sleep_millisecs", DAY_MS, 1) || set_knob(THP "khugepaged/pages_to_scan", "8", 1) ||
             set_knob(THP "khugepaged/max_ptes_none", "0", 1) || set_knob(THP "khugepaged/max_ptes_swap", "0", 1) ||

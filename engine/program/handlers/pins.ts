@@ -7,7 +7,7 @@
  */
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../mm/gup.ts';
 import { EBUSY, EINVAL, PG_dirty, page_folio } from '../../mm/mm_types.ts';
-import { is_zero_folio } from '../../mm/page_alloc.ts';
+import { is_huge_zero_folio, is_zero_folio } from '../../mm/page_alloc.ts';
 import { pageAddr, type Handler } from './env.ts';
 
 export const pin: Handler<'pin'> = function* (env, op) {
@@ -26,7 +26,8 @@ export const pin: Handler<'pin'> = function* (env, op) {
   }
   const id = env.run.pinIds++;
   us.pins.set(op.pin, { id, addr, folio: got, write: op.write, longterm: op.longterm, detached: us.detachedSince(addr, begun) });
-  if (is_zero_folio(got)) return { result: 0, addr, pages: 1, pin: op.pin, pinId: id, zeroPage: true };
+  // A short-term R/O pin may hold the zero page or the huge zero folio: it sees no later write.
+  if (is_zero_folio(got) || is_huge_zero_folio(page_folio(got))) return { result: 0, addr, pages: 1, pin: op.pin, pinId: id, zeroPage: true };
   return { result: 0, addr, pages: 1, pin: op.pin, pinId: id };
 };
 
