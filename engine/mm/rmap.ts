@@ -811,7 +811,9 @@ export function* page_vma_mapped_walk(pvmw: PageVmaMappedWalk): KGen<boolean> {
         return false;
       }
       pvmw.pmd_ptl = ptl;
-      pvmw.page = pvmw.folio.pages![pmde.pfn - pvmw.folio.pfn]!;
+      // check_pmd() matches a small folio too (a pfn range overlap): the caller's
+      // VM_BUG_ON_FOLIO(!folio_test_pmd_mappable()) is what says that is wrong.
+      pvmw.page = folio_page_of(pvmw.folio, pmde.pfn - pvmw.folio.pfn);
       return true;
     }
     if (pmd_trans_huge(pmde)) {
@@ -820,7 +822,7 @@ export function* page_vma_mapped_walk(pvmw: PageVmaMappedWalk): KGen<boolean> {
         return false;
       }
       pvmw.pmd_ptl = ptl;
-      pvmw.page = pvmw.folio.pages![pmde.pfn - pvmw.folio.pfn]!;
+      pvmw.page = folio_page_of(pvmw.folio, pmde.pfn - pvmw.folio.pfn);
       return true;
     }
     // THP pmd was split under us: handle on pte level.
