@@ -110,7 +110,7 @@ export function folio_sub_large_mapcount(folio: Folio, diff: number, vma: VmArea
   const m = ids(folio);
   const mm_id = vma.vm_mm.mm_id;
   const new_mapcount_val = folio._mapcount - 1;
-  for (const i of [0, 1] as const) {
+  for (let i = 0; i < 2; i++) {
     if (m._mm_id[i] !== mm_id) continue;
     m._mm_id_mapcount[i] -= diff;
     if (m._mm_id_mapcount[i] >= 0) return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Kernel, Replay, type KGen } from '../../../engine/index.ts';
+import type { KGen } from '../../../engine/index.ts';
 import { dup_mm, mm_alloc, mmput } from '../../../engine/kernel/fork.ts';
 import { FOLL_LONGTERM, FOLL_WRITE, pin_user_pages, pin_user_pages_fast, unpin_user_page } from '../../../engine/mm/gup.ts';
 import { machine } from '../../../engine/mm/machine.ts';
@@ -12,16 +12,11 @@ import { PageAnonExclusive } from '../../../engine/mm/rmap.ts';
 import { PROT_READ, PROT_WRITE, vm_mmap, vm_munmap } from '../../../engine/mm/mmap.ts';
 import { MREMAP_DONTUNMAP, MREMAP_MAYMOVE, sys_mremap } from '../../../engine/mm/mremap.ts';
 import { RW, load, mapped, pteAt, store } from '../harness.ts';
+import { runThpTask } from './thp.setup.ts';
 
 const FRAMES = 48;
 
-/** One task on a machine with room for THPs; assertions inside fail the test. */
-function runThp(body: () => KGen<unknown>): void {
-  const k = new Kernel({ strategy: new Replay([]), maxSteps: 20000, machine: { nr_frames: FRAMES } });
-  k.spawn('T0', body);
-  const r = k.run();
-  assert.equal(r.violation, undefined, r.violation && `${r.violation.property}: ${r.violation.message}`);
-}
+const runThp = (body: () => KGen<unknown>): void => void runThpTask(body, { nr_frames: FRAMES });
 
 /** A THP-sized, THP-aligned mapping with MADV_HUGEPAGE, its first page written: a PMD-mapped THP. */
 function* thp(): KGen<{ mm: MmStruct; addr: number; folio: Folio }> {

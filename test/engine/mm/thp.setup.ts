@@ -2,8 +2,18 @@
 // preemption point, runs another until it reaches a point of its own, then
 // lets the first go on; and the ops of a THP program.
 import assert from 'node:assert/strict';
-import { defaultChoice, this_kernel, type Strategy } from '../../../engine/index.ts';
+import { Kernel, Replay, defaultChoice, this_kernel, type KGen, type Strategy } from '../../../engine/index.ts';
+import type { MachineOptions } from '../../../engine/mm/machine.ts';
 import type { Op } from '../../../engine/program/ops.ts';
+
+/** One task on a machine with room for THPs (`machine`: its frames, the zero pages); assertions inside fail the test. */
+export function runThpTask(body: () => KGen<unknown>, machine: MachineOptions): Kernel {
+  const k = new Kernel({ strategy: new Replay([]), maxSteps: 20000, machine });
+  k.spawn('T0', body);
+  const r = k.run();
+  assert.equal(r.violation, undefined, r.violation && `${r.violation.property}: ${r.violation.message}`);
+  return k;
+}
 
 export const mmap16: Op = { op: 'mmap', region: 0, pages: 16, prot: 'rw' };
 export const hugepage: Op = { op: 'madvise', region: 0, page: 0, pages: 16, advice: 'HUGEPAGE' };
